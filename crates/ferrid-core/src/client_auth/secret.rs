@@ -1,0 +1,47 @@
+//! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1).
+
+use crate::{client_auth::Credentials, model::ClientAuthMethod, runtime::ClientRuntime};
+
+/// Each client has one configured method. A `client_secret_post` client may also send
+/// its secret by Basic (as FoxIDs allows); a `client_secret_basic` client must use Basic.
+pub fn method_allows(method: ClientAuthMethod, creds: &Credentials<'_>) -> bool {
+    match (method, creds) {
+        (ClientAuthMethod::ClientSecretBasic, Credentials::Basic { .. }) => true,
+        (
+            ClientAuthMethod::ClientSecretPost,
+            Credentials::Basic { .. } | Credentials::Post { .. },
+        ) => true,
+        _ => false,
+    }
+}
+
+/// Checks `presented` against every secret of the client, in constant time per secret.
+/// Generated secrets cost one SHA-256 each; a chosen secret's slow hash runs on the
+/// blocking pool once, then is recognised from the in-memory keyed digest.
+pub async fn verify(client: &ClientRuntime, presented: &str) -> bool {
+    let bytes = presented.as_bytes();
+    let mut matched = false;
+    for (id, hash) in &client.secrets {
+        // No early exit: every fast secret is checked, whatever matched.
+        let ok = if hash.is_slow() {
+            client.verified.matches(id, bytes)
+        } else {
+            hash.verify(bytes)
+        };
+        matched |= ok;
+    }
+    if matched {
+        return true;
+    }
+    for (id, hash) in client.secrets.iter().filter(|(_, h)| h.is_slow()) {
+        let (hash, secret) = (hash.clone(), presented.to_owned());
+        let ok = tokio::task::spawn_blocking(move || hash.verify(secret.as_bytes()))
+            .await
+            .unwrap_or(false);
+        if ok {
+            client.verified.remember(id, bytes);
+            return true;
+        }
+    }
+    false
+}

@@ -1,0 +1,68 @@
+//! The token endpoint (RFC 6749 §3.2), as an ordered list of checks.
+
+use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form};
+
+use crate::{client_auth, grant::client_credentials, model::UnixTime, runtime::TrackRuntime};
+
+/// The parts of the HTTP request the token endpoint reads.
+pub struct TokenHttpRequest<'a> {
+    pub content_type: Option<&'a str>,
+    pub authorization: Option<&'a str>,
+    pub body: &'a [u8],
+    /// The `{app}` of an app-scoped URL (`…/{app}/oauth/token`).
+    pub app: Option<&'a str>,
+}
+
+pub async fn token(
+    track: &TrackRuntime,
+    req: TokenHttpRequest<'_>,
+    now: UnixTime,
+) -> Result<TokenResponse, OAuthError> {
+    // RFC 6749 §3.2: the body is application/x-www-form-urlencoded.
+    check_content_type(req.content_type)?;
+    // RFC 6749 §3.2: no parameter twice; §3.1: empty means omitted.
+    let form = Form::parse(req.body)?;
+    // RFC 6749 §4.4.2: grant_type is required; only client_credentials is served here.
+    check_grant_type(form.get("grant_type"))?;
+    // RFC 6749 §2.3, §3.2.1: the client authenticates.
+    let creds = client_auth::extract(req.authorization, &form)?;
+    let client = client_auth::authenticate(track, &creds).await?;
+    // DESIGN §2: on an app-scoped URL the client must be that app.
+    if req.app.is_some_and(|app| app != client.name.as_str()) {
+        return Err(OAuthError::invalid_client().with_basic_challenge(true));
+    }
+    // RFC 6749 §4.4.3, RFC 9068: issue the token.
+    let issued = client_credentials::issue(track, client, &form, now)?;
+    Ok(TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer".into(),
+        expires_in: issued.expires_in.into(),
+        scope: issued.scope,
+    })
+}
+
+fn check_content_type(content_type: Option<&str>) -> Result<(), OAuthError> {
+    let essence = content_type
+        .and_then(|c| c.split(';').next())
+        .map(str::trim);
+    match essence {
+        Some(e) if e.eq_ignore_ascii_case("application/x-www-form-urlencoded") => Ok(()),
+        _ => Err(OAuthError::invalid_request(
+            "the request body must be application/x-www-form-urlencoded",
+        )),
+    }
+}
+
+fn check_grant_type(grant_type: Option<&str>) -> Result<(), OAuthError> {
+    match grant_type {
+        None => Err(OAuthError::invalid_request("grant_type is required")),
+        Some("client_credentials") => Ok(()),
+        // RFC 9700 §2.4: the resource owner password credentials grant is not offered.
+        Some("password") => Err(OAuthError::unsupported_grant_type(
+            "the password grant is not supported",
+        )),
+        Some(_) => Err(OAuthError::unsupported_grant_type(
+            "this grant type is not supported",
+        )),
+    }
+}

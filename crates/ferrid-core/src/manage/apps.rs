@@ -1,0 +1,296 @@
+//! App registrations and their secrets.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+use super::{
+    Caller, FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input,
+    path_name,
+};
+use crate::{
+    model::{App, AppSpec, MAX_SECRETS_PER_CLIENT, SecretRecord},
+    secret,
+    store::PageRequest,
+};
+
+/// An app just registered, with the secret generated for it (shown this once).
+pub struct Registered {
+    pub app: App,
+    pub secret: Option<SecretString>,
+}
+
+impl Manager {
+    async fn check_track(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<()> {
+        self.get_track(caller, tenant, track).await.map(|_| ())
+    }
+
+    pub async fn list_apps(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        page: &PageRequest,
+    ) -> ManageResult<Vec<App>> {
+        self.check_track(caller, tenant, track).await?;
+        self.store
+            .list_apps(tenant, track, page)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "apps".into()))
+    }
+
+    pub async fn get_app(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        app: &str,
+    ) -> ManageResult<App> {
+        caller.check_tenant(tenant)?;
+        let (t, tr, a) = (
+            path_name("tenant", tenant)?,
+            path_name("track", track)?,
+            path_name("app", app)?,
+        );
+        self.store
+            .get_app(&t, &tr, &a)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))
+    }
+
+    /// Checks a registration against its track: granted resources and scopes exist, and
+    /// only an administrator may grant `ferrid-api:admin`.
+    fn check_spec(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        spec: &AppSpec,
+    ) -> ManageResult<()> {
+        let Some(client) = spec.as_client() else {
+            return Ok(());
+        };
+        let rt = self
+            .registry
+            .track(tenant, track)
+            .ok_or_else(|| ManageError::NotFound(format!("track '{tenant}/{track}' not found")))?;
+        let mut errors = Vec::new();
+        for (i, g) in client.resource_scopes.iter().enumerate() {
+            let Some(available) = rt.resources.get(&g.resource) else {
+                errors.push(FieldError::new(
+                    format!("resource_scopes[{i}].resource"),
+                    format!("no resource '{}' in this track", g.resource),
+                ));
+                continue;
+            };
+            for (j, s) in g.scopes.iter().enumerate() {
+                if !available.iter().any(|a| a == s.as_str()) {
+                    errors.push(FieldError::new(
+                        format!("resource_scopes[{i}].scopes[{j}]"),
+                        format!("resource '{}' has no scope '{s}'", g.resource),
+                    ));
+                }
+                let reserved = tenant == MASTER
+                    && track == MASTER
+                    && g.resource.as_str() == MANAGEMENT_RESOURCE
+                    && s.as_str() == "admin";
+                if reserved && !caller.is_admin() {
+                    return Err(ManageError::Forbidden(
+                        "only an administrator may grant ferrid-api:admin".into(),
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ManageError::Invalid(errors))
+        }
+    }
+
+    /// The `ferrid-api` resource of a master track is ferrid's own and stays as it is.
+    fn check_not_reserved(track: &str, app: &str) -> ManageResult<()> {
+        if track == MASTER && app == MANAGEMENT_RESOURCE {
+            return Err(ManageError::Forbidden(
+                "the ferrid-api resource of a master track is managed by ferrid".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `POST …/apps`: registers an app; a client gets a generated secret.
+    pub async fn create_app(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        body: &Value,
+    ) -> ManageResult<Registered> {
+        self.check_track(caller, tenant, track).await?;
+        let input = input::app(body)?;
+        Self::check_not_reserved(track, &input.name)?;
+        self.check_spec(caller, tenant, track, &input.spec)?;
+        let now = self.now();
+        let (secret, records) = match input.spec.as_client() {
+            Some(c) if c.client_auth_method.uses_secret() => {
+                let s = secret::generate();
+                let rec = secret::record_generated(&s, now);
+                (Some(s), vec![rec])
+            }
+            _ => (None, Vec::new()),
+        };
+        let app = App {
+            tenant: path_name("tenant", tenant)?,
+            track: path_name("track", track)?,
+            name: input.name,
+            spec: input.spec,
+            version: 1,
+            created: now,
+            updated: now,
+        };
+        self.store
+            .create_app(&app, &records)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("app '{}'", app.name)))?;
+        self.refresh_track(tenant, track).await?;
+        Ok(Registered { app, secret })
+    }
+
+    /// `PUT …/apps/{app}`: replaces the registration (secrets stay).
+    pub async fn replace_app(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        body: &Value,
+        if_match: Option<i64>,
+    ) -> ManageResult<App> {
+        let current = self.get_app(caller, tenant, track, app).await?;
+        Self::check_not_reserved(track, app)?;
+        let input = input::app(body)?;
+        if input.name != current.name {
+            return Err(ManageError::field("name", "must match the app in the URL"));
+        }
+        self.check_spec(caller, tenant, track, &input.spec)?;
+        let next = App {
+            spec: input.spec,
+            updated: self.now(),
+            ..current
+        };
+        let saved = self
+            .store
+            .replace_app(&next, if_match)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
+        self.refresh_track(tenant, track).await?;
+        Ok(saved)
+    }
+
+    pub async fn delete_app(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        app: &str,
+    ) -> ManageResult<()> {
+        self.get_app(caller, tenant, track, app).await?;
+        Self::check_not_reserved(track, app)?;
+        self.store
+            .delete_app(tenant, track, app)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
+        self.refresh_track(tenant, track).await
+    }
+
+    async fn get_client(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        app: &str,
+    ) -> ManageResult<App> {
+        let a = self.get_app(caller, tenant, track, app).await?;
+        if a.spec.as_client().is_none() {
+            return Err(ManageError::NotFound(format!(
+                "app '{app}' is not a client and holds no secrets"
+            )));
+        }
+        Ok(a)
+    }
+
+    pub async fn list_secrets(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        app: &str,
+    ) -> ManageResult<Vec<SecretRecord>> {
+        self.get_client(caller, tenant, track, app).await?;
+        self.store
+            .list_secrets(tenant, track, app)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "secrets".into()))
+    }
+
+    /// `POST …/secrets`: `{}` generates a secret (returned this once); `{"secret"}`
+    /// stores a chosen one with the slow hash.
+    pub async fn add_secret(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        body: &Value,
+    ) -> ManageResult<(SecretRecord, Option<SecretString>)> {
+        self.get_client(caller, tenant, track, app).await?;
+        let mut f = input::Fields::of(body)?;
+        let chosen = f
+            .opt_str("secret")
+            .map(|s| SecretString::from(s.to_owned()));
+        f.finish()?;
+        let now = self.now();
+        let (record, shown) = match chosen {
+            Some(s) => {
+                let len = s.expose_secret().chars().count();
+                if !secret::CHOSEN_SECRET_LEN.contains(&len) {
+                    return Err(ManageError::field("secret", "must be 16 to 512 characters"));
+                }
+                let rec = tokio::task::spawn_blocking(move || secret::record_chosen(&s, now))
+                    .await
+                    .map_err(|_| ManageError::Unavailable)?;
+                (rec, None)
+            }
+            None => {
+                let s = secret::generate();
+                (secret::record_generated(&s, now), Some(s))
+            }
+        };
+        self.store
+            .add_secret(tenant, track, app, &record, MAX_SECRETS_PER_CLIENT)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::LimitReached => ManageError::Conflict(format!(
+                    "a client holds at most {MAX_SECRETS_PER_CLIENT} secrets"
+                )),
+                e => ManageError::from_store(e, || "secret".into()),
+            })?;
+        self.refresh_track(tenant, track).await?;
+        Ok((record, shown))
+    }
+
+    pub async fn delete_secret(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        id: &str,
+    ) -> ManageResult<()> {
+        self.get_client(caller, tenant, track, app).await?;
+        self.store
+            .delete_secret(tenant, track, app, id)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "secret".into()))?;
+        self.refresh_track(tenant, track).await
+    }
+}

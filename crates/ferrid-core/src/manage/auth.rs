@@ -1,0 +1,127 @@
+//! Who calls the management API: a ferrid access token for the `ferrid-api` resource
+//! (DESIGN §5). `ferrid-api:admin` from `master/master` manages every tenant;
+//! `ferrid-api:tenant` from a tenant's `master` track manages that tenant alone.
+
+use ferrid_oauth::{jwt::verify_compact, name::Name};
+
+use super::{MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult};
+use crate::{model::UnixTime, runtime::Registry};
+
+/// Seconds of clock skew tolerated on `exp`/`nbf`.
+const LEEWAY: i64 = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Manages every tenant.
+    Admin { client: String },
+    /// Manages one tenant.
+    Tenant { tenant: Name, client: String },
+}
+
+impl Caller {
+    /// Whether the caller may see and change `tenant`.
+    pub fn may_manage(&self, tenant: &str) -> bool {
+        match self {
+            Caller::Admin { .. } => true,
+            Caller::Tenant { tenant: t, .. } => t.as_str() == tenant,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Caller::Admin { .. })
+    }
+
+    /// Refuses with 404 what the caller may not see: another tenant's data does not
+    /// exist for a tenant administrator.
+    pub fn check_tenant(&self, tenant: &str) -> ManageResult<()> {
+        if self.may_manage(tenant) {
+            Ok(())
+        } else {
+            Err(ManageError::NotFound(format!(
+                "tenant '{tenant}' not found"
+            )))
+        }
+    }
+
+    pub fn require_admin(&self) -> ManageResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ManageError::Forbidden(
+                "this needs the ferrid-api:admin scope".into(),
+            ))
+        }
+    }
+}
+
+/// Validates a bearer token issued by a `master` track and returns the caller.
+pub fn authorize(registry: &Registry, token: &str, now: UnixTime) -> ManageResult<Caller> {
+    let unauthorized = || ManageError::Unauthorized;
+    // The issuer picks the track whose keys must have signed the token.
+    let payload = token.split('.').nth(1).ok_or_else(unauthorized)?;
+    let unverified: serde_json::Value = ferrid_oauth::b64::decode(payload)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(unauthorized)?;
+    let iss = unverified
+        .get("iss")
+        .and_then(|v| v.as_str())
+        .ok_or_else(unauthorized)?;
+    let (tenant, track) = registry.urls().split_issuer(iss).ok_or_else(unauthorized)?;
+    if track != MASTER {
+        return Err(unauthorized());
+    }
+    let rt = registry.track(tenant, track).ok_or_else(unauthorized)?;
+    let (header, claims) = verify_compact(token, |h| {
+        let kid = h.kid.as_deref()?;
+        rt.verifying.iter().find(|k| k.kid.as_deref() == Some(kid))
+    })
+    .map_err(|_| unauthorized())?;
+    // RFC 9068 §4: the token must be typed as an access token.
+    if !header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("at+jwt"))
+    {
+        return Err(unauthorized());
+    }
+    if claims.get("iss").and_then(|v| v.as_str()) != Some(rt.issuer.as_str()) {
+        return Err(unauthorized());
+    }
+    let num = |k: &str| claims.get(k).and_then(|v| v.as_i64());
+    let exp = num("exp").ok_or_else(unauthorized)?;
+    if exp + LEEWAY <= now || num("nbf").is_some_and(|nbf| nbf - LEEWAY > now) {
+        return Err(unauthorized());
+    }
+    let aud_ok = match claims.get("aud") {
+        Some(serde_json::Value::String(a)) => a == MANAGEMENT_RESOURCE,
+        Some(serde_json::Value::Array(a)) => {
+            a.iter().any(|v| v.as_str() == Some(MANAGEMENT_RESOURCE))
+        }
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(unauthorized());
+    }
+    let client = claims
+        .get("client_id")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let scopes = claims
+        .get("scope")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let has = |s: &str| scopes.split(' ').any(|x| x == s);
+    if tenant == MASTER && has("ferrid-api:admin") {
+        return Ok(Caller::Admin { client });
+    }
+    if has("ferrid-api:tenant") {
+        return Ok(Caller::Tenant {
+            tenant: rt.tenant.clone(),
+            client,
+        });
+    }
+    Err(ManageError::Forbidden(
+        "the token grants no ferrid-api scope".into(),
+    ))
+}

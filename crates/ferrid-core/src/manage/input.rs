@@ -1,0 +1,243 @@
+//! Request bodies of the management API, parsed into the domain with every bad field
+//! named (`resource_scopes[1].scopes[0]`), all at once rather than one per attempt.
+
+use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
+use serde_json::{Map, Value};
+
+use super::{FieldError, ManageError, ManageResult};
+use crate::model::{
+    AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, ResourceSpec, TOKEN_LIFETIME_RANGE,
+};
+
+/// Fields the API returns that a client may send back unchanged on a replace.
+const READ_ONLY: [&str; 7] = [
+    "created",
+    "updated",
+    "version",
+    "client_id",
+    "issuer",
+    "token_endpoint",
+    "discovery_endpoint",
+];
+
+/// A JSON object being read field by field, collecting errors.
+pub struct Fields<'a> {
+    obj: &'a Map<String, Value>,
+    known: Vec<&'static str>,
+    pub errors: Vec<FieldError>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn of(body: &'a Value) -> ManageResult<Fields<'a>> {
+        match body {
+            Value::Object(obj) => Ok(Fields {
+                obj,
+                known: Vec::new(),
+                errors: Vec::new(),
+            }),
+            _ => Err(ManageError::field("body", "must be a JSON object")),
+        }
+    }
+
+    fn err(&mut self, field: impl Into<String>, msg: impl Into<String>) {
+        self.errors.push(FieldError::new(field, msg));
+    }
+
+    fn get(&mut self, field: &'static str) -> Option<&'a Value> {
+        self.known.push(field);
+        self.obj.get(field).filter(|v| !v.is_null())
+    }
+
+    pub fn name(&mut self, field: &'static str) -> Option<Name> {
+        match self.get(field) {
+            None => self.err(field, "is required"),
+            Some(Value::String(s)) => match Name::parse(s) {
+                Ok(n) => return Some(n),
+                Err(e) => self.err(field, e.to_string()),
+            },
+            Some(_) => self.err(field, "must be a string"),
+        }
+        None
+    }
+
+    pub fn opt_str(&mut self, field: &'static str) -> Option<&'a str> {
+        match self.get(field)? {
+            Value::String(s) => Some(s),
+            _ => {
+                self.err(field, "must be a string");
+                None
+            }
+        }
+    }
+
+    pub fn opt_lifetime(&mut self, field: &'static str) -> Option<u32> {
+        let v = self.get(field)?;
+        match v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| TOKEN_LIFETIME_RANGE.contains(n))
+        {
+            Some(n) => Some(n),
+            None => {
+                self.err(
+                    field,
+                    "must be an integer number of seconds from 300 to 86400",
+                );
+                None
+            }
+        }
+    }
+
+    pub fn opt_signing_alg(&mut self, field: &'static str) -> Option<SigningAlg> {
+        let s = self.opt_str(field)?;
+        match s.parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                self.err(field, "must be one of RS256, PS256, ES256, EdDSA");
+                None
+            }
+        }
+    }
+
+    fn scope_list(&mut self, field: &str, v: &Value, max: usize) -> Vec<ScopeName> {
+        let Value::Array(items) = v else {
+            self.err(field, "must be an array of scope names");
+            return Vec::new();
+        };
+        if items.is_empty() || items.len() > max {
+            self.err(field, format!("must hold 1 to {max} scopes"));
+        }
+        let mut out: Vec<ScopeName> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("{field}[{i}]");
+            match item.as_str().map(ScopeName::parse) {
+                None => self.err(path, "must be a string"),
+                Some(Err(e)) => self.err(path, e.to_string()),
+                Some(Ok(s)) if out.contains(&s) => self.err(path, "is listed twice"),
+                Some(Ok(s)) => out.push(s),
+            }
+        }
+        out
+    }
+
+    /// Reports fields this body does not define; read-only fields are tolerated.
+    pub fn finish(mut self) -> ManageResult<()> {
+        let unknown: Vec<String> = self
+            .obj
+            .keys()
+            .filter(|k| !self.known.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for k in unknown {
+            self.err(k, "is not a field of this object");
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ManageError::Invalid(self.errors))
+        }
+    }
+}
+
+/// A resource or client registration as the body describes it.
+pub struct AppInput {
+    pub name: Name,
+    pub spec: AppSpec,
+}
+
+/// Parses an app body. Existence of granted resources is checked by the caller, which
+/// knows the track.
+pub fn app(body: &Value) -> ManageResult<AppInput> {
+    let mut f = Fields::of(body)?;
+    let name = f.name("name");
+    let kind = f.opt_str("kind");
+    let spec = match kind {
+        Some("oauth_resource") => {
+            let scopes = match f.get("scopes") {
+                Some(v) => f.scope_list("scopes", v, 100),
+                None => {
+                    f.err("scopes", "is required");
+                    Vec::new()
+                }
+            };
+            Some(AppSpec::OauthResource(ResourceSpec { scopes }))
+        }
+        Some("oauth_client") => Some(AppSpec::OauthClient(client_spec(&mut f))),
+        Some(_) => {
+            f.err("kind", "must be oauth_resource or oauth_client");
+            None
+        }
+        None => {
+            f.err("kind", "is required");
+            None
+        }
+    };
+    f.finish()?;
+    match (name, spec) {
+        (Some(name), Some(spec)) => Ok(AppInput { name, spec }),
+        _ => Err(ManageError::field("body", "is invalid")),
+    }
+}
+
+fn client_spec(f: &mut Fields<'_>) -> ClientSpec {
+    let client_auth_method = match f.opt_str("client_auth_method") {
+        None => ClientAuthMethod::default(),
+        Some(s) => ClientAuthMethod::parse(s).unwrap_or_else(|| {
+            f.err(
+                "client_auth_method",
+                "must be client_secret_post or client_secret_basic",
+            );
+            ClientAuthMethod::default()
+        }),
+    };
+    let access_token_lifetime = f.opt_lifetime("access_token_lifetime");
+    let mut resource_scopes: Vec<ResourceScopes> = Vec::new();
+    match f.get("resource_scopes") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = format!("resource_scopes[{i}]");
+                let Value::Object(obj) = item else {
+                    f.err(path, "must be an object with resource and scopes");
+                    continue;
+                };
+                for k in obj.keys().filter(|k| *k != "resource" && *k != "scopes") {
+                    f.err(format!("{path}.{k}"), "is not a field of this object");
+                }
+                let resource = match obj.get("resource").and_then(Value::as_str).map(Name::parse) {
+                    Some(Ok(n)) => Some(n),
+                    Some(Err(e)) => {
+                        f.err(format!("{path}.resource"), e.to_string());
+                        None
+                    }
+                    None => {
+                        f.err(
+                            format!("{path}.resource"),
+                            "is required and must be a string",
+                        );
+                        None
+                    }
+                };
+                let scopes = match obj.get("scopes") {
+                    Some(v) => f.scope_list(&format!("{path}.scopes"), v, 100),
+                    None => {
+                        f.err(format!("{path}.scopes"), "is required");
+                        Vec::new()
+                    }
+                };
+                if let Some(resource) = resource {
+                    if resource_scopes.iter().any(|r| r.resource == resource) {
+                        f.err(format!("{path}.resource"), "is listed twice");
+                    }
+                    resource_scopes.push(ResourceScopes { resource, scopes });
+                }
+            }
+        }
+        Some(_) => f.err("resource_scopes", "must be an array"),
+    }
+    ClientSpec {
+        client_auth_method,
+        resource_scopes,
+        access_token_lifetime,
+    }
+}

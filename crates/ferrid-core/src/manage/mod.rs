@@ -1,0 +1,151 @@
+//! The management service behind `/api/v1` (DESIGN §5): who may do what, validation
+//! with field-named errors, one store transaction per change, then a snapshot reload.
+
+pub mod apps;
+pub mod auth;
+pub mod bootstrap;
+pub mod input;
+pub mod tenants;
+pub mod tracks;
+
+use std::sync::Arc;
+
+use ferrid_oauth::name::Name;
+
+use crate::{
+    clock::Clock,
+    runtime::Registry,
+    store::{Store, StoreError},
+};
+
+pub use auth::Caller;
+
+/// The name of the management resource in every `master` track.
+pub const MANAGEMENT_RESOURCE: &str = "ferrid-api";
+pub const MASTER: &str = "master";
+pub const ADMIN_CLIENT: &str = "admin";
+
+/// One invalid field of a request body, named by its JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request has invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error("the resource changed since it was read (If-Match does not match)")]
+    PreconditionFailed,
+    #[error("the store is unavailable")]
+    Unavailable,
+}
+
+impl ManageError {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> ManageError {
+        ManageError::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// Maps a store error, naming what was not found or already exists.
+    fn from_store(e: StoreError, what: impl FnOnce() -> String) -> ManageError {
+        match e {
+            StoreError::NotFound => ManageError::NotFound(format!("{} not found", what())),
+            StoreError::Conflict => ManageError::Conflict(format!("{} already exists", what())),
+            StoreError::VersionMismatch => ManageError::PreconditionFailed,
+            StoreError::LimitReached => ManageError::Conflict(format!("{}: limit reached", what())),
+            StoreError::Unavailable(msg) => {
+                tracing::error!(error = %msg, "store unavailable");
+                ManageError::Unavailable
+            }
+        }
+    }
+}
+
+pub type ManageResult<T> = Result<T, ManageError>;
+
+/// The management service.
+pub struct Manager {
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
+    clock: Arc<dyn Clock>,
+    /// Serialises snapshot reloads so an older read never replaces a newer one.
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl Manager {
+    pub fn new(store: Arc<dyn Store>, registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Manager {
+        Manager {
+            store,
+            registry,
+            clock,
+            reload: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Re-reads one track from the store into the snapshot.
+    async fn refresh_track(&self, tenant: &str, track: &str) -> ManageResult<()> {
+        let _guard = self.reload.lock().await;
+        match self.store.load_track(tenant, track).await {
+            Ok(data) => self.registry.put_track(data),
+            Err(StoreError::NotFound) => self.registry.remove_track(tenant, track),
+            Err(e) => {
+                return Err(ManageError::from_store(e, || {
+                    format!("track '{tenant}/{track}'")
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads every track into the snapshot (start-up).
+    pub async fn load_snapshot(&self) -> ManageResult<()> {
+        let _guard = self.reload.lock().await;
+        let all = self
+            .store
+            .load_all()
+            .await
+            .map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
+        self.registry.load_all(all);
+        Ok(())
+    }
+}
+
+/// Parses a path segment as a name; an invalid one cannot exist, so it is a 404.
+pub fn path_name(kind: &str, s: &str) -> ManageResult<Name> {
+    Name::parse(s).map_err(|_| {
+        ManageError::NotFound(format!(
+            "{kind} '{}' not found",
+            s.chars().take(60).collect::<String>()
+        ))
+    })
+}

@@ -1,0 +1,93 @@
+//! Tenants: isolated customer spaces, each created with its `master` track.
+
+use ferrid_oauth::name::Name;
+use serde_json::Value;
+
+use super::{Caller, MASTER, ManageError, ManageResult, Manager, input::Fields, path_name, tracks};
+use crate::{
+    model::{Tenant, TrackSettings},
+    store::PageRequest,
+};
+
+impl Manager {
+    pub async fn list_tenants(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+    ) -> ManageResult<Vec<Tenant>> {
+        match caller {
+            Caller::Admin { .. } => self
+                .store
+                .list_tenants(page)
+                .await
+                .map_err(|e| ManageError::from_store(e, || "tenants".into())),
+            Caller::Tenant { tenant, .. } => {
+                let own = self
+                    .store
+                    .get_tenant(tenant)
+                    .await
+                    .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
+                let after_own = page
+                    .after
+                    .as_deref()
+                    .is_some_and(|a| a >= own.name.as_str());
+                Ok(if after_own { Vec::new() } else { vec![own] })
+            }
+        }
+    }
+
+    pub async fn get_tenant(&self, caller: &Caller, tenant: &str) -> ManageResult<Tenant> {
+        caller.check_tenant(tenant)?;
+        let name = path_name("tenant", tenant)?;
+        self.store
+            .get_tenant(&name)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))
+    }
+
+    /// `POST /tenants` with `{"name"}`: the tenant, its `master` track and that track's
+    /// `ferrid-api` resource (scope `tenant`), in one transaction.
+    pub async fn create_tenant(&self, caller: &Caller, body: &Value) -> ManageResult<Tenant> {
+        caller.require_admin()?;
+        let mut f = Fields::of(body)?;
+        let name = f.name("name");
+        f.finish()?;
+        let name: Name = name.ok_or_else(|| ManageError::field("name", "is required"))?;
+        let now = self.now();
+        let tenant = Tenant {
+            name: name.clone(),
+            created: now,
+        };
+        let resource = tracks::management_resource(&name, &["tenant"], now);
+        let master = tracks::new_track(
+            self,
+            &name,
+            &Name::parse(MASTER).expect("valid"),
+            TrackSettings::default(),
+            vec![(resource, Vec::new())],
+        )
+        .await?;
+        self.store
+            .create_tenant(&tenant, &master)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("tenant '{name}'")))?;
+        self.refresh_track(&name, MASTER).await?;
+        Ok(tenant)
+    }
+
+    pub async fn delete_tenant(&self, caller: &Caller, tenant: &str) -> ManageResult<()> {
+        caller.require_admin()?;
+        let t = self.get_tenant(caller, tenant).await?;
+        if t.name.as_str() == MASTER {
+            return Err(ManageError::Forbidden(
+                "the master tenant cannot be deleted".into(),
+            ));
+        }
+        self.store
+            .delete_tenant(&t.name)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
+        self.registry.remove_tenant(&t.name);
+        Ok(())
+    }
+}

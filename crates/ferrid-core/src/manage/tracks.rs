@@ -1,0 +1,200 @@
+//! Tracks: environments of a tenant, each with its issuer and signing keys.
+
+use ferrid_oauth::{
+    jwt::{SigningAlg, SigningKey},
+    name::Name,
+    scope::ScopeName,
+};
+use serde_json::Value;
+
+use super::{
+    Caller, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input::Fields,
+    path_name,
+};
+use crate::{
+    crypto::key_context,
+    model::{App, AppSpec, KeyState, ResourceSpec, SecretRecord, Track, TrackKey, TrackSettings},
+    store::{NewTrack, PageRequest},
+};
+
+/// Builds a new track with a freshly generated active key (RSA generation is slow, so
+/// it runs on the blocking pool).
+pub(super) async fn new_track(
+    m: &Manager,
+    tenant: &Name,
+    name: &Name,
+    settings: TrackSettings,
+    apps: Vec<(App, Vec<SecretRecord>)>,
+) -> ManageResult<NewTrack> {
+    let now = m.now();
+    let alg = settings.signing_alg;
+    let pkcs8 = tokio::task::spawn_blocking(move || SigningKey::generate_pkcs8(alg))
+        .await
+        .map_err(|_| ManageError::Unavailable)?
+        .map_err(|_| ManageError::Unavailable)?;
+    let kid = SigningKey::from_pkcs8(alg, &pkcs8)
+        .map_err(|_| ManageError::Unavailable)?
+        .kid()
+        .to_owned();
+    let encrypted_pkcs8 = m
+        .registry
+        .cipher()
+        .seal(&key_context(tenant, name, &kid), &pkcs8);
+    let key = TrackKey {
+        kid,
+        alg,
+        state: KeyState::Active,
+        encrypted_pkcs8,
+        created: now,
+    };
+    let track = Track {
+        tenant: tenant.clone(),
+        name: name.clone(),
+        settings,
+        version: 1,
+        created: now,
+    };
+    Ok(NewTrack {
+        track,
+        keys: vec![key],
+        apps,
+    })
+}
+
+/// The `ferrid-api` resource of a tenant's `master` track.
+pub(super) fn management_resource(tenant: &Name, scopes: &[&str], now: i64) -> App {
+    App {
+        tenant: tenant.clone(),
+        track: Name::parse(MASTER).expect("valid"),
+        name: Name::parse(MANAGEMENT_RESOURCE).expect("valid"),
+        spec: AppSpec::OauthResource(ResourceSpec {
+            scopes: scopes
+                .iter()
+                .map(|s| ScopeName::parse(s).expect("valid"))
+                .collect(),
+        }),
+        version: 1,
+        created: now,
+        updated: now,
+    }
+}
+
+impl Manager {
+    pub async fn list_tracks(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        page: &PageRequest,
+    ) -> ManageResult<Vec<Track>> {
+        caller.check_tenant(tenant)?;
+        self.get_tenant(caller, tenant).await?;
+        self.store
+            .list_tracks(tenant, page)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "tracks".into()))
+    }
+
+    pub async fn get_track(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+    ) -> ManageResult<Track> {
+        caller.check_tenant(tenant)?;
+        let (t, tr) = (path_name("tenant", tenant)?, path_name("track", track)?);
+        self.store
+            .get_track(&t, &tr)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))
+    }
+
+    /// `POST /tenants/{tenant}/tracks` with `{"name", "signing_alg"?, "access_token_lifetime"?}`.
+    pub async fn create_track(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        body: &Value,
+    ) -> ManageResult<Track> {
+        caller.check_tenant(tenant)?;
+        let tenant_rec = self.get_tenant(caller, tenant).await?;
+        let mut f = Fields::of(body)?;
+        let name = f.name("name");
+        let signing_alg = f
+            .opt_signing_alg("signing_alg")
+            .unwrap_or(SigningAlg::RS256);
+        let lifetime = f.opt_lifetime("access_token_lifetime");
+        f.finish()?;
+        let name = name.ok_or_else(|| ManageError::field("name", "is required"))?;
+        let mut settings = TrackSettings {
+            signing_alg,
+            ..TrackSettings::default()
+        };
+        if let Some(l) = lifetime {
+            settings.access_token_lifetime = l;
+        }
+        let new = new_track(self, &tenant_rec.name, &name, settings, Vec::new()).await?;
+        self.store
+            .create_track(&new)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{name}'")))?;
+        self.refresh_track(tenant, &name).await?;
+        Ok(new.track)
+    }
+
+    /// `PATCH /tenants/{tenant}/tracks/{track}`: settings other than the algorithm.
+    pub async fn update_track(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+        body: &Value,
+        if_match: Option<i64>,
+    ) -> ManageResult<Track> {
+        let mut current = self.get_track(caller, tenant, track).await?;
+        let mut f = Fields::of(body)?;
+        if let Some(alg) = f.opt_signing_alg("signing_alg") {
+            if alg != current.settings.signing_alg {
+                return Err(ManageError::field(
+                    "signing_alg",
+                    "is fixed when the track is created",
+                ));
+            }
+        }
+        if let Some(l) = f.opt_lifetime("access_token_lifetime") {
+            current.settings.access_token_lifetime = l;
+        }
+        if let Some(n) = f.opt_str("name") {
+            if n != current.name.as_str() {
+                return Err(ManageError::field("name", "cannot be changed"));
+            }
+        }
+        f.finish()?;
+        let updated = self
+            .store
+            .update_track(&current, if_match)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
+        self.refresh_track(tenant, track).await?;
+        Ok(updated)
+    }
+
+    pub async fn delete_track(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        track: &str,
+    ) -> ManageResult<()> {
+        let t = self.get_track(caller, tenant, track).await?;
+        if t.name.as_str() == MASTER {
+            return Err(ManageError::Forbidden(
+                "the master track holds the tenant's administrators and cannot be deleted".into(),
+            ));
+        }
+        self.store
+            .delete_track(tenant, track)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
+        self.registry.remove_track(tenant, track);
+        Ok(())
+    }
+}

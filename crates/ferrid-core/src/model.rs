@@ -1,0 +1,234 @@
+//! The domain: tenants, tracks, app registrations, secrets and track keys, as stored.
+
+use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
+use serde::{Deserialize, Serialize};
+
+/// Seconds since the Unix epoch.
+pub type UnixTime = i64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub name: Name,
+    pub created: UnixTime,
+}
+
+/// Per-track settings (DESIGN §3). Stored as JSON so later settings need no migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackSettings {
+    /// Fixed at creation: the algorithm of a track never changes silently.
+    pub signing_alg: SigningAlg,
+    /// Default access-token lifetime for clients that set none, seconds.
+    #[serde(default = "default_token_lifetime")]
+    pub access_token_lifetime: u32,
+}
+
+pub const DEFAULT_TOKEN_LIFETIME: u32 = 3600;
+pub const TOKEN_LIFETIME_RANGE: std::ops::RangeInclusive<u32> = 300..=86_400;
+
+fn default_token_lifetime() -> u32 {
+    DEFAULT_TOKEN_LIFETIME
+}
+
+impl Default for TrackSettings {
+    fn default() -> Self {
+        TrackSettings {
+            signing_alg: SigningAlg::RS256,
+            access_token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Track {
+    pub tenant: Name,
+    pub name: Name,
+    pub settings: TrackSettings,
+    pub version: i64,
+    pub created: UnixTime,
+}
+
+/// How a client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7591 §2 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    #[default]
+    ClientSecretPost,
+    ClientSecretBasic,
+}
+
+impl ClientAuthMethod {
+    pub const ALL: [ClientAuthMethod; 2] = [Self::ClientSecretPost, Self::ClientSecretBasic];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ClientAuthMethod> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    pub fn uses_secret(self) -> bool {
+        true
+    }
+}
+
+/// Scopes of one resource granted to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceScopes {
+    pub resource: Name,
+    pub scopes: Vec<ScopeName>,
+}
+
+/// An OAuth 2.0 resource (API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSpec {
+    pub scopes: Vec<ScopeName>,
+}
+
+/// An OAuth 2.0 client using the client credentials grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSpec {
+    pub client_auth_method: ClientAuthMethod,
+    #[serde(default)]
+    pub resource_scopes: Vec<ResourceScopes>,
+    /// Seconds; `None` takes the track's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime: Option<u32>,
+}
+
+/// What an app registration is (DESIGN §1 "App kinds").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppSpec {
+    OauthResource(ResourceSpec),
+    OauthClient(ClientSpec),
+}
+
+impl AppSpec {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppSpec::OauthResource(_) => "oauth_resource",
+            AppSpec::OauthClient(_) => "oauth_client",
+        }
+    }
+
+    pub fn as_client(&self) -> Option<&ClientSpec> {
+        match self {
+            AppSpec::OauthClient(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn as_resource(&self) -> Option<&ResourceSpec> {
+        match self {
+            AppSpec::OauthResource(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub tenant: Name,
+    pub track: Name,
+    pub name: Name,
+    pub spec: AppSpec,
+    /// Bumped by every replace; the management API's ETag.
+    pub version: i64,
+    pub created: UnixTime,
+    pub updated: UnixTime,
+}
+
+/// How a stored client secret is hashed (DESIGN §3 "Client secrets").
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretHash {
+    /// A generated 256-bit secret: SHA-256 over `salt || secret`.
+    SaltedSha256 { salt: Vec<u8>, digest: Vec<u8> },
+    /// A chosen secret: PBKDF2-HMAC-SHA512, `iterations`, stored as FoxIDs' `P2HS512:10`.
+    Pbkdf2Sha512 {
+        iterations: u32,
+        salt: Vec<u8>,
+        hash: Vec<u8>,
+    },
+}
+
+impl std::fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SecretHash::SaltedSha256 { .. } => "SaltedSha256([redacted])",
+            SecretHash::Pbkdf2Sha512 { .. } => "Pbkdf2Sha512([redacted])",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    pub id: String,
+    /// The first 3 characters of a secret longer than 20 characters.
+    pub info: Option<String>,
+    pub created: UnixTime,
+    pub hash: SecretHash,
+}
+
+pub const MAX_SECRETS_PER_CLIENT: usize = 10;
+
+/// Where a track key is in its life (DESIGN §3 "Keys").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    /// Published, not yet signing.
+    Next,
+    /// Signs new tokens.
+    Active,
+    /// Published so that tokens it signed still verify; signs nothing.
+    Retired,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Next => "next",
+            KeyState::Active => "active",
+            KeyState::Retired => "retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyState> {
+        [KeyState::Next, KeyState::Active, KeyState::Retired]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A track signing key; the private key is encrypted at rest (see [`crate::crypto`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TrackKey {
+    pub kid: String,
+    pub alg: SigningAlg,
+    pub state: KeyState,
+    pub encrypted_pkcs8: Vec<u8>,
+    pub created: UnixTime,
+}
+
+impl std::fmt::Debug for TrackKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrackKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything about one track that the runtime snapshot is built from.
+#[derive(Debug, Clone)]
+pub struct TrackData {
+    pub track: Track,
+    pub keys: Vec<TrackKey>,
+    pub apps: Vec<App>,
+    /// Secrets per app name.
+    pub secrets: Vec<(Name, SecretRecord)>,
+}

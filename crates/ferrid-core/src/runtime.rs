@@ -1,0 +1,265 @@
+//! The in-memory snapshot that every protocol request reads (DESIGN §7): built from the
+//! store once per track change, never consulted by the store on the token hot path.
+
+use std::{collections::HashMap, sync::Arc};
+
+use arc_swap::ArcSwap;
+use ferrid_oauth::{
+    discovery::ProviderMetadata,
+    jwk::Jwks,
+    jwt::{SigningKey, VerifyingKey},
+    name::Name,
+};
+
+use crate::{
+    crypto::{KeyCipher, key_context},
+    model::{AppSpec, ClientAuthMethod, KeyState, SecretHash, TrackData, TrackSettings},
+    secret::VerifiedCache,
+    urls::PublicUrl,
+};
+
+/// Scopes of one resource a client may ask for, resolved against the resource's
+/// current scopes (a grant of a scope the resource no longer has is dropped).
+#[derive(Debug)]
+pub struct Grant {
+    pub resource: String,
+    pub scopes: Vec<String>,
+}
+
+/// A client as the token endpoint sees it.
+pub struct ClientRuntime {
+    pub name: Name,
+    pub method: ClientAuthMethod,
+    pub secrets: Vec<(String, SecretHash)>,
+    pub verified: VerifiedCache,
+    pub grants: Vec<Grant>,
+    pub token_lifetime: u32,
+}
+
+impl ClientRuntime {
+    pub fn grant(&self, resource: &str) -> Option<&Grant> {
+        self.grants.iter().find(|g| g.resource == resource)
+    }
+}
+
+/// One track, ready to serve: keys parsed once, documents pre-rendered.
+pub struct TrackRuntime {
+    pub tenant: Name,
+    pub track: Name,
+    pub issuer: String,
+    pub settings: TrackSettings,
+    /// The key that signs new tokens.
+    pub signing: Option<SigningKey>,
+    /// Every published key, for verifying ferrid's own tokens.
+    pub verifying: Vec<VerifyingKey>,
+    pub jwks_json: String,
+    pub clients: HashMap<Name, ClientRuntime>,
+    /// Resource name → its scopes.
+    pub resources: HashMap<Name, Vec<String>>,
+}
+
+impl TrackRuntime {
+    /// Builds the runtime form of a track. A key that does not decrypt is skipped and
+    /// reported (the track then has no signing key and refuses to issue).
+    pub fn build(data: TrackData, cipher: &KeyCipher, urls: &PublicUrl) -> TrackRuntime {
+        let t = &data.track;
+        let issuer = urls.issuer(&t.tenant, &t.name);
+        let mut signing = None;
+        let mut verifying = Vec::new();
+        let mut published = Vec::new();
+        for key in &data.keys {
+            let ctx = key_context(&t.tenant, &t.name, &key.kid);
+            let parsed = cipher
+                .open(&ctx, &key.encrypted_pkcs8)
+                .ok()
+                .and_then(|der| SigningKey::from_pkcs8(key.alg, &der).ok());
+            let Some(parsed) = parsed else {
+                tracing::error!(tenant = %t.tenant, track = %t.name, kid = %key.kid, "track key does not decrypt with this master key");
+                continue;
+            };
+            published.push(parsed.public_jwk().clone());
+            if let Ok(vk) = VerifyingKey::from_jwk(key.alg, parsed.public_jwk()) {
+                verifying.push(vk);
+            }
+            if key.state == KeyState::Active {
+                signing = Some(parsed);
+            }
+        }
+        let jwks_json = serde_json::to_string(&Jwks { keys: published }).expect("JWKS serializes");
+
+        let resources: HashMap<Name, Vec<String>> = data
+            .apps
+            .iter()
+            .filter_map(|a| {
+                a.spec.as_resource().map(|r| {
+                    (
+                        a.name.clone(),
+                        r.scopes.iter().map(|s| s.to_string()).collect(),
+                    )
+                })
+            })
+            .collect();
+        let mut secrets: HashMap<&Name, Vec<(String, SecretHash)>> = HashMap::new();
+        for (app, rec) in &data.secrets {
+            secrets
+                .entry(app)
+                .or_default()
+                .push((rec.id.clone(), rec.hash.clone()));
+        }
+        let clients = data
+            .apps
+            .iter()
+            .filter_map(|a| {
+                let AppSpec::OauthClient(c) = &a.spec else {
+                    return None;
+                };
+                let grants = c
+                    .resource_scopes
+                    .iter()
+                    .filter_map(|g| {
+                        let available = resources.get(&g.resource)?;
+                        let scopes: Vec<String> = g
+                            .scopes
+                            .iter()
+                            .map(|s| s.to_string())
+                            .filter(|s| available.contains(s))
+                            .collect();
+                        (!scopes.is_empty()).then(|| Grant {
+                            resource: g.resource.to_string(),
+                            scopes,
+                        })
+                    })
+                    .collect();
+                let runtime = ClientRuntime {
+                    name: a.name.clone(),
+                    method: c.client_auth_method,
+                    secrets: secrets.remove(&a.name).unwrap_or_default(),
+                    verified: VerifiedCache::default(),
+                    grants,
+                    token_lifetime: c
+                        .access_token_lifetime
+                        .unwrap_or(t.settings.access_token_lifetime),
+                };
+                Some((a.name.clone(), runtime))
+            })
+            .collect();
+        TrackRuntime {
+            tenant: t.tenant.clone(),
+            track: t.name.clone(),
+            issuer,
+            settings: t.settings.clone(),
+            signing,
+            verifying,
+            jwks_json,
+            clients,
+            resources,
+        }
+    }
+
+    /// Whether an app of this name exists in the track (for app-scoped URLs).
+    pub fn has_app(&self, app: &str) -> bool {
+        self.clients.contains_key(app) || self.resources.contains_key(app)
+    }
+
+    /// The discovery document (RFC 8414 / OIDC Discovery), track-level or app-scoped.
+    /// The issuer is the track's in both forms; only the endpoints move.
+    pub fn discovery(&self, urls: &PublicUrl, app: Option<&str>) -> ProviderMetadata {
+        let prefix = urls.endpoint_prefix(&self.tenant, &self.track, app);
+        ProviderMetadata {
+            issuer: self.issuer.clone(),
+            token_endpoint: format!("{prefix}/oauth/token"),
+            jwks_uri: format!("{}/oauth/keys", self.issuer),
+            response_types_supported: Vec::new(),
+            grant_types_supported: vec!["client_credentials".into()],
+            token_endpoint_auth_methods_supported: ClientAuthMethod::ALL
+                .iter()
+                .map(|m| m.as_str().into())
+                .collect(),
+            token_endpoint_auth_signing_alg_values_supported: None,
+            scopes_supported: Vec::new(),
+        }
+    }
+}
+
+/// Tenant → track → runtime.
+#[derive(Clone, Default)]
+pub struct Snapshot {
+    tenants: HashMap<Name, HashMap<Name, Arc<TrackRuntime>>>,
+}
+
+/// The live snapshot, swapped atomically on change; readers never wait.
+pub struct Registry {
+    current: ArcSwap<Snapshot>,
+    cipher: KeyCipher,
+    urls: PublicUrl,
+}
+
+impl Registry {
+    pub fn new(cipher: KeyCipher, urls: PublicUrl) -> Registry {
+        Registry {
+            current: ArcSwap::from_pointee(Snapshot::default()),
+            cipher,
+            urls,
+        }
+    }
+
+    pub fn urls(&self) -> &PublicUrl {
+        &self.urls
+    }
+
+    pub fn cipher(&self) -> &KeyCipher {
+        &self.cipher
+    }
+
+    pub fn track(&self, tenant: &str, track: &str) -> Option<Arc<TrackRuntime>> {
+        self.current.load().tenants.get(tenant)?.get(track).cloned()
+    }
+
+    pub fn track_count(&self) -> usize {
+        self.current.load().tenants.values().map(HashMap::len).sum()
+    }
+
+    /// Replaces the whole snapshot (start-up, or a full reload).
+    pub fn load_all(&self, data: Vec<TrackData>) {
+        let mut snap = Snapshot::default();
+        for d in data {
+            let rt = TrackRuntime::build(d, &self.cipher, &self.urls);
+            snap.tenants
+                .entry(rt.tenant.clone())
+                .or_default()
+                .insert(rt.track.clone(), Arc::new(rt));
+        }
+        self.current.store(Arc::new(snap));
+    }
+
+    /// Installs the fresh state of one track.
+    pub fn put_track(&self, data: TrackData) {
+        let rt = Arc::new(TrackRuntime::build(data, &self.cipher, &self.urls));
+        self.current.rcu(|old| {
+            let mut snap = Snapshot::clone(old);
+            snap.tenants
+                .entry(rt.tenant.clone())
+                .or_default()
+                .insert(rt.track.clone(), rt.clone());
+            snap
+        });
+    }
+
+    pub fn remove_track(&self, tenant: &str, track: &str) {
+        self.current.rcu(|old| {
+            let mut snap = Snapshot::clone(old);
+            if let Some(t) = snap.tenants.get_mut(tenant) {
+                t.remove(track);
+            }
+            snap
+        });
+    }
+
+    pub fn remove_tenant(&self, tenant: &str) {
+        self.current.rcu(|old| {
+            let mut snap = Snapshot::clone(old);
+            snap.tenants.remove(tenant);
+            snap
+        });
+    }
+}

@@ -1,0 +1,104 @@
+//! The persistence boundary. Each method is one transaction: a management write either
+//! lands whole or not at all (DESIGN §7). Implementations live in `ferrid-store`.
+
+use async_trait::async_trait;
+
+use crate::model::{App, SecretRecord, Tenant, Track, TrackData, TrackKey};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Conflict,
+    /// The expected version did not match (optimistic concurrency).
+    #[error("version mismatch")]
+    VersionMismatch,
+    /// A per-parent limit (e.g. secrets per client) would be exceeded.
+    #[error("limit reached")]
+    LimitReached,
+    /// The database failed or is unreachable; the message is for logs only.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A new track with what it starts with: its signing key and its initial apps.
+#[derive(Debug, Clone)]
+pub struct NewTrack {
+    pub track: Track,
+    pub keys: Vec<TrackKey>,
+    pub apps: Vec<(App, Vec<SecretRecord>)>,
+}
+
+/// A page of a listing ordered by name: `after` is the last name of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Liveness of the database, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+    async fn has_tenants(&self) -> StoreResult<bool>;
+
+    async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>>;
+    async fn get_tenant(&self, tenant: &str) -> StoreResult<Tenant>;
+    /// Creates a tenant together with its `master` track, in one transaction.
+    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack) -> StoreResult<()>;
+    async fn delete_tenant(&self, tenant: &str) -> StoreResult<()>;
+
+    async fn list_tracks(&self, tenant: &str, page: &PageRequest) -> StoreResult<Vec<Track>>;
+    async fn get_track(&self, tenant: &str, track: &str) -> StoreResult<Track>;
+    async fn create_track(&self, new: &NewTrack) -> StoreResult<()>;
+    /// Replaces the settings if the stored version is `expected_version`; bumps the version.
+    async fn update_track(
+        &self,
+        track: &Track,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Track>;
+    async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()>;
+
+    async fn list_apps(
+        &self,
+        tenant: &str,
+        track: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<App>>;
+    async fn get_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<App>;
+    async fn create_app(&self, app: &App, secrets: &[SecretRecord]) -> StoreResult<()>;
+    /// Replaces the spec if the stored version is `expected_version`; bumps the version.
+    async fn replace_app(&self, app: &App, expected_version: Option<i64>) -> StoreResult<App>;
+    async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()>;
+
+    async fn list_secrets(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+    ) -> StoreResult<Vec<SecretRecord>>;
+    /// Adds a secret unless the app already holds `max` ([`StoreError::LimitReached`]).
+    async fn add_secret(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        secret: &SecretRecord,
+        max: usize,
+    ) -> StoreResult<()>;
+    async fn delete_secret(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        id: &str,
+    ) -> StoreResult<()>;
+
+    /// Everything the runtime needs about one track.
+    async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData>;
+    /// Every track of every tenant, for start-up.
+    async fn load_all(&self) -> StoreResult<Vec<TrackData>>;
+}

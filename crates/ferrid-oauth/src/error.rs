@@ -1,0 +1,149 @@
+//! RFC 6749 §5.2 error responses: the one error shape protocol endpoints answer with.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+/// The `error` codes of RFC 6749 §5.2, RFC 8707 §2 and RFC 6750 §3.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    /// RFC 8707 §2: an unknown or unusable `resource`/`audience`.
+    InvalidTarget,
+    /// RFC 6750 §3.1.
+    InvalidToken,
+    /// RFC 6750 §3.1.
+    InsufficientScope,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The HTTP status RFC 6749 §5.2 / RFC 6750 §3.1 give this code.
+    pub fn default_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
+            ErrorCode::InsufficientScope => 403,
+            ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+/// What a protocol endpoint answers when it refuses a request. The description is
+/// written for the client; internal causes never go here (they are logged apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OAuthError {
+    pub error: ErrorCode,
+    #[serde(rename = "error_description", skip_serializing_if = "Option::is_none")]
+    pub description: Option<Cow<'static, str>>,
+    #[serde(skip)]
+    pub status: u16,
+    /// RFC 6749 §5.2: a 401 for a client that authenticated with `Authorization: Basic`
+    /// carries `WWW-Authenticate` naming that scheme.
+    #[serde(skip)]
+    pub basic_challenge: bool,
+}
+
+impl OAuthError {
+    pub fn new(error: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        OAuthError {
+            error,
+            description: Some(description.into()),
+            status: error.default_status(),
+            basic_challenge: false,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// RFC 6749 §5.2 `invalid_client`: always 401 and never a hint of which part failed.
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "client authentication failed")
+    }
+
+    pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidScope, description)
+    }
+
+    pub fn invalid_target(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidTarget, description)
+    }
+
+    pub fn unsupported_grant_type(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::UnsupportedGrantType, description)
+    }
+
+    pub fn server_error() -> Self {
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
+    }
+
+    pub fn with_basic_challenge(mut self, basic: bool) -> Self {
+        self.basic_challenge = basic;
+        self
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("OAuthError serializes")
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.error.as_str())?;
+        if let Some(d) = &self.description {
+            write!(f, ": {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_serializes_as_rfc6749_json() {
+        let e = OAuthError::invalid_scope("unknown scope");
+        assert_eq!(
+            e.to_json(),
+            r#"{"error":"invalid_scope","error_description":"unknown scope"}"#
+        );
+        assert_eq!(e.status, 400);
+    }
+
+    #[test]
+    fn invalid_client_is_401() {
+        assert_eq!(OAuthError::invalid_client().status, 401);
+    }
+}

@@ -1,0 +1,81 @@
+//! The management API's one error shape: `{"error", "message", "errors"?}`.
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use ferrid_core::manage::{FieldError, ManageError};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+pub struct ApiError(pub ManageError);
+
+impl From<ManageError> for ApiError {
+    fn from(e: ManageError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = &self.0;
+        let (status, code, errors): (StatusCode, &str, &[FieldError]) = match e {
+            ManageError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", &[]),
+            ManageError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", &[]),
+            ManageError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", &[]),
+            ManageError::Conflict(_) => (StatusCode::CONFLICT, "conflict", &[]),
+            ManageError::Invalid(errs) => (StatusCode::BAD_REQUEST, "validation_failed", errs),
+            ManageError::PreconditionFailed => {
+                (StatusCode::PRECONDITION_FAILED, "precondition_failed", &[])
+            }
+            ManageError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", &[]),
+        };
+        let message = match e {
+            ManageError::Invalid(errs) => errs
+                .iter()
+                .map(|f| format!("{} {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        };
+        let body = serde_json::to_string(&Body {
+            error: code,
+            message,
+            errors,
+        })
+        .expect("error serializes");
+        let mut resp = (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        // RFC 6750 §3: a protected resource names the Bearer scheme and what went wrong.
+        let challenge = match e {
+            ManageError::Unauthorized => {
+                Some("Bearer realm=\"ferrid-api\", error=\"invalid_token\"")
+            }
+            ManageError::Forbidden(_) => {
+                Some("Bearer realm=\"ferrid-api\", error=\"insufficient_scope\"")
+            }
+            _ => None,
+        };
+        if let Some(c) = challenge {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,37 @@
+//! Validated server configuration, built once by the binary and passed explicitly.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use ferrid_core::urls::PublicUrl;
+use secrecy::SecretString;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// `None` = `http://{the bound address}` (what `--public-url` defaults to).
+    pub public_url: Option<PublicUrl>,
+    pub data_dir: PathBuf,
+    /// `None` = embedded SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// `FERRID_ADMIN_SECRET`: the bootstrap admin's chosen secret.
+    pub admin_secret: Option<SecretString>,
+    /// `FERRID_MASTER_KEY`: encrypts private keys at rest; else a key file in `data_dir`.
+    pub master_key: Option<SecretString>,
+    /// Print a generated admin secret to standard output (off in tests).
+    pub print_admin_secret: bool,
+}
+
+impl ServerConfig {
+    /// Defaults for a data directory, listening on `listen`.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> ServerConfig {
+        ServerConfig {
+            listen,
+            public_url: None,
+            data_dir,
+            database_url: None,
+            admin_secret: None,
+            master_key: None,
+            print_admin_secret: true,
+        }
+    }
+}

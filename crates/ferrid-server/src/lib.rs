@@ -1,0 +1,168 @@
+//! ferrid's HTTP server.
+//!
+//! # Layout
+//! - [`config`]: the validated [`config::ServerConfig`].
+//! - [`startup`]: data directory, master key, store, bootstrap, snapshot.
+//! - [`protocol`]: token, JWKS and discovery endpoints (thin adapters over `ferrid-core`).
+//! - [`api`]: the management API under `/api/v1`.
+//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`.
+//!
+//! [`serve`] runs until a shutdown signal; [`spawn`] starts a server in the background
+//! (tests use it on port 0).
+
+pub mod api;
+pub mod config;
+pub mod ops;
+pub mod protocol;
+pub mod startup;
+
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, header},
+    routing::{get, post},
+};
+use ferrid_core::{clock::Clock, manage::Manager};
+use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
+
+pub use config::ServerConfig;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub manager: Arc<Manager>,
+    pub metrics: Arc<ops::Metrics>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn clock_now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// The route table.
+pub fn router(state: AppState) -> Router {
+    let protocol = Router::new()
+        .route("/{tenant}/{track}/oauth/token", post(protocol::token))
+        .route(
+            "/{tenant}/{track}/{app}/oauth/token",
+            post(protocol::token_app),
+        )
+        .route("/{tenant}/{track}/oauth/keys", get(protocol::jwks))
+        .route(
+            "/{tenant}/{track}/.well-known/openid-configuration",
+            get(protocol::discovery),
+        )
+        .route(
+            "/{tenant}/{track}/.well-known/oauth-authorization-server",
+            get(protocol::discovery),
+        )
+        // RFC 8414 §3.1: the well-known segment inserted before the issuer's path.
+        .route(
+            "/.well-known/oauth-authorization-server/{tenant}/{track}",
+            get(protocol::discovery),
+        )
+        .route(
+            "/{tenant}/{track}/{app}/.well-known/openid-configuration",
+            get(protocol::discovery_app),
+        )
+        .route(
+            "/{tenant}/{track}/{app}/.well-known/oauth-authorization-server",
+            get(protocol::discovery_app),
+        );
+    let ops = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics));
+    Router::new()
+        .merge(protocol)
+        .merge(api::routes().layer(DefaultBodyLimit::max(api::BODY_LIMIT)))
+        .merge(ops)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}
+
+/// A server bound to its address, ready to serve.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub admin_secret_file: Option<PathBuf>,
+    listener: tokio::net::TcpListener,
+}
+
+impl Server {
+    /// Binds the listener, opens the store, bootstraps and loads the snapshot.
+    pub async fn bind(config: &ServerConfig) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let public_url = match &config.public_url {
+            Some(u) => u.clone(),
+            None => ferrid_core::urls::PublicUrl::parse(&format!("http://{addr}"))
+                .map_err(anyhow::Error::msg)?,
+        };
+        let started = startup::start(config, public_url).await?;
+        let state = AppState {
+            manager: started.manager,
+            metrics: Arc::new(ops::Metrics::default()),
+            clock: Arc::new(ferrid_core::clock::SystemClock),
+        };
+        Ok(Server {
+            addr,
+            state,
+            admin_secret_file: started.admin_secret_file,
+            listener,
+        })
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = router(self.state);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Starts a server in the background and returns it bound (for tests and embedding).
+pub async fn spawn(config: &ServerConfig) -> anyhow::Result<(SocketAddr, AppState)> {
+    let server = Server::bind(config).await?;
+    let (addr, state) = (server.addr, server.state.clone());
+    tokio::spawn(server.run(std::future::pending()));
+    Ok((addr, state))
+}

@@ -1,0 +1,207 @@
+//! Protocol endpoints: token, JWKS and discovery, track-level and app-scoped.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use ferrid_core::{endpoint::token::TokenHttpRequest, runtime::TrackRuntime};
+use ferrid_oauth::OAuthError;
+
+use crate::AppState;
+
+/// Largest token request body accepted (a client assertion fits easily).
+const TOKEN_BODY_LIMIT: usize = 256 * 1024;
+
+const NO_STORE: [(header::HeaderName, HeaderValue); 2] = [
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    (header::PRAGMA, HeaderValue::from_static("no-cache")),
+];
+
+/// The RFC 6749 §5.2 error response.
+pub fn oauth_error(e: &OAuthError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = (
+        status,
+        NO_STORE,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        e.to_json(),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        // RFC 6749 §5.2 / RFC 7235 §3.1: a 401 names the scheme to authenticate with.
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"ferrid\""),
+        );
+    }
+    resp
+}
+
+fn unknown_track() -> Response {
+    let e = OAuthError {
+        status: 404,
+        ..OAuthError::invalid_request("no such tenant, track or app")
+    };
+    oauth_error(&e)
+}
+
+fn json(body: String, cache: &'static str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Splits `{app}` or `{app}(method)` (DESIGN §2) into the app name.
+fn app_name(segment: &str) -> &str {
+    match segment.split_once('(') {
+        Some((name, rest)) if rest.ends_with(')') => name,
+        _ => segment,
+    }
+}
+
+fn track_and_app(
+    state: &AppState,
+    tenant: &str,
+    track: &str,
+    app: Option<&str>,
+) -> Option<Arc<TrackRuntime>> {
+    let rt = state.manager.registry().track(tenant, track)?;
+    match app {
+        Some(a) if !rt.has_app(a) => None,
+        _ => Some(rt),
+    }
+}
+
+async fn token_inner(
+    state: AppState,
+    tenant: String,
+    track: String,
+    app: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(rt) = state.manager.registry().track(&tenant, &track) else {
+        return unknown_track();
+    };
+    let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            let e = OAuthError {
+                status: 413,
+                ..OAuthError::invalid_request("the request body is too large")
+            };
+            return oauth_error(&e);
+        }
+    };
+    let header_str = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+    let req = TokenHttpRequest {
+        content_type: header_str(header::CONTENT_TYPE),
+        authorization: header_str(header::AUTHORIZATION),
+        body: &bytes,
+        app: app.as_deref().map(app_name),
+    };
+    let now = state.clock_now();
+    match ferrid_core::endpoint::token::token(&rt, req, now).await {
+        Ok(resp) => {
+            state.metrics.tokens_issued.inc();
+            let body = serde_json::to_string(&resp).expect("token response serializes");
+            (
+                NO_STORE,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                body,
+            )
+                .into_response()
+        }
+        Err(e) => {
+            state.metrics.token_errors.inc();
+            if e.error == ferrid_oauth::ErrorCode::InvalidClient {
+                tracing::info!(tenant = %tenant, track = %track, "client authentication failed");
+            }
+            oauth_error(&e)
+        }
+    }
+}
+
+pub async fn token(
+    State(state): State<AppState>,
+    Path((tenant, track)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    token_inner(state, tenant, track, None, headers, body).await
+}
+
+pub async fn token_app(
+    State(state): State<AppState>,
+    Path((tenant, track, app)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    token_inner(state, tenant, track, Some(app), headers, body).await
+}
+
+pub async fn jwks(
+    State(state): State<AppState>,
+    Path((tenant, track)): Path<(String, String)>,
+) -> Response {
+    match state.manager.registry().track(&tenant, &track) {
+        Some(rt) => json(rt.jwks_json.clone(), "public, max-age=300"),
+        None => unknown_track(),
+    }
+}
+
+fn discovery_doc(state: &AppState, tenant: &str, track: &str, app: Option<&str>) -> Response {
+    let app = app.map(app_name);
+    match track_and_app(state, tenant, track, app) {
+        Some(rt) => {
+            let doc = rt.discovery(state.manager.registry().urls(), app);
+            json(
+                serde_json::to_string(&doc).expect("metadata serializes"),
+                "public, max-age=300",
+            )
+        }
+        None => unknown_track(),
+    }
+}
+
+pub async fn discovery(
+    State(state): State<AppState>,
+    Path((tenant, track)): Path<(String, String)>,
+) -> Response {
+    discovery_doc(&state, &tenant, &track, None)
+}
+
+pub async fn discovery_app(
+    State(state): State<AppState>,
+    Path((tenant, track, app)): Path<(String, String, String)>,
+) -> Response {
+    discovery_doc(&state, &tenant, &track, Some(&app))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn app_segment_may_carry_a_method_selection() {
+        assert_eq!(super::app_name("web(login)"), "web");
+        assert_eq!(super::app_name("web(*)"), "web");
+        assert_eq!(super::app_name("web"), "web");
+    }
+}

@@ -1,0 +1,124 @@
+//! Start-up: data directory, master key, store, bootstrap, snapshot.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use anyhow::{Context, bail};
+use ferrid_core::{
+    clock::SystemClock,
+    crypto::KeyCipher,
+    manage::{Manager, bootstrap::Bootstrap},
+    runtime::Registry,
+    store::Store,
+};
+use ferrid_store::SqliteStore;
+use secrecy::ExposeSecret;
+
+use crate::config::ServerConfig;
+
+/// Writes `contents` to a new file readable only by its owner.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+/// The master key: `FERRID_MASTER_KEY`, or `master.key` in the data directory
+/// (created owner-only on first start).
+fn master_key(config: &ServerConfig) -> anyhow::Result<KeyCipher> {
+    if let Some(k) = &config.master_key {
+        return KeyCipher::from_text(k.expose_secret()).context("FERRID_MASTER_KEY");
+    }
+    let path = config.data_dir.join("master.key");
+    if !path.exists() {
+        write_private(&path, &KeyCipher::generate_text())
+            .with_context(|| format!("creating {}", path.display()))?;
+        tracing::info!(path = %path.display(), "generated the master key file");
+    }
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+    );
+    KeyCipher::from_text(&text)
+        .with_context(|| format!("{} does not hold a valid master key", path.display()))
+}
+
+async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
+    match config.database_url.as_deref() {
+        None => Ok(Arc::new(
+            SqliteStore::open_dir(&config.data_dir)
+                .await
+                .context("opening the embedded SQLite store")?,
+        )),
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(
+            SqliteStore::open_url(url)
+                .await
+                .context("opening the SQLite store")?,
+        )),
+        Some(url) if url.starts_with("postgres") => {
+            bail!("PostgreSQL is not supported by this build yet")
+        }
+        Some(_) => bail!("--database-url must start with sqlite: or postgres://"),
+    }
+}
+
+/// Everything the server needs, ready.
+pub struct Started {
+    pub manager: Arc<Manager>,
+    /// Where a generated admin secret was written, if one was generated.
+    pub admin_secret_file: Option<PathBuf>,
+}
+
+pub async fn start(
+    config: &ServerConfig,
+    public_url: ferrid_core::urls::PublicUrl,
+) -> anyhow::Result<Started> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let cipher = master_key(config)?;
+    let store = open_store(config).await?;
+    let registry = Arc::new(Registry::new(cipher, public_url));
+    let manager = Arc::new(Manager::new(store, registry, Arc::new(SystemClock)));
+    let mut admin_secret_file = None;
+    match manager
+        .bootstrap(config.admin_secret.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?
+    {
+        Bootstrap::AlreadyDone => {}
+        Bootstrap::Created => tracing::info!(
+            "bootstrapped tenant 'master' with the admin secret from FERRID_ADMIN_SECRET"
+        ),
+        Bootstrap::CreatedWithGenerated(secret) => {
+            let path = config.data_dir.join("admin-secret");
+            write_private(&path, secret.expose_secret())
+                .with_context(|| format!("writing {}", path.display()))?;
+            if config.print_admin_secret {
+                // Shown once, on standard output only, never through the log.
+                println!(
+                    "ferrid: created client 'admin' in master/master; its secret (shown once, also in {}):\n{}",
+                    path.display(),
+                    secret.expose_secret()
+                );
+            }
+            admin_secret_file = Some(path);
+        }
+    }
+    manager
+        .load_snapshot()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
+    Ok(Started {
+        manager,
+        admin_secret_file,
+    })
+}

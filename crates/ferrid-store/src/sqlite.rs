@@ -1,0 +1,578 @@
+//! The embedded default: SQLite in the data directory (WAL, foreign keys on).
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use ferrid_core::model::UnixTime;
+use ferrid_core::{
+    model::{
+        App, AppSpec, KeyState, SecretHash, SecretRecord, Tenant, Track, TrackData, TrackKey,
+        TrackSettings,
+    },
+    store::{NewTrack, PageRequest, Store, StoreError, StoreResult},
+};
+use sqlx::{
+    Row, Sqlite, SqlitePool, Transaction,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    },
+};
+
+use crate::migrate;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Unavailable(format!("stored {what} does not parse"))
+}
+
+fn name(row: &SqliteRow, col: &str) -> StoreResult<ferrid_oauth::name::Name> {
+    let s: String = row.try_get(col).map_err(map_err)?;
+    ferrid_oauth::name::Name::parse(&s).map_err(|_| corrupt(col))
+}
+
+fn limit(page: &PageRequest) -> i64 {
+    i64::from(page.limit.clamp(1, 1000))
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) `ferrid.db` in `dir` and runs the migrations.
+    pub async fn open_dir(dir: &Path) -> Result<SqliteStore, sqlx::Error> {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+        let opts = SqliteConnectOptions::new()
+            .filename(dir.join("ferrid.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        Self::open(opts).await
+    }
+
+    /// Opens a database URL such as `sqlite://path/ferrid.db`.
+    pub async fn open_url(url: &str) -> Result<SqliteStore, sqlx::Error> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        Self::open(opts).await
+    }
+
+    async fn open(opts: SqliteConnectOptions) -> Result<SqliteStore, sqlx::Error> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        migrate::run_sqlite(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn insert_track(tx: &mut Transaction<'_, Sqlite>, new: &NewTrack) -> StoreResult<()> {
+        let t = &new.track;
+        let settings = serde_json::to_string(&t.settings).map_err(|_| corrupt("settings"))?;
+        sqlx::query("INSERT INTO tracks (tenant, name, settings, version, created) VALUES ($1, $2, $3, $4, $5)")
+            .bind(t.tenant.as_str())
+            .bind(t.name.as_str())
+            .bind(settings)
+            .bind(t.version)
+            .bind(t.created)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        for k in &new.keys {
+            sqlx::query("INSERT INTO track_keys (tenant, track, kid, alg, state, encrypted_key, created) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(t.tenant.as_str())
+                .bind(t.name.as_str())
+                .bind(&k.kid)
+                .bind(k.alg.as_str())
+                .bind(k.state.as_str())
+                .bind(&k.encrypted_pkcs8)
+                .bind(k.created)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
+        }
+        for (app, secrets) in &new.apps {
+            Self::insert_app(tx, app, secrets).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_app(
+        tx: &mut Transaction<'_, Sqlite>,
+        app: &App,
+        secrets: &[SecretRecord],
+    ) -> StoreResult<()> {
+        let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
+        sqlx::query("INSERT INTO apps (tenant, track, name, kind, spec, version, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(app.tenant.as_str())
+            .bind(app.track.as_str())
+            .bind(app.name.as_str())
+            .bind(app.spec.kind())
+            .bind(spec)
+            .bind(app.version)
+            .bind(app.created)
+            .bind(app.updated)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        for s in secrets {
+            Self::insert_secret(
+                tx,
+                app.tenant.as_str(),
+                app.track.as_str(),
+                app.name.as_str(),
+                s,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_secret(
+        tx: &mut Transaction<'_, Sqlite>,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        s: &SecretRecord,
+    ) -> StoreResult<()> {
+        let (alg, hash, salt) = s.hash.to_columns();
+        sqlx::query("INSERT INTO client_secrets (tenant, track, app, id, info, hash_alg, hash, salt, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(tenant)
+            .bind(track)
+            .bind(app)
+            .bind(&s.id)
+            .bind(&s.info)
+            .bind(alg)
+            .bind(hash)
+            .bind(salt)
+            .bind(s.created)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn track_row(row: &SqliteRow) -> StoreResult<Track> {
+        let settings: String = row.try_get("settings").map_err(map_err)?;
+        let settings: TrackSettings =
+            serde_json::from_str(&settings).map_err(|_| corrupt("settings"))?;
+        Ok(Track {
+            tenant: name(row, "tenant")?,
+            name: name(row, "name")?,
+            settings,
+            version: row.try_get("version").map_err(map_err)?,
+            created: row.try_get("created").map_err(map_err)?,
+        })
+    }
+
+    fn app_row(row: &SqliteRow) -> StoreResult<App> {
+        let spec: String = row.try_get("spec").map_err(map_err)?;
+        let spec: AppSpec = serde_json::from_str(&spec).map_err(|_| corrupt("spec"))?;
+        Ok(App {
+            tenant: name(row, "tenant")?,
+            track: name(row, "track")?,
+            name: name(row, "name")?,
+            spec,
+            version: row.try_get("version").map_err(map_err)?,
+            created: row.try_get("created").map_err(map_err)?,
+            updated: row.try_get("updated").map_err(map_err)?,
+        })
+    }
+
+    fn secret_row(row: &SqliteRow) -> StoreResult<SecretRecord> {
+        let col = |c: &str| -> StoreResult<String> { row.try_get(c).map_err(map_err) };
+        let hash = SecretHash::from_columns(&col("hash_alg")?, &col("hash")?, &col("salt")?)
+            .ok_or_else(|| corrupt("secret"))?;
+        Ok(SecretRecord {
+            id: col("id")?,
+            info: row.try_get("info").map_err(map_err)?,
+            created: row.try_get::<UnixTime, _>("created").map_err(map_err)?,
+            hash,
+        })
+    }
+
+    fn key_row(row: &SqliteRow) -> StoreResult<TrackKey> {
+        let alg: String = row.try_get("alg").map_err(map_err)?;
+        let state: String = row.try_get("state").map_err(map_err)?;
+        Ok(TrackKey {
+            kid: row.try_get("kid").map_err(map_err)?,
+            alg: alg.parse().map_err(|_| corrupt("alg"))?,
+            state: KeyState::parse(&state).ok_or_else(|| corrupt("state"))?,
+            encrypted_pkcs8: row.try_get("encrypted_key").map_err(map_err)?,
+            created: row.try_get("created").map_err(map_err)?,
+        })
+    }
+
+    async fn load_track_in(&self, track: Track) -> StoreResult<TrackData> {
+        let (tn, tr) = (track.tenant.as_str(), track.name.as_str());
+        let keys = sqlx::query(
+            "SELECT * FROM track_keys WHERE tenant = $1 AND track = $2 ORDER BY created, kid",
+        )
+        .bind(tn)
+        .bind(tr)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(Self::key_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let apps = sqlx::query("SELECT * FROM apps WHERE tenant = $1 AND track = $2 ORDER BY name")
+            .bind(tn)
+            .bind(tr)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(Self::app_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut secrets = Vec::new();
+        for row in sqlx::query("SELECT * FROM client_secrets WHERE tenant = $1 AND track = $2 ORDER BY app, created, id")
+            .bind(tn)
+            .bind(tr)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+        {
+            secrets.push((name(&row, "app")?, Self::secret_row(&row)?));
+        }
+        Ok(TrackData {
+            track,
+            keys,
+            apps,
+            secrets,
+        })
+    }
+}
+
+/// Fails with NotFound when a statement changed no row.
+fn changed(rows: u64) -> StoreResult<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
+    async fn has_tenants(&self) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(n > 0)
+    }
+
+    async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
+        let rows =
+            sqlx::query("SELECT name, created FROM tenants WHERE name > $1 ORDER BY name LIMIT $2")
+                .bind(page.after.as_deref().unwrap_or(""))
+                .bind(limit(page))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Tenant {
+                    name: name(r, "name")?,
+                    created: r.try_get("created").map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn get_tenant(&self, tenant: &str) -> StoreResult<Tenant> {
+        let r = sqlx::query("SELECT name, created FROM tenants WHERE name = $1")
+            .bind(tenant)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(Tenant {
+            name: name(&r, "name")?,
+            created: r.try_get("created").map_err(map_err)?,
+        })
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        sqlx::query("INSERT INTO tenants (name, created) VALUES ($1, $2)")
+            .bind(tenant.name.as_str())
+            .bind(tenant.created)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        Self::insert_track(&mut tx, master).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_tenant(&self, tenant: &str) -> StoreResult<()> {
+        let r = sqlx::query("DELETE FROM tenants WHERE name = $1")
+            .bind(tenant)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        changed(r.rows_affected())
+    }
+
+    async fn list_tracks(&self, tenant: &str, page: &PageRequest) -> StoreResult<Vec<Track>> {
+        sqlx::query("SELECT * FROM tracks WHERE tenant = $1 AND name > $2 ORDER BY name LIMIT $3")
+            .bind(tenant)
+            .bind(page.after.as_deref().unwrap_or(""))
+            .bind(limit(page))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(Self::track_row)
+            .collect()
+    }
+
+    async fn get_track(&self, tenant: &str, track: &str) -> StoreResult<Track> {
+        let r = sqlx::query("SELECT * FROM tracks WHERE tenant = $1 AND name = $2")
+            .bind(tenant)
+            .bind(track)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Self::track_row(&r)
+    }
+
+    async fn create_track(&self, new: &NewTrack) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        Self::insert_track(&mut tx, new).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn update_track(
+        &self,
+        track: &Track,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Track> {
+        let settings = serde_json::to_string(&track.settings).map_err(|_| corrupt("settings"))?;
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let current: i64 =
+            sqlx::query_scalar("SELECT version FROM tracks WHERE tenant = $1 AND name = $2")
+                .bind(track.tenant.as_str())
+                .bind(track.name.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if expected_version.is_some_and(|v| v != current) {
+            return Err(StoreError::VersionMismatch);
+        }
+        sqlx::query(
+            "UPDATE tracks SET settings = $1, version = $2 WHERE tenant = $3 AND name = $4",
+        )
+        .bind(settings)
+        .bind(current + 1)
+        .bind(track.tenant.as_str())
+        .bind(track.name.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(Track {
+            version: current + 1,
+            ..track.clone()
+        })
+    }
+
+    async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()> {
+        let r = sqlx::query("DELETE FROM tracks WHERE tenant = $1 AND name = $2")
+            .bind(tenant)
+            .bind(track)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        changed(r.rows_affected())
+    }
+
+    async fn list_apps(
+        &self,
+        tenant: &str,
+        track: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<App>> {
+        sqlx::query("SELECT * FROM apps WHERE tenant = $1 AND track = $2 AND name > $3 ORDER BY name LIMIT $4")
+            .bind(tenant)
+            .bind(track)
+            .bind(page.after.as_deref().unwrap_or(""))
+            .bind(limit(page))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(Self::app_row)
+            .collect()
+    }
+
+    async fn get_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<App> {
+        let r = sqlx::query("SELECT * FROM apps WHERE tenant = $1 AND track = $2 AND name = $3")
+            .bind(tenant)
+            .bind(track)
+            .bind(app)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Self::app_row(&r)
+    }
+
+    async fn create_app(&self, app: &App, secrets: &[SecretRecord]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        Self::insert_app(&mut tx, app, secrets).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn replace_app(&self, app: &App, expected_version: Option<i64>) -> StoreResult<App> {
+        let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let current: i64 = sqlx::query_scalar(
+            "SELECT version FROM apps WHERE tenant = $1 AND track = $2 AND name = $3",
+        )
+        .bind(app.tenant.as_str())
+        .bind(app.track.as_str())
+        .bind(app.name.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if expected_version.is_some_and(|v| v != current) {
+            return Err(StoreError::VersionMismatch);
+        }
+        sqlx::query("UPDATE apps SET kind = $1, spec = $2, version = $3, updated = $4 WHERE tenant = $5 AND track = $6 AND name = $7")
+            .bind(app.spec.kind())
+            .bind(spec)
+            .bind(current + 1)
+            .bind(app.updated)
+            .bind(app.tenant.as_str())
+            .bind(app.track.as_str())
+            .bind(app.name.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(App {
+            version: current + 1,
+            ..app.clone()
+        })
+    }
+
+    async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()> {
+        let r = sqlx::query("DELETE FROM apps WHERE tenant = $1 AND track = $2 AND name = $3")
+            .bind(tenant)
+            .bind(track)
+            .bind(app)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        changed(r.rows_affected())
+    }
+
+    async fn list_secrets(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+    ) -> StoreResult<Vec<SecretRecord>> {
+        sqlx::query("SELECT * FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3 ORDER BY created, id")
+            .bind(tenant)
+            .bind(track)
+            .bind(app)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(Self::secret_row)
+            .collect()
+    }
+
+    async fn add_secret(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        secret: &SecretRecord,
+        max: usize,
+    ) -> StoreResult<()> {
+        // BEGIN IMMEDIATE semantics: the count and the insert see the same state.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3",
+        )
+        .bind(tenant)
+        .bind(track)
+        .bind(app)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if n as usize >= max {
+            return Err(StoreError::LimitReached);
+        }
+        Self::insert_secret(&mut tx, tenant, track, app, secret).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_secret(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        id: &str,
+    ) -> StoreResult<()> {
+        let r = sqlx::query(
+            "DELETE FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3 AND id = $4",
+        )
+        .bind(tenant)
+        .bind(track)
+        .bind(app)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        changed(r.rows_affected())
+    }
+
+    async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData> {
+        let t = self.get_track(tenant, track).await?;
+        self.load_track_in(t).await
+    }
+
+    async fn load_all(&self) -> StoreResult<Vec<TrackData>> {
+        let tracks = sqlx::query("SELECT * FROM tracks ORDER BY tenant, name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(Self::track_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(tracks.len());
+        for t in tracks {
+            out.push(self.load_track_in(t).await?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,122 @@
+//! Raw settings from flags, `FERRID_*` variables and an optional TOML file
+//! (`--config`), merged in that order of precedence and validated once.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use figment::{
+    Figment,
+    providers::{Format, Serialized, Toml},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+#[derive(Args, Serialize, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (flags and variables win over it).
+    #[arg(long, env = "FERRID_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "FERRID_LISTEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// Public origin of the server, e.g. https://id.example.com [default: http://{listen}].
+    #[arg(long, env = "FERRID_PUBLIC_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// Data directory for the embedded store and key files [default: ./ferrid-data].
+    #[arg(long, env = "FERRID_DATA_DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite:… ); the embedded SQLite store when absent.
+    #[arg(long, env = "FERRID_DATABASE_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "FERRID_LOG_FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. info or ferrid=debug [default: info].
+    #[arg(long, env = "FERRID_LOG")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Settings {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    #[serde(default = "default_log_format")]
+    pub log_format: String,
+    #[serde(default = "default_log")]
+    pub log: String,
+}
+
+fn default_listen() -> SocketAddr {
+    "127.0.0.1:8080".parse().expect("valid")
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./ferrid-data")
+}
+fn default_log_format() -> String {
+    "text".into()
+}
+fn default_log() -> String {
+    "info".into()
+}
+
+impl Settings {
+    pub fn load(args: &ServeArgs) -> anyhow::Result<Settings> {
+        let mut fig = Figment::new();
+        if let Some(path) = &args.config {
+            anyhow::ensure!(
+                path.exists(),
+                "config file {} does not exist",
+                path.display()
+            );
+            fig = fig.merge(Toml::file(path));
+        }
+        fig.merge(Serialized::defaults(args))
+            .extract()
+            .context("invalid settings")
+    }
+
+    pub fn into_config(self) -> anyhow::Result<ferrid_server::ServerConfig> {
+        let mut config = ferrid_server::ServerConfig::new(self.listen, self.data_dir);
+        config.public_url = self
+            .public_url
+            .map(|u| ferrid_core::urls::PublicUrl::parse(&u))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--public-url: {e}"))?;
+        config.database_url = self.database_url;
+        // Secrets come from the environment only, never from flags (visible in `ps`).
+        config.admin_secret = std::env::var("FERRID_ADMIN_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(SecretString::from);
+        config.master_key = std::env::var("FERRID_MASTER_KEY")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(SecretString::from);
+        Ok(config)
+    }
+}
+
+pub fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if settings.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
