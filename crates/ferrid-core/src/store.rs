@@ -102,3 +102,125 @@ pub trait Store: Send + Sync + 'static {
     /// Every track of every tenant, for start-up.
     async fn load_all(&self) -> StoreResult<Vec<TrackData>>;
 }
+
+/// Wraps a store and counts the calls made to it, so `/metrics` can show that the
+/// token hot path makes none.
+pub struct CountingStore {
+    inner: std::sync::Arc<dyn Store>,
+    calls: std::sync::atomic::AtomicU64,
+}
+
+impl CountingStore {
+    pub fn new(inner: std::sync::Arc<dyn Store>) -> CountingStore {
+        CountingStore {
+            inner,
+            calls: Default::default(),
+        }
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self) -> &dyn Store {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.as_ref()
+    }
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.count().ping().await
+    }
+    async fn has_tenants(&self) -> StoreResult<bool> {
+        self.count().has_tenants().await
+    }
+    async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
+        self.count().list_tenants(page).await
+    }
+    async fn get_tenant(&self, tenant: &str) -> StoreResult<Tenant> {
+        self.count().get_tenant(tenant).await
+    }
+    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack) -> StoreResult<()> {
+        self.count().create_tenant(tenant, master).await
+    }
+    async fn delete_tenant(&self, tenant: &str) -> StoreResult<()> {
+        self.count().delete_tenant(tenant).await
+    }
+    async fn list_tracks(&self, tenant: &str, page: &PageRequest) -> StoreResult<Vec<Track>> {
+        self.count().list_tracks(tenant, page).await
+    }
+    async fn get_track(&self, tenant: &str, track: &str) -> StoreResult<Track> {
+        self.count().get_track(tenant, track).await
+    }
+    async fn create_track(&self, new: &NewTrack) -> StoreResult<()> {
+        self.count().create_track(new).await
+    }
+    async fn update_track(
+        &self,
+        track: &Track,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Track> {
+        self.count().update_track(track, expected_version).await
+    }
+    async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()> {
+        self.count().delete_track(tenant, track).await
+    }
+    async fn list_apps(
+        &self,
+        tenant: &str,
+        track: &str,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<App>> {
+        self.count().list_apps(tenant, track, page).await
+    }
+    async fn get_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<App> {
+        self.count().get_app(tenant, track, app).await
+    }
+    async fn create_app(&self, app: &App, secrets: &[SecretRecord]) -> StoreResult<()> {
+        self.count().create_app(app, secrets).await
+    }
+    async fn replace_app(&self, app: &App, expected_version: Option<i64>) -> StoreResult<App> {
+        self.count().replace_app(app, expected_version).await
+    }
+    async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()> {
+        self.count().delete_app(tenant, track, app).await
+    }
+    async fn list_secrets(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+    ) -> StoreResult<Vec<SecretRecord>> {
+        self.count().list_secrets(tenant, track, app).await
+    }
+    async fn add_secret(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        secret: &SecretRecord,
+        max: usize,
+    ) -> StoreResult<()> {
+        self.count()
+            .add_secret(tenant, track, app, secret, max)
+            .await
+    }
+    async fn delete_secret(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        id: &str,
+    ) -> StoreResult<()> {
+        self.count().delete_secret(tenant, track, app, id).await
+    }
+    async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData> {
+        self.count().load_track(tenant, track).await
+    }
+    async fn load_all(&self) -> StoreResult<Vec<TrackData>> {
+        self.count().load_all().await
+    }
+}

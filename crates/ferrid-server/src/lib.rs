@@ -33,6 +33,8 @@ pub use config::ServerConfig;
 #[derive(Clone)]
 pub struct AppState {
     pub manager: Arc<Manager>,
+    /// The store as the manager sees it, counting calls for `/metrics`.
+    pub store: Arc<ferrid_core::store::CountingStore>,
     pub metrics: Arc<ops::Metrics>,
     pub clock: Arc<dyn Clock>,
 }
@@ -113,6 +115,7 @@ impl Server {
         let started = startup::start(config, public_url).await?;
         let state = AppState {
             manager: started.manager,
+            store: started.store,
             metrics: Arc::new(ops::Metrics::default()),
             clock: Arc::new(ferrid_core::clock::SystemClock),
         };

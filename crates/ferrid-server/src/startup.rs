@@ -12,7 +12,7 @@ use ferrid_core::{
     crypto::KeyCipher,
     manage::{Manager, bootstrap::Bootstrap},
     runtime::Registry,
-    store::Store,
+    store::{CountingStore, Store},
 };
 use ferrid_store::SqliteStore;
 use secrecy::ExposeSecret;
@@ -74,6 +74,7 @@ async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
 /// Everything the server needs, ready.
 pub struct Started {
     pub manager: Arc<Manager>,
+    pub store: Arc<CountingStore>,
     /// Where a generated admin secret was written, if one was generated.
     pub admin_secret_file: Option<PathBuf>,
 }
@@ -85,9 +86,9 @@ pub async fn start(
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let cipher = master_key(config)?;
-    let store = open_store(config).await?;
+    let store = Arc::new(CountingStore::new(open_store(config).await?));
     let registry = Arc::new(Registry::new(cipher, public_url));
-    let manager = Arc::new(Manager::new(store, registry, Arc::new(SystemClock)));
+    let manager = Arc::new(Manager::new(store.clone(), registry, Arc::new(SystemClock)));
     let mut admin_secret_file = None;
     match manager
         .bootstrap(config.admin_secret.clone())
@@ -119,6 +120,7 @@ pub async fn start(
         .map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
     Ok(Started {
         manager,
+        store,
         admin_secret_file,
     })
 }

@@ -1,0 +1,12 @@
+//! Black-box HTTP tests: the real server on port 0 with a fresh SQLite store per test.
+
+mod helpers;
+
+mod bad_input;
+mod bootstrap;
+mod discovery;
+mod management;
+mod permissions;
+mod secrets;
+mod token_endpoint;
+mod token_targets;

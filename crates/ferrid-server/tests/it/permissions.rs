@@ -1,0 +1,219 @@
+//! Who may call the management API (DESIGN §5): admin, tenant administrators, nobody else.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// A tenant administrator of `t`: a client in `t/master` granted `ferrid-api:tenant`.
+async fn tenant_admin(app: &TestApp, admin: &str, t: &str) -> String {
+    let (s, _) = app.post_api("/tenants", admin, json!({ "name": t })).await;
+    assert_eq!(s, 201);
+    let c = app
+        .client(
+            admin,
+            t,
+            "master",
+            "ops",
+            "client_secret_basic",
+            json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }]),
+        )
+        .await;
+    let r = app
+        .post_form(
+            &app.token_url(t, "master"),
+            Some((&c.id, &c.secret)),
+            "grant_type=client_credentials&scope=ferrid-api:tenant",
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn no_token_or_a_bad_token_is_401_with_a_bearer_challenge() {
+    let app = spawn_app().await;
+    let r = app
+        .http
+        .get(format!("{}/api/v1/tenants", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    for bad in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."] {
+        let (s, b) = app.get_api("/tenants", bad).await;
+        assert_eq!(s, 401, "{bad}");
+        assert_eq!(b["error"], "unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn a_token_for_another_resource_or_track_is_refused() {
+    let app = spawn_app().await;
+    let (_, c) = app.fixture("prod", "ES256").await;
+    let r = app
+        .post_form(
+            &app.token_url("t1", "prod"),
+            Some((&c.id, &c.secret)),
+            "grant_type=client_credentials",
+        )
+        .await;
+    let tok = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = app.get_api("/tenants", &tok).await;
+    assert_eq!(s, 401);
+    // a forged token: the admin token with its payload swapped keeps a stale signature
+    let admin = app.admin_token().await;
+    let parts: Vec<&str> = admin.split('.').collect();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        tok.split('.').nth(1).unwrap(),
+        parts[2]
+    );
+    let (s, _) = app.get_api("/tenants", &forged).await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn a_master_client_without_a_ferrid_api_scope_is_forbidden() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let c = app
+        .client(
+            &admin,
+            "master",
+            "master",
+            "weak",
+            "client_secret_basic",
+            json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }]),
+        )
+        .await;
+    // scope tenant from the master tenant manages only the master tenant
+    let r = app
+        .post_form(
+            &app.token_url("master", "master"),
+            Some((&c.id, &c.secret)),
+            "grant_type=client_credentials",
+        )
+        .await;
+    let tok = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = app.post_api("/tenants", &tok, json!({ "name": "x" })).await;
+    assert_eq!(s, 403);
+}
+
+#[tokio::test]
+async fn a_tenant_administrator_manages_its_tenant_alone() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t1 = tenant_admin(&app, &admin, "t1").await;
+    let _t2 = tenant_admin(&app, &admin, "t2").await;
+    // its own tenant: full management
+    let (s, _) = app
+        .post_api("/tenants/t1/tracks", &t1, json!({ "name": "prod" }))
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .post_api(
+            "/tenants/t1/tracks/prod/apps",
+            &t1,
+            json!({ "name": "api", "kind": "oauth_resource", "scopes": ["r"] }),
+        )
+        .await;
+    assert_eq!(s, 201);
+    // another tenant does not exist for it
+    for p in [
+        "/tenants/t2",
+        "/tenants/t2/tracks",
+        "/tenants/t2/tracks/master",
+        "/tenants/t2/tracks/master/apps",
+        "/tenants/t2/tracks/master/apps/ops",
+        "/tenants/t2/tracks/master/apps/ops/secrets",
+    ] {
+        let (s, b) = app.get_api(p, &t1).await;
+        assert_eq!(s, 404, "{p} {b}");
+    }
+    let (s, _) = app
+        .post_api("/tenants/t2/tracks", &t1, json!({ "name": "evil" }))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .api(
+            Method::DELETE,
+            "/tenants/t2/tracks/master/apps/ops",
+            &t1,
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+    // it sees only its tenant and creates none
+    let (_, b) = app.get_api("/tenants", &t1).await;
+    let names: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["t1"]);
+    let (s, _) = app.post_api("/tenants", &t1, json!({ "name": "t3" })).await;
+    assert_eq!(s, 403);
+    let (s, _) = app.api(Method::DELETE, "/tenants/t1", &t1, None).await;
+    assert_eq!(s, 403);
+    // the admin still sees everything
+    let (_, b) = app.get_api("/tenants", &admin).await;
+    assert_eq!(b["items"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn only_an_administrator_grants_ferrid_api_admin() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let c = app
+        .client(
+            &admin,
+            "master",
+            "master",
+            "ops",
+            "client_secret_basic",
+            json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }]),
+        )
+        .await;
+    let r = app
+        .post_form(
+            &app.token_url("master", "master"),
+            Some((&c.id, &c.secret)),
+            "grant_type=client_credentials",
+        )
+        .await;
+    let master_tenant_admin = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({ "name": "escalate", "kind": "oauth_client", "resource_scopes": [{ "resource": "ferrid-api", "scopes": ["admin"] }] });
+    let (s, _) = app
+        .post_api(
+            "/tenants/master/tracks/master/apps",
+            &master_tenant_admin,
+            body.clone(),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .post_api("/tenants/master/tracks/master/apps", &admin, body)
+        .await;
+    assert_eq!(s, 201);
+}
