@@ -5,14 +5,16 @@ use crate::{client_auth::Credentials, model::ClientAuthMethod, runtime::ClientRu
 /// Each client has one configured method. A `client_secret_post` client may also send
 /// its secret by Basic (as FoxIDs allows); a `client_secret_basic` client must use Basic.
 pub fn method_allows(method: ClientAuthMethod, creds: &Credentials<'_>) -> bool {
-    match (method, creds) {
-        (ClientAuthMethod::ClientSecretBasic, Credentials::Basic { .. }) => true,
+    matches!(
+        (method, creds),
         (
+            ClientAuthMethod::ClientSecretBasic,
+            Credentials::Basic { .. }
+        ) | (
             ClientAuthMethod::ClientSecretPost,
-            Credentials::Basic { .. } | Credentials::Post { .. },
-        ) => true,
-        _ => false,
-    }
+            Credentials::Basic { .. } | Credentials::Post { .. }
+        )
+    )
 }
 
 /// Checks `presented` against every secret of the client, in constant time per secret.

@@ -152,21 +152,21 @@ impl Manager {
     ) -> ManageResult<Track> {
         let mut current = self.get_track(caller, tenant, track).await?;
         let mut f = Fields::of(body)?;
-        if let Some(alg) = f.opt_signing_alg("signing_alg") {
-            if alg != current.settings.signing_alg {
-                return Err(ManageError::field(
-                    "signing_alg",
-                    "is fixed when the track is created",
-                ));
-            }
+        if let Some(alg) = f.opt_signing_alg("signing_alg")
+            && alg != current.settings.signing_alg
+        {
+            return Err(ManageError::field(
+                "signing_alg",
+                "is fixed when the track is created",
+            ));
         }
         if let Some(l) = f.opt_lifetime("access_token_lifetime") {
             current.settings.access_token_lifetime = l;
         }
-        if let Some(n) = f.opt_str("name") {
-            if n != current.name.as_str() {
-                return Err(ManageError::field("name", "cannot be changed"));
-            }
+        if let Some(n) = f.opt_str("name")
+            && n != current.name.as_str()
+        {
+            return Err(ManageError::field("name", "cannot be changed"));
         }
         f.finish()?;
         let updated = self

@@ -86,7 +86,7 @@ async fn a_restart_keeps_registrations_and_keys() {
         )
         .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(again.admin_token().await.is_empty(), false);
+    assert!(!again.admin_token().await.is_empty());
     let jwks_old: Value = app
         .http
         .get(format!("{}/oauth/keys", app.issuer("t1", "prod")))
