@@ -20,7 +20,6 @@ use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Durat
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
     http::{HeaderValue, header},
     routing::{get, post},
 };
@@ -81,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics));
     Router::new()
         .merge(protocol)
-        .merge(api::routes().layer(DefaultBodyLimit::max(api::BODY_LIMIT)))
+        .merge(api::routes())
         .merge(ops)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -95,9 +95,7 @@ async fn token_inner(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(rt) = state.manager.registry().track(&tenant, &track) else {
-        return unknown_track();
-    };
+    // The body is read first so that an early refusal leaves the connection reusable.
     let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
@@ -107,6 +105,9 @@ async fn token_inner(
             };
             return oauth_error(&e);
         }
+    };
+    let Some(rt) = state.manager.registry().track(&tenant, &track) else {
+        return unknown_track();
     };
     let header_str = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
     let req = TokenHttpRequest {

@@ -43,6 +43,9 @@ impl FieldError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
+    /// No bearer token was presented (RFC 6750 §3.1: the challenge carries no error).
+    #[error("a bearer token is required")]
+    Unauthenticated,
     #[error("a valid bearer token is required")]
     Unauthorized,
     #[error("{0}")]

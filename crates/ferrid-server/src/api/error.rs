@@ -23,10 +23,20 @@ impl From<ManageError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The error's body under another status (e.g. 413 for an oversize body).
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        let mut resp = self.into_response();
+        *resp.status_mut() = status;
+        resp
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = &self.0;
         let (status, code, errors): (StatusCode, &str, &[FieldError]) = match e {
+            ManageError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthorized", &[]),
             ManageError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", &[]),
             ManageError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", &[]),
             ManageError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", &[]),
@@ -62,6 +72,7 @@ impl IntoResponse for ApiError {
             .into_response();
         // RFC 6750 §3: a protected resource names the Bearer scheme and what went wrong.
         let challenge = match e {
+            ManageError::Unauthenticated => Some("Bearer realm=\"ferrid-api\""),
             ManageError::Unauthorized => {
                 Some("Bearer realm=\"ferrid-api\", error=\"invalid_token\"")
             }

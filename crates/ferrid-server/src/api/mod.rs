@@ -28,7 +28,7 @@ const MAX_PAGE: u32 = 1000;
 
 pub fn routes() -> Router<AppState> {
     let t = "/api/v1/tenants";
-    Router::new()
+    let router = Router::new()
         .route(t, get(list_tenants).post(create_tenant))
         .route(
             &format!("{t}/{{tenant}}"),
@@ -57,7 +57,29 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/secrets/{{id}}"),
             delete(delete_secret),
-        )
+        );
+    router.layer(axum::middleware::from_fn(buffer_body))
+}
+
+/// Reads the whole request body before any check runs, so that a request refused
+/// early (401, 404) leaves its connection clean for the next request, and an oversize
+/// body is one clear 413.
+async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Err(_) => ApiError(ManageError::field(
+            "body",
+            format!("must be at most {BODY_LIMIT} bytes"),
+        ))
+        .into_response_with(StatusCode::PAYLOAD_TOO_LARGE),
+    }
 }
 
 /// The authenticated caller, from `Authorization: Bearer <ferrid access token>`.
@@ -74,12 +96,12 @@ impl FromRequestParts<AppState> for Auth {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or(ManageError::Unauthorized)?;
+            .ok_or(ManageError::Unauthenticated)?;
         let token = value
             .get(..7)
             .filter(|p| p.eq_ignore_ascii_case("bearer "))
             .map(|_| value[7..].trim())
-            .ok_or(ManageError::Unauthorized)?;
+            .ok_or(ManageError::Unauthenticated)?;
         let caller = auth::authorize(state.manager.registry(), token, state.clock_now())?;
         Ok(Auth(caller))
     }

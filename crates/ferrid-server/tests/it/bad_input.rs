@@ -141,3 +141,44 @@ async fn malformed_management_bodies_are_400_naming_the_body() {
         .unwrap();
     assert_eq!(r.status(), 413);
 }
+
+/// A request refused before its body arrived must leave the connection usable: the
+/// body is read before any check (Python `requests` sends headers and body apart).
+#[tokio::test]
+async fn an_early_refusal_keeps_the_connection_usable() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    for path in ["/api/v1/tenants", "/nope/nope/oauth/token"] {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let body = "grant_type=client_credentials";
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        s.write_all(body.as_bytes()).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !String::from_utf8_lossy(&seen).contains("\r\n\r\nok") {
+            let n = tokio::time::timeout_at(deadline, s.read(&mut buf))
+                .await
+                .expect("second response in time")
+                .unwrap();
+            assert!(
+                n > 0,
+                "connection closed after: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&seen);
+        assert!(text.starts_with("HTTP/1.1 40"), "{text}");
+        assert_eq!(text.matches("HTTP/1.1 ").count(), 2, "{text}");
+    }
+}

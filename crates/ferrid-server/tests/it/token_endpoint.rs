@@ -216,7 +216,17 @@ async fn credentials_in_both_header_and_body_are_invalid_request() {
 #[tokio::test]
 async fn basic_credentials_are_form_url_decoded_after_base64() {
     let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (admin, _) = app.fixture("prod", "ES256").await;
+    let c = app
+        .client(
+            &admin,
+            "t1",
+            "prod",
+            "my-svc_1",
+            "client_secret_basic",
+            json!([]),
+        )
+        .await;
     // openid-client style: every non-alphanumeric character percent-encoded.
     let enc = |s: &str| {
         s.chars()
@@ -230,19 +240,24 @@ async fn basic_credentials_are_form_url_decoded_after_base64() {
             .collect::<String>()
     };
     let id = enc(&c.id);
-    let secret = enc(&c.secret);
-    assert!(
-        secret.contains('%') || id.contains('%'),
-        "fixture should need encoding"
-    );
+    assert_eq!(id, "my%2Dsvc%5F1");
     let r = app
         .post_form(
             &app.token_url("t1", "prod"),
-            Some((&id, &secret)),
+            Some((&id, &enc(&c.secret))),
             "grant_type=client_credentials",
         )
         .await;
     assert_eq!(r.status(), 200);
+    // and '+' is a space once decoded, so it is not the literal character
+    let r = app
+        .post_form(
+            &app.token_url("t1", "prod"),
+            Some(("my+svc_1", &c.secret)),
+            "grant_type=client_credentials",
+        )
+        .await;
+    assert_oauth_error(r, 401, "invalid_client").await;
 }
 
 #[tokio::test]

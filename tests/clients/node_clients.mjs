@@ -1,0 +1,508 @@
+#!/usr/bin/env node
+// Interoperability checks of ferrid against third-party Node clients:
+// openid-client v6 (discovery + client credentials grant) and jose
+// (JWT verification through the remote JWKS).
+//
+// Environment:
+//   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
+//   FERRID_ADMIN_SECRET  secret of the bootstrap client master/master/admin
+//
+// Output: one line per check ("ok - name" / "FAIL - name: reason"), then
+// "N passed, N failed". Exit code 1 if any check failed.
+
+import { randomBytes } from 'node:crypto';
+import * as client from 'openid-client';
+import * as jose from 'jose';
+
+const TIMEOUT_MS = 15000;
+
+class CheckFailed extends Error {}
+
+function expect(cond, msg) {
+  if (!cond) throw new CheckFailed(msg);
+}
+
+function eq(got, want, what) {
+  const g = JSON.stringify(got);
+  const w = JSON.stringify(want);
+  if (g !== w) throw new CheckFailed(`${what}: expected ${w}, got ${g}`);
+}
+
+function short(text, n = 300) {
+  const s = String(text).replace(/[\r\n]+/g, ' ');
+  return s.length <= n ? s : `${s.slice(0, n)}...`;
+}
+
+const base = (process.env.FERRID_URL || '').replace(/\/+$/, '');
+const adminSecret = process.env.FERRID_ADMIN_SECRET || '';
+
+// unique tenant per run so several suites can share one server
+const tenant = `js${randomBytes(5).toString('hex')}`;
+const TRACKS = { rs: 'RS256', es: 'ES256' };
+const state = { adminToken: null, tracks: new Set(), clients: new Map() };
+
+const issuerOf = (track) => `${base}/${tenant}/${track}`;
+const tokenEndpointOf = (track) => `${issuerOf(track)}/oauth/token`;
+const jwksUriOf = (track) => `${issuerOf(track)}/oauth/keys`;
+
+function clientOf(track, app) {
+  const c = state.clients.get(`${track}/${app}`);
+  if (!c) throw new CheckFailed(`setup did not create client ${track}/${app}`);
+  return c;
+}
+
+async function http(method, url, { json, form, headers = {} } = {}) {
+  const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(TIMEOUT_MS) };
+  if (json !== undefined) {
+    init.body = JSON.stringify(json);
+    init.headers['content-type'] = 'application/json';
+  } else if (form !== undefined) {
+    init.body = new URLSearchParams(form).toString();
+    init.headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+async function api(path, json) {
+  expect(state.adminToken, 'no admin token (setup failed)');
+  return http('POST', `${base}/api/v1${path}`, {
+    json,
+    headers: { authorization: `Bearer ${state.adminToken}` },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// helpers around openid-client and jose
+// ---------------------------------------------------------------------------
+
+function authFor(method, secret) {
+  if (method === 'client_secret_basic') return client.ClientSecretBasic(secret);
+  if (method === 'client_secret_post') return client.ClientSecretPost(secret);
+  throw new Error(`unknown method ${method}`);
+}
+
+async function discover(track, app, method, secret) {
+  const c = clientOf(track, app);
+  // strict: openid-client compares the discovered issuer with this URL
+  return client.discovery(
+    new URL(issuerOf(track)),
+    c.client_id,
+    undefined,
+    authFor(method, secret ?? c.client_secret),
+    { execute: [client.allowInsecureRequests], timeout: TIMEOUT_MS / 1000 },
+  );
+}
+
+const jwksCache = new Map();
+function remoteJwks(track) {
+  if (!jwksCache.has(track)) {
+    jwksCache.set(track, jose.createRemoteJWKSet(new URL(jwksUriOf(track)), { timeoutDuration: TIMEOUT_MS }));
+  }
+  return jwksCache.get(track);
+}
+
+async function verifyToken(token, track, { clientId, audience, scope }) {
+  const alg = TRACKS[track];
+  const { payload, protectedHeader } = await jose.jwtVerify(token, remoteJwks(track), {
+    issuer: issuerOf(track),
+    audience,
+    typ: 'at+jwt',
+    algorithms: [alg],
+    requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti'],
+    clockTolerance: 5,
+  });
+  eq(protectedHeader.typ, 'at+jwt', 'JWT header typ');
+  eq(protectedHeader.alg, alg, 'JWT header alg');
+  expect(typeof protectedHeader.kid === 'string' && protectedHeader.kid, 'JWT header has no kid');
+  eq(payload.iss, issuerOf(track), 'iss');
+  eq(payload.sub, clientId, 'sub');
+  eq(payload.client_id, clientId, 'client_id claim');
+  if (scope !== undefined) eq(payload.scope, scope, 'scope claim');
+  return payload;
+}
+
+function checkTokenResponse(tok, scope) {
+  expect(typeof tok.access_token === 'string' && tok.access_token, 'no access_token');
+  // openid-client normalises token_type to lower case
+  eq(tok.token_type, 'bearer', 'token_type');
+  expect(Number.isInteger(tok.expires_in) && tok.expires_in > 0, `bad expires_in ${tok.expires_in}`);
+  if (scope !== undefined) eq(tok.scope, scope, 'response scope');
+}
+
+// Run fn, which must reject with an OAuth error from the token endpoint.
+// Returns { status, error, kind } whichever class openid-client used:
+// ResponseBodyError, or WWWAuthenticateChallengeError when the server sent a
+// WWW-Authenticate header (RFC 6749 §5.2 requires one for 401 after HTTP
+// Basic authentication; openid-client then throws the challenge error).
+async function oauthErrorOf(fn) {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof client.ResponseBodyError) {
+      return { status: err.status, error: err.error, kind: 'ResponseBodyError' };
+    }
+    if (err instanceof client.WWWAuthenticateChallengeError) {
+      let body;
+      try {
+        body = await err.response.json();
+      } catch {
+        body = undefined;
+      }
+      return {
+        status: err.status,
+        error: body?.error,
+        kind: 'WWWAuthenticateChallengeError',
+        schemes: err.cause.map((c) => c.scheme),
+      };
+    }
+    throw new CheckFailed(`unexpected error ${err?.name}: ${err?.message} ${short(JSON.stringify(err?.cause ?? ''))}`);
+  }
+  throw new CheckFailed('no error raised');
+}
+
+// ---------------------------------------------------------------------------
+// setup checks
+// ---------------------------------------------------------------------------
+
+async function checkAdminToken() {
+  const r = await http('POST', `${base}/master/master/oauth/token`, {
+    form: {
+      grant_type: 'client_credentials',
+      client_id: 'admin',
+      client_secret: adminSecret,
+      scope: 'ferrid-api:admin',
+    },
+  });
+  eq(r.status, 200, `admin token status (${short(r.text)})`);
+  expect(r.body && typeof r.body.access_token === 'string', `no access_token: ${short(r.text)}`);
+  eq(r.body.token_type, 'Bearer', 'token_type');
+  state.adminToken = r.body.access_token;
+}
+
+async function checkSetup() {
+  let r = await api('/tenants', { name: tenant });
+  eq(r.status, 201, `create tenant (${short(r.text)})`);
+  for (const [track, alg] of Object.entries(TRACKS)) {
+    r = await api(`/tenants/${tenant}/tracks`, { name: track, signing_alg: alg });
+    eq(r.status, 201, `create track ${track} (${short(r.text)})`);
+    state.tracks.add(track);
+    const apps = `/tenants/${tenant}/tracks/${track}/apps`;
+    r = await api(apps, { name: 'party-api2', kind: 'oauth_resource', scopes: ['read1', 'read2'] });
+    eq(r.status, 201, `create resource party-api2 in ${track} (${short(r.text)})`);
+    r = await api(apps, { name: 'ledger', kind: 'oauth_resource', scopes: ['view'] });
+    eq(r.status, 201, `create resource ledger in ${track} (${short(r.text)})`);
+    const clients = [
+      ['svc-basic', 'client_secret_basic', [
+        { resource: 'party-api2', scopes: ['read1', 'read2'] },
+        { resource: 'ledger', scopes: ['view'] },
+      ]],
+      ['svc-post', 'client_secret_post', [{ resource: 'party-api2', scopes: ['read1'] }]],
+    ];
+    for (const [name, method, grants] of clients) {
+      r = await api(apps, {
+        name,
+        kind: 'oauth_client',
+        client_auth_method: method,
+        resource_scopes: grants,
+      });
+      eq(r.status, 201, `create client ${track}/${name} (${short(r.text)})`);
+      const b = r.body ?? {};
+      expect(typeof b.client_id === 'string' && b.client_id, `no client_id: ${short(r.text)}`);
+      expect(typeof b.client_secret === 'string' && b.client_secret.length === 43,
+        `client_secret not 43 chars: ${JSON.stringify(b.client_secret)}`);
+      eq(b.issuer, issuerOf(track), 'issuer in client response');
+      eq(b.token_endpoint, tokenEndpointOf(track), 'token_endpoint in client response');
+      // the discovery_endpoint handed out must work with openid-client as is
+      expect(typeof b.discovery_endpoint === 'string' && b.discovery_endpoint.includes('/.well-known/'),
+        `discovery_endpoint: ${JSON.stringify(b.discovery_endpoint)}`);
+      state.clients.set(`${track}/${name}`, b);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// openid-client + jose
+// ---------------------------------------------------------------------------
+
+async function checkDiscoveryMetadata() {
+  const config = await discover('rs', 'svc-basic', 'client_secret_basic');
+  const md = config.serverMetadata();
+  eq(md.issuer, issuerOf('rs'), 'issuer');
+  eq(md.token_endpoint, tokenEndpointOf('rs'), 'token_endpoint');
+  eq(md.jwks_uri, jwksUriOf('rs'), 'jwks_uri');
+  eq(config.clientMetadata().client_id, clientOf('rs', 'svc-basic').client_id, 'client_id');
+}
+
+async function grantAndVerify(track, app, method, scope, audience = 'party-api2') {
+  const c = clientOf(track, app);
+  const config = await discover(track, app, method);
+  const tok = await client.clientCredentialsGrant(config, { scope });
+  checkTokenResponse(tok, scope);
+  const payload = await verifyToken(tok.access_token, track, { clientId: c.client_id, audience, scope });
+  eq(payload.aud, audience, 'aud');
+  expect(Math.abs(payload.exp - payload.iat - tok.expires_in) <= 5,
+    `exp-iat=${payload.exp - payload.iat} but expires_in=${tok.expires_in}`);
+  return { tok, payload };
+}
+
+async function checkBasicRs256() {
+  await grantAndVerify('rs', 'svc-basic', 'client_secret_basic', 'party-api2:read1');
+}
+
+async function checkPostRs256() {
+  await grantAndVerify('rs', 'svc-post', 'client_secret_post', 'party-api2:read1');
+}
+
+async function checkBasicEs256() {
+  await grantAndVerify('es', 'svc-basic', 'client_secret_basic', 'party-api2:read1');
+}
+
+async function checkPostEs256() {
+  await grantAndVerify('es', 'svc-post', 'client_secret_post', 'party-api2:read1');
+}
+
+async function checkTwoScopes() {
+  await grantAndVerify('rs', 'svc-basic', 'client_secret_basic', 'party-api2:read1 party-api2:read2');
+}
+
+async function checkStrictIssuer() {
+  // The discovery document served for ".../rs/" names ".../rs" as issuer;
+  // openid-client must refuse it. Proves the issuer comparison in the
+  // positive checks is real.
+  const c = clientOf('rs', 'svc-basic');
+  try {
+    await client.discovery(new URL(`${issuerOf('rs')}/`), c.client_id, undefined,
+      client.ClientSecretBasic(c.client_secret), { execute: [client.allowInsecureRequests] });
+  } catch (err) {
+    eq(err?.code, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED', `error code (${err?.message})`);
+    return;
+  }
+  throw new CheckFailed('discovery accepted an issuer with a trailing slash');
+}
+
+async function checkWrongSecretBasic() {
+  const config = await discover('rs', 'svc-basic', 'client_secret_basic', 'w'.repeat(43));
+  const e = await oauthErrorOf(() => client.clientCredentialsGrant(config, { scope: 'party-api2:read1' }));
+  eq(e.status, 401, `status (${e.kind})`);
+  eq(e.error, 'invalid_client', `error (${e.kind})`);
+  if (e.kind === 'WWWAuthenticateChallengeError') {
+    expect(e.schemes.includes('basic'), `WWW-Authenticate schemes ${e.schemes}`);
+  }
+}
+
+async function checkWrongSecretPost() {
+  const config = await discover('rs', 'svc-post', 'client_secret_post', 'v'.repeat(43));
+  const e = await oauthErrorOf(() => client.clientCredentialsGrant(config, { scope: 'party-api2:read1' }));
+  eq(e.status, 401, `status (${e.kind})`);
+  eq(e.error, 'invalid_client', `error (${e.kind})`);
+}
+
+async function checkUnknownScope() {
+  const config = await discover('rs', 'svc-post', 'client_secret_post');
+  const e = await oauthErrorOf(() => client.clientCredentialsGrant(config, { scope: 'party-api2:read2' }));
+  // svc-post is granted party-api2:read1 only
+  eq(e.status, 400, `status (${e.kind})`);
+  eq(e.error, 'invalid_scope', `error (${e.kind})`);
+  const e2 = await oauthErrorOf(() => client.clientCredentialsGrant(config, { scope: 'nosuch:thing' }));
+  eq(e2.status, 400, `status for nosuch:thing (${e2.kind})`);
+  eq(e2.error, 'invalid_scope', `error for nosuch:thing (${e2.kind})`);
+}
+
+async function selectAndVerify(params, expectAud, expectScope) {
+  const c = clientOf('rs', 'svc-basic');
+  const config = await discover('rs', 'svc-basic', 'client_secret_basic');
+  const tok = await client.clientCredentialsGrant(config, params);
+  checkTokenResponse(tok, expectScope);
+  const aud = Array.isArray(expectAud) ? expectAud[0] : expectAud;
+  const payload = await verifyToken(tok.access_token, 'rs', { clientId: c.client_id, audience: aud, scope: expectScope });
+  if (Array.isArray(expectAud)) {
+    expect(Array.isArray(payload.aud), `aud should be an array, got ${JSON.stringify(payload.aud)}`);
+    eq([...payload.aud].sort(), [...expectAud].sort(), 'aud');
+  } else {
+    eq(payload.aud, expectAud, 'aud');
+  }
+}
+
+async function checkResourceParam() {
+  // resource alone selects the resource: all granted scopes of it
+  await selectAndVerify({ resource: 'ledger' }, 'ledger', 'ledger:view');
+}
+
+async function checkAudienceParam() {
+  await selectAndVerify({ audience: 'ledger' }, 'ledger', 'ledger:view');
+}
+
+async function checkResourceWithScope() {
+  await selectAndVerify({ resource: 'party-api2', scope: 'party-api2:read2' }, 'party-api2', 'party-api2:read2');
+}
+
+async function checkTwoResources() {
+  // scopes of two resources: aud is an array naming both
+  const scope = 'party-api2:read1 ledger:view';
+  const c = clientOf('rs', 'svc-basic');
+  const config = await discover('rs', 'svc-basic', 'client_secret_basic');
+  const tok = await client.clientCredentialsGrant(config, { scope });
+  checkTokenResponse(tok);
+  eq(tok.scope.split(' ').sort(), scope.split(' ').sort(), 'response scope (as a set)');
+  const payload = await verifyToken(tok.access_token, 'rs', { clientId: c.client_id, audience: 'ledger' });
+  expect(Array.isArray(payload.aud), `aud should be an array, got ${JSON.stringify(payload.aud)}`);
+  eq([...payload.aud].sort(), ['ledger', 'party-api2'], 'aud');
+  eq(payload.scope.split(' ').sort(), scope.split(' ').sort(), 'scope claim (as a set)');
+}
+
+async function checkJoseRejectsForeignToken() {
+  // an ES256-track token must not verify against the RS256 track (other
+  // keys, other issuer), and a wrong audience must be refused
+  const { tok } = await grantAndVerify('es', 'svc-basic', 'client_secret_basic', 'party-api2:read1');
+  try {
+    await jose.jwtVerify(tok.access_token, remoteJwks('rs'), { issuer: issuerOf('es') });
+    throw new CheckFailed('ES256-track token verified with the RS256-track JWKS');
+  } catch (err) {
+    if (err instanceof CheckFailed) throw err;
+    expect(err instanceof jose.errors.JOSEError, `unexpected ${err?.name}: ${err?.message}`);
+    expect(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'].includes(err.code),
+      `unexpected jose error ${err.code}`);
+  }
+  try {
+    await jose.jwtVerify(tok.access_token, remoteJwks('es'), { issuer: issuerOf('es'), audience: 'ledger' });
+    throw new CheckFailed('token verified for audience ledger');
+  } catch (err) {
+    if (err instanceof CheckFailed) throw err;
+    eq(err?.code, 'ERR_JWT_CLAIM_VALIDATION_FAILED', 'jose error code');
+    eq(err?.claim, 'aud', 'failed claim');
+  }
+}
+
+async function checkJwksShape() {
+  for (const [track, alg] of Object.entries(TRACKS)) {
+    const r = await http('GET', jwksUriOf(track));
+    eq(r.status, 200, `GET jwks ${track}`);
+    const keys = r.body?.keys;
+    expect(Array.isArray(keys) && keys.length > 0, `no keys in ${track} JWKS`);
+    for (const k of keys) {
+      expect(!('d' in k), `private key material in ${track} JWKS`);
+      const key = await jose.importJWK(k, alg);
+      expect(key, `jose cannot import ${track} JWK`);
+    }
+  }
+}
+
+async function checkAppScopedDiscovery() {
+  // App-scoped discovery: the document is at {issuer}/{app}/.well-known/...
+  // but names the track issuer. Give openid-client the document URL itself.
+  const c = clientOf('rs', 'svc-post');
+  const url = `${issuerOf('rs')}/svc-post/.well-known/openid-configuration`;
+  const config = await client.discovery(new URL(url), c.client_id, undefined,
+    client.ClientSecretPost(c.client_secret), { execute: [client.allowInsecureRequests] });
+  const md = config.serverMetadata();
+  eq(md.issuer, issuerOf('rs'), 'issuer');
+  eq(md.token_endpoint, `${issuerOf('rs')}/svc-post/oauth/token`, 'token_endpoint');
+  const tok = await client.clientCredentialsGrant(config, { scope: 'party-api2:read1' });
+  checkTokenResponse(tok, 'party-api2:read1');
+  const payload = await verifyToken(tok.access_token, 'rs', {
+    clientId: c.client_id, audience: 'party-api2', scope: 'party-api2:read1',
+  });
+  eq(payload.aud, 'party-api2', 'aud');
+}
+
+async function checkOAuth2Discovery() {
+  // RFC 8414 §3.1: openid-client's 'oauth2' algorithm inserts
+  // /.well-known/oauth-authorization-server between host and issuer path.
+  const c = clientOf('rs', 'svc-post');
+  const config = await client.discovery(new URL(issuerOf('rs')), c.client_id, undefined,
+    client.ClientSecretPost(c.client_secret),
+    { algorithm: 'oauth2', execute: [client.allowInsecureRequests] });
+  const md = config.serverMetadata();
+  eq(md.issuer, issuerOf('rs'), 'issuer');
+  eq(md.token_endpoint, tokenEndpointOf('rs'), 'token_endpoint');
+  const tok = await client.clientCredentialsGrant(config, { scope: 'party-api2:read1' });
+  checkTokenResponse(tok, 'party-api2:read1');
+  await verifyToken(tok.access_token, 'rs', { clientId: c.client_id, audience: 'party-api2', scope: 'party-api2:read1' });
+}
+
+async function checkReturnedDiscoveryEndpoint() {
+  // A client configured with exactly what client creation returned.
+  const c = clientOf('es', 'svc-basic');
+  const config = await client.discovery(new URL(c.discovery_endpoint), c.client_id, undefined,
+    client.ClientSecretBasic(c.client_secret), { execute: [client.allowInsecureRequests] });
+  eq(config.serverMetadata().issuer, c.issuer, 'issuer');
+  const tok = await client.clientCredentialsGrant(config, { scope: 'party-api2:read2' });
+  checkTokenResponse(tok, 'party-api2:read2');
+  const payload = await verifyToken(tok.access_token, 'es', {
+    clientId: c.client_id, audience: 'party-api2', scope: 'party-api2:read2',
+  });
+  eq(payload.aud, 'party-api2', 'aud');
+}
+
+const CHECKS = [
+  ['admin token via client_credentials', checkAdminToken],
+  ['management: tenant, tracks RS256/ES256, resources, clients', checkSetup],
+  ['openid-client discovery metadata (strict issuer)', checkDiscoveryMetadata],
+  ['openid-client rejects issuer mismatch (trailing slash)', checkStrictIssuer],
+  ['openid-client RFC 8414 discovery (algorithm oauth2)', checkOAuth2Discovery],
+  ['openid-client ClientSecretBasic RS256 + jose verify', checkBasicRs256],
+  ['openid-client ClientSecretPost RS256 + jose verify', checkPostRs256],
+  ['openid-client ClientSecretBasic ES256 + jose verify', checkBasicEs256],
+  ['openid-client ClientSecretPost ES256 + jose verify', checkPostEs256],
+  ['openid-client two scopes', checkTwoScopes],
+  ['openid-client wrong secret (basic) -> 401 invalid_client', checkWrongSecretBasic],
+  ['openid-client wrong secret (post) -> 401 invalid_client', checkWrongSecretPost],
+  ['openid-client ungranted/unknown scope -> 400 invalid_scope', checkUnknownScope],
+  ['resource parameter selects the audience', checkResourceParam],
+  ['audience parameter selects the audience', checkAudienceParam],
+  ['resource parameter with scope', checkResourceWithScope],
+  ['scopes of two resources -> aud array', checkTwoResources],
+  ['jose rejects foreign-track key and wrong audience', checkJoseRejectsForeignToken],
+  ['JWKS keys importable by jose, no private parts', checkJwksShape],
+  ['openid-client app-scoped discovery + token', checkAppScopedDiscovery],
+  ['openid-client from the returned discovery_endpoint', checkReturnedDiscoveryEndpoint],
+];
+
+async function main() {
+  if (!base || !adminSecret) {
+    console.error('FERRID_URL and FERRID_ADMIN_SECRET must be set');
+    console.log('0 passed, 1 failed');
+    return 1;
+  }
+  let passed = 0;
+  let failed = 0;
+  for (const [name, fn] of CHECKS) {
+    try {
+      await fn();
+      passed += 1;
+      console.log(`ok - ${name}`);
+    } catch (err) {
+      failed += 1;
+      let detail;
+      if (err instanceof CheckFailed) {
+        detail = err.message;
+      } else {
+        detail = `${err?.name ?? 'Error'}: ${err?.message ?? err}`;
+        if (err?.code) detail += ` [${err.code}]`;
+        if (err?.error) detail += ` error=${err.error}`;
+        if (err?.status) detail += ` status=${err.status}`;
+        if (err?.cause && typeof err.cause === 'object') {
+          try {
+            detail += ` cause=${JSON.stringify(err.cause)}`;
+          } catch {
+            // ignore unserialisable causes
+          }
+        }
+        if (process.env.FERRID_TEST_DEBUG) console.error(err);
+      }
+      console.log(`FAIL - ${name}: ${short(detail, 500)}`);
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
