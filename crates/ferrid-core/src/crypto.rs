@@ -9,9 +9,7 @@ use zeroize::Zeroizing;
 /// Fills a fixed-size array from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut b)
-        .expect("the OS random source works");
+    SystemRandom::new().fill(&mut b).expect("the OS random source works");
     b
 }
 
@@ -44,9 +42,7 @@ impl std::fmt::Debug for KeyCipher {
 impl KeyCipher {
     pub fn new(master_key: &[u8; 32]) -> KeyCipher {
         let key = UnboundKey::new(&AES_256_GCM, master_key).expect("32-byte AES key");
-        KeyCipher {
-            key: LessSafeKey::new(key),
-        }
+        KeyCipher { key: LessSafeKey::new(key) }
     }
 
     /// Parses a master key given as base64 or base64url text (padding optional).
@@ -55,15 +51,9 @@ impl KeyCipher {
         use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
         let t = text.trim().trim_end_matches('=');
         let raw = Zeroizing::new(
-            URL_SAFE_NO_PAD
-                .decode(t)
-                .or_else(|_| STANDARD_NO_PAD.decode(t))
-                .map_err(|_| CipherError::BadMasterKey)?,
+            URL_SAFE_NO_PAD.decode(t).or_else(|_| STANDARD_NO_PAD.decode(t)).map_err(|_| CipherError::BadMasterKey)?,
         );
-        let key: &[u8; 32] = raw
-            .as_slice()
-            .try_into()
-            .map_err(|_| CipherError::BadMasterKey)?;
+        let key: &[u8; 32] = raw.as_slice().try_into().map_err(|_| CipherError::BadMasterKey)?;
         Ok(KeyCipher::new(key))
     }
 

@@ -20,6 +20,17 @@ pub struct TrackSettings {
     /// Default access-token lifetime for clients that set none, seconds.
     #[serde(default = "default_token_lifetime")]
     pub access_token_lifetime: u32,
+    /// Longest accepted client-assertion lifetime (`exp` − `iat`), seconds. Common
+    /// client libraries sign assertions valid for one hour.
+    #[serde(default = "default_assertion_lifetime")]
+    pub assertion_max_lifetime: u32,
+}
+
+pub const DEFAULT_ASSERTION_LIFETIME: u32 = 3600;
+pub const ASSERTION_LIFETIME_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
+
+fn default_assertion_lifetime() -> u32 {
+    DEFAULT_ASSERTION_LIFETIME
 }
 
 pub const DEFAULT_TOKEN_LIFETIME: u32 = 3600;
@@ -34,6 +45,7 @@ impl Default for TrackSettings {
         TrackSettings {
             signing_alg: SigningAlg::RS256,
             access_token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            assertion_max_lifetime: DEFAULT_ASSERTION_LIFETIME,
         }
     }
 }
@@ -54,15 +66,18 @@ pub enum ClientAuthMethod {
     #[default]
     ClientSecretPost,
     ClientSecretBasic,
+    /// RFC 7523 §2.2: a JWT signed with a key whose public half the client registered.
+    PrivateKeyJwt,
 }
 
 impl ClientAuthMethod {
-    pub const ALL: [ClientAuthMethod; 2] = [Self::ClientSecretPost, Self::ClientSecretBasic];
+    pub const ALL: [ClientAuthMethod; 3] = [Self::ClientSecretPost, Self::ClientSecretBasic, Self::PrivateKeyJwt];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ClientAuthMethod::ClientSecretPost => "client_secret_post",
             ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -71,7 +86,7 @@ impl ClientAuthMethod {
     }
 
     pub fn uses_secret(self) -> bool {
-        true
+        !matches!(self, ClientAuthMethod::PrivateKeyJwt)
     }
 }
 
@@ -148,11 +163,7 @@ pub enum SecretHash {
     /// A generated 256-bit secret: SHA-256 over `salt || secret`.
     SaltedSha256 { salt: Vec<u8>, digest: Vec<u8> },
     /// A chosen secret: PBKDF2-HMAC-SHA512, `iterations`, stored as FoxIDs' `P2HS512:10`.
-    Pbkdf2Sha512 {
-        iterations: u32,
-        salt: Vec<u8>,
-        hash: Vec<u8>,
-    },
+    Pbkdf2Sha512 { iterations: u32, salt: Vec<u8>, hash: Vec<u8> },
 }
 
 impl std::fmt::Debug for SecretHash {
@@ -174,6 +185,14 @@ pub struct SecretRecord {
 }
 
 pub const MAX_SECRETS_PER_CLIENT: usize = 10;
+pub const MAX_KEYS_PER_CLIENT: usize = 4;
+
+/// A public key registered for a `private_key_jwt` client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredClientKey {
+    pub key: crate::client_auth::keys::ClientKey,
+    pub created: UnixTime,
+}
 
 /// Where a track key is in its life (DESIGN §3 "Keys").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,9 +216,7 @@ impl KeyState {
     }
 
     pub fn parse(s: &str) -> Option<KeyState> {
-        [KeyState::Next, KeyState::Active, KeyState::Retired]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [KeyState::Next, KeyState::Active, KeyState::Retired].into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -231,4 +248,6 @@ pub struct TrackData {
     pub apps: Vec<App>,
     /// Secrets per app name.
     pub secrets: Vec<(Name, SecretRecord)>,
+    /// Public keys per app name.
+    pub client_keys: Vec<(Name, StoredClientKey)>,
 }

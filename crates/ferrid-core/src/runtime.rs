@@ -12,6 +12,7 @@ use ferrid_oauth::{
 };
 
 use crate::{
+    client_auth::keys::ClientKey,
     crypto::{KeyCipher, key_context},
     model::{AppSpec, ClientAuthMethod, KeyState, SecretHash, TrackData, TrackSettings},
     secret::VerifiedCache,
@@ -26,6 +27,12 @@ pub struct Grant {
     pub scopes: Vec<String>,
 }
 
+/// A registered public key of a `private_key_jwt` client, with its verifiers built.
+pub struct ClientKeyRuntime {
+    pub key: ClientKey,
+    pub verifiers: Vec<VerifyingKey>,
+}
+
 /// A client as the token endpoint sees it.
 pub struct ClientRuntime {
     pub name: Name,
@@ -34,6 +41,7 @@ pub struct ClientRuntime {
     pub verified: VerifiedCache,
     pub grants: Vec<Grant>,
     pub token_lifetime: u32,
+    pub keys: Vec<ClientKeyRuntime>,
 }
 
 impl ClientRuntime {
@@ -69,10 +77,8 @@ impl TrackRuntime {
         let mut published = Vec::new();
         for key in &data.keys {
             let ctx = key_context(&t.tenant, &t.name, &key.kid);
-            let parsed = cipher
-                .open(&ctx, &key.encrypted_pkcs8)
-                .ok()
-                .and_then(|der| SigningKey::from_pkcs8(key.alg, &der).ok());
+            let parsed =
+                cipher.open(&ctx, &key.encrypted_pkcs8).ok().and_then(|der| SigningKey::from_pkcs8(key.alg, &der).ok());
             let Some(parsed) = parsed else {
                 tracing::error!(tenant = %t.tenant, track = %t.name, kid = %key.kid, "track key does not decrypt with this master key");
                 continue;
@@ -91,20 +97,17 @@ impl TrackRuntime {
             .apps
             .iter()
             .filter_map(|a| {
-                a.spec.as_resource().map(|r| {
-                    (
-                        a.name.clone(),
-                        r.scopes.iter().map(|s| s.to_string()).collect(),
-                    )
-                })
+                a.spec.as_resource().map(|r| (a.name.clone(), r.scopes.iter().map(|s| s.to_string()).collect()))
             })
             .collect();
+        let mut keys: HashMap<&Name, Vec<ClientKeyRuntime>> = HashMap::new();
+        for (app, stored) in &data.client_keys {
+            let verifiers = stored.key.verifiers();
+            keys.entry(app).or_default().push(ClientKeyRuntime { key: stored.key.clone(), verifiers });
+        }
         let mut secrets: HashMap<&Name, Vec<(String, SecretHash)>> = HashMap::new();
         for (app, rec) in &data.secrets {
-            secrets
-                .entry(app)
-                .or_default()
-                .push((rec.id.clone(), rec.hash.clone()));
+            secrets.entry(app).or_default().push((rec.id.clone(), rec.hash.clone()));
         }
         let clients = data
             .apps
@@ -118,16 +121,9 @@ impl TrackRuntime {
                     .iter()
                     .filter_map(|g| {
                         let available = resources.get(&g.resource)?;
-                        let scopes: Vec<String> = g
-                            .scopes
-                            .iter()
-                            .map(|s| s.to_string())
-                            .filter(|s| available.contains(s))
-                            .collect();
-                        (!scopes.is_empty()).then(|| Grant {
-                            resource: g.resource.to_string(),
-                            scopes,
-                        })
+                        let scopes: Vec<String> =
+                            g.scopes.iter().map(|s| s.to_string()).filter(|s| available.contains(s)).collect();
+                        (!scopes.is_empty()).then(|| Grant { resource: g.resource.to_string(), scopes })
                     })
                     .collect();
                 let runtime = ClientRuntime {
@@ -136,9 +132,8 @@ impl TrackRuntime {
                     secrets: secrets.remove(&a.name).unwrap_or_default(),
                     verified: VerifiedCache::default(),
                     grants,
-                    token_lifetime: c
-                        .access_token_lifetime
-                        .unwrap_or(t.settings.access_token_lifetime),
+                    token_lifetime: c.access_token_lifetime.unwrap_or(t.settings.access_token_lifetime),
+                    keys: keys.remove(&a.name).unwrap_or_default(),
                 };
                 Some((a.name.clone(), runtime))
             })
@@ -171,11 +166,10 @@ impl TrackRuntime {
             jwks_uri: format!("{}/oauth/keys", self.issuer),
             response_types_supported: Vec::new(),
             grant_types_supported: vec!["client_credentials".into()],
-            token_endpoint_auth_methods_supported: ClientAuthMethod::ALL
-                .iter()
-                .map(|m| m.as_str().into())
-                .collect(),
-            token_endpoint_auth_signing_alg_values_supported: None,
+            token_endpoint_auth_methods_supported: ClientAuthMethod::ALL.iter().map(|m| m.as_str().into()).collect(),
+            token_endpoint_auth_signing_alg_values_supported: Some(
+                crate::client_auth::private_key_jwt::ASSERTION_ALGS.iter().map(|a| a.as_str().into()).collect(),
+            ),
             scopes_supported: Vec::new(),
         }
     }
@@ -196,11 +190,7 @@ pub struct Registry {
 
 impl Registry {
     pub fn new(cipher: KeyCipher, urls: PublicUrl) -> Registry {
-        Registry {
-            current: ArcSwap::from_pointee(Snapshot::default()),
-            cipher,
-            urls,
-        }
+        Registry { current: ArcSwap::from_pointee(Snapshot::default()), cipher, urls }
     }
 
     pub fn urls(&self) -> &PublicUrl {
@@ -224,10 +214,7 @@ impl Registry {
         let mut snap = Snapshot::default();
         for d in data {
             let rt = TrackRuntime::build(d, &self.cipher, &self.urls);
-            snap.tenants
-                .entry(rt.tenant.clone())
-                .or_default()
-                .insert(rt.track.clone(), Arc::new(rt));
+            snap.tenants.entry(rt.tenant.clone()).or_default().insert(rt.track.clone(), Arc::new(rt));
         }
         self.current.store(Arc::new(snap));
     }
@@ -237,10 +224,7 @@ impl Registry {
         let rt = Arc::new(TrackRuntime::build(data, &self.cipher, &self.urls));
         self.current.rcu(|old| {
             let mut snap = Snapshot::clone(old);
-            snap.tenants
-                .entry(rt.tenant.clone())
-                .or_default()
-                .insert(rt.track.clone(), rt.clone());
+            snap.tenants.entry(rt.tenant.clone()).or_default().insert(rt.track.clone(), rt.clone());
             snap
         });
     }

@@ -57,11 +57,7 @@ pub fn record_chosen(secret: &SecretString, now: UnixTime) -> SecretRecord {
         id: random_id(),
         info: info_of(secret.expose_secret()),
         created: now,
-        hash: SecretHash::Pbkdf2Sha512 {
-            iterations: PBKDF2_ITERATIONS,
-            salt,
-            hash,
-        },
+        hash: SecretHash::Pbkdf2Sha512 { iterations: PBKDF2_ITERATIONS, salt, hash },
     }
 }
 
@@ -69,10 +65,7 @@ fn salted_sha256(salt: &[u8], secret: &[u8]) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(salt);
     ctx.update(secret);
-    ctx.finish()
-        .as_ref()
-        .try_into()
-        .expect("SHA-256 is 32 bytes")
+    ctx.finish().as_ref().try_into().expect("SHA-256 is 32 bytes")
 }
 
 fn pbkdf2_sha512(iterations: u32, salt: &[u8], secret: &[u8]) -> Vec<u8> {
@@ -91,14 +84,8 @@ impl SecretHash {
     /// Constant-time check of `presented` against this hash.
     pub fn verify(&self, presented: &[u8]) -> bool {
         match self {
-            SecretHash::SaltedSha256 { salt, digest } => salted_sha256(salt, presented)
-                .ct_eq(digest.as_slice())
-                .into(),
-            SecretHash::Pbkdf2Sha512 {
-                iterations,
-                salt,
-                hash,
-            } => {
+            SecretHash::SaltedSha256 { salt, digest } => salted_sha256(salt, presented).ct_eq(digest.as_slice()).into(),
+            SecretHash::Pbkdf2Sha512 { iterations, salt, hash } => {
                 let n = NonZeroU32::new((*iterations).max(1)).expect("non-zero");
                 pbkdf2::verify(pbkdf2::PBKDF2_HMAC_SHA512, n, salt, presented, hash).is_ok()
             }
@@ -119,12 +106,8 @@ impl SecretHash {
     pub fn to_columns(&self) -> (String, String, String) {
         use ferrid_oauth::b64::encode;
         match self {
-            SecretHash::SaltedSha256 { salt, digest } => {
-                (self.algorithm(), encode(digest), encode(salt))
-            }
-            SecretHash::Pbkdf2Sha512 { salt, hash, .. } => {
-                (self.algorithm(), encode(hash), encode(salt))
-            }
+            SecretHash::SaltedSha256 { salt, digest } => (self.algorithm(), encode(digest), encode(salt)),
+            SecretHash::Pbkdf2Sha512 { salt, hash, .. } => (self.algorithm(), encode(hash), encode(salt)),
         }
     }
 
@@ -136,11 +119,7 @@ impl SecretHash {
         }
         let tens: u32 = algorithm.strip_prefix("P2HS512:")?.parse().ok()?;
         let iterations = tens.checked_mul(10_000).filter(|&i| i > 0)?;
-        Some(SecretHash::Pbkdf2Sha512 {
-            iterations,
-            salt,
-            hash,
-        })
+        Some(SecretHash::Pbkdf2Sha512 { iterations, salt, hash })
     }
 }
 
@@ -153,19 +132,13 @@ pub struct VerifiedCache {
 
 impl Default for VerifiedCache {
     fn default() -> Self {
-        VerifiedCache {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &random_bytes::<32>()),
-            entries: Default::default(),
-        }
+        VerifiedCache { key: hmac::Key::new(hmac::HMAC_SHA256, &random_bytes::<32>()), entries: Default::default() }
     }
 }
 
 impl VerifiedCache {
     fn tag(&self, secret: &[u8]) -> [u8; 32] {
-        hmac::sign(&self.key, secret)
-            .as_ref()
-            .try_into()
-            .expect("HMAC-SHA256 is 32 bytes")
+        hmac::sign(&self.key, secret).as_ref().try_into().expect("HMAC-SHA256 is 32 bytes")
     }
 
     /// Whether `presented` is the secret `id` verified earlier (constant-time).
@@ -179,10 +152,7 @@ impl VerifiedCache {
 
     pub fn remember(&self, id: &str, presented: &[u8]) {
         let tag = self.tag(presented);
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_owned(), tag);
+        self.entries.write().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), tag);
     }
 }
 
@@ -195,10 +165,7 @@ mod tests {
         let s = generate();
         let s = s.expose_secret();
         assert_eq!(s.len(), 43);
-        assert!(
-            s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        );
+        assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
 
     #[test]

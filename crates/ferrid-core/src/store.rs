@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::model::{App, SecretRecord, Tenant, Track, TrackData, TrackKey};
+use crate::model::{App, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey, UnixTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,31 +55,17 @@ pub trait Store: Send + Sync + 'static {
     async fn get_track(&self, tenant: &str, track: &str) -> StoreResult<Track>;
     async fn create_track(&self, new: &NewTrack) -> StoreResult<()>;
     /// Replaces the settings if the stored version is `expected_version`; bumps the version.
-    async fn update_track(
-        &self,
-        track: &Track,
-        expected_version: Option<i64>,
-    ) -> StoreResult<Track>;
+    async fn update_track(&self, track: &Track, expected_version: Option<i64>) -> StoreResult<Track>;
     async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()>;
 
-    async fn list_apps(
-        &self,
-        tenant: &str,
-        track: &str,
-        page: &PageRequest,
-    ) -> StoreResult<Vec<App>>;
+    async fn list_apps(&self, tenant: &str, track: &str, page: &PageRequest) -> StoreResult<Vec<App>>;
     async fn get_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<App>;
     async fn create_app(&self, app: &App, secrets: &[SecretRecord]) -> StoreResult<()>;
     /// Replaces the spec if the stored version is `expected_version`; bumps the version.
     async fn replace_app(&self, app: &App, expected_version: Option<i64>) -> StoreResult<App>;
     async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()>;
 
-    async fn list_secrets(
-        &self,
-        tenant: &str,
-        track: &str,
-        app: &str,
-    ) -> StoreResult<Vec<SecretRecord>>;
+    async fn list_secrets(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<SecretRecord>>;
     /// Adds a secret unless the app already holds `max` ([`StoreError::LimitReached`]).
     async fn add_secret(
         &self,
@@ -89,13 +75,32 @@ pub trait Store: Send + Sync + 'static {
         secret: &SecretRecord,
         max: usize,
     ) -> StoreResult<()>;
-    async fn delete_secret(
+    async fn delete_secret(&self, tenant: &str, track: &str, app: &str, id: &str) -> StoreResult<()>;
+
+    async fn list_client_keys(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<StoredClientKey>>;
+    /// Adds a key unless the app already holds `max` ([`StoreError::LimitReached`]) or
+    /// one with the same kid ([`StoreError::Conflict`]).
+    async fn add_client_key(
         &self,
         tenant: &str,
         track: &str,
         app: &str,
-        id: &str,
+        key: &StoredClientKey,
+        max: usize,
     ) -> StoreResult<()>;
+    async fn delete_client_key(&self, tenant: &str, track: &str, app: &str, kid: &str) -> StoreResult<()>;
+
+    /// The client-assertion replay guard (RFC 7523 §3 item 7): records `jti` for the
+    /// client until `exp` and answers whether it was new. Entries past `now` are purged.
+    async fn use_jti(
+        &self,
+        tenant: &str,
+        track: &str,
+        client: &str,
+        jti: &str,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
 
     /// Everything the runtime needs about one track.
     async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData>;
@@ -112,10 +117,7 @@ pub struct CountingStore {
 
 impl CountingStore {
     pub fn new(inner: std::sync::Arc<dyn Store>) -> CountingStore {
-        CountingStore {
-            inner,
-            calls: Default::default(),
-        }
+        CountingStore { inner, calls: Default::default() }
     }
 
     pub fn calls(&self) -> u64 {
@@ -123,8 +125,7 @@ impl CountingStore {
     }
 
     fn count(&self) -> &dyn Store {
-        self.calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.as_ref()
     }
 }
@@ -158,22 +159,13 @@ impl Store for CountingStore {
     async fn create_track(&self, new: &NewTrack) -> StoreResult<()> {
         self.count().create_track(new).await
     }
-    async fn update_track(
-        &self,
-        track: &Track,
-        expected_version: Option<i64>,
-    ) -> StoreResult<Track> {
+    async fn update_track(&self, track: &Track, expected_version: Option<i64>) -> StoreResult<Track> {
         self.count().update_track(track, expected_version).await
     }
     async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()> {
         self.count().delete_track(tenant, track).await
     }
-    async fn list_apps(
-        &self,
-        tenant: &str,
-        track: &str,
-        page: &PageRequest,
-    ) -> StoreResult<Vec<App>> {
+    async fn list_apps(&self, tenant: &str, track: &str, page: &PageRequest) -> StoreResult<Vec<App>> {
         self.count().list_apps(tenant, track, page).await
     }
     async fn get_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<App> {
@@ -188,12 +180,7 @@ impl Store for CountingStore {
     async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()> {
         self.count().delete_app(tenant, track, app).await
     }
-    async fn list_secrets(
-        &self,
-        tenant: &str,
-        track: &str,
-        app: &str,
-    ) -> StoreResult<Vec<SecretRecord>> {
+    async fn list_secrets(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<SecretRecord>> {
         self.count().list_secrets(tenant, track, app).await
     }
     async fn add_secret(
@@ -204,18 +191,37 @@ impl Store for CountingStore {
         secret: &SecretRecord,
         max: usize,
     ) -> StoreResult<()> {
-        self.count()
-            .add_secret(tenant, track, app, secret, max)
-            .await
+        self.count().add_secret(tenant, track, app, secret, max).await
     }
-    async fn delete_secret(
+    async fn delete_secret(&self, tenant: &str, track: &str, app: &str, id: &str) -> StoreResult<()> {
+        self.count().delete_secret(tenant, track, app, id).await
+    }
+    async fn list_client_keys(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<StoredClientKey>> {
+        self.count().list_client_keys(tenant, track, app).await
+    }
+    async fn add_client_key(
         &self,
         tenant: &str,
         track: &str,
         app: &str,
-        id: &str,
+        key: &StoredClientKey,
+        max: usize,
     ) -> StoreResult<()> {
-        self.count().delete_secret(tenant, track, app, id).await
+        self.count().add_client_key(tenant, track, app, key, max).await
+    }
+    async fn delete_client_key(&self, tenant: &str, track: &str, app: &str, kid: &str) -> StoreResult<()> {
+        self.count().delete_client_key(tenant, track, app, kid).await
+    }
+    async fn use_jti(
+        &self,
+        tenant: &str,
+        track: &str,
+        client: &str,
+        jti: &str,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        self.count().use_jti(tenant, track, client, jti, exp, now).await
     }
     async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData> {
         self.count().load_track(tenant, track).await

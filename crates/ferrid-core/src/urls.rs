@@ -13,9 +13,7 @@ impl PublicUrl {
             .or_else(|| t.strip_prefix("http://"))
             .ok_or_else(|| format!("public URL '{s}' must start with http:// or https://"))?;
         if rest.is_empty() || rest.contains(['?', '#', ' ']) {
-            return Err(format!(
-                "public URL '{s}' must be an origin with an optional path"
-            ));
+            return Err(format!("public URL '{s}' must be an origin with an optional path"));
         }
         Ok(PublicUrl(t.to_owned()))
     }

@@ -37,10 +37,7 @@ pub struct BasicCredentials {
 
 impl std::fmt::Debug for BasicCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BasicCredentials")
-            .field("client_id", &self.client_id)
-            .field("secret", &"[redacted]")
-            .finish()
+        f.debug_struct("BasicCredentials").field("client_id", &self.client_id).field("secret", &"[redacted]").finish()
     }
 }
 
@@ -53,15 +50,10 @@ pub fn parse_basic(header: &str) -> Result<BasicCredentials, BasicError> {
     if !is_basic(header) {
         return Err(BasicError::NotBasic);
     }
-    let raw = STANDARD_ANY_PAD
-        .decode(header[6..].trim_matches(' '))
-        .map_err(|_| BasicError::Base64)?;
+    let raw = STANDARD_ANY_PAD.decode(header[6..].trim_matches(' ')).map_err(|_| BasicError::Base64)?;
     let text = String::from_utf8(raw).map_err(|_| BasicError::Utf8)?;
     let (id, secret) = text.split_once(':').ok_or(BasicError::NoColon)?;
-    Ok(BasicCredentials {
-        client_id: form_decode(id)?,
-        secret: form_decode(secret)?,
-    })
+    Ok(BasicCredentials { client_id: form_decode(id)?, secret: form_decode(secret)? })
 }
 
 /// Decodes one `application/x-www-form-urlencoded` value: `+` is a space, `%XX` a byte.
@@ -93,19 +85,13 @@ mod tests {
     use super::*;
 
     fn basic(s: &str) -> String {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(s)
-        )
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s))
     }
 
     #[test]
     fn raw_credentials_parse() {
         let c = parse_basic(&basic("svc1:abc-DEF_123")).unwrap();
-        assert_eq!(
-            (c.client_id.as_str(), c.secret.as_str()),
-            ("svc1", "abc-DEF_123")
-        );
+        assert_eq!((c.client_id.as_str(), c.secret.as_str()), ("svc1", "abc-DEF_123"));
     }
 
     #[test]
@@ -125,17 +111,8 @@ mod tests {
     fn broken_headers_are_refused() {
         assert_eq!(parse_basic("Bearer x").unwrap_err(), BasicError::NotBasic);
         assert_eq!(parse_basic("Basic !!!").unwrap_err(), BasicError::Base64);
-        assert_eq!(
-            parse_basic(&basic("nocolon")).unwrap_err(),
-            BasicError::NoColon
-        );
-        assert_eq!(
-            parse_basic(&basic("a:%zz")).unwrap_err(),
-            BasicError::Encoding
-        );
-        assert_eq!(
-            parse_basic(&basic("a:%4")).unwrap_err(),
-            BasicError::Encoding
-        );
+        assert_eq!(parse_basic(&basic("nocolon")).unwrap_err(), BasicError::NoColon);
+        assert_eq!(parse_basic(&basic("a:%zz")).unwrap_err(), BasicError::Encoding);
+        assert_eq!(parse_basic(&basic("a:%4")).unwrap_err(), BasicError::Encoding);
     }
 }

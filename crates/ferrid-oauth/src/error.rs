@@ -100,10 +100,7 @@ impl OAuthError {
     }
 
     pub fn server_error() -> Self {
-        Self::new(
-            ErrorCode::ServerError,
-            "the server could not complete the request",
-        )
+        Self::new(ErrorCode::ServerError, "the server could not complete the request")
     }
 
     pub fn with_basic_challenge(mut self, basic: bool) -> Self {
@@ -135,10 +132,7 @@ mod tests {
     #[test]
     fn error_serializes_as_rfc6749_json() {
         let e = OAuthError::invalid_scope("unknown scope");
-        assert_eq!(
-            e.to_json(),
-            r#"{"error":"invalid_scope","error_description":"unknown scope"}"#
-        );
+        assert_eq!(e.to_json(), r#"{"error":"invalid_scope","error_description":"unknown scope"}"#);
         assert_eq!(e.status, 400);
     }
 

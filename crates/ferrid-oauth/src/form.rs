@@ -29,9 +29,7 @@ impl<'a> Form<'a> {
                 continue;
             }
             if !REPEATABLE.contains(&k.as_ref()) && pairs.iter().any(|(n, _)| *n == k) {
-                return Err(OAuthError::invalid_request(format!(
-                    "parameter '{k}' is included more than once"
-                )));
+                return Err(OAuthError::invalid_request(format!("parameter '{k}' is included more than once")));
             }
             pairs.push((k, v));
         }
@@ -40,18 +38,12 @@ impl<'a> Form<'a> {
 
     /// The single value of `name`, if sent.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_ref())
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref())
     }
 
     /// Every value of a repeatable parameter, in order.
     pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        self.pairs
-            .iter()
-            .filter(move |(k, _)| k == name)
-            .map(|(_, v)| v.as_ref())
+        self.pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_ref())
     }
 
     pub fn contains(&self, name: &str) -> bool {

@@ -38,22 +38,16 @@ impl Jwk {
     pub fn thumbprint_input(&self) -> Option<String> {
         let q = |s: &str| serde_json::to_string(s).expect("string serializes");
         match self.kty.as_str() {
-            "RSA" => Some(format!(
-                r#"{{"e":{},"kty":"RSA","n":{}}}"#,
-                q(self.e.as_deref()?),
-                q(self.n.as_deref()?)
-            )),
+            "RSA" => Some(format!(r#"{{"e":{},"kty":"RSA","n":{}}}"#, q(self.e.as_deref()?), q(self.n.as_deref()?))),
             "EC" => Some(format!(
                 r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#,
                 q(self.crv.as_deref()?),
                 q(self.x.as_deref()?),
                 q(self.y.as_deref()?)
             )),
-            "OKP" => Some(format!(
-                r#"{{"crv":{},"kty":"OKP","x":{}}}"#,
-                q(self.crv.as_deref()?),
-                q(self.x.as_deref()?)
-            )),
+            "OKP" => {
+                Some(format!(r#"{{"crv":{},"kty":"OKP","x":{}}}"#, q(self.crv.as_deref()?), q(self.x.as_deref()?)))
+            }
             _ => None,
         }
     }
@@ -84,9 +78,6 @@ mod tests {
             x: None,
             y: None,
         };
-        assert_eq!(
-            jwk.thumbprint().unwrap(),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
+        assert_eq!(jwk.thumbprint().unwrap(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     }
 }

@@ -49,10 +49,7 @@ impl fmt::Display for SigningAlg {
 impl FromStr for SigningAlg {
     type Err = JwtError;
     fn from_str(s: &str) -> Result<Self, JwtError> {
-        SigningAlg::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or(JwtError::UnsupportedAlg)
+        SigningAlg::ALL.into_iter().find(|a| a.as_str() == s).ok_or(JwtError::UnsupportedAlg)
     }
 }
 
@@ -103,17 +100,13 @@ impl SigningKey {
     pub fn generate_pkcs8(alg: SigningAlg) -> Result<Vec<u8>, JwtError> {
         use aws_lc_rs::encoding::AsDer;
         let der = match alg {
-            SigningAlg::RS256 | SigningAlg::PS256 => RsaKeyPair::generate(KeySize::Rsa2048)
-                .and_then(|k| k.as_der())
-                .map(|d| d.as_ref().to_vec()),
-            SigningAlg::ES256 => {
-                EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
-                    .and_then(|k| k.to_pkcs8v1())
-                    .map(|d| d.as_ref().to_vec())
+            SigningAlg::RS256 | SigningAlg::PS256 => {
+                RsaKeyPair::generate(KeySize::Rsa2048).and_then(|k| k.as_der()).map(|d| d.as_ref().to_vec())
             }
-            SigningAlg::EdDSA => Ed25519KeyPair::generate()
+            SigningAlg::ES256 => EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)
                 .and_then(|k| k.to_pkcs8v1())
                 .map(|d| d.as_ref().to_vec()),
+            SigningAlg::EdDSA => Ed25519KeyPair::generate().and_then(|k| k.to_pkcs8v1()).map(|d| d.as_ref().to_vec()),
         };
         der.map_err(|_| JwtError::BadKey)
     }
@@ -128,17 +121,13 @@ impl SigningKey {
                     pk.modulus().big_endian_without_leading_zero(),
                     pk.exponent().big_endian_without_leading_zero(),
                 );
-                let enc: &'static dyn signature::RsaEncoding = if alg == SigningAlg::RS256 {
-                    &signature::RSA_PKCS1_SHA256
-                } else {
-                    &signature::RSA_PSS_SHA256
-                };
+                let enc: &'static dyn signature::RsaEncoding =
+                    if alg == SigningAlg::RS256 { &signature::RSA_PKCS1_SHA256 } else { &signature::RSA_PSS_SHA256 };
                 (Pair::Rsa(k, enc), jwk)
             }
             SigningAlg::ES256 => {
-                let k =
-                    EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
-                        .map_err(|_| JwtError::BadKey)?;
+                let k = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+                    .map_err(|_| JwtError::BadKey)?;
                 let point = k.public_key().as_ref();
                 if point.len() != 65 || point[0] != 4 {
                     return Err(JwtError::BadKey);
@@ -153,8 +142,7 @@ impl SigningKey {
                 (Pair::Ecdsa(k), jwk)
             }
             SigningAlg::EdDSA => {
-                let k = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
-                    .map_err(|_| JwtError::BadKey)?;
+                let k = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).map_err(|_| JwtError::BadKey)?;
                 let jwk = Jwk {
                     kty: "OKP".into(),
                     crv: Some("Ed25519".into()),
@@ -165,27 +153,11 @@ impl SigningKey {
             }
         };
         let kid = public.thumbprint().ok_or(JwtError::BadKey)?;
-        let public = Jwk {
-            kid: Some(kid.clone()),
-            use_: Some("sig".into()),
-            alg: Some(alg.as_str().into()),
-            ..public
-        };
-        let header = format!(
-            r#"{{"alg":"{}","kid":"{}","typ":"at+jwt"}}"#,
-            alg.as_str(),
-            kid
-        );
+        let public = Jwk { kid: Some(kid.clone()), use_: Some("sig".into()), alg: Some(alg.as_str().into()), ..public };
+        let header = format!(r#"{{"alg":"{}","kid":"{}","typ":"at+jwt"}}"#, alg.as_str(), kid);
         let mut at_jwt_prefix = b64::encode(header.as_bytes());
         at_jwt_prefix.push('.');
-        Ok(SigningKey {
-            alg,
-            kid,
-            pair,
-            public,
-            rng: SystemRandom::new(),
-            at_jwt_prefix,
-        })
+        Ok(SigningKey { alg, kid, pair, public, rng: SystemRandom::new(), at_jwt_prefix })
     }
 
     pub fn alg(&self) -> SigningAlg {
@@ -226,15 +198,10 @@ impl SigningKey {
         let sig = match &self.pair {
             Pair::Rsa(k, enc) => {
                 let mut sig = vec![0u8; k.public_modulus_len()];
-                k.sign(*enc, &self.rng, msg, &mut sig)
-                    .map_err(|_| JwtError::BadKey)?;
+                k.sign(*enc, &self.rng, msg, &mut sig).map_err(|_| JwtError::BadKey)?;
                 sig
             }
-            Pair::Ecdsa(k) => k
-                .sign(&self.rng, msg)
-                .map_err(|_| JwtError::BadKey)?
-                .as_ref()
-                .to_vec(),
+            Pair::Ecdsa(k) => k.sign(&self.rng, msg).map_err(|_| JwtError::BadKey)?.as_ref().to_vec(),
             Pair::Ed25519(k) => k.sign(msg).as_ref().to_vec(),
         };
         signing_input.push('.');
@@ -244,26 +211,11 @@ impl SigningKey {
 }
 
 fn empty_jwk() -> Jwk {
-    Jwk {
-        kty: String::new(),
-        kid: None,
-        use_: None,
-        alg: None,
-        n: None,
-        e: None,
-        crv: None,
-        x: None,
-        y: None,
-    }
+    Jwk { kty: String::new(), kid: None, use_: None, alg: None, n: None, e: None, crv: None, x: None, y: None }
 }
 
 fn rsa_jwk(n: &[u8], e: &[u8]) -> Jwk {
-    Jwk {
-        kty: "RSA".into(),
-        n: Some(b64::encode(n)),
-        e: Some(b64::encode(e)),
-        ..empty_jwk()
-    }
+    Jwk { kty: "RSA".into(), n: Some(b64::encode(n)), e: Some(b64::encode(e)), ..empty_jwk() }
 }
 
 /// A public key that verifies signatures of one algorithm.
@@ -286,10 +238,7 @@ impl VerifyingKey {
     pub fn from_jwk(alg: SigningAlg, jwk: &Jwk) -> Result<VerifyingKey, JwtError> {
         let dec = |v: &Option<String>| v.as_deref().and_then(b64::decode).ok_or(JwtError::BadKey);
         let material = match (alg, jwk.kty.as_str(), jwk.crv.as_deref()) {
-            (SigningAlg::RS256 | SigningAlg::PS256, "RSA", _) => KeyMaterial::Rsa {
-                n: dec(&jwk.n)?,
-                e: dec(&jwk.e)?,
-            },
+            (SigningAlg::RS256 | SigningAlg::PS256, "RSA", _) => KeyMaterial::Rsa { n: dec(&jwk.n)?, e: dec(&jwk.e)? },
             (SigningAlg::ES256, "EC", Some("P-256")) => {
                 let (x, y) = (dec(&jwk.x)?, dec(&jwk.y)?);
                 if x.len() != 32 || y.len() != 32 {
@@ -300,11 +249,7 @@ impl VerifyingKey {
             (SigningAlg::EdDSA, "OKP", Some("Ed25519")) => KeyMaterial::Raw(dec(&jwk.x)?),
             _ => return Err(JwtError::BadKey),
         };
-        Ok(VerifyingKey {
-            alg,
-            kid: jwk.kid.clone(),
-            material,
-        })
+        Ok(VerifyingKey { alg, kid: jwk.kid.clone(), material })
     }
 
     pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
@@ -315,19 +260,13 @@ impl VerifyingKey {
                 } else {
                     &signature::RSA_PSS_2048_8192_SHA256
                 };
-                signature::RsaPublicKeyComponents { n, e }
-                    .verify(params, msg, sig)
-                    .is_ok()
+                signature::RsaPublicKeyComponents { n, e }.verify(params, msg, sig).is_ok()
             }
             (KeyMaterial::Raw(raw), SigningAlg::ES256) => {
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, raw)
-                    .verify(msg, sig)
-                    .is_ok()
+                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, raw).verify(msg, sig).is_ok()
             }
             (KeyMaterial::Raw(raw), SigningAlg::EdDSA) => {
-                signature::UnparsedPublicKey::new(&signature::ED25519, raw)
-                    .verify(msg, sig)
-                    .is_ok()
+                signature::UnparsedPublicKey::new(&signature::ED25519, raw).verify(msg, sig).is_ok()
             }
             _ => false,
         }
@@ -342,6 +281,9 @@ pub struct Header {
     pub kid: Option<String>,
     #[serde(default)]
     pub typ: Option<String>,
+    /// RFC 7515 §4.1.8: SHA-256 thumbprint of the signer's certificate.
+    #[serde(default, rename = "x5t#S256")]
+    pub x5t_s256: Option<String>,
 }
 
 /// Splits a compact JWS, checks its signature with the key `find_key` returns for the
@@ -351,14 +293,10 @@ pub fn verify_compact<'k>(
     find_key: impl FnOnce(&Header) -> Option<&'k VerifyingKey>,
 ) -> Result<(Header, serde_json::Value), JwtError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(JwtError::Malformed);
     };
-    let header: Header = b64::decode(h)
-        .and_then(|raw| serde_json::from_slice(&raw).ok())
-        .ok_or(JwtError::Malformed)?;
+    let header: Header = b64::decode(h).and_then(|raw| serde_json::from_slice(&raw).ok()).ok_or(JwtError::Malformed)?;
     let key = find_key(&header).ok_or(JwtError::UnknownKey)?;
     if header.alg != key.alg.as_str() {
         return Err(JwtError::UnsupportedAlg);
@@ -368,17 +306,13 @@ pub fn verify_compact<'k>(
     if !key.verify(signing_input.as_bytes(), &sig) {
         return Err(JwtError::BadSignature);
     }
-    let claims = b64::decode(p)
-        .and_then(|raw| serde_json::from_slice(&raw).ok())
-        .ok_or(JwtError::Malformed)?;
+    let claims = b64::decode(p).and_then(|raw| serde_json::from_slice(&raw).ok()).ok_or(JwtError::Malformed)?;
     Ok((header, claims))
 }
 
 /// Builds a JWKS from signing keys' public halves.
 pub fn jwks_of<'a>(keys: impl IntoIterator<Item = &'a SigningKey>) -> Jwks {
-    Jwks {
-        keys: keys.into_iter().map(|k| k.public_jwk().clone()).collect(),
-    }
+    Jwks { keys: keys.into_iter().map(|k| k.public_jwk().clone()).collect() }
 }
 
 #[cfg(test)]
@@ -399,10 +333,7 @@ mod tests {
         let mut parts: Vec<&str> = token.split('.').collect();
         let other = b64::encode(br#"{"sub":"y"}"#);
         parts[1] = &other;
-        assert_eq!(
-            verify_compact(&parts.join("."), |_| Some(&vk)).unwrap_err(),
-            JwtError::BadSignature
-        );
+        assert_eq!(verify_compact(&parts.join("."), |_| Some(&vk)).unwrap_err(), JwtError::BadSignature);
     }
 
     #[test]
@@ -417,14 +348,7 @@ mod tests {
         let der = SigningKey::generate_pkcs8(SigningAlg::ES256).unwrap();
         let key = SigningKey::from_pkcs8(SigningAlg::ES256, &der).unwrap();
         let vk = VerifyingKey::from_jwk(SigningAlg::ES256, key.public_jwk()).unwrap();
-        let forged = format!(
-            "{}.{}.",
-            b64::encode(br#"{"alg":"none"}"#),
-            b64::encode(b"{}")
-        );
-        assert_eq!(
-            verify_compact(&forged, |_| Some(&vk)).unwrap_err(),
-            JwtError::UnsupportedAlg
-        );
+        let forged = format!("{}.{}.", b64::encode(br#"{"alg":"none"}"#), b64::encode(b"{}"));
+        assert_eq!(verify_compact(&forged, |_| Some(&vk)).unwrap_err(), JwtError::UnsupportedAlg);
     }
 }

@@ -37,8 +37,7 @@ impl Name {
         if bytes.len() > Self::MAX_LEN {
             return Err(NameError::TooLong);
         }
-        let body_ok =
-            |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';
+        let body_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';
         if first == b'-' || !bytes.iter().all(|&b| body_ok(b)) {
             return Err(NameError::BadCharacter);
         }

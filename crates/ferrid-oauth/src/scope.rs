@@ -120,15 +120,7 @@ mod tests {
 
     #[test]
     fn malformed_references_are_refused() {
-        for bad in [
-            "",
-            ":read",
-            "Party:read",
-            "api:",
-            "api:re:ad",
-            "api.re.ad",
-            "api:-x",
-        ] {
+        for bad in ["", ":read", "Party:read", "api:", "api:re:ad", "api.re.ad", "api:-x"] {
             assert!(ScopeRef::parse(bad).is_err(), "{bad}");
         }
     }

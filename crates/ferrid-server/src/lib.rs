@@ -48,32 +48,14 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let protocol = Router::new()
         .route("/{tenant}/{track}/oauth/token", post(protocol::token))
-        .route(
-            "/{tenant}/{track}/{app}/oauth/token",
-            post(protocol::token_app),
-        )
+        .route("/{tenant}/{track}/{app}/oauth/token", post(protocol::token_app))
         .route("/{tenant}/{track}/oauth/keys", get(protocol::jwks))
-        .route(
-            "/{tenant}/{track}/.well-known/openid-configuration",
-            get(protocol::discovery),
-        )
-        .route(
-            "/{tenant}/{track}/.well-known/oauth-authorization-server",
-            get(protocol::discovery),
-        )
+        .route("/{tenant}/{track}/.well-known/openid-configuration", get(protocol::discovery))
+        .route("/{tenant}/{track}/.well-known/oauth-authorization-server", get(protocol::discovery))
         // RFC 8414 §3.1: the well-known segment inserted before the issuer's path.
-        .route(
-            "/.well-known/oauth-authorization-server/{tenant}/{track}",
-            get(protocol::discovery),
-        )
-        .route(
-            "/{tenant}/{track}/{app}/.well-known/openid-configuration",
-            get(protocol::discovery_app),
-        )
-        .route(
-            "/{tenant}/{track}/{app}/.well-known/oauth-authorization-server",
-            get(protocol::discovery_app),
-        );
+        .route("/.well-known/oauth-authorization-server/{tenant}/{track}", get(protocol::discovery))
+        .route("/{tenant}/{track}/{app}/.well-known/openid-configuration", get(protocol::discovery_app))
+        .route("/{tenant}/{track}/{app}/.well-known/oauth-authorization-server", get(protocol::discovery_app));
     let ops = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -86,10 +68,7 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .with_state(state)
 }
 
@@ -108,8 +87,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let public_url = match &config.public_url {
             Some(u) => u.clone(),
-            None => ferrid_core::urls::PublicUrl::parse(&format!("http://{addr}"))
-                .map_err(anyhow::Error::msg)?,
+            None => ferrid_core::urls::PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
         };
         let started = startup::start(config, public_url).await?;
         let state = AppState {
@@ -118,23 +96,13 @@ impl Server {
             metrics: Arc::new(ops::Metrics::default()),
             clock: Arc::new(ferrid_core::clock::SystemClock),
         };
-        Ok(Server {
-            addr,
-            state,
-            admin_secret_file: started.admin_secret_file,
-            listener,
-        })
+        Ok(Server { addr, state, admin_secret_file: started.admin_secret_file, listener })
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = router(self.state);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
     }
 }
 

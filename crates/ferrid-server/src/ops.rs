@@ -38,22 +38,11 @@ pub async fn healthz() -> &'static str {
 /// Ready when the store answers and the master track has a signing key.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let store_ok = state.manager.store().ping().await.is_ok();
-    let keys_ok = state
-        .manager
-        .registry()
-        .track("master", "master")
-        .is_some_and(|t| t.signing.is_some());
+    let keys_ok = state.manager.registry().track("master", "master").is_some_and(|t| t.signing.is_some());
     if store_ok && keys_ok {
         (StatusCode::OK, "ready").into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            if store_ok {
-                "signing keys not loaded"
-            } else {
-                "store unreachable"
-            },
-        )
+        (StatusCode::SERVICE_UNAVAILABLE, if store_ok { "signing keys not loaded" } else { "store unreachable" })
             .into_response()
     }
 }

@@ -24,41 +24,25 @@ const NO_STORE: [(header::HeaderName, HeaderValue); 2] = [
 /// The RFC 6749 §5.2 error response.
 pub fn oauth_error(e: &OAuthError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut resp = (
-        status,
-        NO_STORE,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        e.to_json(),
-    )
-        .into_response();
+    let mut resp =
+        (status, NO_STORE, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], e.to_json())
+            .into_response();
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6749 §5.2 / RFC 7235 §3.1: a 401 names the scheme to authenticate with.
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"ferrid\""),
-        );
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ferrid\""));
     }
     resp
 }
 
 fn unknown_track() -> Response {
-    let e = OAuthError {
-        status: 404,
-        ..OAuthError::invalid_request("no such tenant, track or app")
-    };
+    let e = OAuthError { status: 404, ..OAuthError::invalid_request("no such tenant, track or app") };
     oauth_error(&e)
 }
 
 fn json(body: String, cache: &'static str) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
         body,
@@ -74,12 +58,7 @@ fn app_name(segment: &str) -> &str {
     }
 }
 
-fn track_and_app(
-    state: &AppState,
-    tenant: &str,
-    track: &str,
-    app: Option<&str>,
-) -> Option<Arc<TrackRuntime>> {
+fn track_and_app(state: &AppState, tenant: &str, track: &str, app: Option<&str>) -> Option<Arc<TrackRuntime>> {
     let rt = state.manager.registry().track(tenant, track)?;
     match app {
         Some(a) if !rt.has_app(a) => None,
@@ -99,10 +78,7 @@ async fn token_inner(
     let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
-            let e = OAuthError {
-                status: 413,
-                ..OAuthError::invalid_request("the request body is too large")
-            };
+            let e = OAuthError { status: 413, ..OAuthError::invalid_request("the request body is too large") };
             return oauth_error(&e);
         }
     };
@@ -117,19 +93,11 @@ async fn token_inner(
         app: app.as_deref().map(app_name),
     };
     let now = state.clock_now();
-    match ferrid_core::endpoint::token::token(&rt, req, now).await {
+    match ferrid_core::endpoint::token::token(&rt, req, state.store.as_ref(), now).await {
         Ok(resp) => {
             state.metrics.tokens_issued.inc();
             let body = serde_json::to_string(&resp).expect("token response serializes");
-            (
-                NO_STORE,
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                body,
-            )
-                .into_response()
+            (NO_STORE, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
         }
         Err(e) => {
             state.metrics.token_errors.inc();
@@ -159,10 +127,7 @@ pub async fn token_app(
     token_inner(state, tenant, track, Some(app), headers, body).await
 }
 
-pub async fn jwks(
-    State(state): State<AppState>,
-    Path((tenant, track)): Path<(String, String)>,
-) -> Response {
+pub async fn jwks(State(state): State<AppState>, Path((tenant, track)): Path<(String, String)>) -> Response {
     match state.manager.registry().track(&tenant, &track) {
         Some(rt) => json(rt.jwks_json.clone(), "public, max-age=300"),
         None => unknown_track(),
@@ -174,19 +139,13 @@ fn discovery_doc(state: &AppState, tenant: &str, track: &str, app: Option<&str>)
     match track_and_app(state, tenant, track, app) {
         Some(rt) => {
             let doc = rt.discovery(state.manager.registry().urls(), app);
-            json(
-                serde_json::to_string(&doc).expect("metadata serializes"),
-                "public, max-age=300",
-            )
+            json(serde_json::to_string(&doc).expect("metadata serializes"), "public, max-age=300")
         }
         None => unknown_track(),
     }
 }
 
-pub async fn discovery(
-    State(state): State<AppState>,
-    Path((tenant, track)): Path<(String, String)>,
-) -> Response {
+pub async fn discovery(State(state): State<AppState>, Path((tenant, track)): Path<(String, String)>) -> Response {
     discovery_doc(&state, &tenant, &track, None)
 }
 

@@ -41,29 +41,22 @@ fn master_key(config: &ServerConfig) -> anyhow::Result<KeyCipher> {
     }
     let path = config.data_dir.join("master.key");
     if !path.exists() {
-        write_private(&path, &KeyCipher::generate_text())
-            .with_context(|| format!("creating {}", path.display()))?;
+        write_private(&path, &KeyCipher::generate_text()).with_context(|| format!("creating {}", path.display()))?;
         tracing::info!(path = %path.display(), "generated the master key file");
     }
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
-    );
-    KeyCipher::from_text(&text)
-        .with_context(|| format!("{} does not hold a valid master key", path.display()))
+    let text =
+        zeroize::Zeroizing::new(std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?);
+    KeyCipher::from_text(&text).with_context(|| format!("{} does not hold a valid master key", path.display()))
 }
 
 async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
     match config.database_url.as_deref() {
-        None => Ok(Arc::new(
-            SqliteStore::open_dir(&config.data_dir)
-                .await
-                .context("opening the embedded SQLite store")?,
-        )),
-        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(
-            SqliteStore::open_url(url)
-                .await
-                .context("opening the SQLite store")?,
-        )),
+        None => {
+            Ok(Arc::new(SqliteStore::open_dir(&config.data_dir).await.context("opening the embedded SQLite store")?))
+        }
+        Some(url) if url.starts_with("sqlite:") => {
+            Ok(Arc::new(SqliteStore::open_url(url).await.context("opening the SQLite store")?))
+        }
         Some(url) if url.starts_with("postgres") => {
             bail!("PostgreSQL is not supported by this build yet")
         }
@@ -79,30 +72,21 @@ pub struct Started {
     pub admin_secret_file: Option<PathBuf>,
 }
 
-pub async fn start(
-    config: &ServerConfig,
-    public_url: ferrid_core::urls::PublicUrl,
-) -> anyhow::Result<Started> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+pub async fn start(config: &ServerConfig, public_url: ferrid_core::urls::PublicUrl) -> anyhow::Result<Started> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let cipher = master_key(config)?;
     let store = Arc::new(CountingStore::new(open_store(config).await?));
     let registry = Arc::new(Registry::new(cipher, public_url));
     let manager = Arc::new(Manager::new(store.clone(), registry, Arc::new(SystemClock)));
     let mut admin_secret_file = None;
-    match manager
-        .bootstrap(config.admin_secret.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))?
-    {
+    match manager.bootstrap(config.admin_secret.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))? {
         Bootstrap::AlreadyDone => {}
-        Bootstrap::Created => tracing::info!(
-            "bootstrapped tenant 'master' with the admin secret from FERRID_ADMIN_SECRET"
-        ),
+        Bootstrap::Created => {
+            tracing::info!("bootstrapped tenant 'master' with the admin secret from FERRID_ADMIN_SECRET")
+        }
         Bootstrap::CreatedWithGenerated(secret) => {
             let path = config.data_dir.join("admin-secret");
-            write_private(&path, secret.expose_secret())
-                .with_context(|| format!("writing {}", path.display()))?;
+            write_private(&path, secret.expose_secret()).with_context(|| format!("writing {}", path.display()))?;
             if config.print_admin_secret {
                 // Shown once, on standard output only, never through the log.
                 println!(
@@ -114,13 +98,6 @@ pub async fn start(
             admin_secret_file = Some(path);
         }
     }
-    manager
-        .load_snapshot()
-        .await
-        .map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
-    Ok(Started {
-        manager,
-        store,
-        admin_secret_file,
-    })
+    manager.load_snapshot().await.map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
+    Ok(Started { manager, store, admin_secret_file })
 }

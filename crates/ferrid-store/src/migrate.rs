@@ -4,11 +4,10 @@
 use sqlx::SqlitePool;
 
 /// `(version, name, sql)` in order. Never edit one that has shipped: add the next.
-pub const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+pub const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "private_key_jwt", include_str!("../migrations/sqlite/0002_private_key_jwt.sql")),
+];
 
 pub async fn run_sqlite(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     sqlx::raw_sql(
@@ -18,11 +17,10 @@ pub async fn run_sqlite(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     .await?;
     for &(version, name, sql) in SQLITE {
         let mut tx = pool.begin().await?;
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM ferrid_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM ferrid_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
         if done.is_some() {
             continue;
         }

@@ -6,16 +6,14 @@ use async_trait::async_trait;
 use ferrid_core::model::UnixTime;
 use ferrid_core::{
     model::{
-        App, AppSpec, KeyState, SecretHash, SecretRecord, Tenant, Track, TrackData, TrackKey,
+        App, AppSpec, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
         TrackSettings,
     },
     store::{NewTrack, PageRequest, Store, StoreError, StoreResult},
 };
 use sqlx::{
     Row, Sqlite, SqlitePool, Transaction,
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-    },
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
 };
 
 use crate::migrate;
@@ -71,10 +69,7 @@ impl SqliteStore {
     }
 
     async fn open(opts: SqliteConnectOptions) -> Result<SqliteStore, sqlx::Error> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
         migrate::run_sqlite(&pool).await?;
         Ok(SqliteStore { pool })
     }
@@ -110,11 +105,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn insert_app(
-        tx: &mut Transaction<'_, Sqlite>,
-        app: &App,
-        secrets: &[SecretRecord],
-    ) -> StoreResult<()> {
+    async fn insert_app(tx: &mut Transaction<'_, Sqlite>, app: &App, secrets: &[SecretRecord]) -> StoreResult<()> {
         let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
         sqlx::query("INSERT INTO apps (tenant, track, name, kind, spec, version, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(app.tenant.as_str())
@@ -129,14 +120,7 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         for s in secrets {
-            Self::insert_secret(
-                tx,
-                app.tenant.as_str(),
-                app.track.as_str(),
-                app.name.as_str(),
-                s,
-            )
-            .await?;
+            Self::insert_secret(tx, app.tenant.as_str(), app.track.as_str(), app.name.as_str(), s).await?;
         }
         Ok(())
     }
@@ -167,8 +151,7 @@ impl SqliteStore {
 
     fn track_row(row: &SqliteRow) -> StoreResult<Track> {
         let settings: String = row.try_get("settings").map_err(map_err)?;
-        let settings: TrackSettings =
-            serde_json::from_str(&settings).map_err(|_| corrupt("settings"))?;
+        let settings: TrackSettings = serde_json::from_str(&settings).map_err(|_| corrupt("settings"))?;
         Ok(Track {
             tenant: name(row, "tenant")?,
             name: name(row, "name")?,
@@ -204,6 +187,14 @@ impl SqliteStore {
         })
     }
 
+    fn client_key_row(row: &SqliteRow) -> StoreResult<StoredClientKey> {
+        let json: String = row.try_get("key").map_err(map_err)?;
+        Ok(StoredClientKey {
+            key: serde_json::from_str(&json).map_err(|_| corrupt("client key"))?,
+            created: row.try_get("created").map_err(map_err)?,
+        })
+    }
+
     fn key_row(row: &SqliteRow) -> StoreResult<TrackKey> {
         let alg: String = row.try_get("alg").map_err(map_err)?;
         let state: String = row.try_get("state").map_err(map_err)?;
@@ -218,17 +209,15 @@ impl SqliteStore {
 
     async fn load_track_in(&self, track: Track) -> StoreResult<TrackData> {
         let (tn, tr) = (track.tenant.as_str(), track.name.as_str());
-        let keys = sqlx::query(
-            "SELECT * FROM track_keys WHERE tenant = $1 AND track = $2 ORDER BY created, kid",
-        )
-        .bind(tn)
-        .bind(tr)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?
-        .iter()
-        .map(Self::key_row)
-        .collect::<StoreResult<Vec<_>>>()?;
+        let keys = sqlx::query("SELECT * FROM track_keys WHERE tenant = $1 AND track = $2 ORDER BY created, kid")
+            .bind(tn)
+            .bind(tr)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(Self::key_row)
+            .collect::<StoreResult<Vec<_>>>()?;
         let apps = sqlx::query("SELECT * FROM apps WHERE tenant = $1 AND track = $2 ORDER BY name")
             .bind(tn)
             .bind(tr)
@@ -239,66 +228,55 @@ impl SqliteStore {
             .map(Self::app_row)
             .collect::<StoreResult<Vec<_>>>()?;
         let mut secrets = Vec::new();
-        for row in sqlx::query("SELECT * FROM client_secrets WHERE tenant = $1 AND track = $2 ORDER BY app, created, id")
+        for row in
+            sqlx::query("SELECT * FROM client_secrets WHERE tenant = $1 AND track = $2 ORDER BY app, created, id")
+                .bind(tn)
+                .bind(tr)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?
+        {
+            secrets.push((name(&row, "app")?, Self::secret_row(&row)?));
+        }
+        let mut client_keys = Vec::new();
+        for row in sqlx::query("SELECT * FROM client_keys WHERE tenant = $1 AND track = $2 ORDER BY app, created, kid")
             .bind(tn)
             .bind(tr)
             .fetch_all(&self.pool)
             .await
             .map_err(map_err)?
         {
-            secrets.push((name(&row, "app")?, Self::secret_row(&row)?));
+            client_keys.push((name(&row, "app")?, Self::client_key_row(&row)?));
         }
-        Ok(TrackData {
-            track,
-            keys,
-            apps,
-            secrets,
-        })
+        Ok(TrackData { track, keys, apps, secrets, client_keys })
     }
 }
 
 /// Fails with NotFound when a statement changed no row.
 fn changed(rows: u64) -> StoreResult<()> {
-    if rows == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    if rows == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(map_err)
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(map_err)
     }
 
     async fn has_tenants(&self) -> StoreResult<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants").fetch_one(&self.pool).await.map_err(map_err)?;
         Ok(n > 0)
     }
 
     async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
-        let rows =
-            sqlx::query("SELECT name, created FROM tenants WHERE name > $1 ORDER BY name LIMIT $2")
-                .bind(page.after.as_deref().unwrap_or(""))
-                .bind(limit(page))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let rows = sqlx::query("SELECT name, created FROM tenants WHERE name > $1 ORDER BY name LIMIT $2")
+            .bind(page.after.as_deref().unwrap_or(""))
+            .bind(limit(page))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.iter()
-            .map(|r| {
-                Ok(Tenant {
-                    name: name(r, "name")?,
-                    created: r.try_get("created").map_err(map_err)?,
-                })
-            })
+            .map(|r| Ok(Tenant { name: name(r, "name")?, created: r.try_get("created").map_err(map_err)? }))
             .collect()
     }
 
@@ -308,10 +286,7 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await
             .map_err(map_err)?;
-        Ok(Tenant {
-            name: name(&r, "name")?,
-            created: r.try_get("created").map_err(map_err)?,
-        })
+        Ok(Tenant { name: name(&r, "name")?, created: r.try_get("created").map_err(map_err)? })
     }
 
     async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack) -> StoreResult<()> {
@@ -364,38 +339,28 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn update_track(
-        &self,
-        track: &Track,
-        expected_version: Option<i64>,
-    ) -> StoreResult<Track> {
+    async fn update_track(&self, track: &Track, expected_version: Option<i64>) -> StoreResult<Track> {
         let settings = serde_json::to_string(&track.settings).map_err(|_| corrupt("settings"))?;
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let current: i64 =
-            sqlx::query_scalar("SELECT version FROM tracks WHERE tenant = $1 AND name = $2")
-                .bind(track.tenant.as_str())
-                .bind(track.name.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_err)?;
+        let current: i64 = sqlx::query_scalar("SELECT version FROM tracks WHERE tenant = $1 AND name = $2")
+            .bind(track.tenant.as_str())
+            .bind(track.name.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
         if expected_version.is_some_and(|v| v != current) {
             return Err(StoreError::VersionMismatch);
         }
-        sqlx::query(
-            "UPDATE tracks SET settings = $1, version = $2 WHERE tenant = $3 AND name = $4",
-        )
-        .bind(settings)
-        .bind(current + 1)
-        .bind(track.tenant.as_str())
-        .bind(track.name.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        sqlx::query("UPDATE tracks SET settings = $1, version = $2 WHERE tenant = $3 AND name = $4")
+            .bind(settings)
+            .bind(current + 1)
+            .bind(track.tenant.as_str())
+            .bind(track.name.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(Track {
-            version: current + 1,
-            ..track.clone()
-        })
+        Ok(Track { version: current + 1, ..track.clone() })
     }
 
     async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()> {
@@ -408,12 +373,7 @@ impl Store for SqliteStore {
         changed(r.rows_affected())
     }
 
-    async fn list_apps(
-        &self,
-        tenant: &str,
-        track: &str,
-        page: &PageRequest,
-    ) -> StoreResult<Vec<App>> {
+    async fn list_apps(&self, tenant: &str, track: &str, page: &PageRequest) -> StoreResult<Vec<App>> {
         sqlx::query("SELECT * FROM apps WHERE tenant = $1 AND track = $2 AND name > $3 ORDER BY name LIMIT $4")
             .bind(tenant)
             .bind(track)
@@ -447,15 +407,14 @@ impl Store for SqliteStore {
     async fn replace_app(&self, app: &App, expected_version: Option<i64>) -> StoreResult<App> {
         let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        let current: i64 = sqlx::query_scalar(
-            "SELECT version FROM apps WHERE tenant = $1 AND track = $2 AND name = $3",
-        )
-        .bind(app.tenant.as_str())
-        .bind(app.track.as_str())
-        .bind(app.name.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let current: i64 =
+            sqlx::query_scalar("SELECT version FROM apps WHERE tenant = $1 AND track = $2 AND name = $3")
+                .bind(app.tenant.as_str())
+                .bind(app.track.as_str())
+                .bind(app.name.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
         if expected_version.is_some_and(|v| v != current) {
             return Err(StoreError::VersionMismatch);
         }
@@ -471,10 +430,7 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(App {
-            version: current + 1,
-            ..app.clone()
-        })
+        Ok(App { version: current + 1, ..app.clone() })
     }
 
     async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()> {
@@ -488,12 +444,7 @@ impl Store for SqliteStore {
         changed(r.rows_affected())
     }
 
-    async fn list_secrets(
-        &self,
-        tenant: &str,
-        track: &str,
-        app: &str,
-    ) -> StoreResult<Vec<SecretRecord>> {
+    async fn list_secrets(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<SecretRecord>> {
         sqlx::query("SELECT * FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3 ORDER BY created, id")
             .bind(tenant)
             .bind(track)
@@ -515,20 +466,15 @@ impl Store for SqliteStore {
         max: usize,
     ) -> StoreResult<()> {
         // BEGIN IMMEDIATE semantics: the count and the insert see the same state.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3",
-        )
-        .bind(tenant)
-        .bind(track)
-        .bind(app)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3")
+                .bind(tenant)
+                .bind(track)
+                .bind(app)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
         if n as usize >= max {
             return Err(StoreError::LimitReached);
         }
@@ -536,24 +482,99 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_secret(
+    async fn delete_secret(&self, tenant: &str, track: &str, app: &str, id: &str) -> StoreResult<()> {
+        let r = sqlx::query("DELETE FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3 AND id = $4")
+            .bind(tenant)
+            .bind(track)
+            .bind(app)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        changed(r.rows_affected())
+    }
+
+    async fn list_client_keys(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<StoredClientKey>> {
+        sqlx::query("SELECT * FROM client_keys WHERE tenant = $1 AND track = $2 AND app = $3 ORDER BY created, kid")
+            .bind(tenant)
+            .bind(track)
+            .bind(app)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(Self::client_key_row)
+            .collect()
+    }
+
+    async fn add_client_key(
         &self,
         tenant: &str,
         track: &str,
         app: &str,
-        id: &str,
+        key: &StoredClientKey,
+        max: usize,
     ) -> StoreResult<()> {
-        let r = sqlx::query(
-            "DELETE FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3 AND id = $4",
-        )
-        .bind(tenant)
-        .bind(track)
-        .bind(app)
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let json = serde_json::to_string(&key.key).map_err(|_| corrupt("client key"))?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM client_keys WHERE tenant = $1 AND track = $2 AND app = $3")
+                .bind(tenant)
+                .bind(track)
+                .bind(app)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if n as usize >= max {
+            return Err(StoreError::LimitReached);
+        }
+        sqlx::query("INSERT INTO client_keys (tenant, track, app, kid, key, created) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(tenant)
+            .bind(track)
+            .bind(app)
+            .bind(&key.key.kid)
+            .bind(json)
+            .bind(key.created)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_client_key(&self, tenant: &str, track: &str, app: &str, kid: &str) -> StoreResult<()> {
+        let r = sqlx::query("DELETE FROM client_keys WHERE tenant = $1 AND track = $2 AND app = $3 AND kid = $4")
+            .bind(tenant)
+            .bind(track)
+            .bind(app)
+            .bind(kid)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         changed(r.rows_affected())
+    }
+
+    async fn use_jti(
+        &self,
+        tenant: &str,
+        track: &str,
+        client: &str,
+        jti: &str,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        sqlx::query("DELETE FROM used_jtis WHERE exp < $1").bind(now).execute(&mut *tx).await.map_err(map_err)?;
+        let r = sqlx::query("INSERT INTO used_jtis (tenant, track, client, jti, exp) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+            .bind(tenant)
+            .bind(track)
+            .bind(client)
+            .bind(jti)
+            .bind(exp)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
     }
 
     async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData> {

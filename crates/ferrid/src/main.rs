@@ -6,11 +6,7 @@ mod settings;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "ferrid",
-    version,
-    about = "OAuth 2.0 and OpenID Connect identity server"
-)]
+#[command(name = "ferrid", version, about = "OAuth 2.0 and OpenID Connect identity server")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,24 +16,48 @@ struct Cli {
 enum Command {
     /// Run the authorization server.
     Serve(settings::ServeArgs),
+    /// Register many clients straight through the store (scale benchmark).
+    #[command(hide = true)]
+    Seed(SeedArgs),
+}
+
+#[derive(clap::Args)]
+struct SeedArgs {
+    #[arg(long, env = "FERRID_DATA_DIR", default_value = "./ferrid-data")]
+    data_dir: std::path::PathBuf,
+    #[arg(long, default_value_t = 100)]
+    tenants: usize,
+    #[arg(long, default_value_t = 10_000)]
+    clients: usize,
+}
+
+/// Seeds a fresh data directory and writes `seed.json` (the client to load) into it.
+async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse()?, args.data_dir.clone());
+    config.print_admin_secret = false;
+    let server = ferrid_server::Server::bind(&config).await?;
+    let s =
+        server.state.manager.seed(args.tenants, args.clients).await.map_err(|e| anyhow::anyhow!("seeding: {e:?}"))?;
+    let out = serde_json::json!({ "tenant": s.tenant, "track": s.track, "client_id": s.client_id, "client_secret": s.client_secret });
+    std::fs::write(args.data_dir.join("seed.json"), out.to_string())?;
+    println!("seeded {} clients over {} tenants", args.clients, args.tenants);
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Seed(args) => tokio::runtime::Runtime::new()?.block_on(seed(args)),
         Command::Serve(args) => {
             let settings = settings::Settings::load(&args)?;
             settings::init_logging(&settings);
             let config = settings.into_config()?;
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?
-                .block_on(async move {
-                    let server = ferrid_server::Server::bind(&config).await?;
-                    tracing::info!(addr = %server.addr, "ferrid listening");
-                    server.run(ferrid_server::shutdown_signal()).await?;
-                    Ok(())
-                })
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async move {
+                let server = ferrid_server::Server::bind(&config).await?;
+                tracing::info!(addr = %server.addr, "ferrid listening");
+                server.run(ferrid_server::shutdown_signal()).await?;
+                Ok(())
+            })
         }
     }
 }

@@ -75,16 +75,10 @@ impl Settings {
     pub fn load(args: &ServeArgs) -> anyhow::Result<Settings> {
         let mut fig = Figment::new();
         if let Some(path) = &args.config {
-            anyhow::ensure!(
-                path.exists(),
-                "config file {} does not exist",
-                path.display()
-            );
+            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
             fig = fig.merge(Toml::file(path));
         }
-        fig.merge(Serialized::defaults(args))
-            .extract()
-            .context("invalid settings")
+        fig.merge(Serialized::defaults(args)).extract().context("invalid settings")
     }
 
     pub fn into_config(self) -> anyhow::Result<ferrid_server::ServerConfig> {
@@ -96,14 +90,9 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("--public-url: {e}"))?;
         config.database_url = self.database_url;
         // Secrets come from the environment only, never from flags (visible in `ps`).
-        config.admin_secret = std::env::var("FERRID_ADMIN_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(SecretString::from);
-        config.master_key = std::env::var("FERRID_MASTER_KEY")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(SecretString::from);
+        config.admin_secret =
+            std::env::var("FERRID_ADMIN_SECRET").ok().filter(|s| !s.is_empty()).map(SecretString::from);
+        config.master_key = std::env::var("FERRID_MASTER_KEY").ok().filter(|s| !s.is_empty()).map(SecretString::from);
         Ok(config)
     }
 }
@@ -114,10 +103,7 @@ pub fn init_logging(settings: &Settings) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("NO_COLOR").is_none(),
-        );
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none());
     if settings.log_format == "json" {
         builder.json().init();
     } else {

@@ -4,11 +4,17 @@
 //! against the client's registration. Every failure of the second step is the same
 //! 401 `invalid_client`, so an attacker learns nothing about which part was wrong.
 
+pub mod keys;
+pub mod private_key_jwt;
 pub mod secret;
 
 use ferrid_oauth::{OAuthError, basic, form::Form};
 
-use crate::runtime::{ClientRuntime, TrackRuntime};
+use crate::{
+    model::UnixTime,
+    runtime::{ClientRuntime, TrackRuntime},
+    store::Store,
+};
 
 /// The credentials a token request presents.
 pub enum Credentials<'a> {
@@ -16,6 +22,8 @@ pub enum Credentials<'a> {
     Basic { client_id: String, secret: String },
     /// RFC 6749 §2.3.1 `client_secret_post`.
     Post { client_id: &'a str, secret: &'a str },
+    /// RFC 7523 §2.2 `private_key_jwt` (`client_id` in the body is optional).
+    Assertion { client_id: Option<&'a str>, assertion_type: &'a str, assertion: &'a str },
     /// Only a `client_id` (a public client), or nothing at all.
     None { client_id: Option<&'a str> },
 }
@@ -25,7 +33,7 @@ impl Credentials<'_> {
         match self {
             Credentials::Basic { client_id, .. } => Some(client_id),
             Credentials::Post { client_id, .. } => Some(client_id),
-            Credentials::None { client_id } => *client_id,
+            Credentials::None { client_id } | Credentials::Assertion { client_id, .. } => *client_id,
         }
     }
 
@@ -35,14 +43,23 @@ impl Credentials<'_> {
 }
 
 /// Reads the credentials of a request, refusing ambiguous ones.
-pub fn extract<'f>(
-    authorization: Option<&str>,
-    form: &'f Form<'_>,
-) -> Result<Credentials<'f>, OAuthError> {
+pub fn extract<'f>(authorization: Option<&str>, form: &'f Form<'_>) -> Result<Credentials<'f>, OAuthError> {
     let body_id = form.get("client_id");
     let body_secret = form.get("client_secret");
     // An Authorization header of another scheme is not client authentication; ignore it.
     let header = authorization.filter(|h| basic::is_basic(h));
+    let assertion = (form.get("client_assertion_type"), form.get("client_assertion"));
+    if assertion != (None, None) {
+        // RFC 6749 §2.3 / RFC 7523 §2.2: one authentication method per request.
+        if header.is_some() || body_secret.is_some() {
+            return Err(OAuthError::invalid_request("a client assertion was sent together with a client secret"));
+        }
+        return Ok(Credentials::Assertion {
+            client_id: body_id,
+            assertion_type: assertion.0.unwrap_or_default(),
+            assertion: assertion.1.unwrap_or_default(),
+        });
+    }
     if let Some(h) = header {
         // RFC 6749 §5.2 invalid_request: "utilizes more than one mechanism".
         if body_secret.is_some() {
@@ -50,18 +67,12 @@ pub fn extract<'f>(
                 "client credentials were sent both in the Authorization header and in the body",
             ));
         }
-        let creds = basic::parse_basic(h).map_err(|e| {
-            OAuthError::invalid_request(format!("malformed Basic credentials: {e}"))
-        })?;
+        let creds = basic::parse_basic(h)
+            .map_err(|e| OAuthError::invalid_request(format!("malformed Basic credentials: {e}")))?;
         if body_id.is_some_and(|id| id != creds.client_id) {
-            return Err(OAuthError::invalid_request(
-                "client_id in the body differs from the Authorization header",
-            ));
+            return Err(OAuthError::invalid_request("client_id in the body differs from the Authorization header"));
         }
-        return Ok(Credentials::Basic {
-            client_id: creds.client_id,
-            secret: creds.secret,
-        });
+        return Ok(Credentials::Basic { client_id: creds.client_id, secret: creds.secret });
     }
     match (body_id, body_secret) {
         (Some(client_id), Some(secret)) => Ok(Credentials::Post { client_id, secret }),
@@ -69,25 +80,35 @@ pub fn extract<'f>(
     }
 }
 
-/// Authenticates the client named by `creds` in `track`.
+/// Authenticates the client named by `creds` in `track`. Only a client assertion
+/// reaches the store, for its `jti` replay guard.
 pub async fn authenticate<'t>(
     track: &'t TrackRuntime,
     creds: &Credentials<'_>,
+    store: &dyn Store,
+    now: UnixTime,
 ) -> Result<&'t ClientRuntime, OAuthError> {
     let fail = || OAuthError::invalid_client().with_basic_challenge(true);
-    let client = creds
-        .client_id()
-        .and_then(|id| track.clients.get(id))
-        .ok_or_else(fail)?;
+    if let Credentials::Assertion { client_id, assertion_type, assertion } = creds {
+        let v = private_key_jwt::verify(track, assertion_type, assertion, *client_id, now)?;
+        // RFC 7523 §3 item 7: a jti is accepted once until its exp, across instances.
+        return match store.use_jti(&track.tenant, &track.track, &v.client.name, &v.jti, v.exp, now).await {
+            Ok(true) => Ok(v.client),
+            Ok(false) => Err(fail()),
+            Err(e) => {
+                tracing::error!(error = %e, "jti replay guard unavailable");
+                Err(OAuthError::new(ferrid_oauth::ErrorCode::TemporarilyUnavailable, "try again later"))
+            }
+        };
+    }
+    let client = creds.client_id().and_then(|id| track.clients.get(id)).ok_or_else(fail)?;
     let presented: Option<&str> = match creds {
         Credentials::Basic { secret, .. } => Some(secret),
         Credentials::Post { secret, .. } => Some(secret),
-        Credentials::None { .. } => None,
+        Credentials::None { .. } | Credentials::Assertion { .. } => None,
     };
     let ok = match presented {
-        Some(secret) => {
-            secret::method_allows(client.method, creds) && secret::verify(client, secret).await
-        }
+        Some(secret) => secret::method_allows(client.method, creds) && secret::verify(client, secret).await,
         None => false,
     };
     if ok { Ok(client) } else { Err(fail()) }

@@ -7,13 +7,8 @@ use crate::{client_auth::Credentials, model::ClientAuthMethod, runtime::ClientRu
 pub fn method_allows(method: ClientAuthMethod, creds: &Credentials<'_>) -> bool {
     matches!(
         (method, creds),
-        (
-            ClientAuthMethod::ClientSecretBasic,
-            Credentials::Basic { .. }
-        ) | (
-            ClientAuthMethod::ClientSecretPost,
-            Credentials::Basic { .. } | Credentials::Post { .. }
-        )
+        (ClientAuthMethod::ClientSecretBasic, Credentials::Basic { .. })
+            | (ClientAuthMethod::ClientSecretPost, Credentials::Basic { .. } | Credentials::Post { .. })
     )
 }
 
@@ -25,11 +20,7 @@ pub async fn verify(client: &ClientRuntime, presented: &str) -> bool {
     let mut matched = false;
     for (id, hash) in &client.secrets {
         // No early exit: every fast secret is checked, whatever matched.
-        let ok = if hash.is_slow() {
-            client.verified.matches(id, bytes)
-        } else {
-            hash.verify(bytes)
-        };
+        let ok = if hash.is_slow() { client.verified.matches(id, bytes) } else { hash.verify(bytes) };
         matched |= ok;
     }
     if matched {
@@ -37,9 +28,7 @@ pub async fn verify(client: &ClientRuntime, presented: &str) -> bool {
     }
     for (id, hash) in client.secrets.iter().filter(|(_, h)| h.is_slow()) {
         let (hash, secret) = (hash.clone(), presented.to_owned());
-        let ok = tokio::task::spawn_blocking(move || hash.verify(secret.as_bytes()))
-            .await
-            .unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || hash.verify(secret.as_bytes())).await.unwrap_or(false);
         if ok {
             client.verified.remember(id, bytes);
             return true;

@@ -2,7 +2,7 @@
 
 use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form};
 
-use crate::{client_auth, grant::client_credentials, model::UnixTime, runtime::TrackRuntime};
+use crate::{client_auth, grant::client_credentials, model::UnixTime, runtime::TrackRuntime, store::Store};
 
 /// The parts of the HTTP request the token endpoint reads.
 pub struct TokenHttpRequest<'a> {
@@ -16,6 +16,7 @@ pub struct TokenHttpRequest<'a> {
 pub async fn token(
     track: &TrackRuntime,
     req: TokenHttpRequest<'_>,
+    store: &dyn Store,
     now: UnixTime,
 ) -> Result<TokenResponse, OAuthError> {
     // RFC 6749 §3.2: the body is application/x-www-form-urlencoded.
@@ -26,7 +27,7 @@ pub async fn token(
     check_grant_type(form.get("grant_type"))?;
     // RFC 6749 §2.3, §3.2.1: the client authenticates.
     let creds = client_auth::extract(req.authorization, &form)?;
-    let client = client_auth::authenticate(track, &creds).await?;
+    let client = client_auth::authenticate(track, &creds, store, now).await?;
     // DESIGN §2: on an app-scoped URL the client must be that app.
     if req.app.is_some_and(|app| app != client.name.as_str()) {
         return Err(OAuthError::invalid_client().with_basic_challenge(true));
@@ -42,14 +43,10 @@ pub async fn token(
 }
 
 fn check_content_type(content_type: Option<&str>) -> Result<(), OAuthError> {
-    let essence = content_type
-        .and_then(|c| c.split(';').next())
-        .map(str::trim);
+    let essence = content_type.and_then(|c| c.split(';').next()).map(str::trim);
     match essence {
         Some(e) if e.eq_ignore_ascii_case("application/x-www-form-urlencoded") => Ok(()),
-        _ => Err(OAuthError::invalid_request(
-            "the request body must be application/x-www-form-urlencoded",
-        )),
+        _ => Err(OAuthError::invalid_request("the request body must be application/x-www-form-urlencoded")),
     }
 }
 
@@ -58,11 +55,7 @@ fn check_grant_type(grant_type: Option<&str>) -> Result<(), OAuthError> {
         None => Err(OAuthError::invalid_request("grant_type is required")),
         Some("client_credentials") => Ok(()),
         // RFC 9700 §2.4: the resource owner password credentials grant is not offered.
-        Some("password") => Err(OAuthError::unsupported_grant_type(
-            "the password grant is not supported",
-        )),
-        Some(_) => Err(OAuthError::unsupported_grant_type(
-            "this grant type is not supported",
-        )),
+        Some("password") => Err(OAuthError::unsupported_grant_type("the password grant is not supported")),
+        Some(_) => Err(OAuthError::unsupported_grant_type("this grant type is not supported")),
     }
 }

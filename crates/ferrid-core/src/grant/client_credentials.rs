@@ -27,67 +27,36 @@ struct Selection<'g> {
 
 /// Resolves `scope`, `audience` and `resource` into the token's audiences and scopes
 /// (DESIGN §3 "Token endpoint").
-fn resolve<'g>(
-    client: &'g ClientRuntime,
-    form: &Form<'_>,
-    issuer: &str,
-) -> Result<Vec<Selection<'g>>, OAuthError> {
+fn resolve<'g>(client: &'g ClientRuntime, form: &Form<'_>, issuer: &str) -> Result<Vec<Selection<'g>>, OAuthError> {
     let mut sel: Vec<Selection<'g>> = Vec::new();
     let mut select = |grant: &'g Grant| -> usize {
         match sel.iter().position(|s| std::ptr::eq(s.grant, grant)) {
             Some(i) => i,
             None => {
-                sel.push(Selection {
-                    grant,
-                    named: Vec::new(),
-                    all: false,
-                });
+                sel.push(Selection { grant, named: Vec::new(), all: false });
                 sel.len() - 1
             }
         }
     };
     let mut picks: Vec<(usize, Option<&'g str>)> = Vec::new();
     // RFC 6749 §3.3: space-delimited scope tokens. Unknown or not granted → invalid_scope.
-    for token in form
-        .get("scope")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|t| !t.is_empty())
-    {
-        let r = ScopeRef::parse(token).map_err(|_| {
-            OAuthError::invalid_scope(format!("'{}' is not a scope reference", clip(token)))
-        })?;
-        let not_granted = || {
-            OAuthError::invalid_scope(format!(
-                "scope '{r}' is unknown or not granted to this client"
-            ))
-        };
+    for token in form.get("scope").unwrap_or("").split(' ').filter(|t| !t.is_empty()) {
+        let r = ScopeRef::parse(token)
+            .map_err(|_| OAuthError::invalid_scope(format!("'{}' is not a scope reference", clip(token))))?;
+        let not_granted = || OAuthError::invalid_scope(format!("scope '{r}' is unknown or not granted to this client"));
         let grant = client.grant(r.resource).ok_or_else(not_granted)?;
         let scope = match r.scope {
-            Some(s) => Some(
-                grant
-                    .scopes
-                    .iter()
-                    .find(|g| *g == s)
-                    .ok_or_else(not_granted)?
-                    .as_str(),
-            ),
+            Some(s) => Some(grant.scopes.iter().find(|g| *g == s).ok_or_else(not_granted)?.as_str()),
             None => None,
         };
         picks.push((select(grant), scope));
     }
     // Auth0's `audience` (repeated or space-separated) and RFC 8707 `resource`.
-    let audiences = form
-        .all("audience")
-        .flat_map(|a| a.split(' '))
-        .filter(|a| !a.is_empty());
+    let audiences = form.all("audience").flat_map(|a| a.split(' ')).filter(|a| !a.is_empty());
     for target in audiences.chain(form.all("resource")) {
         let name = target_name(target, issuer)?;
         let grant = client.grant(name).ok_or_else(|| {
-            OAuthError::invalid_target(format!(
-                "resource '{}' is unknown or not granted to this client",
-                clip(target)
-            ))
+            OAuthError::invalid_target(format!("resource '{}' is unknown or not granted to this client", clip(target)))
         })?;
         select(grant);
     }
@@ -104,12 +73,8 @@ fn resolve<'g>(
 /// A `resource`/`audience` value names a resource by its name, or (RFC 8707 §2) by an
 /// absolute URI: `{issuer}/{name}`. A fragment is not allowed.
 fn target_name<'t>(target: &'t str, issuer: &str) -> Result<&'t str, OAuthError> {
-    let malformed = || {
-        OAuthError::invalid_target(format!(
-            "'{}' is not a resource name or URI of this track",
-            clip(target)
-        ))
-    };
+    let malformed =
+        || OAuthError::invalid_target(format!("'{}' is not a resource name or URI of this track", clip(target)));
     if target.contains('#') {
         return Err(malformed());
     }
@@ -160,24 +125,13 @@ pub fn issue(
     form: &Form<'_>,
     now: UnixTime,
 ) -> Result<Issued, OAuthError> {
-    let key = track
-        .signing
-        .as_ref()
-        .ok_or_else(OAuthError::server_error)?;
+    let key = track.signing.as_ref().ok_or_else(OAuthError::server_error)?;
     let explicit = form.contains("scope") || form.contains("audience") || form.contains("resource");
     let selections = if explicit {
         resolve(client, form, &track.issuer)?
     } else {
         // Neither scope nor target: every resource and scope the client is granted.
-        client
-            .grants
-            .iter()
-            .map(|grant| Selection {
-                grant,
-                named: Vec::new(),
-                all: true,
-            })
-            .collect()
+        client.grants.iter().map(|grant| Selection { grant, named: Vec::new(), all: true }).collect()
     };
     let mut scope = String::new();
     for s in &selections {
@@ -216,12 +170,6 @@ pub fn issue(
         jti: &jti,
     };
     let json = serde_json::to_vec(&claims).map_err(|_| OAuthError::server_error())?;
-    let access_token = key
-        .sign_access_token(&json)
-        .map_err(|_| OAuthError::server_error())?;
-    Ok(Issued {
-        access_token,
-        expires_in: lifetime,
-        scope,
-    })
+    let access_token = key.sign_access_token(&json).map_err(|_| OAuthError::server_error())?;
+    Ok(Issued { access_token, expires_in: lifetime, scope })
 }

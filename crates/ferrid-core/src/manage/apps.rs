@@ -3,10 +3,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::{
-    Caller, FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input,
-    path_name,
-};
+use super::{Caller, FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input, path_name};
 use crate::{
     model::{App, AppSpec, MAX_SECRETS_PER_CLIENT, SecretRecord},
     secret,
@@ -32,40 +29,18 @@ impl Manager {
         page: &PageRequest,
     ) -> ManageResult<Vec<App>> {
         self.check_track(caller, tenant, track).await?;
-        self.store
-            .list_apps(tenant, track, page)
-            .await
-            .map_err(|e| ManageError::from_store(e, || "apps".into()))
+        self.store.list_apps(tenant, track, page).await.map_err(|e| ManageError::from_store(e, || "apps".into()))
     }
 
-    pub async fn get_app(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        app: &str,
-    ) -> ManageResult<App> {
+    pub async fn get_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<App> {
         caller.check_tenant(tenant)?;
-        let (t, tr, a) = (
-            path_name("tenant", tenant)?,
-            path_name("track", track)?,
-            path_name("app", app)?,
-        );
-        self.store
-            .get_app(&t, &tr, &a)
-            .await
-            .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))
+        let (t, tr, a) = (path_name("tenant", tenant)?, path_name("track", track)?, path_name("app", app)?);
+        self.store.get_app(&t, &tr, &a).await.map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))
     }
 
     /// Checks a registration against its track: granted resources and scopes exist, and
     /// only an administrator may grant `ferrid-api:admin`.
-    fn check_spec(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        spec: &AppSpec,
-    ) -> ManageResult<()> {
+    fn check_spec(&self, caller: &Caller, tenant: &str, track: &str, spec: &AppSpec) -> ManageResult<()> {
         let Some(client) = spec.as_client() else {
             return Ok(());
         };
@@ -94,17 +69,11 @@ impl Manager {
                     && g.resource.as_str() == MANAGEMENT_RESOURCE
                     && s.as_str() == "admin";
                 if reserved && !caller.is_admin() {
-                    return Err(ManageError::Forbidden(
-                        "only an administrator may grant ferrid-api:admin".into(),
-                    ));
+                    return Err(ManageError::Forbidden("only an administrator may grant ferrid-api:admin".into()));
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ManageError::Invalid(errors))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(ManageError::Invalid(errors)) }
     }
 
     /// The `ferrid-api` resource of a master track is ferrid's own and stays as it is.
@@ -172,11 +141,7 @@ impl Manager {
             return Err(ManageError::field("name", "must match the app in the URL"));
         }
         self.check_spec(caller, tenant, track, &input.spec)?;
-        let next = App {
-            spec: input.spec,
-            updated: self.now(),
-            ..current
-        };
+        let next = App { spec: input.spec, updated: self.now(), ..current };
         let saved = self
             .store
             .replace_app(&next, if_match)
@@ -186,13 +151,7 @@ impl Manager {
         Ok(saved)
     }
 
-    pub async fn delete_app(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        app: &str,
-    ) -> ManageResult<()> {
+    pub async fn delete_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<()> {
         self.get_app(caller, tenant, track, app).await?;
         Self::check_not_reserved(track, app)?;
         self.store
@@ -202,18 +161,10 @@ impl Manager {
         self.refresh_track(tenant, track).await
     }
 
-    async fn get_client(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        app: &str,
-    ) -> ManageResult<App> {
+    pub(super) async fn get_client(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<App> {
         let a = self.get_app(caller, tenant, track, app).await?;
         if a.spec.as_client().is_none() {
-            return Err(ManageError::NotFound(format!(
-                "app '{app}' is not a client and holds no secrets"
-            )));
+            return Err(ManageError::NotFound(format!("app '{app}' is not a client and holds no secrets")));
         }
         Ok(a)
     }
@@ -226,10 +177,7 @@ impl Manager {
         app: &str,
     ) -> ManageResult<Vec<SecretRecord>> {
         self.get_client(caller, tenant, track, app).await?;
-        self.store
-            .list_secrets(tenant, track, app)
-            .await
-            .map_err(|e| ManageError::from_store(e, || "secrets".into()))
+        self.store.list_secrets(tenant, track, app).await.map_err(|e| ManageError::from_store(e, || "secrets".into()))
     }
 
     /// `POST …/secrets`: `{}` generates a secret (returned this once); `{"secret"}`
@@ -244,9 +192,7 @@ impl Manager {
     ) -> ManageResult<(SecretRecord, Option<SecretString>)> {
         self.get_client(caller, tenant, track, app).await?;
         let mut f = input::Fields::of(body)?;
-        let chosen = f
-            .opt_str("secret")
-            .map(|s| SecretString::from(s.to_owned()));
+        let chosen = f.opt_str("secret").map(|s| SecretString::from(s.to_owned()));
         f.finish()?;
         let now = self.now();
         let (record, shown) = match chosen {
@@ -265,15 +211,12 @@ impl Manager {
                 (secret::record_generated(&s, now), Some(s))
             }
         };
-        self.store
-            .add_secret(tenant, track, app, &record, MAX_SECRETS_PER_CLIENT)
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::LimitReached => ManageError::Conflict(format!(
-                    "a client holds at most {MAX_SECRETS_PER_CLIENT} secrets"
-                )),
-                e => ManageError::from_store(e, || "secret".into()),
-            })?;
+        self.store.add_secret(tenant, track, app, &record, MAX_SECRETS_PER_CLIENT).await.map_err(|e| match e {
+            crate::store::StoreError::LimitReached => {
+                ManageError::Conflict(format!("a client holds at most {MAX_SECRETS_PER_CLIENT} secrets"))
+            }
+            e => ManageError::from_store(e, || "secret".into()),
+        })?;
         self.refresh_track(tenant, track).await?;
         Ok((record, shown))
     }

@@ -37,9 +37,7 @@ impl Caller {
         if self.may_manage(tenant) {
             Ok(())
         } else {
-            Err(ManageError::NotFound(format!(
-                "tenant '{tenant}' not found"
-            )))
+            Err(ManageError::NotFound(format!("tenant '{tenant}' not found")))
         }
     }
 
@@ -47,9 +45,7 @@ impl Caller {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ManageError::Forbidden(
-                "this needs the ferrid-api:admin scope".into(),
-            ))
+            Err(ManageError::Forbidden("this needs the ferrid-api:admin scope".into()))
         }
     }
 }
@@ -59,13 +55,9 @@ pub fn authorize(registry: &Registry, token: &str, now: UnixTime) -> ManageResul
     let unauthorized = || ManageError::Unauthorized;
     // The issuer picks the track whose keys must have signed the token.
     let payload = token.split('.').nth(1).ok_or_else(unauthorized)?;
-    let unverified: serde_json::Value = ferrid_oauth::b64::decode(payload)
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(unauthorized)?;
-    let iss = unverified
-        .get("iss")
-        .and_then(|v| v.as_str())
-        .ok_or_else(unauthorized)?;
+    let unverified: serde_json::Value =
+        ferrid_oauth::b64::decode(payload).and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(unauthorized)?;
+    let iss = unverified.get("iss").and_then(|v| v.as_str()).ok_or_else(unauthorized)?;
     let (tenant, track) = registry.urls().split_issuer(iss).ok_or_else(unauthorized)?;
     if track != MASTER {
         return Err(unauthorized());
@@ -77,11 +69,7 @@ pub fn authorize(registry: &Registry, token: &str, now: UnixTime) -> ManageResul
     })
     .map_err(|_| unauthorized())?;
     // RFC 9068 §4: the token must be typed as an access token.
-    if !header
-        .typ
-        .as_deref()
-        .is_some_and(|t| t.eq_ignore_ascii_case("at+jwt"))
-    {
+    if !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
         return Err(unauthorized());
     }
     if claims.get("iss").and_then(|v| v.as_str()) != Some(rt.issuer.as_str()) {
@@ -94,34 +82,20 @@ pub fn authorize(registry: &Registry, token: &str, now: UnixTime) -> ManageResul
     }
     let aud_ok = match claims.get("aud") {
         Some(serde_json::Value::String(a)) => a == MANAGEMENT_RESOURCE,
-        Some(serde_json::Value::Array(a)) => {
-            a.iter().any(|v| v.as_str() == Some(MANAGEMENT_RESOURCE))
-        }
+        Some(serde_json::Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(MANAGEMENT_RESOURCE)),
         _ => false,
     };
     if !aud_ok {
         return Err(unauthorized());
     }
-    let client = claims
-        .get("client_id")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned();
-    let scopes = claims
-        .get("scope")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
+    let client = claims.get("client_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let scopes = claims.get("scope").and_then(|v| v.as_str()).unwrap_or_default();
     let has = |s: &str| scopes.split(' ').any(|x| x == s);
     if tenant == MASTER && has("ferrid-api:admin") {
         return Ok(Caller::Admin { client });
     }
     if has("ferrid-api:tenant") {
-        return Ok(Caller::Tenant {
-            tenant: rt.tenant.clone(),
-            client,
-        });
+        return Ok(Caller::Tenant { tenant: rt.tenant.clone(), client });
     }
-    Err(ManageError::Forbidden(
-        "the token grants no ferrid-api scope".into(),
-    ))
+    Err(ManageError::Forbidden("the token grants no ferrid-api scope".into()))
 }

@@ -5,9 +5,7 @@
 use ferrid_oauth::{name::Name, scope::ScopeName};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{
-    ADMIN_CLIENT, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, tracks,
-};
+use super::{ADMIN_CLIENT, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, tracks};
 use crate::{
     model::{App, AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, Tenant, TrackSettings},
     secret,
@@ -27,11 +25,7 @@ impl Manager {
     /// Creates the master tenant if the store has none. `admin_secret` is the operator's
     /// chosen secret (`FERRID_ADMIN_SECRET`), hashed slowly; without it one is generated.
     pub async fn bootstrap(&self, admin_secret: Option<SecretString>) -> ManageResult<Bootstrap> {
-        let has = self
-            .store
-            .has_tenants()
-            .await
-            .map_err(|e| ManageError::from_store(e, || "tenants".into()))?;
+        let has = self.store.has_tenants().await.map_err(|e| ManageError::from_store(e, || "tenants".into()))?;
         if has {
             return Ok(Bootstrap::AlreadyDone);
         }
@@ -40,10 +34,7 @@ impl Manager {
         let (record, generated) = match admin_secret {
             Some(s) => {
                 if !secret::CHOSEN_SECRET_LEN.contains(&s.expose_secret().chars().count()) {
-                    return Err(ManageError::field(
-                        "FERRID_ADMIN_SECRET",
-                        "must be 16 to 512 characters",
-                    ));
+                    return Err(ManageError::field("FERRID_ADMIN_SECRET", "must be 16 to 512 characters"));
                 }
                 let rec = tokio::task::spawn_blocking(move || secret::record_chosen(&s, now))
                     .await
@@ -80,10 +71,7 @@ impl Manager {
             vec![(resource, Vec::new()), (admin, vec![record])],
         )
         .await?;
-        let tenant = Tenant {
-            name: master.clone(),
-            created: now,
-        };
+        let tenant = Tenant { name: master.clone(), created: now };
         self.store
             .create_tenant(&tenant, &track)
             .await

@@ -5,20 +5,11 @@ use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
 use serde_json::{Map, Value};
 
 use super::{FieldError, ManageError, ManageResult};
-use crate::model::{
-    AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, ResourceSpec, TOKEN_LIFETIME_RANGE,
-};
+use crate::model::{AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, ResourceSpec, TOKEN_LIFETIME_RANGE};
 
 /// Fields the API returns that a client may send back unchanged on a replace.
-const READ_ONLY: [&str; 7] = [
-    "created",
-    "updated",
-    "version",
-    "client_id",
-    "issuer",
-    "token_endpoint",
-    "discovery_endpoint",
-];
+const READ_ONLY: [&str; 7] =
+    ["created", "updated", "version", "client_id", "issuer", "token_endpoint", "discovery_endpoint"];
 
 /// A JSON object being read field by field, collecting errors.
 pub struct Fields<'a> {
@@ -30,11 +21,7 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     pub fn of(body: &'a Value) -> ManageResult<Fields<'a>> {
         match body {
-            Value::Object(obj) => Ok(Fields {
-                obj,
-                known: Vec::new(),
-                errors: Vec::new(),
-            }),
+            Value::Object(obj) => Ok(Fields { obj, known: Vec::new(), errors: Vec::new() }),
             _ => Err(ManageError::field("body", "must be a JSON object")),
         }
     }
@@ -70,18 +57,23 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Any JSON value (null counts as absent).
+    pub fn opt_value(&mut self, field: &'static str) -> Option<&'a Value> {
+        self.get(field)
+    }
+
     pub fn opt_lifetime(&mut self, field: &'static str) -> Option<u32> {
+        self.opt_seconds(field, TOKEN_LIFETIME_RANGE)
+    }
+
+    pub fn opt_seconds(&mut self, field: &'static str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
         let v = self.get(field)?;
-        match v
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|n| TOKEN_LIFETIME_RANGE.contains(n))
-        {
+        match v.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| range.contains(n)) {
             Some(n) => Some(n),
             None => {
                 self.err(
                     field,
-                    "must be an integer number of seconds from 300 to 86400",
+                    format!("must be an integer number of seconds from {} to {}", range.start(), range.end()),
                 );
                 None
             }
@@ -131,11 +123,7 @@ impl<'a> Fields<'a> {
         for k in unknown {
             self.err(k, "is not a field of this object");
         }
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ManageError::Invalid(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ManageError::Invalid(self.errors)) }
     }
 }
 
@@ -183,10 +171,7 @@ fn client_spec(f: &mut Fields<'_>) -> ClientSpec {
     let client_auth_method = match f.opt_str("client_auth_method") {
         None => ClientAuthMethod::default(),
         Some(s) => ClientAuthMethod::parse(s).unwrap_or_else(|| {
-            f.err(
-                "client_auth_method",
-                "must be client_secret_post or client_secret_basic",
-            );
+            f.err("client_auth_method", "must be client_secret_post, client_secret_basic or private_key_jwt");
             ClientAuthMethod::default()
         }),
     };
@@ -211,10 +196,7 @@ fn client_spec(f: &mut Fields<'_>) -> ClientSpec {
                         None
                     }
                     None => {
-                        f.err(
-                            format!("{path}.resource"),
-                            "is required and must be a string",
-                        );
+                        f.err(format!("{path}.resource"), "is required and must be a string");
                         None
                     }
                 };
@@ -235,9 +217,5 @@ fn client_spec(f: &mut Fields<'_>) -> ClientSpec {
         }
         Some(_) => f.err("resource_scopes", "must be an array"),
     }
-    ClientSpec {
-        client_auth_method,
-        resource_scopes,
-        access_token_lifetime,
-    }
+    ClientSpec { client_auth_method, resource_scopes, access_token_lifetime }
 }

@@ -4,7 +4,9 @@
 pub mod apps;
 pub mod auth;
 pub mod bootstrap;
+pub mod client_keys;
 pub mod input;
+pub mod seed;
 pub mod tenants;
 pub mod tracks;
 
@@ -34,10 +36,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -95,12 +94,7 @@ pub struct Manager {
 
 impl Manager {
     pub fn new(store: Arc<dyn Store>, registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Manager {
-        Manager {
-            store,
-            registry,
-            clock,
-            reload: tokio::sync::Mutex::new(()),
-        }
+        Manager { store, registry, clock, reload: tokio::sync::Mutex::new(()) }
     }
 
     pub fn registry(&self) -> &Registry {
@@ -122,9 +116,7 @@ impl Manager {
             Ok(data) => self.registry.put_track(data),
             Err(StoreError::NotFound) => self.registry.remove_track(tenant, track),
             Err(e) => {
-                return Err(ManageError::from_store(e, || {
-                    format!("track '{tenant}/{track}'")
-                }));
+                return Err(ManageError::from_store(e, || format!("track '{tenant}/{track}'")));
             }
         }
         Ok(())
@@ -133,11 +125,7 @@ impl Manager {
     /// Loads every track into the snapshot (start-up).
     pub async fn load_snapshot(&self) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
-        let all = self
-            .store
-            .load_all()
-            .await
-            .map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
+        let all = self.store.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
         self.registry.load_all(all);
         Ok(())
     }
@@ -145,10 +133,6 @@ impl Manager {
 
 /// Parses a path segment as a name; an invalid one cannot exist, so it is a 404.
 pub fn path_name(kind: &str, s: &str) -> ManageResult<Name> {
-    Name::parse(s).map_err(|_| {
-        ManageError::NotFound(format!(
-            "{kind} '{}' not found",
-            s.chars().take(60).collect::<String>()
-        ))
-    })
+    Name::parse(s)
+        .map_err(|_| ManageError::NotFound(format!("{kind} '{}' not found", s.chars().take(60).collect::<String>())))
 }

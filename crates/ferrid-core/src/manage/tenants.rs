@@ -10,27 +10,18 @@ use crate::{
 };
 
 impl Manager {
-    pub async fn list_tenants(
-        &self,
-        caller: &Caller,
-        page: &PageRequest,
-    ) -> ManageResult<Vec<Tenant>> {
+    pub async fn list_tenants(&self, caller: &Caller, page: &PageRequest) -> ManageResult<Vec<Tenant>> {
         match caller {
-            Caller::Admin { .. } => self
-                .store
-                .list_tenants(page)
-                .await
-                .map_err(|e| ManageError::from_store(e, || "tenants".into())),
+            Caller::Admin { .. } => {
+                self.store.list_tenants(page).await.map_err(|e| ManageError::from_store(e, || "tenants".into()))
+            }
             Caller::Tenant { tenant, .. } => {
                 let own = self
                     .store
                     .get_tenant(tenant)
                     .await
                     .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
-                let after_own = page
-                    .after
-                    .as_deref()
-                    .is_some_and(|a| a >= own.name.as_str());
+                let after_own = page.after.as_deref().is_some_and(|a| a >= own.name.as_str());
                 Ok(if after_own { Vec::new() } else { vec![own] })
             }
         }
@@ -39,10 +30,7 @@ impl Manager {
     pub async fn get_tenant(&self, caller: &Caller, tenant: &str) -> ManageResult<Tenant> {
         caller.check_tenant(tenant)?;
         let name = path_name("tenant", tenant)?;
-        self.store
-            .get_tenant(&name)
-            .await
-            .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))
+        self.store.get_tenant(&name).await.map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))
     }
 
     /// `POST /tenants` with `{"name"}`: the tenant, its `master` track and that track's
@@ -54,10 +42,7 @@ impl Manager {
         f.finish()?;
         let name: Name = name.ok_or_else(|| ManageError::field("name", "is required"))?;
         let now = self.now();
-        let tenant = Tenant {
-            name: name.clone(),
-            created: now,
-        };
+        let tenant = Tenant { name: name.clone(), created: now };
         let resource = tracks::management_resource(&name, &["tenant"], now);
         let master = tracks::new_track(
             self,
@@ -79,9 +64,7 @@ impl Manager {
         caller.require_admin()?;
         let t = self.get_tenant(caller, tenant).await?;
         if t.name.as_str() == MASTER {
-            return Err(ManageError::Forbidden(
-                "the master tenant cannot be deleted".into(),
-            ));
+            return Err(ManageError::Forbidden("the master tenant cannot be deleted".into()));
         }
         self.store
             .delete_tenant(&t.name)

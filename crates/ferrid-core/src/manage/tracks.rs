@@ -7,13 +7,12 @@ use ferrid_oauth::{
 };
 use serde_json::Value;
 
-use super::{
-    Caller, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input::Fields,
-    path_name,
-};
+use super::{Caller, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input::Fields, path_name};
 use crate::{
     crypto::key_context,
-    model::{App, AppSpec, KeyState, ResourceSpec, SecretRecord, Track, TrackKey, TrackSettings},
+    model::{
+        ASSERTION_LIFETIME_RANGE, App, AppSpec, KeyState, ResourceSpec, SecretRecord, Track, TrackKey, TrackSettings,
+    },
     store::{NewTrack, PageRequest},
 };
 
@@ -32,33 +31,11 @@ pub(super) async fn new_track(
         .await
         .map_err(|_| ManageError::Unavailable)?
         .map_err(|_| ManageError::Unavailable)?;
-    let kid = SigningKey::from_pkcs8(alg, &pkcs8)
-        .map_err(|_| ManageError::Unavailable)?
-        .kid()
-        .to_owned();
-    let encrypted_pkcs8 = m
-        .registry
-        .cipher()
-        .seal(&key_context(tenant, name, &kid), &pkcs8);
-    let key = TrackKey {
-        kid,
-        alg,
-        state: KeyState::Active,
-        encrypted_pkcs8,
-        created: now,
-    };
-    let track = Track {
-        tenant: tenant.clone(),
-        name: name.clone(),
-        settings,
-        version: 1,
-        created: now,
-    };
-    Ok(NewTrack {
-        track,
-        keys: vec![key],
-        apps,
-    })
+    let kid = SigningKey::from_pkcs8(alg, &pkcs8).map_err(|_| ManageError::Unavailable)?.kid().to_owned();
+    let encrypted_pkcs8 = m.registry.cipher().seal(&key_context(tenant, name, &kid), &pkcs8);
+    let key = TrackKey { kid, alg, state: KeyState::Active, encrypted_pkcs8, created: now };
+    let track = Track { tenant: tenant.clone(), name: name.clone(), settings, version: 1, created: now };
+    Ok(NewTrack { track, keys: vec![key], apps })
 }
 
 /// The `ferrid-api` resource of a tenant's `master` track.
@@ -68,10 +45,7 @@ pub(super) fn management_resource(tenant: &Name, scopes: &[&str], now: i64) -> A
         track: Name::parse(MASTER).expect("valid"),
         name: Name::parse(MANAGEMENT_RESOURCE).expect("valid"),
         spec: AppSpec::OauthResource(ResourceSpec {
-            scopes: scopes
-                .iter()
-                .map(|s| ScopeName::parse(s).expect("valid"))
-                .collect(),
+            scopes: scopes.iter().map(|s| ScopeName::parse(s).expect("valid")).collect(),
         }),
         version: 1,
         created: now,
@@ -80,26 +54,13 @@ pub(super) fn management_resource(tenant: &Name, scopes: &[&str], now: i64) -> A
 }
 
 impl Manager {
-    pub async fn list_tracks(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        page: &PageRequest,
-    ) -> ManageResult<Vec<Track>> {
+    pub async fn list_tracks(&self, caller: &Caller, tenant: &str, page: &PageRequest) -> ManageResult<Vec<Track>> {
         caller.check_tenant(tenant)?;
         self.get_tenant(caller, tenant).await?;
-        self.store
-            .list_tracks(tenant, page)
-            .await
-            .map_err(|e| ManageError::from_store(e, || "tracks".into()))
+        self.store.list_tracks(tenant, page).await.map_err(|e| ManageError::from_store(e, || "tracks".into()))
     }
 
-    pub async fn get_track(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-    ) -> ManageResult<Track> {
+    pub async fn get_track(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Track> {
         caller.check_tenant(tenant)?;
         let (t, tr) = (path_name("tenant", tenant)?, path_name("track", track)?);
         self.store
@@ -109,28 +70,22 @@ impl Manager {
     }
 
     /// `POST /tenants/{tenant}/tracks` with `{"name", "signing_alg"?, "access_token_lifetime"?}`.
-    pub async fn create_track(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        body: &Value,
-    ) -> ManageResult<Track> {
+    pub async fn create_track(&self, caller: &Caller, tenant: &str, body: &Value) -> ManageResult<Track> {
         caller.check_tenant(tenant)?;
         let tenant_rec = self.get_tenant(caller, tenant).await?;
         let mut f = Fields::of(body)?;
         let name = f.name("name");
-        let signing_alg = f
-            .opt_signing_alg("signing_alg")
-            .unwrap_or(SigningAlg::RS256);
+        let signing_alg = f.opt_signing_alg("signing_alg").unwrap_or(SigningAlg::RS256);
         let lifetime = f.opt_lifetime("access_token_lifetime");
+        let assertion = f.opt_seconds("assertion_max_lifetime", ASSERTION_LIFETIME_RANGE);
         f.finish()?;
         let name = name.ok_or_else(|| ManageError::field("name", "is required"))?;
-        let mut settings = TrackSettings {
-            signing_alg,
-            ..TrackSettings::default()
-        };
+        let mut settings = TrackSettings { signing_alg, ..TrackSettings::default() };
         if let Some(l) = lifetime {
             settings.access_token_lifetime = l;
+        }
+        if let Some(l) = assertion {
+            settings.assertion_max_lifetime = l;
         }
         let new = new_track(self, &tenant_rec.name, &name, settings, Vec::new()).await?;
         self.store
@@ -155,13 +110,13 @@ impl Manager {
         if let Some(alg) = f.opt_signing_alg("signing_alg")
             && alg != current.settings.signing_alg
         {
-            return Err(ManageError::field(
-                "signing_alg",
-                "is fixed when the track is created",
-            ));
+            return Err(ManageError::field("signing_alg", "is fixed when the track is created"));
         }
         if let Some(l) = f.opt_lifetime("access_token_lifetime") {
             current.settings.access_token_lifetime = l;
+        }
+        if let Some(l) = f.opt_seconds("assertion_max_lifetime", ASSERTION_LIFETIME_RANGE) {
+            current.settings.assertion_max_lifetime = l;
         }
         if let Some(n) = f.opt_str("name")
             && n != current.name.as_str()
@@ -178,12 +133,7 @@ impl Manager {
         Ok(updated)
     }
 
-    pub async fn delete_track(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-    ) -> ManageResult<()> {
+    pub async fn delete_track(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<()> {
         let t = self.get_track(caller, tenant, track).await?;
         if t.name.as_str() == MASTER {
             return Err(ManageError::Forbidden(

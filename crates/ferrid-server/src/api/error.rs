@@ -42,48 +42,27 @@ impl IntoResponse for ApiError {
             ManageError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", &[]),
             ManageError::Conflict(_) => (StatusCode::CONFLICT, "conflict", &[]),
             ManageError::Invalid(errs) => (StatusCode::BAD_REQUEST, "validation_failed", errs),
-            ManageError::PreconditionFailed => {
-                (StatusCode::PRECONDITION_FAILED, "precondition_failed", &[])
-            }
+            ManageError::PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed", &[]),
             ManageError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", &[]),
         };
         let message = match e {
-            ManageError::Invalid(errs) => errs
-                .iter()
-                .map(|f| format!("{} {}", f.field, f.message))
-                .collect::<Vec<_>>()
-                .join("; "),
+            ManageError::Invalid(errs) => {
+                errs.iter().map(|f| format!("{} {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+            }
             other => other.to_string(),
         };
-        let body = serde_json::to_string(&Body {
-            error: code,
-            message,
-            errors,
-        })
-        .expect("error serializes");
-        let mut resp = (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response();
+        let body = serde_json::to_string(&Body { error: code, message, errors }).expect("error serializes");
+        let mut resp =
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
         // RFC 6750 §3: a protected resource names the Bearer scheme and what went wrong.
         let challenge = match e {
             ManageError::Unauthenticated => Some("Bearer realm=\"ferrid-api\""),
-            ManageError::Unauthorized => {
-                Some("Bearer realm=\"ferrid-api\", error=\"invalid_token\"")
-            }
-            ManageError::Forbidden(_) => {
-                Some("Bearer realm=\"ferrid-api\", error=\"insufficient_scope\"")
-            }
+            ManageError::Unauthorized => Some("Bearer realm=\"ferrid-api\", error=\"invalid_token\""),
+            ManageError::Forbidden(_) => Some("Bearer realm=\"ferrid-api\", error=\"insufficient_scope\""),
             _ => None,
         };
         if let Some(c) = challenge {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
         }
         resp
     }

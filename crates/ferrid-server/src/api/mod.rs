@@ -30,34 +30,18 @@ pub fn routes() -> Router<AppState> {
     let t = "/api/v1/tenants";
     let router = Router::new()
         .route(t, get(list_tenants).post(create_tenant))
-        .route(
-            &format!("{t}/{{tenant}}"),
-            get(get_tenant).delete(delete_tenant),
-        )
-        .route(
-            &format!("{t}/{{tenant}}/tracks"),
-            get(list_tracks).post(create_track),
-        )
-        .route(
-            &format!("{t}/{{tenant}}/tracks/{{track}}"),
-            get(get_track).patch(update_track).delete(delete_track),
-        )
-        .route(
-            &format!("{t}/{{tenant}}/tracks/{{track}}/apps"),
-            get(list_apps).post(create_app),
-        )
+        .route(&format!("{t}/{{tenant}}"), get(get_tenant).delete(delete_tenant))
+        .route(&format!("{t}/{{tenant}}/tracks"), get(list_tracks).post(create_track))
+        .route(&format!("{t}/{{tenant}}/tracks/{{track}}"), get(get_track).patch(update_track).delete(delete_track))
+        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps"), get(list_apps).post(create_app))
         .route(
             &format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}"),
             get(get_app).put(replace_app).delete(delete_app),
         )
-        .route(
-            &format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/secrets"),
-            get(list_secrets).post(add_secret),
-        )
-        .route(
-            &format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/secrets/{{id}}"),
-            delete(delete_secret),
-        );
+        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/secrets"), get(list_secrets).post(add_secret))
+        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/secrets/{{id}}"), delete(delete_secret))
+        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/keys"), get(list_keys).post(add_key))
+        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/keys/{{kid}}"), delete(delete_key));
     router.layer(axum::middleware::from_fn(buffer_body))
 }
 
@@ -67,18 +51,9 @@ pub fn routes() -> Router<AppState> {
 async fn buffer_body(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(bytes) => {
-            next.run(axum::extract::Request::from_parts(
-                parts,
-                axum::body::Body::from(bytes),
-            ))
-            .await
-        }
-        Err(_) => ApiError(ManageError::field(
-            "body",
-            format!("must be at most {BODY_LIMIT} bytes"),
-        ))
-        .into_response_with(StatusCode::PAYLOAD_TOO_LARGE),
+        Ok(bytes) => next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(_) => ApiError(ManageError::field("body", format!("must be at most {BODY_LIMIT} bytes")))
+            .into_response_with(StatusCode::PAYLOAD_TOO_LARGE),
     }
 }
 
@@ -88,10 +63,7 @@ pub struct Auth(pub Caller);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let value = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -111,32 +83,17 @@ fn parse_json(body: &Bytes) -> ApiResult<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError(ManageError::field(
-            "body",
-            format!("is not valid JSON ({e})"),
-        ))
-    })
+    serde_json::from_slice(body).map_err(|e| ApiError(ManageError::field("body", format!("is not valid JSON ({e})"))))
 }
 
 fn page_request(query: &Option<String>) -> ApiResult<PageRequest> {
-    let mut page = PageRequest {
-        after: None,
-        limit: DEFAULT_PAGE,
-    };
+    let mut page = PageRequest { after: None, limit: DEFAULT_PAGE };
     for (k, v) in ferrid_oauth::form::pairs(query.as_deref().unwrap_or("").as_bytes()) {
         match k.as_str() {
             "limit" => {
-                page.limit = v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| {
-                        ApiError(ManageError::field(
-                            "limit",
-                            format!("must be an integer from 1 to {MAX_PAGE}"),
-                        ))
-                    })?;
+                page.limit = v.parse::<u32>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
+                    ApiError(ManageError::field("limit", format!("must be an integer from 1 to {MAX_PAGE}")))
+                })?;
             }
             "after" => page.after = Some(v),
             _ => {}
@@ -151,10 +108,7 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(v) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let s = v
-        .to_str()
-        .map_err(|_| ApiError(ManageError::PreconditionFailed))?
-        .trim();
+    let s = v.to_str().map_err(|_| ApiError(ManageError::PreconditionFailed))?.trim();
     if s == "*" {
         return Ok(None);
     }
@@ -167,57 +121,30 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
 }
 
 fn etag(version: i64) -> [(header::HeaderName, HeaderValue); 1] {
-    [(
-        header::ETAG,
-        HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header"),
-    )]
+    [(header::ETAG, HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header"))]
 }
 
 fn created(location: String, body: Value) -> Response {
     let loc = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/api/v1"));
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, loc)],
-        axum::Json(body),
-    )
-        .into_response()
+    (StatusCode::CREATED, [(header::LOCATION, loc)], axum::Json(body)).into_response()
 }
 
-async fn list_tenants(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Response> {
+async fn list_tenants(State(s): State<AppState>, Auth(c): Auth, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let page = page_request(&q)?;
     let items = s.manager.list_tenants(&c, &page).await?;
     Ok(axum::Json(views::page(&items, page.limit, |t| &t.name, views::tenant)).into_response())
 }
 
-async fn create_tenant(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    body: Bytes,
-) -> ApiResult<Response> {
+async fn create_tenant(State(s): State<AppState>, Auth(c): Auth, body: Bytes) -> ApiResult<Response> {
     let t = s.manager.create_tenant(&c, &parse_json(&body)?).await?;
-    Ok(created(
-        format!("/api/v1/tenants/{}", t.name),
-        views::tenant(&t),
-    ))
+    Ok(created(format!("/api/v1/tenants/{}", t.name), views::tenant(&t)))
 }
 
-async fn get_tenant(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path(tenant): Path<String>,
-) -> ApiResult<Response> {
+async fn get_tenant(State(s): State<AppState>, Auth(c): Auth, Path(tenant): Path<String>) -> ApiResult<Response> {
     Ok(axum::Json(views::tenant(&s.manager.get_tenant(&c, &tenant).await?)).into_response())
 }
 
-async fn delete_tenant(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path(tenant): Path<String>,
-) -> ApiResult<StatusCode> {
+async fn delete_tenant(State(s): State<AppState>, Auth(c): Auth, Path(tenant): Path<String>) -> ApiResult<StatusCode> {
     s.manager.delete_tenant(&c, &tenant).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -231,13 +158,7 @@ async fn list_tracks(
     let page = page_request(&q)?;
     let items = s.manager.list_tracks(&c, &tenant, &page).await?;
     let urls = s.manager.registry().urls();
-    Ok(axum::Json(views::page(
-        &items,
-        page.limit,
-        |t| &t.name,
-        |t| views::track(urls, t),
-    ))
-    .into_response())
+    Ok(axum::Json(views::page(&items, page.limit, |t| &t.name, |t| views::track(urls, t))).into_response())
 }
 
 async fn create_track(
@@ -246,14 +167,8 @@ async fn create_track(
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let t = s
-        .manager
-        .create_track(&c, &tenant, &parse_json(&body)?)
-        .await?;
-    Ok(created(
-        format!("/api/v1/tenants/{tenant}/tracks/{}", t.name),
-        views::track(s.manager.registry().urls(), &t),
-    ))
+    let t = s.manager.create_track(&c, &tenant, &parse_json(&body)?).await?;
+    Ok(created(format!("/api/v1/tenants/{tenant}/tracks/{}", t.name), views::track(s.manager.registry().urls(), &t)))
 }
 
 async fn get_track(
@@ -262,11 +177,7 @@ async fn get_track(
     Path((tenant, track)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let t = s.manager.get_track(&c, &tenant, &track).await?;
-    Ok((
-        etag(t.version),
-        axum::Json(views::track(s.manager.registry().urls(), &t)),
-    )
-        .into_response())
+    Ok((etag(t.version), axum::Json(views::track(s.manager.registry().urls(), &t))).into_response())
 }
 
 async fn update_track(
@@ -277,15 +188,8 @@ async fn update_track(
     body: Bytes,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
-    let t = s
-        .manager
-        .update_track(&c, &tenant, &track, &parse_json(&body)?, expected)
-        .await?;
-    Ok((
-        etag(t.version),
-        axum::Json(views::track(s.manager.registry().urls(), &t)),
-    )
-        .into_response())
+    let t = s.manager.update_track(&c, &tenant, &track, &parse_json(&body)?, expected).await?;
+    Ok((etag(t.version), axum::Json(views::track(s.manager.registry().urls(), &t))).into_response())
 }
 
 async fn delete_track(
@@ -314,25 +218,11 @@ async fn create_app(
     Path((tenant, track)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let r = s
-        .manager
-        .create_app(&c, &tenant, &track, &parse_json(&body)?)
-        .await?;
-    let view = views::registration(
-        s.manager.registry().urls(),
-        &r.app,
-        r.secret.as_ref().map(|x| x.expose_secret()),
-    );
-    let mut resp = created(
-        format!(
-            "/api/v1/tenants/{tenant}/tracks/{track}/apps/{}",
-            r.app.name
-        ),
-        view,
-    );
+    let r = s.manager.create_app(&c, &tenant, &track, &parse_json(&body)?).await?;
+    let view = views::registration(s.manager.registry().urls(), &r.app, r.secret.as_ref().map(|x| x.expose_secret()));
+    let mut resp = created(format!("/api/v1/tenants/{tenant}/tracks/{track}/apps/{}", r.app.name), view);
     resp.headers_mut().extend(etag(r.app.version));
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }
 
@@ -353,10 +243,7 @@ async fn replace_app(
     body: Bytes,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
-    let a = s
-        .manager
-        .replace_app(&c, &tenant, &track, &app, &parse_json(&body)?, expected)
-        .await?;
+    let a = s.manager.replace_app(&c, &tenant, &track, &app, &parse_json(&body)?, expected).await?;
     Ok((etag(a.version), axum::Json(views::app(&a))).into_response())
 }
 
@@ -375,10 +262,7 @@ async fn list_secrets(
     Path((tenant, track, app)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let items = s.manager.list_secrets(&c, &tenant, &track, &app).await?;
-    Ok(
-        axum::Json(json!({ "items": items.iter().map(views::secret).collect::<Vec<_>>() }))
-            .into_response(),
-    )
+    Ok(axum::Json(json!({ "items": items.iter().map(views::secret).collect::<Vec<_>>() })).into_response())
 }
 
 async fn add_secret(
@@ -387,23 +271,13 @@ async fn add_secret(
     Path((tenant, track, app)): Path<(String, String, String)>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let (record, shown) = s
-        .manager
-        .add_secret(&c, &tenant, &track, &app, &parse_json(&body)?)
-        .await?;
+    let (record, shown) = s.manager.add_secret(&c, &tenant, &track, &app, &parse_json(&body)?).await?;
     let mut view = views::secret(&record);
     if let Some(secret) = &shown {
         view["secret"] = json!(secret.expose_secret());
     }
-    let mut resp = created(
-        format!(
-            "/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/secrets/{}",
-            record.id
-        ),
-        view,
-    );
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut resp = created(format!("/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/secrets/{}", record.id), view);
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }
 
@@ -412,8 +286,35 @@ async fn delete_secret(
     Auth(c): Auth,
     Path((tenant, track, app, id)): Path<(String, String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    s.manager
-        .delete_secret(&c, &tenant, &track, &app, &id)
-        .await?;
+    s.manager.delete_secret(&c, &tenant, &track, &app, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_keys(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((tenant, track, app)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let items = s.manager.list_client_keys(&c, &tenant, &track, &app).await?;
+    Ok(axum::Json(json!({ "items": items.iter().map(views::client_key).collect::<Vec<_>>() })).into_response())
+}
+
+async fn add_key(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((tenant, track, app)): Path<(String, String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = s.manager.add_client_key(&c, &tenant, &track, &app, &parse_json(&body)?).await?;
+    let location = format!("/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/keys/{}", key.key.kid);
+    Ok(created(location, views::client_key(&key)))
+}
+
+async fn delete_key(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((tenant, track, app, kid)): Path<(String, String, String, String)>,
+) -> ApiResult<StatusCode> {
+    s.manager.delete_client_key(&c, &tenant, &track, &app, &kid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

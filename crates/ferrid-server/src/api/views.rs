@@ -2,7 +2,7 @@
 
 use ferrid_core::{
     clock::rfc3339,
-    model::{App, AppSpec, SecretRecord, Tenant, Track},
+    model::{App, AppSpec, SecretRecord, StoredClientKey, Tenant, Track},
     urls::PublicUrl,
 };
 use serde_json::{Value, json};
@@ -18,6 +18,7 @@ pub fn track(urls: &PublicUrl, t: &Track) -> Value {
         "tenant": t.tenant,
         "signing_alg": t.settings.signing_alg.as_str(),
         "access_token_lifetime": t.settings.access_token_lifetime,
+        "assertion_max_lifetime": t.settings.assertion_max_lifetime,
         "issuer": issuer,
         "discovery_endpoint": format!("{issuer}/.well-known/openid-configuration"),
         "token_endpoint": format!("{issuer}/oauth/token"),
@@ -49,15 +50,23 @@ pub fn registration(urls: &PublicUrl, a: &App, secret: Option<&str>) -> Value {
         obj.insert("client_secret".into(), json!(s));
     }
     obj.insert("issuer".into(), json!(issuer));
-    obj.insert(
-        "token_endpoint".into(),
-        json!(format!("{issuer}/oauth/token")),
-    );
-    obj.insert(
-        "discovery_endpoint".into(),
-        json!(format!("{issuer}/.well-known/openid-configuration")),
-    );
+    obj.insert("token_endpoint".into(), json!(format!("{issuer}/oauth/token")));
+    obj.insert("discovery_endpoint".into(), json!(format!("{issuer}/.well-known/openid-configuration")));
     v
+}
+
+/// A client's public key: its kid, public JWK and certificate facts; never private material.
+pub fn client_key(k: &StoredClientKey) -> Value {
+    let key = &k.key;
+    json!({
+        "kid": key.kid,
+        "jwk": key.jwk,
+        "x5t#S256": key.thumbprint_sha256,
+        "subject": key.subject,
+        "not_before": key.not_before.map(rfc3339),
+        "not_after": key.not_after.map(rfc3339),
+        "created": rfc3339(k.created),
+    })
 }
 
 pub fn secret(s: &SecretRecord) -> Value {
@@ -65,14 +74,7 @@ pub fn secret(s: &SecretRecord) -> Value {
 }
 
 /// A page of a listing: `next` is the `after` cursor of the following page.
-pub fn page<T>(
-    items: &[T],
-    limit: u32,
-    name_of: impl Fn(&T) -> &str,
-    view: impl Fn(&T) -> Value,
-) -> Value {
-    let next = (items.len() as u32 >= limit)
-        .then(|| items.last().map(&name_of))
-        .flatten();
+pub fn page<T>(items: &[T], limit: u32, name_of: impl Fn(&T) -> &str, view: impl Fn(&T) -> Value) -> Value {
+    let next = (items.len() as u32 >= limit).then(|| items.last().map(&name_of)).flatten();
     json!({ "items": items.iter().map(view).collect::<Vec<_>>(), "next": next })
 }

@@ -29,11 +29,7 @@ async fn malformed_token_requests_get_4xx_json_errors() {
             .await
             .unwrap();
         let s = r.status().as_u16();
-        assert!(
-            (400..500).contains(&s),
-            "{s} for {:?}",
-            String::from_utf8_lossy(&body[..body.len().min(40)])
-        );
+        assert!((400..500).contains(&s), "{s} for {:?}", String::from_utf8_lossy(&body[..body.len().min(40)]));
         let b: serde_json::Value = r.json().await.unwrap();
         assert!(b["error"].is_string());
     }
@@ -44,13 +40,7 @@ async fn an_oversize_token_request_is_413() {
     let app = spawn_app().await;
     let (_, c) = app.fixture("prod", "ES256").await;
     let body = format!("grant_type=client_credentials&x={}", "a".repeat(300 * 1024));
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            &body,
-        )
-        .await;
+    let r = app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), &body).await;
     assert_oauth_error(r, 413, "invalid_request").await;
 }
 
@@ -80,10 +70,7 @@ async fn broken_basic_headers_are_invalid_request() {
         let s = r.status().as_u16();
         assert!(s == 400 || s == 401, "{s} for {h}");
         let b: serde_json::Value = r.json().await.unwrap();
-        assert!(
-            b["error"] == "invalid_request" || b["error"] == "invalid_client",
-            "{b}"
-        );
+        assert!(b["error"] == "invalid_request" || b["error"] == "invalid_client", "{b}");
     }
 }
 
@@ -101,13 +88,8 @@ async fn over_long_and_odd_path_names_are_404() {
         let (s, _) = app.get_api(&p, &admin).await;
         assert_eq!(s, 404, "{p}");
     }
-    let r = app
-        .post_form(
-            &format!("{}/{long}/{long}/oauth/token", app.base),
-            None,
-            "grant_type=client_credentials",
-        )
-        .await;
+    let r =
+        app.post_form(&format!("{}/{long}/{long}/oauth/token", app.base), None, "grant_type=client_credentials").await;
     assert_eq!(r.status(), 404);
 }
 
@@ -131,14 +113,7 @@ async fn malformed_management_bodies_are_400_naming_the_body() {
         assert_eq!(b["error"], "validation_failed");
     }
     let big = json!({ "name": "x".repeat(2 * 1024 * 1024) }).to_string();
-    let r = app
-        .http
-        .post(&url)
-        .bearer_auth(&admin)
-        .body(big)
-        .send()
-        .await
-        .unwrap();
+    let r = app.http.post(&url).bearer_auth(&admin).body(big).send().await.unwrap();
     assert_eq!(r.status(), 413);
 }
 
@@ -159,22 +134,14 @@ async fn an_early_refusal_keeps_the_connection_usable() {
         s.write_all(head.as_bytes()).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         s.write_all(body.as_bytes()).await.unwrap();
-        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
-            .await
-            .unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
         let mut seen = Vec::new();
         let mut buf = [0u8; 4096];
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
         while !String::from_utf8_lossy(&seen).contains("\r\n\r\nok") {
-            let n = tokio::time::timeout_at(deadline, s.read(&mut buf))
-                .await
-                .expect("second response in time")
-                .unwrap();
-            assert!(
-                n > 0,
-                "connection closed after: {}",
-                String::from_utf8_lossy(&seen)
-            );
+            let n =
+                tokio::time::timeout_at(deadline, s.read(&mut buf)).await.expect("second response in time").unwrap();
+            assert!(n > 0, "connection closed after: {}", String::from_utf8_lossy(&seen));
             seen.extend_from_slice(&buf[..n]);
         }
         let text = String::from_utf8_lossy(&seen);

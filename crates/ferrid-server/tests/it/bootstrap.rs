@@ -11,18 +11,8 @@ async fn first_start_writes_the_generated_admin_secret_owner_only() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        assert_eq!(
-            std::fs::metadata(app.data_dir.join("master.key"))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(app.data_dir.join("master.key")).unwrap().permissions().mode() & 0o777, 0o600);
     }
     assert_eq!(app.admin_secret.len(), 43);
     let tok = app.admin_token().await;
@@ -34,8 +24,7 @@ async fn first_start_writes_the_generated_admin_secret_owner_only() {
 #[tokio::test]
 async fn admin_secret_from_the_environment_is_used() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config =
-        ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
+    let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
     config.admin_secret = Some(secrecy::SecretString::from("an-operator-chosen-secret"));
     let (addr, _) = ferrid_server::spawn(&config).await.unwrap();
     assert!(!dir.path().join("admin-secret").exists());
@@ -59,43 +48,21 @@ async fn a_restart_keeps_registrations_and_keys() {
     let path = dir.path().to_path_buf();
     let app = spawn_in(dir).await;
     let (_, c) = app.fixture("prod", "ES256").await;
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
-        .await;
-    let old_token = r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let r =
+        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let old_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     // a second server on the same data directory: no second bootstrap, same keys
     let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), path);
     config.print_admin_secret = false;
     let (addr, _) = ferrid_server::spawn(&config).await.unwrap();
-    let again = TestApp {
-        base: format!("http://{addr}"),
-        ..restarted(&app)
-    };
+    let again = TestApp { base: format!("http://{addr}"), ..restarted(&app) };
     let r = again
-        .post_form(
-            &again.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
+        .post_form(&again.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
         .await;
     assert_eq!(r.status(), 200);
     assert!(!again.admin_token().await.is_empty());
-    let jwks_old: Value = app
-        .http
-        .get(format!("{}/oauth/keys", app.issuer("t1", "prod")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks_old: Value =
+        app.http.get(format!("{}/oauth/keys", app.issuer("t1", "prod"))).send().await.unwrap().json().await.unwrap();
     let jwks_new: Value = again
         .http
         .get(format!("{}/oauth/keys", again.issuer("t1", "prod")))
@@ -134,8 +101,8 @@ async fn private_keys_are_encrypted_at_rest() {
 /// The OID of id-ecPublicKey followed by prime256v1, as it appears in a PKCS#8 EC key.
 fn contains_pkcs8_ec(bytes: &[u8]) -> bool {
     const OIDS: [u8; 19] = [
-        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-        0x3d, 0x03, 0x01, 0x07,
+        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
+        0x07,
     ];
     bytes.windows(OIDS.len()).any(|w| w == OIDS)
 }
@@ -143,31 +110,11 @@ fn contains_pkcs8_ec(bytes: &[u8]) -> bool {
 #[tokio::test]
 async fn health_and_readiness_answer() {
     let app = spawn_app().await;
-    let r = app
-        .http
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let r = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let r = app
-        .http
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let r = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let r = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap();
+    let r = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("ferrid_tokens_issued_total")
-    );
+    assert!(r.text().await.unwrap().contains("ferrid_tokens_issued_total"));
 }

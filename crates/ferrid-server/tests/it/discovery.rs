@@ -18,28 +18,19 @@ async fn discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported(
     for url in [
         format!("{issuer}/.well-known/openid-configuration"),
         format!("{issuer}/.well-known/oauth-authorization-server"),
-        format!(
-            "{}/.well-known/oauth-authorization-server/t1/prod",
-            app.base
-        ),
+        format!("{}/.well-known/oauth-authorization-server/t1/prod", app.base),
     ] {
         let (s, d) = get_json(&app, &url).await;
         assert_eq!(s, 200, "{url}");
         assert_eq!(d["issuer"], issuer);
         assert_eq!(d["token_endpoint"], format!("{issuer}/oauth/token"));
         assert_eq!(d["jwks_uri"], format!("{issuer}/oauth/keys"));
-        assert_eq!(
-            d["grant_types_supported"],
-            serde_json::json!(["client_credentials"])
-        );
+        assert_eq!(d["grant_types_supported"], serde_json::json!(["client_credentials"]));
         assert_eq!(
             d["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_post", "client_secret_basic"])
+            serde_json::json!(["client_secret_post", "client_secret_basic", "private_key_jwt"])
         );
-        assert!(
-            d.get("authorization_endpoint").is_none(),
-            "no flow that is not served is advertised"
-        );
+        assert!(d.get("authorization_endpoint").is_none(), "no flow that is not served is advertised");
     }
 }
 
@@ -49,20 +40,12 @@ async fn app_scoped_discovery_keeps_the_issuer_and_scopes_the_token_endpoint() {
     let (_, _) = app.fixture("prod", "ES256").await;
     let issuer = app.issuer("t1", "prod");
     for seg in ["svc", "svc(*)", "svc(login)"] {
-        let (s, d) = get_json(
-            &app,
-            &format!("{issuer}/{seg}/.well-known/openid-configuration"),
-        )
-        .await;
+        let (s, d) = get_json(&app, &format!("{issuer}/{seg}/.well-known/openid-configuration")).await;
         assert_eq!(s, 200);
         assert_eq!(d["issuer"], issuer);
         assert_eq!(d["token_endpoint"], format!("{issuer}/svc/oauth/token"));
     }
-    let (s, _) = get_json(
-        &app,
-        &format!("{issuer}/nope/.well-known/openid-configuration"),
-    )
-    .await;
+    let (s, _) = get_json(&app, &format!("{issuer}/nope/.well-known/openid-configuration")).await;
     assert_eq!(s, 404);
 }
 
@@ -80,24 +63,12 @@ async fn jwks_publishes_the_signing_key_with_its_kid_and_alg() {
     assert_eq!(k["alg"], "ES256");
     assert_eq!(k["use"], "sig");
     assert!(k.get("d").is_none(), "no private member");
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
-        .await;
+    let r =
+        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
     let tok: Value = r.json().await.unwrap();
-    assert_eq!(
-        header(tok["access_token"].as_str().unwrap())["kid"],
-        k["kid"]
-    );
+    assert_eq!(header(tok["access_token"].as_str().unwrap())["kid"], k["kid"]);
     // tracks have their own keys
-    let (_, master) = get_json(
-        &app,
-        &format!("{}/oauth/keys", app.issuer("master", "master")),
-    )
-    .await;
+    let (_, master) = get_json(&app, &format!("{}/oauth/keys", app.issuer("master", "master"))).await;
     assert_ne!(master["keys"][0]["kid"], k["kid"]);
     assert_eq!(master["keys"][0]["kty"], "RSA");
 }
@@ -105,10 +76,7 @@ async fn jwks_publishes_the_signing_key_with_its_kid_and_alg() {
 #[tokio::test]
 async fn unknown_tracks_have_no_documents() {
     let app = spawn_app().await;
-    for p in [
-        "/nope/prod/.well-known/openid-configuration",
-        "/master/nope/oauth/keys",
-    ] {
+    for p in ["/nope/prod/.well-known/openid-configuration", "/master/nope/oauth/keys"] {
         let (s, _) = get_json(&app, &format!("{}{p}", app.base)).await;
         assert_eq!(s, 404, "{p}");
     }

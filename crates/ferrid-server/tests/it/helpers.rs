@@ -25,14 +25,10 @@ pub async fn spawn_in(dir: tempfile::TempDir) -> TestApp {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
     config.print_admin_secret = false;
     let (addr, _state) = ferrid_server::spawn(&config).await.expect("server starts");
-    let admin_secret =
-        std::fs::read_to_string(dir.path().join("admin-secret")).expect("admin secret file");
+    let admin_secret = std::fs::read_to_string(dir.path().join("admin-secret")).expect("admin secret file");
     TestApp {
         base: format!("http://{addr}"),
-        http: Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         admin_secret,
         data_dir: dir.path().to_path_buf(),
         _dir: dir,
@@ -40,10 +36,7 @@ pub async fn spawn_in(dir: tempfile::TempDir) -> TestApp {
 }
 
 pub fn basic(id: &str, secret: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-    )
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
 }
 
 /// A registered client: its id and its one secret.
@@ -63,11 +56,8 @@ impl TestApp {
 
     /// POSTs a form body with optional Basic credentials.
     pub async fn post_form(&self, url: &str, auth: Option<(&str, &str)>, body: &str) -> Response {
-        let mut req = self
-            .http
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.to_owned());
+        let mut req =
+            self.http.post(url).header("content-type", "application/x-www-form-urlencoded").body(body.to_owned());
         if let Some((id, secret)) = auth {
             req = req.header("authorization", basic(id, secret));
         }
@@ -79,14 +69,9 @@ impl TestApp {
             "grant_type=client_credentials&client_id=admin&client_secret={}&scope=ferrid-api:admin",
             self.admin_secret
         );
-        let r = self
-            .post_form(&self.token_url("master", "master"), None, &body)
-            .await;
+        let r = self.post_form(&self.token_url("master", "master"), None, &body).await;
         assert_eq!(r.status(), StatusCode::OK);
-        r.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
     }
 
     pub async fn api(
@@ -96,29 +81,18 @@ impl TestApp {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}/api/v1{path}", self.base))
-            .bearer_auth(token);
+        let mut req = self.http.request(method, format!("{}/api/v1{path}", self.base)).bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let r = req.send().await.unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
-        (
-            status,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            },
-        )
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
     }
 
     pub async fn post_api(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.api(reqwest::Method::POST, path, token, Some(body))
-            .await
+        self.api(reqwest::Method::POST, path, token, Some(body)).await
     }
 
     pub async fn get_api(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -128,17 +102,9 @@ impl TestApp {
     /// Tenant `t` and track `tr` with the given algorithm, as the admin.
     pub async fn tenant_track(&self, admin: &str, t: &str, tr: &str, alg: &str) {
         let (s, b) = self.post_api("/tenants", admin, json!({ "name": t })).await;
-        assert!(
-            s == StatusCode::CREATED || s == StatusCode::CONFLICT,
-            "{s} {b}"
-        );
-        let (s, b) = self
-            .post_api(
-                &format!("/tenants/{t}/tracks"),
-                admin,
-                json!({ "name": tr, "signing_alg": alg }),
-            )
-            .await;
+        assert!(s == StatusCode::CREATED || s == StatusCode::CONFLICT, "{s} {b}");
+        let (s, b) =
+            self.post_api(&format!("/tenants/{t}/tracks"), admin, json!({ "name": tr, "signing_alg": alg })).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
     }
 
@@ -153,19 +119,10 @@ impl TestApp {
         assert_eq!(s, StatusCode::CREATED, "{b}");
     }
 
-    pub async fn client(
-        &self,
-        admin: &str,
-        t: &str,
-        tr: &str,
-        name: &str,
-        method: &str,
-        grants: Value,
-    ) -> ClientCreds {
-        let body = json!({ "name": name, "kind": "oauth_client", "client_auth_method": method, "resource_scopes": grants });
-        let (s, b) = self
-            .post_api(&format!("/tenants/{t}/tracks/{tr}/apps"), admin, body)
-            .await;
+    pub async fn client(&self, admin: &str, t: &str, tr: &str, name: &str, method: &str, grants: Value) -> ClientCreds {
+        let body =
+            json!({ "name": name, "kind": "oauth_client", "client_auth_method": method, "resource_scopes": grants });
+        let (s, b) = self.post_api(&format!("/tenants/{t}/tracks/{tr}/apps"), admin, body).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         ClientCreds {
             id: b["client_id"].as_str().unwrap().to_owned(),
@@ -179,30 +136,18 @@ impl TestApp {
     pub async fn fixture(&self, tr: &str, alg: &str) -> (String, ClientCreds) {
         let admin = self.admin_token().await;
         self.tenant_track(&admin, "t1", tr, alg).await;
-        self.resource(&admin, "t1", tr, "party-api2", &["read1", "read2"])
-            .await;
-        self.resource(&admin, "t1", tr, "orders", &["read", "write"])
-            .await;
+        self.resource(&admin, "t1", tr, "party-api2", &["read1", "read2"]).await;
+        self.resource(&admin, "t1", tr, "orders", &["read", "write"]).await;
         let grants = json!([
             { "resource": "party-api2", "scopes": ["read1", "read2"] },
             { "resource": "orders", "scopes": ["read"] }
         ]);
-        let c = self
-            .client(&admin, "t1", tr, "svc", "client_secret_basic", grants)
-            .await;
+        let c = self.client(&admin, "t1", tr, "svc", "client_secret_basic", grants).await;
         (admin, c)
     }
 
     pub async fn metric(&self, name: &str) -> u64 {
-        let text = self
-            .http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().parse().ok()))
             .unwrap_or_else(|| panic!("metric {name} missing"))
@@ -222,41 +167,18 @@ pub async fn assert_oauth_error(r: Response, status: u16, code: &str) -> Value {
 /// The payload of a JWT, unverified (verification is tested separately).
 pub fn claims(token: &str) -> Value {
     let p = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
 }
 
 pub fn header(token: &str) -> Value {
     let h = token.split('.').next().unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(h)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
 }
 
 /// Verifies a token with the `jsonwebtoken` crate against the track's JWKS.
-pub async fn verify_with_jwks(
-    app: &TestApp,
-    token: &str,
-    tenant: &str,
-    track: &str,
-    aud: &str,
-) -> Value {
-    let jwks: jsonwebtoken::jwk::JwkSet = app
-        .http
-        .get(format!("{}/oauth/keys", app.issuer(tenant, track)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+pub async fn verify_with_jwks(app: &TestApp, token: &str, tenant: &str, track: &str, aud: &str) -> Value {
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        app.http.get(format!("{}/oauth/keys", app.issuer(tenant, track))).send().await.unwrap().json().await.unwrap();
     let h = jsonwebtoken::decode_header(token).unwrap();
     let jwk = jwks.find(h.kid.as_deref().unwrap()).expect("kid published");
     let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
@@ -264,7 +186,5 @@ pub async fn verify_with_jwks(
     v.set_issuer(&[app.issuer(tenant, track)]);
     v.set_audience(&[aud]);
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub", "nbf"]);
-    jsonwebtoken::decode::<Value>(token, &key, &v)
-        .expect("token verifies")
-        .claims
+    jsonwebtoken::decode::<Value>(token, &key, &v).expect("token verifies").claims
 }

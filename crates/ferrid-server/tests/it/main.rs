@@ -7,6 +7,7 @@ mod bootstrap;
 mod discovery;
 mod management;
 mod permissions;
+mod private_key_jwt;
 mod secrets;
 mod token_endpoint;
 mod token_targets;

@@ -8,11 +8,7 @@ use crate::helpers::*;
 fn field_names(b: &Value) -> Vec<String> {
     b["errors"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap().to_owned())
-                .collect()
-        })
+        .map(|a| a.iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect())
         .unwrap_or_default()
 }
 
@@ -20,14 +16,10 @@ fn field_names(b: &Value) -> Vec<String> {
 async fn tenant_names_follow_the_rule_and_duplicates_conflict() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let (s, b) = app
-        .post_api("/tenants", &admin, json!({ "name": "acme" }))
-        .await;
+    let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme" })).await;
     assert_eq!(s, 201);
     assert_eq!(b["name"], "acme");
-    let (s, b) = app
-        .post_api("/tenants", &admin, json!({ "name": "acme" }))
-        .await;
+    let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme" })).await;
     assert_eq!(s, 409);
     assert_eq!(b["error"], "conflict");
     for bad in [
@@ -52,13 +44,7 @@ async fn tenant_names_follow_the_rule_and_duplicates_conflict() {
 async fn unknown_fields_are_named() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let (s, b) = app
-        .post_api(
-            "/tenants",
-            &admin,
-            json!({ "name": "acme", "colour": "red" }),
-        )
-        .await;
+    let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme", "colour": "red" })).await;
     assert_eq!(s, 400);
     assert_eq!(field_names(&b), ["colour"]);
 }
@@ -72,38 +58,18 @@ async fn tracks_take_a_signing_algorithm_at_creation_only() {
     assert_eq!(s, 200);
     assert_eq!(b["signing_alg"], "ES256");
     assert_eq!(b["issuer"], app.issuer("t1", "prod"));
-    let (s, b) = app
-        .post_api(
-            "/tenants/t1/tracks",
-            &admin,
-            json!({ "name": "x", "signing_alg": "HS256" }),
-        )
-        .await;
+    let (s, b) = app.post_api("/tenants/t1/tracks", &admin, json!({ "name": "x", "signing_alg": "HS256" })).await;
     assert_eq!(s, 400);
     assert_eq!(field_names(&b), ["signing_alg"]);
-    let (s, b) = app
-        .api(
-            Method::PATCH,
-            "/tenants/t1/tracks/prod",
-            &admin,
-            Some(json!({ "signing_alg": "RS256" })),
-        )
-        .await;
+    let (s, b) =
+        app.api(Method::PATCH, "/tenants/t1/tracks/prod", &admin, Some(json!({ "signing_alg": "RS256" }))).await;
     assert_eq!(s, 400);
     assert_eq!(field_names(&b), ["signing_alg"]);
-    let (s, b) = app
-        .api(
-            Method::PATCH,
-            "/tenants/t1/tracks/prod",
-            &admin,
-            Some(json!({ "access_token_lifetime": 600 })),
-        )
-        .await;
+    let (s, b) =
+        app.api(Method::PATCH, "/tenants/t1/tracks/prod", &admin, Some(json!({ "access_token_lifetime": 600 }))).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["access_token_lifetime"], 600);
-    let (s, _) = app
-        .post_api("/tenants/t1/tracks", &admin, json!({ "name": "prod" }))
-        .await;
+    let (s, _) = app.post_api("/tenants/t1/tracks", &admin, json!({ "name": "prod" })).await;
     assert_eq!(s, 409);
 }
 
@@ -112,32 +78,12 @@ async fn the_track_default_lifetime_applies_to_clients_without_their_own() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
-    let (s, _) = app
-        .api(
-            Method::PATCH,
-            "/tenants/t1/tracks/prod",
-            &admin,
-            Some(json!({ "access_token_lifetime": 900 })),
-        )
-        .await;
+    let (s, _) =
+        app.api(Method::PATCH, "/tenants/t1/tracks/prod", &admin, Some(json!({ "access_token_lifetime": 900 }))).await;
     assert_eq!(s, 200);
-    let c = app
-        .client(
-            &admin,
-            "t1",
-            "prod",
-            "svc",
-            "client_secret_basic",
-            json!([]),
-        )
-        .await;
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
-        .await;
+    let c = app.client(&admin, "t1", "prod", "svc", "client_secret_basic", json!([])).await;
+    let r =
+        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
     assert_eq!(r.json::<Value>().await.unwrap()["expires_in"], 900);
 }
 
@@ -146,12 +92,9 @@ async fn registering_a_client_answers_with_what_a_developer_needs_next() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     app.tenant_track(&admin, "t1", "prod", "RS256").await;
-    app.resource(&admin, "t1", "prod", "party-api2", &["read1", "read2"])
-        .await;
+    app.resource(&admin, "t1", "prod", "party-api2", &["read1", "read2"]).await;
     let body = json!({ "name": "svc1", "kind": "oauth_client", "resource_scopes": [{ "resource": "party-api2", "scopes": ["read1"] }] });
-    let (s, b) = app
-        .post_api("/tenants/t1/tracks/prod/apps", &admin, body)
-        .await;
+    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
     assert_eq!(s, 201);
     let secret = b["client_secret"].as_str().unwrap().to_owned();
     let issuer = app.issuer("t1", "prod");
@@ -160,29 +103,15 @@ async fn registering_a_client_answers_with_what_a_developer_needs_next() {
     assert_eq!(b["client_auth_method"], "client_secret_post");
     assert_eq!(b["issuer"], issuer);
     assert_eq!(b["token_endpoint"], format!("{issuer}/oauth/token"));
-    assert_eq!(
-        b["discovery_endpoint"],
-        format!("{issuer}/.well-known/openid-configuration")
-    );
+    assert_eq!(b["discovery_endpoint"], format!("{issuer}/.well-known/openid-configuration"));
     // the secret is never shown again
-    let (s, b) = app
-        .get_api("/tenants/t1/tracks/prod/apps/svc1", &admin)
-        .await;
+    let (s, b) = app.get_api("/tenants/t1/tracks/prod/apps/svc1", &admin).await;
     assert_eq!(s, 200);
     assert!(b.get("client_secret").is_none());
-    assert_eq!(
-        b["resource_scopes"],
-        json!([{ "resource": "party-api2", "scopes": ["read1"] }])
-    );
+    assert_eq!(b["resource_scopes"], json!([{ "resource": "party-api2", "scopes": ["read1"] }]));
     let (_, list) = app.get_api("/tenants/t1/tracks/prod/apps", &admin).await;
     assert!(!list.to_string().contains(&secret));
-    assert!(
-        list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a.get("client_secret").is_none())
-    );
+    assert!(list["items"].as_array().unwrap().iter().all(|a| a.get("client_secret").is_none()));
 }
 
 #[tokio::test]
@@ -192,35 +121,17 @@ async fn app_validation_names_each_bad_field() {
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
     app.resource(&admin, "t1", "prod", "api", &["read"]).await;
     let cases = [
-        (
-            json!({ "name": "r", "kind": "oauth_resource", "scopes": [] }),
-            vec!["scopes"],
-        ),
-        (
-            json!({ "name": "r", "kind": "oauth_resource", "scopes": ["ok", "b:d"] }),
-            vec!["scopes[1]"],
-        ),
-        (
-            json!({ "name": "r", "kind": "oauth_resource", "scopes": ["a", "a"] }),
-            vec!["scopes[1]"],
-        ),
+        (json!({ "name": "r", "kind": "oauth_resource", "scopes": [] }), vec!["scopes"]),
+        (json!({ "name": "r", "kind": "oauth_resource", "scopes": ["ok", "b:d"] }), vec!["scopes[1]"]),
+        (json!({ "name": "r", "kind": "oauth_resource", "scopes": ["a", "a"] }), vec!["scopes[1]"]),
         (
             json!({ "name": "r", "kind": "oauth_resource", "scopes": (0..101).map(|i| format!("s{i}")).collect::<Vec<_>>() }),
             vec!["scopes"],
         ),
         (json!({ "name": "r", "kind": "saml" }), vec!["kind"]),
-        (
-            json!({ "name": "R", "kind": "oauth_resource", "scopes": ["a"] }),
-            vec!["name"],
-        ),
-        (
-            json!({ "name": "c", "kind": "oauth_client", "client_auth_method": "none" }),
-            vec!["client_auth_method"],
-        ),
-        (
-            json!({ "name": "c", "kind": "oauth_client", "access_token_lifetime": 10 }),
-            vec!["access_token_lifetime"],
-        ),
+        (json!({ "name": "R", "kind": "oauth_resource", "scopes": ["a"] }), vec!["name"]),
+        (json!({ "name": "c", "kind": "oauth_client", "client_auth_method": "none" }), vec!["client_auth_method"]),
+        (json!({ "name": "c", "kind": "oauth_client", "access_token_lifetime": 10 }), vec!["access_token_lifetime"]),
         (
             json!({ "name": "c", "kind": "oauth_client", "resource_scopes": [{ "resource": "nope", "scopes": ["read"] }] }),
             vec!["resource_scopes[0].resource"],
@@ -231,9 +142,7 @@ async fn app_validation_names_each_bad_field() {
         ),
     ];
     for (body, fields) in cases {
-        let (s, b) = app
-            .post_api("/tenants/t1/tracks/prod/apps", &admin, body.clone())
-            .await;
+        let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body.clone()).await;
         assert_eq!(s, 400, "{body}");
         assert_eq!(field_names(&b), fields, "{body} → {b}");
     }
@@ -245,13 +154,8 @@ async fn duplicate_app_names_conflict() {
     let admin = app.admin_token().await;
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
     app.resource(&admin, "t1", "prod", "api", &["read"]).await;
-    let (s, _) = app
-        .post_api(
-            "/tenants/t1/tracks/prod/apps",
-            &admin,
-            json!({ "name": "api", "kind": "oauth_client" }),
-        )
-        .await;
+    let (s, _) =
+        app.post_api("/tenants/t1/tracks/prod/apps", &admin, json!({ "name": "api", "kind": "oauth_client" })).await;
     assert_eq!(s, 409);
 }
 
@@ -260,13 +164,7 @@ async fn replace_uses_if_match_and_changes_take_effect_at_once() {
     let app = spawn_app().await;
     let (admin, c) = app.fixture("prod", "ES256").await;
     let path = "/tenants/t1/tracks/prod/apps/svc";
-    let r = app
-        .http
-        .get(format!("{}/api/v1{path}", app.base))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let r = app.http.get(format!("{}/api/v1{path}", app.base)).bearer_auth(&admin).send().await.unwrap();
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(etag, "\"1\"");
     let mut body: Value = r.json().await.unwrap();
@@ -300,44 +198,19 @@ async fn deleting_apps_tracks_and_tenants_takes_effect_at_the_token_endpoint() {
     let app = spawn_app().await;
     let (admin, c) = app.fixture("prod", "ES256").await;
     let url = app.token_url("t1", "prod");
-    let (s, _) = app
-        .api(
-            Method::DELETE,
-            "/tenants/t1/tracks/prod/apps/svc",
-            &admin,
-            None,
-        )
-        .await;
+    let (s, _) = app.api(Method::DELETE, "/tenants/t1/tracks/prod/apps/svc", &admin, None).await;
     assert_eq!(s, 204);
     assert_oauth_error(
-        app.post_form(
-            &url,
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
-        .await,
+        app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await,
         401,
         "invalid_client",
     )
     .await;
-    let (s, _) = app
-        .get_api("/tenants/t1/tracks/prod/apps/svc", &admin)
-        .await;
+    let (s, _) = app.get_api("/tenants/t1/tracks/prod/apps/svc", &admin).await;
     assert_eq!(s, 404);
-    let (s, _) = app
-        .api(Method::DELETE, "/tenants/t1/tracks/prod", &admin, None)
-        .await;
+    let (s, _) = app.api(Method::DELETE, "/tenants/t1/tracks/prod", &admin, None).await;
     assert_eq!(s, 204);
-    assert_eq!(
-        app.post_form(
-            &url,
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials"
-        )
-        .await
-        .status(),
-        404
-    );
+    assert_eq!(app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await.status(), 404);
     let (s, _) = app.api(Method::DELETE, "/tenants/t1", &admin, None).await;
     assert_eq!(s, 204);
     let (s, _) = app.get_api("/tenants/t1", &admin).await;
@@ -351,10 +224,7 @@ async fn ferrids_own_registrations_are_protected() {
     for (m, p) in [
         (Method::DELETE, "/tenants/master"),
         (Method::DELETE, "/tenants/master/tracks/master"),
-        (
-            Method::DELETE,
-            "/tenants/master/tracks/master/apps/ferrid-api",
-        ),
+        (Method::DELETE, "/tenants/master/tracks/master/apps/ferrid-api"),
     ] {
         let (s, b) = app.api(m, p, &admin, None).await;
         assert_eq!(s, 403, "{p} {b}");
@@ -378,25 +248,14 @@ async fn listings_are_paginated_in_name_order() {
     for n in ["c", "a", "b"] {
         app.resource(&admin, "t1", "prod", n, &["s"]).await;
     }
-    let (_, p1) = app
-        .get_api("/tenants/t1/tracks/prod/apps?limit=2", &admin)
-        .await;
-    let names: Vec<&str> = p1["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let (_, p1) = app.get_api("/tenants/t1/tracks/prod/apps?limit=2", &admin).await;
+    let names: Vec<&str> = p1["items"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["a", "b"]);
     assert_eq!(p1["next"], "b");
-    let (_, p2) = app
-        .get_api("/tenants/t1/tracks/prod/apps?limit=2&after=b", &admin)
-        .await;
+    let (_, p2) = app.get_api("/tenants/t1/tracks/prod/apps?limit=2&after=b", &admin).await;
     assert_eq!(p2["items"][0]["name"], "c");
     assert_eq!(p2["next"], Value::Null);
-    let (s, b) = app
-        .get_api("/tenants/t1/tracks/prod/apps?limit=0", &admin)
-        .await;
+    let (s, b) = app.get_api("/tenants/t1/tracks/prod/apps?limit=0", &admin).await;
     assert_eq!(s, 400);
     assert_eq!(field_names(&b), ["limit"]);
 }

@@ -27,45 +27,20 @@ async fn tenant_admin(app: &TestApp, admin: &str, t: &str) -> String {
         )
         .await;
     assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
 async fn no_token_or_a_bad_token_is_401_with_a_bearer_challenge() {
     let app = spawn_app().await;
-    let r = app
-        .http
-        .get(format!("{}/api/v1/tenants", app.base))
-        .send()
-        .await
-        .unwrap();
+    let r = app.http.get(format!("{}/api/v1/tenants", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    assert!(
-        r.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Bearer")
-    );
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
     for bad in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."] {
-        let r = app
-            .http
-            .get(format!("{}/api/v1/tenants", app.base))
-            .bearer_auth(bad)
-            .send()
-            .await
-            .unwrap();
+        let r = app.http.get(format!("{}/api/v1/tenants", app.base)).bearer_auth(bad).send().await.unwrap();
         assert_eq!(r.status(), 401, "{bad}");
-        assert_eq!(
-            r.headers()["www-authenticate"],
-            "Bearer realm=\"ferrid-api\", error=\"invalid_token\""
-        );
-        assert_eq!(
-            r.json::<serde_json::Value>().await.unwrap()["error"],
-            "unauthorized"
-        );
+        assert_eq!(r.headers()["www-authenticate"], "Bearer realm=\"ferrid-api\", error=\"invalid_token\"");
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "unauthorized");
     }
 }
 
@@ -73,28 +48,15 @@ async fn no_token_or_a_bad_token_is_401_with_a_bearer_challenge() {
 async fn a_token_for_another_resource_or_track_is_refused() {
     let app = spawn_app().await;
     let (_, c) = app.fixture("prod", "ES256").await;
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
-        .await;
-    let tok = r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let r =
+        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let tok = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let (s, _) = app.get_api("/tenants", &tok).await;
     assert_eq!(s, 401);
     // a forged token: the admin token with its payload swapped keeps a stale signature
     let admin = app.admin_token().await;
     let parts: Vec<&str> = admin.split('.').collect();
-    let forged = format!(
-        "{}.{}.{}",
-        parts[0],
-        tok.split('.').nth(1).unwrap(),
-        parts[2]
-    );
+    let forged = format!("{}.{}.{}", parts[0], tok.split('.').nth(1).unwrap(), parts[2]);
     let (s, _) = app.get_api("/tenants", &forged).await;
     assert_eq!(s, 401);
 }
@@ -115,16 +77,9 @@ async fn a_master_client_without_a_ferrid_api_scope_is_forbidden() {
         .await;
     // scope tenant from the master tenant manages only the master tenant
     let r = app
-        .post_form(
-            &app.token_url("master", "master"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
+        .post_form(&app.token_url("master", "master"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
         .await;
-    let tok = r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tok = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let (s, _) = app.post_api("/tenants", &tok, json!({ "name": "x" })).await;
     assert_eq!(s, 403);
 }
@@ -136,9 +91,7 @@ async fn a_tenant_administrator_manages_its_tenant_alone() {
     let t1 = tenant_admin(&app, &admin, "t1").await;
     let _t2 = tenant_admin(&app, &admin, "t2").await;
     // its own tenant: full management
-    let (s, _) = app
-        .post_api("/tenants/t1/tracks", &t1, json!({ "name": "prod" }))
-        .await;
+    let (s, _) = app.post_api("/tenants/t1/tracks", &t1, json!({ "name": "prod" })).await;
     assert_eq!(s, 201);
     let (s, _) = app
         .post_api(
@@ -160,27 +113,13 @@ async fn a_tenant_administrator_manages_its_tenant_alone() {
         let (s, b) = app.get_api(p, &t1).await;
         assert_eq!(s, 404, "{p} {b}");
     }
-    let (s, _) = app
-        .post_api("/tenants/t2/tracks", &t1, json!({ "name": "evil" }))
-        .await;
+    let (s, _) = app.post_api("/tenants/t2/tracks", &t1, json!({ "name": "evil" })).await;
     assert_eq!(s, 404);
-    let (s, _) = app
-        .api(
-            Method::DELETE,
-            "/tenants/t2/tracks/master/apps/ops",
-            &t1,
-            None,
-        )
-        .await;
+    let (s, _) = app.api(Method::DELETE, "/tenants/t2/tracks/master/apps/ops", &t1, None).await;
     assert_eq!(s, 404);
     // it sees only its tenant and creates none
     let (_, b) = app.get_api("/tenants", &t1).await;
-    let names: Vec<&str> = b["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = b["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["t1"]);
     let (s, _) = app.post_api("/tenants", &t1, json!({ "name": "t3" })).await;
     assert_eq!(s, 403);
@@ -206,27 +145,12 @@ async fn only_an_administrator_grants_ferrid_api_admin() {
         )
         .await;
     let r = app
-        .post_form(
-            &app.token_url("master", "master"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
+        .post_form(&app.token_url("master", "master"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
         .await;
-    let master_tenant_admin = r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let master_tenant_admin = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let body = json!({ "name": "escalate", "kind": "oauth_client", "resource_scopes": [{ "resource": "ferrid-api", "scopes": ["admin"] }] });
-    let (s, _) = app
-        .post_api(
-            "/tenants/master/tracks/master/apps",
-            &master_tenant_admin,
-            body.clone(),
-        )
-        .await;
+    let (s, _) = app.post_api("/tenants/master/tracks/master/apps", &master_tenant_admin, body.clone()).await;
     assert_eq!(s, 403);
-    let (s, _) = app
-        .post_api("/tenants/master/tracks/master/apps", &admin, body)
-        .await;
+    let (s, _) = app.post_api("/tenants/master/tracks/master/apps", &admin, body).await;
     assert_eq!(s, 201);
 }

@@ -34,12 +34,7 @@ async fn a_generated_secret_is_shown_once_and_works_beside_the_first() {
     assert_eq!(second.len(), 43);
     let url = app.token_url("t1", "prod");
     for secret in [&c.secret, &second] {
-        assert_eq!(
-            app.post_form(&url, Some((&c.id, secret)), "grant_type=client_credentials")
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(app.post_form(&url, Some((&c.id, secret)), "grant_type=client_credentials").await.status(), 200);
     }
 }
 
@@ -48,29 +43,18 @@ async fn a_chosen_secret_is_stored_with_the_slow_hash_and_works() {
     let app = spawn_app().await;
     let (admin, c) = app.fixture("prod", "ES256").await;
     let chosen = "correct horse battery staple";
-    let (s, b) = app
-        .post_api(SECRETS, &admin, json!({ "secret": chosen }))
-        .await;
+    let (s, b) = app.post_api(SECRETS, &admin, json!({ "secret": chosen })).await;
     assert_eq!(s, 201, "{b}");
     assert!(b.get("secret").is_none(), "a chosen secret is not echoed");
     assert_eq!(b["info"], "cor");
     let url = app.token_url("t1", "prod");
     for _ in 0..3 {
-        assert_eq!(
-            app.post_form(&url, Some((&c.id, chosen)), "grant_type=client_credentials")
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(app.post_form(&url, Some((&c.id, chosen)), "grant_type=client_credentials").await.status(), 200);
     }
     assert_eq!(
-        app.post_form(
-            &url,
-            Some((&c.id, "correct horse battery stapler")),
-            "grant_type=client_credentials"
-        )
-        .await
-        .status(),
+        app.post_form(&url, Some((&c.id, "correct horse battery stapler")), "grant_type=client_credentials")
+            .await
+            .status(),
         401
     );
     // stored as FoxIDs' P2HS512:10, never in clear
@@ -78,24 +62,16 @@ async fn a_chosen_secret_is_stored_with_the_slow_hash_and_works() {
     let wal = std::fs::read(app.data_dir.join("ferrid.db-wal")).unwrap_or_default();
     for bytes in [&db, &wal] {
         assert!(!bytes.windows(chosen.len()).any(|w| w == chosen.as_bytes()));
-        assert!(
-            !bytes
-                .windows(c.secret.len())
-                .any(|w| w == c.secret.as_bytes())
-        );
+        assert!(!bytes.windows(c.secret.len()).any(|w| w == c.secret.as_bytes()));
     }
-    assert!(
-        db.windows(10).any(|w| w == b"P2HS512:10") || wal.windows(10).any(|w| w == b"P2HS512:10")
-    );
+    assert!(db.windows(10).any(|w| w == b"P2HS512:10") || wal.windows(10).any(|w| w == b"P2HS512:10"));
 }
 
 #[tokio::test]
 async fn a_short_chosen_secret_is_refused_naming_the_field() {
     let app = spawn_app().await;
     let (admin, _) = app.fixture("prod", "ES256").await;
-    let (s, b) = app
-        .post_api(SECRETS, &admin, json!({ "secret": "short" }))
-        .await;
+    let (s, b) = app.post_api(SECRETS, &admin, json!({ "secret": "short" })).await;
     assert_eq!(s, 400);
     assert_eq!(b["errors"][0]["field"], "secret");
 }
@@ -120,21 +96,12 @@ async fn a_deleted_secret_is_refused_at_once() {
     let (admin, c) = app.fixture("prod", "ES256").await;
     let (_, list) = app.get_api(SECRETS, &admin).await;
     let id = list["items"][0]["id"].as_str().unwrap().to_owned();
-    let (s, _) = app
-        .api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None)
-        .await;
+    let (s, _) = app.api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None).await;
     assert_eq!(s, 204);
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
-        .await;
+    let r =
+        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
     assert_oauth_error(r, 401, "invalid_client").await;
-    let (s, _) = app
-        .api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None)
-        .await;
+    let (s, _) = app.api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None).await;
     assert_eq!(s, 404);
 }
 
@@ -142,9 +109,7 @@ async fn a_deleted_secret_is_refused_at_once() {
 async fn resources_hold_no_secrets() {
     let app = spawn_app().await;
     let (admin, _) = app.fixture("prod", "ES256").await;
-    let (s, _) = app
-        .get_api("/tenants/t1/tracks/prod/apps/orders/secrets", &admin)
-        .await;
+    let (s, _) = app.get_api("/tenants/t1/tracks/prod/apps/orders/secrets", &admin).await;
     assert_eq!(s, 404);
     let (s, b) = app
         .post_api(

@@ -35,10 +35,7 @@ async fn basic_client_gets_an_rfc9068_token_that_verifies_against_the_jwks() {
     assert_eq!(cl["client_id"], "svc");
     assert_eq!(cl["aud"], "party-api2");
     assert_eq!(cl["scope"], "party-api2:read1");
-    assert_eq!(
-        cl["exp"].as_i64().unwrap() - cl["iat"].as_i64().unwrap(),
-        3600
-    );
+    assert_eq!(cl["exp"].as_i64().unwrap() - cl["iat"].as_i64().unwrap(), 3600);
     assert_eq!(cl["nbf"], cl["iat"]);
     assert_eq!(cl["jti"].as_str().unwrap().len(), 22);
 }
@@ -52,19 +49,9 @@ async fn every_track_algorithm_issues_tokens_that_verify() {
         app.tenant_track(&admin, "t1", &tr, alg).await;
         app.resource(&admin, "t1", &tr, "api", &["read"]).await;
         let c = app
-            .client(
-                &admin,
-                "t1",
-                &tr,
-                "svc",
-                "client_secret_post",
-                json!([{ "resource": "api", "scopes": ["read"] }]),
-            )
+            .client(&admin, "t1", &tr, "svc", "client_secret_post", json!([{ "resource": "api", "scopes": ["read"] }]))
             .await;
-        let body = format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}",
-            c.id, c.secret
-        );
+        let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
         let r = app.post_form(&app.token_url("t1", &tr), None, &body).await;
         assert_eq!(r.status(), 200, "{alg}");
         let b: Value = r.json().await.unwrap();
@@ -80,38 +67,19 @@ async fn post_client_authenticates_in_the_body_and_also_by_basic() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
-    let c = app
-        .client(&admin, "t1", "prod", "svc", "client_secret_post", json!([]))
-        .await;
+    let c = app.client(&admin, "t1", "prod", "svc", "client_secret_post", json!([])).await;
     let url = app.token_url("t1", "prod");
-    let body = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}",
-        c.id, c.secret
-    );
+    let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
     assert_eq!(app.post_form(&url, None, &body).await.status(), 200);
-    assert_eq!(
-        app.post_form(
-            &url,
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials"
-        )
-        .await
-        .status(),
-        200
-    );
+    assert_eq!(app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await.status(), 200);
 }
 
 #[tokio::test]
 async fn basic_client_sending_its_secret_in_the_body_is_invalid_client() {
     let app = spawn_app().await;
     let (_, c) = app.fixture("prod", "ES256").await;
-    let body = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}",
-        c.id, c.secret
-    );
-    let r = app
-        .post_form(&app.token_url("t1", "prod"), None, &body)
-        .await;
+    let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
+    let r = app.post_form(&app.token_url("t1", "prod"), None, &body).await;
     assert_oauth_error(r, 401, "invalid_client").await;
 }
 
@@ -120,31 +88,16 @@ async fn wrong_secret_is_401_invalid_client_with_www_authenticate() {
     let app = spawn_app().await;
     let (_, c) = app.fixture("prod", "ES256").await;
     let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, "wrong-secret")),
-            "grant_type=client_credentials",
-        )
+        .post_form(&app.token_url("t1", "prod"), Some((&c.id, "wrong-secret")), "grant_type=client_credentials")
         .await;
-    assert!(
-        r.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Basic")
-    );
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
     let b = assert_oauth_error(r, 401, "invalid_client").await;
     assert_ne!(b["error"], "access_denied");
     // a secret differing only in its last character
     let mut near = c.secret.clone();
     let last = near.pop().unwrap();
     near.push(if last == 'A' { 'B' } else { 'A' });
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &near)),
-            "grant_type=client_credentials",
-        )
-        .await;
+    let r = app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &near)), "grant_type=client_credentials").await;
     assert_oauth_error(r, 401, "invalid_client").await;
 }
 
@@ -154,26 +107,14 @@ async fn unknown_client_and_missing_credentials_are_invalid_client() {
     let (_, c) = app.fixture("prod", "ES256").await;
     let url = app.token_url("t1", "prod");
     assert_oauth_error(
-        app.post_form(
-            &url,
-            Some(("nobody", &c.secret)),
-            "grant_type=client_credentials",
-        )
-        .await,
+        app.post_form(&url, Some(("nobody", &c.secret)), "grant_type=client_credentials").await,
         401,
         "invalid_client",
     )
     .await;
+    assert_oauth_error(app.post_form(&url, None, "grant_type=client_credentials").await, 401, "invalid_client").await;
     assert_oauth_error(
-        app.post_form(&url, None, "grant_type=client_credentials")
-            .await,
-        401,
-        "invalid_client",
-    )
-    .await;
-    assert_oauth_error(
-        app.post_form(&url, None, "grant_type=client_credentials&client_id=svc")
-            .await,
+        app.post_form(&url, None, "grant_type=client_credentials&client_id=svc").await,
         401,
         "invalid_client",
     )
@@ -185,13 +126,8 @@ async fn a_client_of_another_track_is_unknown_here() {
     let app = spawn_app().await;
     let (admin, c) = app.fixture("prod", "ES256").await;
     app.tenant_track(&admin, "t1", "test", "ES256").await;
-    let r = app
-        .post_form(
-            &app.token_url("t1", "test"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials",
-        )
-        .await;
+    let r =
+        app.post_form(&app.token_url("t1", "test"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
     assert_oauth_error(r, 401, "invalid_client").await;
 }
 
@@ -199,17 +135,8 @@ async fn a_client_of_another_track_is_unknown_here() {
 async fn credentials_in_both_header_and_body_are_invalid_request() {
     let app = spawn_app().await;
     let (_, c) = app.fixture("prod", "ES256").await;
-    let body = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}",
-        c.id, c.secret
-    );
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            &body,
-        )
-        .await;
+    let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
+    let r = app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), &body).await;
     assert_oauth_error(r, 400, "invalid_request").await;
 }
 
@@ -217,45 +144,22 @@ async fn credentials_in_both_header_and_body_are_invalid_request() {
 async fn basic_credentials_are_form_url_decoded_after_base64() {
     let app = spawn_app().await;
     let (admin, _) = app.fixture("prod", "ES256").await;
-    let c = app
-        .client(
-            &admin,
-            "t1",
-            "prod",
-            "my-svc_1",
-            "client_secret_basic",
-            json!([]),
-        )
-        .await;
+    let c = app.client(&admin, "t1", "prod", "my-svc_1", "client_secret_basic", json!([])).await;
     // openid-client style: every non-alphanumeric character percent-encoded.
     let enc = |s: &str| {
         s.chars()
-            .map(|ch| {
-                if ch.is_ascii_alphanumeric() {
-                    ch.to_string()
-                } else {
-                    format!("%{:02X}", ch as u32)
-                }
-            })
+            .map(|ch| if ch.is_ascii_alphanumeric() { ch.to_string() } else { format!("%{:02X}", ch as u32) })
             .collect::<String>()
     };
     let id = enc(&c.id);
     assert_eq!(id, "my%2Dsvc%5F1");
     let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&id, &enc(&c.secret))),
-            "grant_type=client_credentials",
-        )
+        .post_form(&app.token_url("t1", "prod"), Some((&id, &enc(&c.secret))), "grant_type=client_credentials")
         .await;
     assert_eq!(r.status(), 200);
     // and '+' is a space once decoded, so it is not the literal character
     let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some(("my+svc_1", &c.secret)),
-            "grant_type=client_credentials",
-        )
+        .post_form(&app.token_url("t1", "prod"), Some(("my+svc_1", &c.secret)), "grant_type=client_credentials")
         .await;
     assert_oauth_error(r, 401, "invalid_client").await;
 }
@@ -266,39 +170,23 @@ async fn grant_type_rules() {
     let (_, c) = app.fixture("prod", "ES256").await;
     let url = app.token_url("t1", "prod");
     let auth = Some((c.id.as_str(), c.secret.as_str()));
+    assert_oauth_error(app.post_form(&url, auth, "scope=orders:read").await, 400, "invalid_request").await;
     assert_oauth_error(
-        app.post_form(&url, auth, "scope=orders:read").await,
-        400,
-        "invalid_request",
-    )
-    .await;
-    assert_oauth_error(
-        app.post_form(&url, auth, "grant_type=password&username=a&password=b")
-            .await,
+        app.post_form(&url, auth, "grant_type=password&username=a&password=b").await,
         400,
         "unsupported_grant_type",
     )
     .await;
     assert_oauth_error(
-        app.post_form(&url, auth, "grant_type=authorization_code&code=x")
-            .await,
+        app.post_form(&url, auth, "grant_type=authorization_code&code=x").await,
         400,
         "unsupported_grant_type",
     )
     .await;
-    assert_oauth_error(
-        app.post_form(&url, auth, "grant_type=urn:x:unknown").await,
-        400,
-        "unsupported_grant_type",
-    )
-    .await;
+    assert_oauth_error(app.post_form(&url, auth, "grant_type=urn:x:unknown").await, 400, "unsupported_grant_type")
+        .await;
     // refused even without client authentication: nothing is learnt about the client
-    assert_oauth_error(
-        app.post_form(&url, None, "grant_type=password").await,
-        400,
-        "unsupported_grant_type",
-    )
-    .await;
+    assert_oauth_error(app.post_form(&url, None, "grant_type=password").await, 400, "unsupported_grant_type").await;
 }
 
 #[tokio::test]
@@ -307,21 +195,9 @@ async fn a_repeated_parameter_is_invalid_request() {
     let (_, c) = app.fixture("prod", "ES256").await;
     let url = app.token_url("t1", "prod");
     let auth = Some((c.id.as_str(), c.secret.as_str()));
-    let r = app
-        .post_form(
-            &url,
-            auth,
-            "grant_type=client_credentials&grant_type=client_credentials",
-        )
-        .await;
+    let r = app.post_form(&url, auth, "grant_type=client_credentials&grant_type=client_credentials").await;
     assert_oauth_error(r, 400, "invalid_request").await;
-    let r = app
-        .post_form(
-            &url,
-            auth,
-            "grant_type=client_credentials&scope=orders:read&scope=orders:read",
-        )
-        .await;
+    let r = app.post_form(&url, auth, "grant_type=client_credentials&scope=orders:read&scope=orders:read").await;
     assert_oauth_error(r, 400, "invalid_request").await;
 }
 
@@ -338,12 +214,7 @@ async fn only_form_bodies_are_accepted() {
         .await
         .unwrap();
     assert_oauth_error(r, 400, "invalid_request").await;
-    let r = app
-        .http
-        .get(app.token_url("t1", "prod"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.http.get(app.token_url("t1", "prod")).send().await.unwrap();
     assert_eq!(r.status(), 405);
 }
 
@@ -351,46 +222,13 @@ async fn only_form_bodies_are_accepted() {
 async fn app_scoped_token_endpoint_requires_the_client_to_be_that_app() {
     let app = spawn_app().await;
     let (admin, c) = app.fixture("prod", "ES256").await;
-    let other = app
-        .client(
-            &admin,
-            "t1",
-            "prod",
-            "other",
-            "client_secret_basic",
-            json!([]),
-        )
-        .await;
+    let other = app.client(&admin, "t1", "prod", "other", "client_secret_basic", json!([])).await;
     let url = format!("{}/svc/oauth/token", app.issuer("t1", "prod"));
-    assert_eq!(
-        app.post_form(
-            &url,
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials"
-        )
-        .await
-        .status(),
-        200
-    );
-    let r = app
-        .post_form(
-            &url,
-            Some((&other.id, &other.secret)),
-            "grant_type=client_credentials",
-        )
-        .await;
+    assert_eq!(app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await.status(), 200);
+    let r = app.post_form(&url, Some((&other.id, &other.secret)), "grant_type=client_credentials").await;
     assert_oauth_error(r, 401, "invalid_client").await;
     let url = format!("{}/svc(*)/oauth/token", app.issuer("t1", "prod"));
-    assert_eq!(
-        app.post_form(
-            &url,
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials"
-        )
-        .await
-        .status(),
-        200
-    );
+    assert_eq!(app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await.status(), 200);
 }
 
 #[tokio::test]
@@ -398,13 +236,7 @@ async fn unknown_tenant_or_track_is_404() {
     let app = spawn_app().await;
     let (_, c) = app.fixture("prod", "ES256").await;
     for url in [app.token_url("nope", "prod"), app.token_url("t1", "nope")] {
-        let r = app
-            .post_form(
-                &url,
-                Some((&c.id, &c.secret)),
-                "grant_type=client_credentials",
-            )
-            .await;
+        let r = app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
         assert_eq!(r.status(), 404);
     }
 }
@@ -415,25 +247,14 @@ async fn the_client_lifetime_sets_expires_in_and_exp() {
     let admin = app.admin_token().await;
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
     let body = json!({ "name": "short", "kind": "oauth_client", "access_token_lifetime": 300 });
-    let (s, b) = app
-        .post_api("/tenants/t1/tracks/prod/apps", &admin, body)
-        .await;
+    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
     assert_eq!(s, 201);
     let secret = b["client_secret"].as_str().unwrap();
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some(("short", secret)),
-            "grant_type=client_credentials",
-        )
-        .await;
+    let r = app.post_form(&app.token_url("t1", "prod"), Some(("short", secret)), "grant_type=client_credentials").await;
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["expires_in"], 300);
     let cl = claims(b["access_token"].as_str().unwrap());
-    assert_eq!(
-        cl["exp"].as_i64().unwrap() - cl["iat"].as_i64().unwrap(),
-        300
-    );
+    assert_eq!(cl["exp"].as_i64().unwrap() - cl["iat"].as_i64().unwrap(), 300);
 }
 
 #[tokio::test]
@@ -443,21 +264,11 @@ async fn issuing_tokens_makes_no_store_call() {
     let before = app.metric("ferrid_store_calls_total").await;
     for _ in 0..20 {
         let r = app
-            .post_form(
-                &app.token_url("t1", "prod"),
-                Some((&c.id, &c.secret)),
-                "grant_type=client_credentials",
-            )
+            .post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
             .await;
         assert_eq!(r.status(), 200);
     }
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, "wrong")),
-            "grant_type=client_credentials",
-        )
-        .await;
+    let r = app.post_form(&app.token_url("t1", "prod"), Some((&c.id, "wrong")), "grant_type=client_credentials").await;
     assert_eq!(r.status(), 401);
     assert_eq!(app.metric("ferrid_store_calls_total").await, before);
     assert!(app.metric("ferrid_tokens_issued_total").await >= 20);
@@ -470,20 +281,9 @@ async fn each_token_has_its_own_jti() {
     let mut seen = std::collections::HashSet::new();
     for _ in 0..5 {
         let r = app
-            .post_form(
-                &app.token_url("t1", "prod"),
-                Some((&c.id, &c.secret)),
-                "grant_type=client_credentials",
-            )
+            .post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
             .await;
         let b: Value = r.json().await.unwrap();
-        assert!(
-            seen.insert(
-                claims(b["access_token"].as_str().unwrap())["jti"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            )
-        );
+        assert!(seen.insert(claims(b["access_token"].as_str().unwrap())["jti"].as_str().unwrap().to_owned()));
     }
 }

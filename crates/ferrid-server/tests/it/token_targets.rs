@@ -6,12 +6,7 @@ use crate::helpers::*;
 
 async fn token(app: &TestApp, c: &ClientCreds, params: &str) -> reqwest::Response {
     let body = format!("grant_type=client_credentials{params}");
-    app.post_form(
-        &app.token_url("t1", "prod"),
-        Some((&c.id, &c.secret)),
-        &body,
-    )
-    .await
+    app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), &body).await
 }
 
 async fn ok_claims(app: &TestApp, c: &ClientCreds, params: &str) -> (Value, Value) {
@@ -70,12 +65,7 @@ async fn unknown_or_ungranted_scopes_fail_the_whole_request_with_invalid_scope()
         "Party-API2:read1",          // malformed resource name
         "party-api2:",               // empty scope
     ] {
-        assert_oauth_error(
-            token(&app, &c, &format!("&scope={s}")).await,
-            400,
-            "invalid_scope",
-        )
-        .await;
+        assert_oauth_error(token(&app, &c, &format!("&scope={s}")).await, 400, "invalid_scope").await;
     }
 }
 
@@ -90,10 +80,7 @@ async fn audience_selects_resources_repeated_or_space_separated() {
     assert_eq!(cl["aud"], json!(["orders", "party-api2"]));
     let (_, cl2) = ok_claims(&app, &c, "&audience=orders%20party-api2").await;
     assert_eq!(cl2["aud"], cl["aud"]);
-    assert_eq!(
-        cl2["scope"],
-        "orders:read party-api2:read1 party-api2:read2"
-    );
+    assert_eq!(cl2["scope"], "orders:read party-api2:read1 party-api2:read2");
 }
 
 #[tokio::test]
@@ -136,16 +123,7 @@ async fn a_client_granted_nothing_gets_its_own_name_as_audience() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
-    let c = app
-        .client(
-            &admin,
-            "t1",
-            "prod",
-            "lonely",
-            "client_secret_basic",
-            json!([]),
-        )
-        .await;
+    let c = app.client(&admin, "t1", "prod", "lonely", "client_secret_basic", json!([])).await;
     let (b, cl) = ok_claims(&app, &c, "").await;
     assert_eq!(cl["aud"], "lonely");
     assert!(cl.get("scope").is_none());

@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""ferrid's token-endpoint benchmark (docs/benchmarks.md).
+
+Builds ferrid in release, starts it on a fresh embedded store with one resource (`api`,
+scopes read/write) and one client_secret_basic client per algorithm, and loads
+POST /{tenant}/{track}/oauth/token with wrk: a warm-up, then --runs x --duration per
+concurrency. Prints req/s, p50/p99, server CPU and peak RSS (medians of the runs).
+
+With --kit DIR (../shared/bench) it also starts, in the same invocation and with the
+same wrk script, the peer (oidc-provider, one Node process) and the limit server
+(axumbench), one at a time, and prints ferrid/limit and ferrid/peer.
+
+  python3 bench/run.py --algs ES256,RS256 [--kit ../shared/bench] [--conns 16,64] [--runs 3]
+  python3 bench/run.py --scale 10,10000,100000      # registered-client scale check
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LUA = os.path.join(ROOT, "bench", "cc.lua")
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None, form=False):
+    data = None
+    h = dict(headers or {})
+    if body is not None:
+        if form:
+            data = body.encode()
+            h["content-type"] = "application/x-www-form-urlencoded"
+        else:
+            data = json.dumps(body).encode()
+            h["content-type"] = "application/json"
+    req = urllib.request.Request(url, data=data, method=method, headers=h)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read() or b"null")
+
+
+def wait_http(url, pid=None, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pid is not None and not os.path.exists(f"/proc/{pid}"):
+            raise SystemExit(f"server {pid} exited before answering {url}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except Exception:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout}s")
+
+
+# ---- process figures (Linux /proc) ----
+
+def tree(pid):
+    out = [pid]
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                for c in f.read().split():
+                    out += tree(int(c))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def rss_kib(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                m = re.search(r"VmRSS:\s+(\d+)", f.read())
+                total += int(m.group(1)) if m else 0
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def cpu_seconds(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        except FileNotFoundError:
+            pass
+    return total / HZ
+
+
+def wrk_once(url, conns, duration, env, pid, threads=2):
+    cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", duration, "--latency", "-s", LUA, url]
+    peak = [rss_kib(pid)]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_kib(pid))
+            time.sleep(0.2)
+
+    th = threading.Thread(target=sample, daemon=True)
+    c0, t0 = cpu_seconds(pid), time.time()
+    th.start()
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env}, timeout=300).stdout
+    stop.set()
+    th.join()
+    wall = time.time() - t0
+    m = re.search(r"RESULT (.*)", out)
+    if not m:
+        raise SystemExit(f"wrk output not understood:\n{out}")
+    r = {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+    r["cpu_pct"] = 100.0 * (cpu_seconds(pid) - c0) / wall
+    r["rss_peak_mib"] = peak[0] / 1024
+    r["cmd"] = " ".join(cmd)
+    return r
+
+
+def load(label, url, env, pid, conns_list, runs, duration, warmup):
+    rows = []
+    print(f"== {label}  idle RSS {rss_kib(pid) / 1024:.1f} MiB", flush=True)
+    for conns in conns_list:
+        wrk_once(url, conns, warmup, env, pid)
+        results = []
+        for i in range(runs):
+            r = wrk_once(url, conns, duration, env, pid)
+            bad = int(r["non2xx"] + r["errors"])
+            print(f"   c={conns:<3} run {i + 1}: {r['rps']:9.0f} req/s  p50 {r['p50'] / 1000:6.2f} ms  "
+                  f"p99 {r['p99'] / 1000:6.2f} ms  cpu {r['cpu_pct']:5.0f}%  rss {r['rss_peak_mib']:6.1f} MiB"
+                  + (f"  NON-2XX/ERRORS {bad}" if bad else ""), flush=True)
+            results.append(r)
+        med = lambda k: statistics.median(x[k] for x in results)
+        rows.append({"label": label, "conns": conns, "rps": med("rps"), "p50_ms": med("p50") / 1000,
+                     "p99_ms": med("p99") / 1000, "cpu_pct": med("cpu_pct"),
+                     "rss_mib": max(x["rss_peak_mib"] for x in results),
+                     "bad": sum(int(x["non2xx"] + x["errors"]) for x in results)})
+    return rows
+
+
+# ---- servers ----
+
+class Proc:
+    def __init__(self, cmd, env=None, cwd=None, log=None):
+        self.log = open(log or os.devnull, "w")
+        self.p = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, cwd=cwd,
+                                  stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def stop(self):
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGTERM)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        self.log.close()
+
+
+def start_ferrid(binary, data_dir, extra_env=None):
+    os.makedirs(data_dir, exist_ok=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    admin_secret = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    env = {"FERRID_ADMIN_SECRET": admin_secret, "FERRID_LOG": "warn", **(extra_env or {})}
+    proc = Proc([binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir], env=env,
+                log=os.path.join(os.path.dirname(data_dir), f"ferrid-{port}.log"))
+    wait_http(f"{base}/healthz", proc.pid)
+    return proc, base, admin_secret
+
+
+def admin_token(base, secret):
+    return http("POST", f"{base}/master/master/oauth/token",
+                f"grant_type=client_credentials&client_id=admin&client_secret={secret}&scope=ferrid-api:admin",
+                form=True)["access_token"]
+
+
+def register_bench_client(base, token, tenant, track, alg):
+    auth = {"authorization": f"Bearer {token}"}
+    try:
+        http("POST", f"{base}/api/v1/tenants", {"name": tenant}, auth)
+    except urllib.error.HTTPError as e:
+        if e.code != 409:
+            raise
+    http("POST", f"{base}/api/v1/tenants/{tenant}/tracks", {"name": track, "signing_alg": alg}, auth)
+    apps = f"{base}/api/v1/tenants/{tenant}/tracks/{track}/apps"
+    http("POST", apps, {"name": "api", "kind": "oauth_resource", "scopes": ["read", "write"]}, auth)
+    c = http("POST", apps, {"name": "bench-client", "kind": "oauth_client", "client_auth_method": "client_secret_basic",
+                            "resource_scopes": [{"resource": "api", "scopes": ["read", "write"]}]}, auth)
+    return base64.b64encode(f"{c['client_id']}:{c['client_secret']}".encode()).decode()
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    print("installing wrk (Debian package)", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+
+
+def start_peer(kit, alg):
+    d = os.path.join(kit, "node-oidc")
+    if not os.path.isdir(os.path.join(d, "node_modules")):
+        subprocess.run(["npm", "ci", "--silent"], cwd=d, check=True)
+    port = free_port()
+    proc = Proc(["node", "server.mjs"], env={"ALG": alg, "PORT": str(port), "QUIET": "1"}, cwd=d)
+    wait_http(f"http://127.0.0.1:{port}/.well-known/openid-configuration", proc.pid)
+    basic = base64.b64encode(b"bench-client:bench-secret").decode()
+    return proc, f"http://127.0.0.1:{port}/token", basic
+
+
+def start_limit(kit, alg):
+    d = os.path.join(kit, "limit")
+    if not os.path.isdir(os.path.join(d, "keys")):
+        subprocess.run(["bash", "gen-keys.sh"], cwd=d, check=True, capture_output=True)
+    target = os.path.join(tempfile.gettempdir(), "ferrid-bench-limit-target")
+    subprocess.run(["cargo", "build", "--release", "-q", "--manifest-path", os.path.join(d, "Cargo.toml"),
+                    "--target-dir", target], check=True)
+    # the limit binds 127.0.0.1:8080
+    proc = Proc([os.path.join(target, "release", "axumbench")], env={"ALG": alg, "WORKERS": "2"})
+    wait_http("http://127.0.0.1:8080/", proc.pid)
+    basic = base64.b64encode(b"bench-client:bench-secret").decode()
+    return proc, "http://127.0.0.1:8080/token", basic
+
+
+def table(rows):
+    print("\n| server | alg | c | req/s | p50 ms | p99 ms | server CPU | peak RSS MiB |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|")
+    for r in rows:
+        print(f"| {r['label']} | {r['alg']} | {r['conns']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
+              f"| {r['cpu_pct']:.0f}% | {r['rss_mib']:.1f} |")
+
+
+def ratios(rows):
+    by = {(r["label"], r["alg"], r["conns"]): r for r in rows}
+    out = []
+    for (label, alg, conns), r in by.items():
+        if label != "ferrid":
+            continue
+        for other in ("limit", "peer"):
+            o = by.get((other, alg, conns))
+            if o:
+                out.append(f"ferrid/{other} {alg} c={conns}: {r['rps'] / o['rps']:.2f}")
+    if out:
+        print("\n" + "\n".join(out))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--algs", default="ES256,RS256")
+    ap.add_argument("--conns", default="16,64")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--duration", default="10s")
+    ap.add_argument("--warmup", default="3s")
+    ap.add_argument("--kit", help="path of ../shared/bench: also run the peer and the limit")
+    ap.add_argument("--scale", help="comma-separated registered-client counts for the scale check")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--json", help="append result rows as JSON lines to this file")
+    a = ap.parse_args()
+
+    ensure_wrk()
+    binary = os.path.join(ROOT, "target", "release", "ferrid")
+    if not a.no_build:
+        subprocess.run(["cargo", "build", "--release", "-q", "--bin", "ferrid"], cwd=ROOT, check=True)
+    conns = [int(c) for c in a.conns.split(",")]
+    rows = []
+    work = tempfile.mkdtemp(prefix="ferrid-bench-")
+    try:
+        if a.scale:
+            rows = scale_check(binary, work, [int(n) for n in a.scale.split(",")], conns, a)
+        else:
+            for alg in a.algs.split(","):
+                servers = [("ferrid", None)]
+                if a.kit:
+                    servers += [("limit", start_limit), ("peer", start_peer)]
+                for label, starter in servers:
+                    if starter is None:
+                        data = os.path.join(work, f"data-{alg}")
+                        proc, base, secret = start_ferrid(binary, data)
+                        basic = register_bench_client(base, admin_token(base, secret), "bench", alg.lower(), alg)
+                        url = f"{base}/bench/{alg.lower()}/oauth/token"
+                    else:
+                        proc, url, basic = starter(os.path.abspath(a.kit), alg)
+                    try:
+                        env = {"BASIC": basic, "BODY": "grant_type=client_credentials&scope=api.read"}
+                        for r in load(f"{label} {alg}", url, env, proc.pid, conns, a.runs, a.duration, a.warmup):
+                            rows.append({**r, "label": label, "alg": alg})
+                    finally:
+                        proc.stop()
+        table(rows)
+        ratios(rows)
+        if a.json:
+            with open(a.json, "a") as f:
+                for r in rows:
+                    f.write(json.dumps(r) + "\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def scale_check(binary, work, counts, conns, a):
+    rows = []
+    for n in counts:
+        data = os.path.join(work, f"scale-{n}")
+        os.makedirs(data)
+        subprocess.run([binary, "seed", "--data-dir", data, "--tenants", "100", "--clients", str(n)],
+                       check=True, env={**os.environ, "FERRID_LOG": "warn"})
+        proc, base, _ = start_ferrid(binary, data)
+        try:
+            time.sleep(1)
+            idle = rss_kib(proc.pid) / 1024
+            with open(os.path.join(data, "seed.json")) as f:
+                seed = json.load(f)
+            url = f"{base}/{seed['tenant']}/{seed['track']}/oauth/token"
+            basic = base64.b64encode(f"{seed['client_id']}:{seed['client_secret']}".encode()).decode()
+            env = {"BASIC": basic, "BODY": "grant_type=client_credentials&scope=api.read"}
+            for r in load(f"ferrid {n} clients", url, env, proc.pid, conns, a.runs, a.duration, a.warmup):
+                rows.append({**r, "label": f"ferrid, {n} clients (idle RSS {idle:.1f} MiB)", "alg": "ES256"})
+        finally:
+            proc.stop()
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(main())
