@@ -29,6 +29,7 @@
 //!   (`None` → [`KeyImportError::PfxPasswordRequired`]). `Some("")` is accepted only if
 //!   the file really was written with an empty password; if it does not open with `""`
 //!   the answer is again `PfxPasswordRequired`, as that is what the administrator forgot.
+//!   Data that is not a PFX at all is `NotPfx` whether or not a password came with it.
 //! - **Validity**: import accepts certificates outside their validity window (one may be
 //!   registered before it starts); [`ClientKey::valid_at`] decides at use time.
 
