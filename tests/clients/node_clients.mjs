@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Interoperability checks of ferrid against third-party Node clients:
-// openid-client v6 (discovery + client credentials grant) and jose
-// (JWT verification through the remote JWKS).
+// openid-client v6 (discovery + client credentials grant, with client
+// secrets and with PrivateKeyJwt) and jose (JWT verification through the
+// remote JWKS, client key generation, private_key_jwt assertions).
 //
 // Environment:
 //   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -39,7 +40,8 @@ const adminSecret = process.env.FERRID_ADMIN_SECRET || '';
 // unique tenant per run so several suites can share one server
 const tenant = `js${randomBytes(5).toString('hex')}`;
 const TRACKS = { rs: 'RS256', es: 'ES256' };
-const state = { adminToken: null, tracks: new Set(), clients: new Map() };
+const state = { adminToken: null, tracks: new Set(), clients: new Map(), pkKeys: new Map() };
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const issuerOf = (track) => `${base}/${tenant}/${track}`;
 const tokenEndpointOf = (track) => `${issuerOf(track)}/oauth/token`;
@@ -442,6 +444,186 @@ async function checkReturnedDiscoveryEndpoint() {
   eq(payload.aud, 'party-api2', 'aud');
 }
 
+// ---------------------------------------------------------------------------
+// private_key_jwt (RFC 7523 §2.2) with openid-client PrivateKeyJwt and jose
+// ---------------------------------------------------------------------------
+
+function pkKeyOf(track, app) {
+  const k = state.pkKeys.get(`${track}/${app}`);
+  if (!k) throw new CheckFailed(`no key uploaded for ${track}/${app} (setup failed)`);
+  return k;
+}
+
+// Creates a private_key_jwt client (no secret expected), generates a key pair
+// with jose and uploads the public JWK (with `kid` when given).
+async function createPkClient(track, name, alg, kid) {
+  let r = await api(`/tenants/${tenant}/tracks/${track}/apps`, {
+    name,
+    kind: 'oauth_client',
+    client_auth_method: 'private_key_jwt',
+    resource_scopes: [{ resource: 'party-api2', scopes: ['read1'] }],
+  });
+  eq(r.status, 201, `create private_key_jwt client ${track}/${name} (${short(r.text)})`);
+  const b = r.body ?? {};
+  expect(typeof b.client_id === 'string' && b.client_id, `no client_id: ${short(r.text)}`);
+  expect(!('client_secret' in b), `private_key_jwt client got a client_secret: ${short(r.text)}`);
+  state.clients.set(`${track}/${name}`, b);
+
+  const { privateKey, publicKey } = await jose.generateKeyPair(alg, { extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  if (kid) jwk.kid = kid;
+  r = await api(`/tenants/${tenant}/tracks/${track}/apps/${name}/keys`, { jwk });
+  eq(r.status, 201, `upload JWK for ${track}/${name} (${short(r.text)})`);
+  const stored = r.body ?? {};
+  // a JWK's own kid is kept; without one the kid is the RFC 7638 thumbprint
+  const wantKid = kid ?? await jose.calculateJwkThumbprint(jwk);
+  eq(stored.kid, wantKid, `stored kid of ${track}/${name}`);
+  expect(stored.jwk && typeof stored.jwk === 'object', `no jwk in the key answer: ${short(r.text)}`);
+  eq(stored.jwk.kty, jwk.kty, 'stored jwk kty');
+  for (const p of ['d', 'p', 'q', 'dp', 'dq', 'qi']) {
+    expect(!(p in stored.jwk), `stored JWK leaks private member ${p}`);
+  }
+  state.pkKeys.set(`${track}/${name}`, { privateKey, kid: wantKid, alg });
+}
+
+async function checkPkSetup() {
+  await createPkClient('es', 'pk-es', 'ES256', `pk-es-${randomBytes(4).toString('hex')}`);
+  await createPkClient('rs', 'pk-rs', 'RS256');
+  await createPkClient('rs', 'pk-ed', 'EdDSA', `pk-ed-${randomBytes(4).toString('hex')}`);
+}
+
+async function pkDiscover(track, app, clientPrivateKey, options) {
+  const c = clientOf(track, app);
+  return client.discovery(
+    new URL(issuerOf(track)),
+    c.client_id,
+    {},
+    client.PrivateKeyJwt(clientPrivateKey, options),
+    { execute: [client.allowInsecureRequests], timeout: TIMEOUT_MS / 1000 },
+  );
+}
+
+async function pkGrantAndVerify(track, app, clientPrivateKey, options) {
+  const c = clientOf(track, app);
+  const scope = 'party-api2:read1';
+  const config = await pkDiscover(track, app, clientPrivateKey, options);
+  const tok = await client.clientCredentialsGrant(config, { scope });
+  checkTokenResponse(tok, scope);
+  const payload = await verifyToken(tok.access_token, track, {
+    clientId: c.client_id, audience: 'party-api2', scope,
+  });
+  eq(payload.aud, 'party-api2', 'aud');
+  return { config, tok, payload };
+}
+
+async function checkPkDiscovery() {
+  const k = pkKeyOf('rs', 'pk-rs');
+  const config = await pkDiscover('rs', 'pk-rs', k.privateKey);
+  const md = config.serverMetadata();
+  expect((md.token_endpoint_auth_methods_supported ?? []).includes('private_key_jwt'),
+    `token_endpoint_auth_methods_supported: ${JSON.stringify(md.token_endpoint_auth_methods_supported)}`);
+  eq([...(md.token_endpoint_auth_signing_alg_values_supported ?? [])].sort(),
+    ['RS256', 'PS256', 'ES256', 'EdDSA'].sort(), 'token_endpoint_auth_signing_alg_values_supported');
+}
+
+async function checkPkEs256() {
+  // {key, kid}: openid-client puts the kid in the assertion header
+  const k = pkKeyOf('es', 'pk-es');
+  await pkGrantAndVerify('es', 'pk-es', { key: k.privateKey, kid: k.kid });
+}
+
+async function checkPkRs256() {
+  // bare CryptoKey: no kid, the server tries the client's keys
+  const k = pkKeyOf('rs', 'pk-rs');
+  await pkGrantAndVerify('rs', 'pk-rs', k.privateKey);
+  // with the stored kid (the RFC 7638 thumbprint)
+  await pkGrantAndVerify('rs', 'pk-rs', { key: k.privateKey, kid: k.kid });
+}
+
+async function checkPkEd25519() {
+  // openid-client labels Ed25519 keys with the fully-specified alg "Ed25519"
+  // (RFC 9864); the server advertises "EdDSA", so the header is rewritten
+  // through the documented modifyAssertion hook.
+  const k = pkKeyOf('rs', 'pk-ed');
+  await pkGrantAndVerify('rs', 'pk-ed', { key: k.privateKey, kid: k.kid }, {
+    [client.modifyAssertion]: (header) => {
+      header.alg = 'EdDSA';
+    },
+  });
+}
+
+async function checkPkWrongKey() {
+  // a foreign key under the client's kid, and an unknown kid
+  const k = pkKeyOf('es', 'pk-es');
+  const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  let config = await pkDiscover('es', 'pk-es', { key: privateKey, kid: k.kid });
+  let e = await oauthErrorOf(() => client.clientCredentialsGrant(config, { scope: 'party-api2:read1' }));
+  eq(e.status, 401, `foreign key: status (${e.kind})`);
+  eq(e.error, 'invalid_client', `foreign key: error (${e.kind})`);
+  config = await pkDiscover('es', 'pk-es', { key: k.privateKey, kid: 'no-such-kid' });
+  e = await oauthErrorOf(() => client.clientCredentialsGrant(config, { scope: 'party-api2:read1' }));
+  eq(e.status, 401, `unknown kid: status (${e.kind})`);
+  eq(e.error, 'invalid_client', `unknown kid: error (${e.kind})`);
+}
+
+async function signAssertion(track, app, { aud, jti, expIn = 120 } = {}) {
+  const c = clientOf(track, app);
+  const k = pkKeyOf(track, app);
+  return new jose.SignJWT({})
+    .setProtectedHeader({ alg: k.alg, kid: k.kid })
+    .setIssuer(c.client_id)
+    .setSubject(c.client_id)
+    .setAudience(aud ?? tokenEndpointOf(track))
+    .setIssuedAt()
+    .setExpirationTime(`${expIn}s`)
+    .setJti(jti ?? randomBytes(18).toString('base64url'))
+    .sign(k.privateKey);
+}
+
+function pkTokenRaw(track, assertion, clientId) {
+  const form = {
+    grant_type: 'client_credentials',
+    client_assertion_type: ASSERTION_TYPE,
+    client_assertion: assertion,
+    scope: 'party-api2:read1',
+  };
+  if (clientId) form.client_id = clientId;
+  return http('POST', tokenEndpointOf(track), { form });
+}
+
+async function checkPkReplay() {
+  // EdDSA assertion signed with jose.SignJWT, posted twice
+  const c = clientOf('rs', 'pk-ed');
+  const assertion = await signAssertion('rs', 'pk-ed');
+  let r = await pkTokenRaw('rs', assertion, c.client_id);
+  eq(r.status, 200, `first use: status (${short(r.text)})`);
+  expect(typeof r.body?.access_token === 'string', `no access_token: ${short(r.text)}`);
+  await verifyToken(r.body.access_token, 'rs', {
+    clientId: c.client_id, audience: 'party-api2', scope: 'party-api2:read1',
+  });
+  r = await pkTokenRaw('rs', assertion, c.client_id);
+  eq(r.status, 401, `replayed assertion: status (${short(r.text)})`);
+  eq(r.body?.error, 'invalid_client', 'replayed assertion: error');
+  // without client_id in the body (it is optional) the replay is refused too
+  r = await pkTokenRaw('rs', assertion);
+  eq(r.status, 401, `replayed assertion without client_id: status (${short(r.text)})`);
+  eq(r.body?.error, 'invalid_client', 'replayed assertion without client_id: error');
+}
+
+async function checkPkAssertionRules() {
+  // issuer as aud is accepted; a long-lived assertion and a foreign aud are not
+  const c = clientOf('rs', 'pk-ed');
+  let r = await pkTokenRaw('rs', await signAssertion('rs', 'pk-ed', { aud: issuerOf('rs') }));
+  eq(r.status, 200, `aud = issuer: status (${short(r.text)})`);
+  await verifyToken(r.body.access_token, 'rs', { clientId: c.client_id, audience: 'party-api2' });
+  r = await pkTokenRaw('rs', await signAssertion('rs', 'pk-ed', { expIn: 2 * 3600 }));
+  eq(r.status, 401, `exp 2h after iat: status (${short(r.text)})`);
+  eq(r.body?.error, 'invalid_client', 'exp 2h after iat: error');
+  r = await pkTokenRaw('rs', await signAssertion('rs', 'pk-ed', { aud: issuerOf('es') }));
+  eq(r.status, 401, `aud of another track: status (${short(r.text)})`);
+  eq(r.body?.error, 'invalid_client', 'aud of another track: error');
+}
+
 const CHECKS = [
   ['admin token via client_credentials', checkAdminToken],
   ['management: tenant, tracks RS256/ES256, resources, clients', checkSetup],
@@ -464,6 +646,14 @@ const CHECKS = [
   ['JWKS keys importable by jose, no private parts', checkJwksShape],
   ['openid-client app-scoped discovery + token', checkAppScopedDiscovery],
   ['openid-client from the returned discovery_endpoint', checkReturnedDiscoveryEndpoint],
+  ['management: private_key_jwt clients (no secret) + JWK uploads', checkPkSetup],
+  ['openid-client discovery lists private_key_jwt + signing algs', checkPkDiscovery],
+  ['openid-client PrivateKeyJwt ES256 {key, kid} + jose verify', checkPkEs256],
+  ['openid-client PrivateKeyJwt RS256 (no kid, then thumbprint kid) + jose verify', checkPkRs256],
+  ['openid-client PrivateKeyJwt Ed25519 (alg EdDSA via modifyAssertion)', checkPkEd25519],
+  ['openid-client PrivateKeyJwt foreign key / unknown kid -> 401 invalid_client', checkPkWrongKey],
+  ['jose.SignJWT EdDSA assertion replayed -> 200 then 401 invalid_client', checkPkReplay],
+  ['private_key_jwt aud = issuer ok; long exp / foreign aud -> 401', checkPkAssertionRules],
 ];
 
 async function main() {

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Interoperability checks of ferrid against third-party Python OAuth clients.
 
-Clients exercised: Authlib (OAuth2Session), requests-oauthlib
-(BackendApplicationClient + OAuth2Session.fetch_token), plain requests, and
-PyJWT (PyJWKClient) for verifying the issued access tokens through the JWKS.
+Clients exercised: Authlib (OAuth2Session, also with PrivateKeyJWT),
+requests-oauthlib (BackendApplicationClient + OAuth2Session.fetch_token),
+plain requests, and PyJWT (PyJWKClient) for verifying the issued access tokens
+through the JWKS and for signing private_key_jwt client assertions. Client keys
+and certificates (PEM, PKCS#12) are made with cryptography.
 
 Environment:
   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -14,6 +16,7 @@ Output: one line per check ("ok - name" / "FAIL - name: reason"), then
 """
 
 import base64
+import datetime
 import os
 import secrets
 import sys
@@ -29,6 +32,13 @@ import jwt  # PyJWT
 import requests
 from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
 from authlib.integrations.requests_client import OAuthError
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from joserfc.jwk import ECKey
 from oauthlib.oauth2 import BackendApplicationClient
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from requests.auth import HTTPBasicAuth
@@ -37,6 +47,7 @@ from requests_oauthlib import OAuth2Session as RequestsOAuthSession
 TIMEOUT = 15
 RESOURCE = "party-api2"
 RESOURCE_SCOPES = ["read1", "read2"]
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 # track name -> signing_alg sent at creation (None: server default RS256)
 TRACKS = {"rs": None, "es": "ES256", "ed": "EdDSA", "ps": "PS256"}
@@ -86,6 +97,9 @@ class Ctx:
         self.tracks_created = set()
         # (track, app) -> creation response body of an oauth_client
         self.clients = {}
+        # (track, app) -> {"key": private key, "kid": stored kid, "x5t": cert
+        # thumbprint or None} of a private_key_jwt client whose key was uploaded
+        self.pk_keys = {}
 
     def issuer(self, track):
         return f"{self.base}/{self.tenant}/{track}"
@@ -670,6 +684,286 @@ def check_app_scoped_token_endpoint(ctx):
            f"other client at app-scoped endpoint: unexpected error {err!r}")
 
 
+# --------------------------------------------------------------------------
+# private_key_jwt (RFC 7523 §2.2)
+# --------------------------------------------------------------------------
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def self_signed_cert(key, cn):
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+
+
+def private_pem(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def create_pk_client(ctx, track, name):
+    """Create a private_key_jwt client; it must not get a client_secret."""
+    body = {"name": name, "kind": "oauth_client", "client_auth_method": "private_key_jwt",
+            "resource_scopes": [{"resource": RESOURCE, "scopes": ["read1"]}]}
+    r = ctx.api_post(f"/tenants/{ctx.tenant}/tracks/{track}/apps", body)
+    eq(r.status_code, 201, f"create private_key_jwt client {track}/{name} ({short(r.text)})")
+    c = r.json()
+    expect(isinstance(c.get("client_id"), str) and c["client_id"], f"no client_id in {short(c)}")
+    expect("client_secret" not in c, f"private_key_jwt client got a client_secret: {short(c)}")
+    if "client_auth_method" in c:
+        eq(c["client_auth_method"], "private_key_jwt", "client_auth_method in response")
+    ctx.clients[(track, name)] = c
+    return c
+
+
+def upload_key(ctx, track, name, body):
+    return ctx.api_post(f"/tenants/{ctx.tenant}/tracks/{track}/apps/{name}/keys", body)
+
+
+def check_stored_jwk(jwk, want_kty, what):
+    expect(isinstance(jwk, dict), f"{what}: no jwk in the answer")
+    eq(jwk.get("kty"), want_kty, f"{what}: jwk kty")
+    for private in ("d", "p", "q", "dp", "dq", "qi"):
+        expect(private not in jwk, f"{what}: stored JWK leaks private member {private!r}")
+
+
+def pk_assertion(ctx, track, app, aud=None, kid=None, key=None, alg="RS256", exp_in=120,
+                 iat_shift=0, jti=None, drop=(), extra_headers=None):
+    """A client assertion signed with PyJWT for the client (track, app);
+    iat = now + iat_shift, exp = iat + exp_in."""
+    c = ctx.client(track, app)
+    k = ctx.pk_keys.get((track, app))
+    expect(k is not None, f"no key uploaded for {track}/{app} (setup failed)")
+    iat = int(time.time()) + iat_shift
+    claims = {"iss": c["client_id"], "sub": c["client_id"], "aud": aud or ctx.issuer(track),
+              "iat": iat, "exp": iat + exp_in, "jti": jti or secrets.token_urlsafe(24)}
+    for name in drop:
+        claims.pop(name, None)
+    headers = dict(extra_headers or {})
+    if kid is not None:
+        headers["kid"] = kid
+    return jwt.encode(claims, key or k["key"], algorithm=alg, headers=headers or None)
+
+
+def pk_token_raw(ctx, track, assertion, client_id=None, url=None, scope="party-api2:read1"):
+    data = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion, "scope": scope}
+    if client_id:
+        data["client_id"] = client_id
+    # one connection per request: a 401 may close the connection
+    return requests.post(url or ctx.token_endpoint(track), data=data, timeout=TIMEOUT,
+                         headers={"Connection": "close"})
+
+
+def expect_invalid_client(r, what):
+    eq(r.status_code, 401, f"{what}: status ({short(r.text)})")
+    eq(error_body(r).get("error"), "invalid_client", f"{what}: error")
+
+
+def check_pk_discovery(ctx):
+    md = fetch_json(ctx, ctx.issuer("rs") + "/.well-known/openid-configuration")
+    methods = md.get("token_endpoint_auth_methods_supported") or []
+    expect("private_key_jwt" in methods,
+           f"token_endpoint_auth_methods_supported lacks private_key_jwt: {methods}")
+    algs = md.get("token_endpoint_auth_signing_alg_values_supported")
+    expect(isinstance(algs, list), f"no token_endpoint_auth_signing_alg_values_supported: {short(md)}")
+    eq(sorted(algs), sorted(["RS256", "PS256", "ES256", "EdDSA"]),
+       "token_endpoint_auth_signing_alg_values_supported")
+
+
+def check_pk_setup_cert(ctx):
+    # RSA key; its public key is uploaded as a self-signed X.509 certificate (PEM)
+    create_pk_client(ctx, "rs", "pk-rs")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = self_signed_cert(key, "pk-rs")
+    thumb = b64url(cert.fingerprint(hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    r = upload_key(ctx, "rs", "pk-rs", {"pem": pem})
+    eq(r.status_code, 201, f"upload certificate PEM ({short(r.text)})")
+    body = r.json()
+    eq(body.get("kid"), thumb, "stored kid (base64url SHA-256 of the certificate DER)")
+    eq(body.get("x5t#S256"), thumb, "x5t#S256")
+    check_stored_jwk(body.get("jwk"), "RSA", "certificate upload")
+    want_n = b64url(key.public_key().public_numbers().n.to_bytes(256, "big"))
+    eq(body["jwk"].get("n"), want_n, "stored jwk n (modulus of the certificate key)")
+    ctx.pk_keys[("rs", "pk-rs")] = {"key": key, "kid": thumb, "x5t": thumb}
+
+
+def check_pk_setup_jwk(ctx):
+    # P-256 key; the public JWK is uploaded with its own kid
+    create_pk_client(ctx, "es", "pk-es")
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    kid = "pk-es-" + secrets.token_hex(4)
+    jwk["kid"] = kid
+    r = upload_key(ctx, "es", "pk-es", {"jwk": jwk})
+    eq(r.status_code, 201, f"upload JWK ({short(r.text)})")
+    body = r.json()
+    eq(body.get("kid"), kid, "stored kid (the JWK's own kid)")
+    check_stored_jwk(body.get("jwk"), "EC", "JWK upload")
+    eq((body["jwk"].get("crv"), body["jwk"].get("x"), body["jwk"].get("y")),
+       (jwk["crv"], jwk["x"], jwk["y"]), "stored jwk crv/x/y")
+    ctx.pk_keys[("es", "pk-es")] = {"key": key, "kid": kid, "x5t": None}
+
+
+def authlib_pk_fetch(ctx, track, app, alg, private_key, headers=None, scope="party-api2:read1"):
+    c = ctx.client(track, app)
+    token_url = ctx.token_endpoint(track)
+    # authlib 1.9: the private key goes in as client_secret (PEM, or a joserfc
+    # key for non-RSA keys); the auth method is registered by name
+    sess = AuthlibSession(c["client_id"], private_key,
+                          token_endpoint_auth_method="private_key_jwt", scope=scope)
+    sess.register_client_auth_method(PrivateKeyJWT(token_url, headers=headers, alg=alg))
+    return c, sess.fetch_token(token_url, grant_type="client_credentials")
+
+
+def check_authlib_pk_rs256(ctx):
+    k = ctx.pk_keys.get(("rs", "pk-rs"))
+    expect(k is not None, "no key uploaded for rs/pk-rs (setup failed)")
+    pem = private_pem(k["key"])
+    scope = "party-api2:read1"
+    # no kid in the header: the server tries every key of the client
+    c, tok = authlib_pk_fetch(ctx, "rs", "pk-rs", "RS256", pem)
+    check_token_response(tok, scope)
+    claims = verify_access_token(ctx, tok["access_token"], "rs", c["client_id"], scope)
+    check_expiry_matches(tok, claims)
+    # the stored kid, then the certificate thumbprint as x5t#S256
+    for hdr in ({"kid": k["kid"]}, {"x5t#S256": k["x5t"]}):
+        c, tok = authlib_pk_fetch(ctx, "rs", "pk-rs", "RS256", pem, headers=hdr)
+        verify_access_token(ctx, tok["access_token"], "rs", c["client_id"], scope)
+    # a kid the client does not have is refused
+    try:
+        authlib_pk_fetch(ctx, "rs", "pk-rs", "RS256", pem, headers={"kid": "no-such-kid"})
+    except OAuthError as e:
+        eq(e.error, "invalid_client", "unknown kid: OAuthError.error")
+    else:
+        raise CheckFailed("assertion with an unknown kid was accepted")
+
+
+def check_authlib_pk_es256(ctx):
+    k = ctx.pk_keys.get(("es", "pk-es"))
+    expect(k is not None, "no key uploaded for es/pk-es (setup failed)")
+    key = ECKey.import_key(private_pem(k["key"]))
+    scope = "party-api2:read1"
+    c, tok = authlib_pk_fetch(ctx, "es", "pk-es", "ES256", key, headers={"kid": k["kid"]})
+    check_token_response(tok, scope)
+    claims = verify_access_token(ctx, tok["access_token"], "es", c["client_id"], scope)
+    check_expiry_matches(tok, claims)
+    # an assertion signed by another P-256 key under the same kid is refused
+    other = ECKey.import_key(private_pem(ec.generate_private_key(ec.SECP256R1())))
+    try:
+        authlib_pk_fetch(ctx, "es", "pk-es", "ES256", other, headers={"kid": k["kid"]})
+    except OAuthError as e:
+        eq(e.error, "invalid_client", "foreign key: OAuthError.error")
+    else:
+        raise CheckFailed("assertion signed by a foreign key was accepted")
+
+
+def check_pk_replay(ctx):
+    c = ctx.client("rs", "pk-rs")
+    k = ctx.pk_keys.get(("rs", "pk-rs"))
+    expect(k is not None, "no key uploaded for rs/pk-rs (setup failed)")
+    assertion = pk_assertion(ctx, "rs", "pk-rs", aud=ctx.token_endpoint("rs"), kid=k["kid"])
+    r = pk_token_raw(ctx, "rs", assertion, client_id=c["client_id"])
+    eq(r.status_code, 200, f"first use: status ({short(r.text)})")
+    tok = r.json()
+    check_token_response(tok, "party-api2:read1")
+    verify_access_token(ctx, tok["access_token"], "rs", c["client_id"], "party-api2:read1")
+    r = pk_token_raw(ctx, "rs", assertion, client_id=c["client_id"])
+    expect_invalid_client(r, "replayed assertion")
+    # the same jti in a freshly signed assertion is a replay too
+    again = pk_assertion(ctx, "rs", "pk-rs", kid=k["kid"],
+                         jti=jwt.decode(assertion, options={"verify_signature": False})["jti"])
+    expect_invalid_client(pk_token_raw(ctx, "rs", again), "re-signed assertion with a used jti")
+
+
+def check_pk_assertion_rules(ctx):
+    # RFC 7523 §3 rules of the contract; every refusal is 401 invalid_client
+    track, app = "rs", "pk-rs"
+    c = ctx.client(track, app)
+    k = ctx.pk_keys.get((track, app))
+    expect(k is not None, "no key uploaded for rs/pk-rs (setup failed)")
+    issuer = ctx.issuer(track)
+    app_url = f"{issuer}/{app}/oauth/token"
+    # accepted audiences: issuer (no client_id in the body), token endpoint,
+    # and the app-scoped token endpoint at that endpoint
+    for aud, url in ((issuer, None), (ctx.token_endpoint(track), None), (app_url, app_url)):
+        r = pk_token_raw(ctx, track, pk_assertion(ctx, track, app, aud=aud), url=url)
+        eq(r.status_code, 200, f"aud {aud}: status ({short(r.text)})")
+        verify_access_token(ctx, r.json()["access_token"], track, c["client_id"], "party-api2:read1")
+    r = pk_token_raw(ctx, track, pk_assertion(ctx, track, app, alg="PS256"))
+    eq(r.status_code, 200, f"PS256 assertion: status ({short(r.text)})")
+    # refusals
+    foreign = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    bad = {
+        "foreign RSA key": pk_assertion(ctx, track, app, key=foreign),
+        "wrong aud": pk_assertion(ctx, track, app, aud=ctx.issuer("ps")),
+        "exp more than 60 minutes after iat": pk_assertion(ctx, track, app, exp_in=3600 + 300),
+        "expired": pk_assertion(ctx, track, app, iat_shift=-900, exp_in=300),
+        "no exp": pk_assertion(ctx, track, app, drop=("exp",)),
+        "no jti": pk_assertion(ctx, track, app, drop=("jti",)),
+        "HS256 with the kid as secret": jwt.encode(
+            {"iss": c["client_id"], "sub": c["client_id"], "aud": issuer, "iat": now,
+             "exp": now + 60, "jti": secrets.token_urlsafe(16)},
+            k["kid"] * 2, algorithm="HS256"),
+    }
+    for what, assertion in bad.items():
+        expect_invalid_client(pk_token_raw(ctx, track, assertion), what)
+    # iss/sub naming another client; client_id in the body naming another client
+    other = ctx.client("rs", "svc-post")["client_id"]
+    now = int(time.time())
+    forged = jwt.encode({"iss": other, "sub": other, "aud": issuer, "iat": now, "exp": now + 60,
+                         "jti": secrets.token_urlsafe(16)}, k["key"], algorithm="RS256")
+    expect_invalid_client(pk_token_raw(ctx, track, forged), "iss/sub of another client")
+    expect_invalid_client(pk_token_raw(ctx, track, pk_assertion(ctx, track, app), client_id=other),
+                          "client_id of another client in the body")
+
+
+def check_pk_pfx_upload(ctx):
+    create_pk_client(ctx, "rs", "pk-pfx")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = self_signed_cert(key, "pk-pfx")
+    thumb = b64url(cert.fingerprint(hashes.SHA256()))
+    pfx = pkcs12.serialize_key_and_certificates(
+        b"pk-pfx", key, cert, None, serialization.BestAvailableEncryption(b"pw"))
+    pfx_b64 = base64.b64encode(pfx).decode()
+    r = upload_key(ctx, "rs", "pk-pfx", {"pfx": pfx_b64, "password": "wrong"})
+    eq(r.status_code, 400, f"wrong PFX password: status ({short(r.text)})")
+    errs = error_body(r).get("errors")
+    expect(isinstance(errs, list) and errs and isinstance(errs[0], dict),
+           f"wrong PFX password: no errors list in {short(r.text)}")
+    eq(errs[0].get("field"), "password", "wrong PFX password: errors[0].field")
+    r = upload_key(ctx, "rs", "pk-pfx", {"pfx": pfx_b64, "password": "pw"})
+    eq(r.status_code, 201, f"upload PFX ({short(r.text)})")
+    body = r.json()
+    eq(body.get("kid"), thumb, "stored kid (base64url SHA-256 of the certificate DER)")
+    eq(body.get("x5t#S256"), thumb, "x5t#S256")
+    check_stored_jwk(body.get("jwk"), "RSA", "PFX upload")
+    ctx.pk_keys[("rs", "pk-pfx")] = {"key": key, "kid": thumb, "x5t": thumb}
+    # the key taken from the PFX authenticates the client
+    c = ctx.client("rs", "pk-pfx")
+    r = pk_token_raw(ctx, "rs", pk_assertion(ctx, "rs", "pk-pfx", kid=thumb), client_id=c["client_id"])
+    eq(r.status_code, 200, f"token with the PFX key: status ({short(r.text)})")
+    verify_access_token(ctx, r.json()["access_token"], "rs", c["client_id"], "party-api2:read1")
+    # a key of another private_key_jwt client does not authenticate this one
+    other = ctx.pk_keys.get(("rs", "pk-rs"))
+    expect(other is not None, "no key uploaded for rs/pk-rs (setup failed)")
+    r = pk_token_raw(ctx, "rs", pk_assertion(ctx, "rs", "pk-pfx", key=other["key"]))
+    expect_invalid_client(r, "assertion signed with another client's key")
+
+
 CHECKS = [
     ("admin token via client_secret_post", check_admin_token_post),
     ("admin token via authlib client_secret_basic", check_admin_token_basic),
@@ -707,6 +1001,14 @@ CHECKS = [
     ("Basic with form-urlencoded id/secret", check_basic_form_urlencoded),
     ("Basic with fully percent-encoded id/secret", check_basic_percent_encoded),
     ("app-scoped token endpoint", check_app_scoped_token_endpoint),
+    ("discovery: private_key_jwt and its signing algs", check_pk_discovery),
+    ("private_key_jwt client (no secret) + certificate PEM upload", check_pk_setup_cert),
+    ("private_key_jwt client + JWK upload with kid", check_pk_setup_jwk),
+    ("authlib PrivateKeyJWT RS256 (certificate key) + PyJWT verify", check_authlib_pk_rs256),
+    ("authlib PrivateKeyJWT ES256 (JWK with kid) + PyJWT verify", check_authlib_pk_es256),
+    ("private_key_jwt replayed assertion -> 401 invalid_client", check_pk_replay),
+    ("private_key_jwt aud/alg accepted, bad assertions -> 401 invalid_client", check_pk_assertion_rules),
+    ("private_key_jwt PFX upload (wrong password 400) + token", check_pk_pfx_upload),
 ]
 
 

@@ -112,6 +112,14 @@ pub struct ClientSpec {
     /// Seconds; `None` takes the track's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_lifetime: Option<u32>,
+    /// Fixed claims issued in every token.
+    #[serde(default)]
+    pub claims: Vec<crate::claims::issue::FixedClaim>,
+    /// Which claims of `claims` and `claim_transforms` reach the token (`*` = all).
+    #[serde(default = "crate::claims::issue::default_issued")]
+    pub issued_claims: Vec<String>,
+    #[serde(default)]
+    pub claim_transforms: Vec<crate::claims::ClaimTransform>,
 }
 
 /// What an app registration is (DESIGN §1 "App kinds").

@@ -42,6 +42,8 @@ pub struct ClientRuntime {
     pub grants: Vec<Grant>,
     pub token_lifetime: u32,
     pub keys: Vec<ClientKeyRuntime>,
+    /// Fixed claims and transforms; `None` for the common app that adds nothing.
+    pub claims: Option<crate::claims::issue::ClaimPlan>,
 }
 
 impl ClientRuntime {
@@ -134,6 +136,7 @@ impl TrackRuntime {
                     grants,
                     token_lifetime: c.access_token_lifetime.unwrap_or(t.settings.access_token_lifetime),
                     keys: keys.remove(&a.name).unwrap_or_default(),
+                    claims: crate::claims::issue::ClaimPlan::build(&c.claims, &c.claim_transforms, &c.issued_claims),
                 };
                 Some((a.name.clone(), runtime))
             })

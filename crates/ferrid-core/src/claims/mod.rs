@@ -9,6 +9,8 @@
 //! - [`compile`]: the rules one transform must meet (per type) and the limits, checked
 //!   while it is compiled; shared by [`CompiledTransforms::compile`] and
 //!   [`parse_transforms`].
+//! - [`issue`]: [`issue::ClaimPlan`]: fixed claims, transforms and the issued-claims filter,
+//!   prepared once per app; protocol claims ([`issue::PROTECTED`]) are never set by them.
 //! - [`validate`]: [`parse_transforms`] reads transforms from JSON with field-named errors
 //!   (`claim_transforms[2].transformation`), every error at once.
 //!
@@ -64,6 +66,7 @@
 //!   Unicode patterns such as `^(?<map>\w+)@(\w+\.)+\w+$`).
 
 pub mod compile;
+pub mod issue;
 pub mod set;
 pub mod transform;
 pub mod validate;

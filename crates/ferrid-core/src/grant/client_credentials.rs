@@ -169,7 +169,24 @@ pub fn issue(
         exp: now + i64::from(lifetime),
         jti: &jti,
     };
-    let json = serde_json::to_vec(&claims).map_err(|_| OAuthError::server_error())?;
+    let mut json = serde_json::to_vec(&claims).map_err(|_| OAuthError::server_error())?;
+    if let Some(plan) = &client.claims {
+        // Transforms read the protocol claims; what they and the fixed claims produce is
+        // appended, never replacing a protocol claim (claims::issue::PROTECTED).
+        let aud: Vec<String> = match &claims.aud {
+            Audience::One(a) => vec![(*a).to_owned()],
+            Audience::Many(m) => m.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        let scope_values = claims.scope.map(|s| vec![s.to_owned()]).unwrap_or_default();
+        let protocol = [
+            ("client_id", vec![client.name.to_string()]),
+            ("sub", vec![client.name.to_string()]),
+            ("iss", vec![track.issuer.clone()]),
+            ("aud", aud),
+            ("scope", scope_values),
+        ];
+        crate::claims::issue::splice(&mut json, &plan.members(&protocol));
+    }
     let access_token = key.sign_access_token(&json).map_err(|_| OAuthError::server_error())?;
     Ok(Issued { access_token, expires_in: lifetime, scope })
 }

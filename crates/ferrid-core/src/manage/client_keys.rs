@@ -62,6 +62,10 @@ impl Manager {
             _ => return Err(ManageError::field("body", "must hold exactly one of pem, pfx (with password) or jwk")),
         };
         let key = import_key(input).map_err(|e| ManageError::field(field_of(&e, field), e.to_string()))?;
+        // The kid is a path segment of DELETE …/keys/{kid}: keep it short and printable.
+        if key.kid.is_empty() || key.kid.len() > 128 || !key.kid.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+            return Err(ManageError::field("jwk.kid", "must be 1 to 128 printable ASCII characters without '/'"));
+        }
         let stored = StoredClientKey { key, created: self.now() };
         self.store.add_client_key(tenant, track, app, &stored, MAX_KEYS_PER_CLIENT).await.map_err(|e| match e {
             StoreError::LimitReached => {

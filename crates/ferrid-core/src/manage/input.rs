@@ -217,5 +217,97 @@ fn client_spec(f: &mut Fields<'_>) -> ClientSpec {
         }
         Some(_) => f.err("resource_scopes", "must be an array"),
     }
-    ClientSpec { client_auth_method, resource_scopes, access_token_lifetime }
+    let claims = fixed_claims(f);
+    let issued_claims = issued_claims(f);
+    let claim_transforms = match f.get("claim_transforms") {
+        None => Vec::new(),
+        Some(v) => crate::claims::parse_transforms(v, "claim_transforms").unwrap_or_else(|errors| {
+            for (field, message) in errors {
+                f.err(field, message);
+            }
+            Vec::new()
+        }),
+    };
+    ClientSpec { client_auth_method, resource_scopes, access_token_lifetime, claims, issued_claims, claim_transforms }
+}
+
+/// A claim name an app may set: 1–100 characters, not a protocol claim.
+fn check_claim_name(f: &mut Fields<'_>, path: String, name: &str) -> bool {
+    if name.is_empty() || name.chars().count() > 100 {
+        f.err(path, "must be 1 to 100 characters");
+        false
+    } else if crate::claims::issue::is_protected(name) {
+        f.err(path, format!("'{name}' is a protocol claim that ferrid sets itself"));
+        false
+    } else {
+        true
+    }
+}
+
+/// `claims: [{"claim": "role", "values": ["orders.reader"]}]`, at most 100.
+fn fixed_claims(f: &mut Fields<'_>) -> Vec<crate::claims::issue::FixedClaim> {
+    let mut out: Vec<crate::claims::issue::FixedClaim> = Vec::new();
+    let items = match f.get("claims") {
+        None => return out,
+        Some(Value::Array(items)) if items.len() <= 100 => items,
+        Some(_) => {
+            f.err("claims", "must be an array of at most 100 {claim, values} objects");
+            return out;
+        }
+    };
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("claims[{i}]");
+        let Value::Object(obj) = item else {
+            f.err(path, "must be an object with claim and values");
+            continue;
+        };
+        for k in obj.keys().filter(|k| *k != "claim" && *k != "values") {
+            f.err(format!("{path}.{k}"), "is not a field of this object");
+        }
+        let name = obj.get("claim").and_then(Value::as_str);
+        let ok = match name {
+            Some(n) => check_claim_name(f, format!("{path}.claim"), n),
+            None => {
+                f.err(format!("{path}.claim"), "is required and must be a string");
+                false
+            }
+        };
+        if ok && out.iter().any(|c| Some(c.claim.as_str()) == name) {
+            f.err(format!("{path}.claim"), "is listed twice");
+        }
+        let values: Option<Vec<String>> = obj
+            .get("values")
+            .and_then(Value::as_array)
+            .and_then(|vs| vs.iter().map(|v| v.as_str().filter(|s| s.len() <= 1000).map(str::to_owned)).collect());
+        match values {
+            Some(vs) if !vs.is_empty() && vs.len() <= 100 => {
+                if let (true, Some(n)) = (ok, name) {
+                    out.push(crate::claims::issue::FixedClaim { claim: n.to_owned(), values: vs });
+                }
+            }
+            _ => f.err(format!("{path}.values"), "must be an array of 1 to 100 strings of at most 1000 characters"),
+        }
+    }
+    out
+}
+
+/// `issued_claims: ["*"]` (the default) or a list of claim names.
+fn issued_claims(f: &mut Fields<'_>) -> Vec<String> {
+    match f.get("issued_claims") {
+        None => crate::claims::issue::default_issued(),
+        Some(Value::Array(items)) if items.len() <= 1000 => {
+            let mut out = Vec::new();
+            for (i, v) in items.iter().enumerate() {
+                match v.as_str() {
+                    Some(s) if !s.is_empty() && s.len() <= 100 => out.push(s.to_owned()),
+                    _ => f.err(format!("issued_claims[{i}]"), "must be a claim name or \"*\""),
+                }
+            }
+            out
+        }
+        Some(_) => {
+            f.err("issued_claims", "must be an array of claim names (\"*\" for all)");
+            Vec::new()
+        }
+    }
 }

@@ -52,6 +52,9 @@ impl Manager {
                     client_auth_method: ClientAuthMethod::ClientSecretBasic,
                     resource_scopes: vec![ResourceScopes { resource: name("api"), scopes: scopes.clone() }],
                     access_token_lifetime: None,
+                    claims: Vec::new(),
+                    issued_claims: crate::claims::issue::default_issued(),
+                    claim_transforms: Vec::new(),
                 });
                 apps.push((app(&format!("c-{c}"), spec), vec![secret::record_generated(&shared, now)]));
             }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod bad_input;
 mod bootstrap;
+mod claims;
 mod discovery;
 mod management;
 mod permissions;
