@@ -32,6 +32,23 @@ pub struct NewTrack {
     pub apps: Vec<(App, Vec<SecretRecord>)>,
 }
 
+/// A change announced by an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Reload this track; `track == "*"` means every track of the tenant.
+    Track { tenant: String, track: String },
+    /// Notifications may have been missed (a lost connection): reload everything.
+    Resync,
+}
+
+impl Change {
+    /// Parses a `tenant/track` notification payload.
+    pub fn parse(payload: &str) -> Option<Change> {
+        let (tenant, track) = payload.split_once('/')?;
+        Some(Change::Track { tenant: tenant.to_owned(), track: track.to_owned() })
+    }
+}
+
 /// A page of a listing ordered by name: `after` is the last name of the previous page.
 #[derive(Debug, Clone, Default)]
 pub struct PageRequest {
@@ -101,6 +118,15 @@ pub trait Store: Send + Sync + 'static {
         exp: UnixTime,
         now: UnixTime,
     ) -> StoreResult<bool>;
+
+    /// Deletes replay-guard entries that expired before `now`.
+    async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64>;
+
+    /// Changes made by any instance sharing this store, for keeping the snapshot fresh.
+    /// `None` when this process is the only writer (the embedded store).
+    fn subscribe(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
+        None
+    }
 
     /// Everything the runtime needs about one track.
     async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData>;
@@ -222,6 +248,12 @@ impl Store for CountingStore {
         now: UnixTime,
     ) -> StoreResult<bool> {
         self.count().use_jti(tenant, track, client, jti, exp, now).await
+    }
+    async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64> {
+        self.count().purge_jtis(now).await
+    }
+    fn subscribe(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
+        self.inner.subscribe()
     }
     async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData> {
         self.count().load_track(tenant, track).await

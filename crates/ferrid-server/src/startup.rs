@@ -14,7 +14,7 @@ use ferrid_core::{
     runtime::Registry,
     store::{CountingStore, Store},
 };
-use ferrid_store::SqliteStore;
+use ferrid_store::{PgStore, SqliteStore};
 use secrecy::ExposeSecret;
 
 use crate::config::ServerConfig;
@@ -98,6 +98,9 @@ pub async fn start(config: &ServerConfig, public_url: ferrid_core::urls::PublicU
             admin_secret_file = Some(path);
         }
     }
+    // Listen before loading, so that no change falls between the two.
+    manager.watch_changes();
     manager.load_snapshot().await.map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
+    manager.spawn_jti_purge(std::time::Duration::from_secs(600));
     Ok(Started { manager, store, admin_secret_file })
 }

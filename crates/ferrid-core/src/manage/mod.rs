@@ -122,6 +122,41 @@ impl Manager {
         Ok(())
     }
 
+    /// Follows changes announced by other instances (PostgreSQL) until the store stops
+    /// announcing: a changed track is reloaded, a tenant-wide change or a possible gap
+    /// reloads everything.
+    pub fn watch_changes(self: &Arc<Self>) {
+        let Some(mut rx) = self.store.subscribe() else { return };
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            while let Some(change) = rx.recv().await {
+                let result = match &change {
+                    crate::store::Change::Track { tenant, track } if track != "*" => {
+                        this.refresh_track(tenant, track).await
+                    }
+                    _ => this.load_snapshot().await,
+                };
+                if let Err(e) = result {
+                    tracing::warn!(?change, error = %e, "could not apply a change from another instance");
+                }
+            }
+        });
+    }
+
+    /// Removes expired replay-guard entries every `every`, for as long as the process runs.
+    pub fn spawn_jti_purge(self: &Arc<Self>, every: std::time::Duration) {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = this.store.purge_jtis(this.now()).await {
+                    tracing::warn!(error = %e, "could not purge expired client-assertion ids");
+                }
+            }
+        });
+    }
+
     /// Loads every track into the snapshot (start-up).
     pub async fn load_snapshot(&self) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
