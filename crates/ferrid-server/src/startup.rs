@@ -57,8 +57,8 @@ async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
         Some(url) if url.starts_with("sqlite:") => {
             Ok(Arc::new(SqliteStore::open_url(url).await.context("opening the SQLite store")?))
         }
-        Some(url) if url.starts_with("postgres") => {
-            bail!("PostgreSQL is not supported by this build yet")
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?))
         }
         Some(_) => bail!("--database-url must start with sqlite: or postgres://"),
     }

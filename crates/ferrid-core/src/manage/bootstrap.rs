@@ -75,10 +75,12 @@ impl Manager {
         )
         .await?;
         let tenant = Tenant { name: master.clone(), created: now };
-        self.store
-            .create_tenant(&tenant, &track)
-            .await
-            .map_err(|e| ManageError::from_store(e, || "tenant 'master'".into()))?;
+        match self.store.create_tenant(&tenant, &track).await {
+            Ok(()) => {}
+            // Another instance bootstrapped the shared store first.
+            Err(crate::store::StoreError::Conflict) => return Ok(Bootstrap::AlreadyDone),
+            Err(e) => return Err(ManageError::from_store(e, || "tenant 'master'".into())),
+        }
         self.refresh_track(MASTER, MASTER).await?;
         Ok(match generated {
             Some(s) => Bootstrap::CreatedWithGenerated(s),
