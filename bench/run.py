@@ -278,6 +278,7 @@ def main():
     ap.add_argument("--warmup", default="3s")
     ap.add_argument("--kit", help="path of ../shared/bench: also run the peer and the limit")
     ap.add_argument("--scale", help="comma-separated registered-client counts for the scale check")
+    ap.add_argument("--servers", default="ferrid,limit,peer", help="which of ferrid,limit,peer to load (limit and peer need --kit)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--json", help="append result rows as JSON lines to this file")
     a = ap.parse_args()
@@ -294,9 +295,10 @@ def main():
             rows = scale_check(binary, work, [int(n) for n in a.scale.split(",")], conns, a)
         else:
             for alg in a.algs.split(","):
-                servers = [("ferrid", None)]
+                wanted = a.servers.split(",")
+                servers = [("ferrid", None)] if "ferrid" in wanted else []
                 if a.kit:
-                    servers += [("limit", start_limit), ("peer", start_peer)]
+                    servers += [(n, f) for n, f in (("limit", start_limit), ("peer", start_peer)) if n in wanted]
                 for label, starter in servers:
                     if starter is None:
                         data = os.path.join(work, f"data-{alg}")

@@ -60,16 +60,17 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));
-    Router::new()
-        .merge(protocol)
+    // Protocol responses set their own headers (nosniff included) and need no timer per
+    // request: the token hot path stays free of middleware.
+    let managed = Router::new()
         .merge(api::routes())
         .merge(ops)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
+    Router::new().merge(protocol).merge(managed).with_state(state)
 }
 
 /// A server bound to its address, ready to serve.

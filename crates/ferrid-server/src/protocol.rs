@@ -3,9 +3,8 @@
 use std::sync::Arc;
 
 use axum::{
-    body::Body,
-    extract::{Path, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{Path, Request, State},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use ferrid_core::{endpoint::token::TokenHttpRequest, runtime::TrackRuntime};
@@ -16,17 +15,17 @@ use crate::AppState;
 /// Largest token request body accepted (a client assertion fits easily).
 const TOKEN_BODY_LIMIT: usize = 256 * 1024;
 
-const NO_STORE: [(header::HeaderName, HeaderValue); 2] = [
+const NO_STORE: [(header::HeaderName, HeaderValue); 4] = [
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
 ];
 
 /// The RFC 6749 §5.2 error response.
 pub fn oauth_error(e: &OAuthError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut resp =
-        (status, NO_STORE, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], e.to_json())
-            .into_response();
+    let mut resp = (status, NO_STORE, e.to_json()).into_response();
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6749 §5.2 / RFC 7235 §3.1: a 401 names the scheme to authenticate with.
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ferrid\""));
@@ -44,6 +43,7 @@ fn json(body: String, cache: &'static str) -> Response {
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         ],
         body,
     )
@@ -66,14 +66,9 @@ fn track_and_app(state: &AppState, tenant: &str, track: &str, app: Option<&str>)
     }
 }
 
-async fn token_inner(
-    state: AppState,
-    tenant: String,
-    track: String,
-    app: Option<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+async fn token_inner(state: AppState, tenant: String, track: String, app: Option<String>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
     // The body is read first so that an early refusal leaves the connection reusable.
     let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
         Ok(b) => b,
@@ -97,7 +92,7 @@ async fn token_inner(
         Ok(resp) => {
             state.metrics.tokens_issued.inc();
             let body = serde_json::to_string(&resp).expect("token response serializes");
-            (NO_STORE, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+            (NO_STORE, body).into_response()
         }
         Err(e) => {
             state.metrics.token_errors.inc();
@@ -112,19 +107,17 @@ async fn token_inner(
 pub async fn token(
     State(state): State<AppState>,
     Path((tenant, track)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Response {
-    token_inner(state, tenant, track, None, headers, body).await
+    token_inner(state, tenant, track, None, req).await
 }
 
 pub async fn token_app(
     State(state): State<AppState>,
     Path((tenant, track, app)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    body: Body,
+    req: Request,
 ) -> Response {
-    token_inner(state, tenant, track, Some(app), headers, body).await
+    token_inner(state, tenant, track, Some(app), req).await
 }
 
 pub async fn jwks(State(state): State<AppState>, Path((tenant, track)): Path<(String, String)>) -> Response {

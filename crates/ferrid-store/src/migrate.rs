@@ -72,11 +72,13 @@ async fn apply_postgres(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error
             continue;
         }
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO ferrid_migrations (version, name, applied) VALUES ($1, $2, extract(epoch from now())::bigint)")
-            .bind(version)
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO ferrid_migrations (version, name, applied) VALUES ($1, $2, extract(epoch from now())::bigint)",
+        )
+        .bind(version)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         tracing::info!(version, name, "applied migration");
     }

@@ -35,11 +35,7 @@ pub struct PgStore {
 impl PgStore {
     /// Connects and runs the migrations (serialised across instances by an advisory lock).
     pub async fn connect(url: &str) -> Result<PgStore, sqlx::Error> {
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await?;
+        let pool = PgPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
         migrate::run_postgres(&pool).await?;
         Ok(PgStore { pool })
     }
@@ -86,17 +82,12 @@ impl PgStore {
                                 return;
                             }
                             listened_before = true;
-                            loop {
-                                match listener.try_recv().await {
-                                    Ok(Some(n)) => {
-                                        if let Some(change) = Change::parse(n.payload())
-                                            && tx.send(change).is_err()
-                                        {
-                                            return;
-                                        }
-                                    }
-                                    // None: the connection was lost.
-                                    Ok(None) | Err(_) => break,
+                            // Ok(None) or an error: the connection was lost.
+                            while let Ok(Some(n)) = listener.try_recv().await {
+                                if let Some(change) = Change::parse(n.payload())
+                                    && tx.send(change).is_err()
+                                {
+                                    return;
                                 }
                             }
                         }

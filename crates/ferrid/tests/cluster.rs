@@ -1,0 +1,329 @@
+//! Real `ferrid serve` processes: several instances on one PostgreSQL database, crash
+//! safety, graceful shutdown. PostgreSQL tests read `FERRID_TEST_DATABASE_URL` and are
+//! skipped loudly without it.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+const ADMIN_SECRET: &str = "cluster-admin-secret-0123456789";
+const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+struct Instance {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The public URL every instance of a cluster shares (as behind one load balancer):
+/// it is what issuers, audiences and token `iss` are made of.
+const CLUSTER_URL: &str = "https://id.cluster.test";
+
+/// Starts `ferrid serve` on a free port with the given database URL (None = SQLite in
+/// `dir`); with a database URL the instance uses the shared public URL.
+async fn start(database_url: Option<&str>, dir: tempfile::TempDir) -> Instance {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrid"));
+    if database_url.is_some() {
+        cmd.env("FERRID_PUBLIC_URL", CLUSTER_URL);
+    }
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .env("FERRID_ADMIN_SECRET", ADMIN_SECRET)
+        .env("FERRID_MASTER_KEY", MASTER_KEY)
+        .env("FERRID_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(url) = database_url {
+        cmd.env("FERRID_DATABASE_URL", url);
+    }
+    let child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
+            && r.status() == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "ferrid did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Instance { child, base, _dir: dir }
+}
+
+/// A fresh PostgreSQL database URL, dropped when the guard goes.
+struct PgDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([&self.admin, "-qc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .output();
+    }
+}
+
+fn pg() -> Option<PgDb> {
+    let Ok(admin) = std::env::var("FERRID_TEST_DATABASE_URL") else {
+        eprintln!("SKIPPED (PostgreSQL): FERRID_TEST_DATABASE_URL is not set");
+        return None;
+    };
+    let name = format!("ferrid_c_{}_{}", std::process::id(), free_port());
+    let out = Command::new("psql").args([&admin, "-qc", &format!("CREATE DATABASE {name}")]).output().expect("psql");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    Some(PgDb { admin, name, url })
+}
+
+async fn token(base: &str, id: &str, secret: &str, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    reqwest::Client::new().post(format!("{base}/master/master/oauth/token")).form(&form).send().await.unwrap()
+}
+
+async fn admin(base: &str) -> String {
+    let r = token(base, "admin", ADMIN_SECRET, Some("ferrid-api:admin")).await;
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn post(base: &str, tok: &str, path: &str, body: Value) -> (u16, Value) {
+    let r =
+        reqwest::Client::new().post(format!("{base}/api/v1{path}")).bearer_auth(tok).json(&body).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls `f` until it returns true or `within` passes; returns the time it took.
+async fn eventually<F, Fut>(within: Duration, mut f: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if f().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+async fn client_in_master(base: &str, tok: &str, name: &str) -> String {
+    let (s, b) =
+        post(base, tok, "/tenants/master/tracks/master/apps", json!({ "name": name, "kind": "oauth_client" })).await;
+    assert_eq!(s, 201, "{b}");
+    b["client_secret"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn registrations_and_deletions_reach_the_other_instance_within_a_second() {
+    let Some(db) = pg() else { return };
+    let a = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let b = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let tok = admin(&a.base).await;
+    let secret = client_in_master(&a.base, &tok, "svc").await;
+    let took =
+        eventually(Duration::from_secs(1), || async { token(&b.base, "svc", &secret, None).await.status() == 200 })
+            .await;
+    assert!(took.is_some(), "an app registered through A got no token from B within 1 s");
+    // delete its secret through A: B refuses it within a second
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/tenants/master/tracks/master/apps/svc/secrets", a.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<Value>().await.unwrap()["items"][0]["id"].as_str().unwrap().to_owned();
+    let r = reqwest::Client::new()
+        .delete(format!("{}/api/v1/tenants/master/tracks/master/apps/svc/secrets/{id}", a.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let took =
+        eventually(Duration::from_secs(1), || async { token(&b.base, "svc", &secret, None).await.status() == 401 })
+            .await;
+    assert!(took.is_some(), "a secret deleted through A still worked at B after 1 s");
+}
+
+#[tokio::test]
+async fn instances_publish_the_same_keys_and_accept_each_others_tokens() {
+    let Some(db) = pg() else { return };
+    let a = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let b = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let jwks = |base: String| async move {
+        reqwest::get(format!("{base}/master/master/oauth/keys")).await.unwrap().json::<Value>().await.unwrap()
+    };
+    assert_eq!(jwks(a.base.clone()).await, jwks(b.base.clone()).await);
+    // a token issued by A manages through B, and the other way round
+    let (s, _) = post(&b.base, &admin(&a.base).await, "/tenants", json!({ "name": "from-a" })).await;
+    assert_eq!(s, 201);
+    let (s, _) = post(&a.base, &admin(&b.base).await, "/tenants", json!({ "name": "from-b" })).await;
+    assert_eq!(s, 201);
+    // and a track created through A publishes the same keys at B
+    let took = eventually(Duration::from_secs(1), || {
+        let (a, b) = (a.base.clone(), b.base.clone());
+        async move {
+            let ka = reqwest::get(format!("{a}/from-a/master/oauth/keys")).await.unwrap();
+            let kb = reqwest::get(format!("{b}/from-a/master/oauth/keys")).await.unwrap();
+            kb.status() == 200 && ka.json::<Value>().await.unwrap() == kb.json::<Value>().await.unwrap()
+        }
+    })
+    .await;
+    assert!(took.is_some());
+}
+
+#[tokio::test]
+async fn an_assertion_used_at_one_instance_is_refused_at_the_other() {
+    let Some(db) = pg() else { return };
+    let a = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let b = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let tok = admin(&a.base).await;
+    let (s, b2) = post(
+        &a.base,
+        &tok,
+        "/tenants/master/tracks/master/apps",
+        json!({ "name": "pk", "kind": "oauth_client", "client_auth_method": "private_key_jwt" }),
+    )
+    .await;
+    assert_eq!(s, 201, "{b2}");
+    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["pk".into()]).unwrap().self_signed(&kp).unwrap().pem();
+    let (s, _) = post(&a.base, &tok, "/tenants/master/tracks/master/apps/pk/keys", json!({ "pem": cert })).await;
+    assert_eq!(s, 201);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let claims = json!({ "iss": "pk", "sub": "pk", "aud": format!("{CLUSTER_URL}/master/master"), "iat": now, "exp": now + 300, "jti": "once" });
+    let key = jsonwebtoken::EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).unwrap();
+    let assertion =
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256), &claims, &key).unwrap();
+    let send = |base: String, assertion: String| async move {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion.as_str()),
+        ];
+        reqwest::Client::new()
+            .post(format!("{base}/master/master/oauth/token"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(send(a.base.clone(), assertion.clone()).await, 200);
+    // B knows the key (else this would prove nothing): a fresh jti works there
+    let fresh = json!({ "iss": "pk", "sub": "pk", "aud": format!("{CLUSTER_URL}/master/master"), "iat": now, "exp": now + 300, "jti": "fresh" });
+    let fresh = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256), &fresh, &key).unwrap();
+    let b_knows =
+        eventually(Duration::from_secs(1), || async { send(b.base.clone(), fresh.clone()).await == 200 }).await;
+    assert!(b_knows.is_some(), "B never accepted the client's key");
+    assert_eq!(send(b.base.clone(), assertion).await, 401, "the jti used at A was accepted at B");
+}
+
+/// Every management write acknowledged before a SIGKILL is there after a restart.
+async fn acknowledged_writes_survive(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let mut a = start(database_url, dir).await;
+    let tok = admin(&a.base).await;
+    let (s, _) = post(&a.base, &tok, "/tenants", json!({ "name": "crash" })).await;
+    assert_eq!(s, 201);
+    let base = a.base.clone();
+    let writer = tokio::spawn(async move {
+        let mut acked = Vec::new();
+        for i in 0..10_000 {
+            let name = format!("app{i}");
+            let r = reqwest::Client::new()
+                .post(format!("{base}/api/v1/tenants/crash/tracks/master/apps"))
+                .bearer_auth(&tok)
+                .json(&json!({ "name": name, "kind": "oauth_resource", "scopes": ["read"] }))
+                .send()
+                .await;
+            match r {
+                Ok(r) if r.status() == 201 => acked.push(name),
+                _ => break,
+            }
+        }
+        acked
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    a.child.kill().unwrap(); // SIGKILL
+    a.child.wait().unwrap();
+    let acked = writer.await.unwrap();
+    assert!(acked.len() > 5, "too few writes before the kill: {}", acked.len());
+    let dir = tempfile::tempdir().unwrap();
+    let data = if database_url.is_some() { dir } else { tempdir_at(path) };
+    let b = start(database_url, data).await;
+    let tok = admin(&b.base).await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/tenants/crash/tracks/master/apps?limit=1000", b.base))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<String> = r.json::<Value>().await.unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
+    let missing: Vec<&String> = acked.iter().filter(|n| !listed.contains(n)).collect();
+    assert!(missing.is_empty(), "acknowledged but lost after SIGKILL: {missing:?}");
+}
+
+/// Reuses an existing directory as the data directory of a restarted instance.
+fn tempdir_at(path: std::path::PathBuf) -> tempfile::TempDir {
+    let d = tempfile::Builder::new().tempdir_in(path.parent().unwrap()).unwrap();
+    std::fs::remove_dir(d.path()).unwrap();
+    std::fs::rename(&path, d.path()).unwrap();
+    d
+}
+
+#[tokio::test]
+async fn a_sigkill_loses_no_acknowledged_write_on_sqlite() {
+    acknowledged_writes_survive(None).await;
+}
+
+#[tokio::test]
+async fn a_sigkill_loses_no_acknowledged_write_on_postgres() {
+    let Some(db) = pg() else { return };
+    acknowledged_writes_survive(Some(&db.url)).await;
+}
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully() {
+    let mut a = start(None, tempfile::tempdir().unwrap()).await;
+    let out = Command::new("kill").args(["-TERM", &a.child.id().to_string()]).output().unwrap();
+    assert!(out.status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = a.child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
