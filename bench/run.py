@@ -31,6 +31,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LUA = os.path.join(ROOT, "bench", "cc.lua")
+PKJWT_LUA = os.path.join(ROOT, "bench", "pkjwt.lua")
 HZ = os.sysconf("SC_CLK_TCK")
 
 
@@ -108,8 +109,15 @@ def cpu_seconds(pid):
     return total / HZ
 
 
+ASSERTIONS_USED = {"lines": 0}
+PKJWT_RATE_BOUND = 15000  # private_key_jwt requests per second no run here reaches
+
+
 def wrk_once(url, conns, duration, env, pid, threads=2):
-    cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", duration, "--latency", "-s", LUA, url]
+    script = PKJWT_LUA if "ASSERTIONS" in env else LUA
+    if "ASSERTIONS" in env:
+        env = {**env, "SKIP": str(ASSERTIONS_USED["lines"])}
+    cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", duration, "--latency", "-s", script, url]
     peak = [rss_kib(pid)]
     stop = threading.Event()
 
@@ -129,6 +137,10 @@ def wrk_once(url, conns, duration, env, pid, threads=2):
     if not m:
         raise SystemExit(f"wrk output not understood:\n{out}")
     r = {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+    if "ASSERTIONS" in env:
+        # each run reads its own window of the file: threads consume at uneven rates, so
+        # the next run starts past anything this one could have sent
+        ASSERTIONS_USED["lines"] += int(PKJWT_RATE_BOUND * float(duration.rstrip("s")))
     r["cpu_pct"] = 100.0 * (cpu_seconds(pid) - c0) / wall
     r["rss_peak_mib"] = peak[0] / 1024
     r["cmd"] = " ".join(cmd)
@@ -247,6 +259,63 @@ def start_limit(kit, alg):
     return proc, "http://127.0.0.1:8080/token", basic
 
 
+TEN_TRANSFORMS = [
+    {"order": 1, "type": "constant", "action": "add", "claim_out": "tier", "transformation": "gold"},
+    {"order": 2, "type": "match", "action": "add", "claims_in": ["tier"], "claim_out": "premium",
+     "transformation": "gold", "transformation_extension": "yes"},
+    {"order": 3, "type": "match_claim", "action": "add", "claims_in": ["client_id"], "claim_out": "app",
+     "transformation": "bench"},
+    {"order": 4, "type": "map", "action": "add", "claims_in": ["client_id"], "claim_out": "svc"},
+    {"order": 5, "type": "regex_match", "action": "add", "claims_in": ["client_id"], "claim_out": "kind",
+     "transformation": "^bench-", "transformation_extension": "benchmark"},
+    {"order": 6, "type": "regex_map", "action": "add", "claims_in": ["scope"], "claim_out": "api",
+     "transformation": "^(?<map>[a-z]+):"},
+    {"order": 7, "type": "concatenate", "action": "add", "claims_in": ["client_id", "tier"], "claim_out": "label",
+     "transformation": "{0}/{1}"},
+    {"order": 8, "type": "constant", "action": "add_if_not_out", "claim_out": "region", "transformation": "eu"},
+    {"order": 9, "type": "match", "action": "replace_if_not", "claims_in": ["tier"], "claim_out": "basic",
+     "transformation": "silver", "transformation_extension": "no"},
+    {"order": 10, "type": "constant", "action": "remove", "claim_out": "premium", "transformation": "-"},
+]
+
+
+def load_transforms(base, token, url, pid, conns, a):
+    """The claim-transform row: a client with 10 transforms, on the same track."""
+    auth = {"authorization": f"Bearer {token}"}
+    c = http("POST", f"{base}/api/v1/tenants/bench/tracks/es256/apps",
+             {"name": "bench-tx", "kind": "oauth_client", "client_auth_method": "client_secret_basic",
+              "resource_scopes": [{"resource": "api", "scopes": ["read", "write"]}],
+              "claims": [{"claim": "role", "values": ["reader"]}], "claim_transforms": TEN_TRANSFORMS}, auth)
+    basic = base64.b64encode(f"{c['client_id']}:{c['client_secret']}".encode()).decode()
+    env = {"BASIC": basic, "BODY": "grant_type=client_credentials&scope=api.read"}
+    return [{**r, "label": "ferrid, 10 claim transforms", "alg": "ES256"}
+            for r in load("ferrid 10 transforms ES256", url, env, pid, conns, a.runs, a.duration, a.warmup)]
+
+
+def load_pkjwt(base, token, url, pid, conns, a, work):
+    """The private_key_jwt row: the same track and resource, a client that signs."""
+    auth = {"authorization": f"Bearer {token}"}
+    apps = f"{base}/api/v1/tenants/bench/tracks/es256/apps"
+    http("POST", apps, {"name": "bench-pk", "kind": "oauth_client", "client_auth_method": "private_key_jwt",
+                        "resource_scopes": [{"resource": "api", "scopes": ["read"]}]}, auth)
+    # one run at the highest concurrency: every request needs its own signed assertion
+    conns, runs = [max(conns)], 1
+    secs = sum(float(x.rstrip("s")) for x in [a.warmup] + [a.duration] * runs)
+    n = int(PKJWT_RATE_BOUND * secs) + 1000
+    d = os.path.join(work, "pkjwt")
+    os.makedirs(d, exist_ok=True)
+    venv = os.path.join(ROOT, "tests", "clients", ".venv", "bin", "python")
+    if not os.path.exists(venv):
+        subprocess.run(["bash", os.path.join(ROOT, "tests", "clients", "setup.sh")], check=True)
+    print(f"   signing {n} ES256 assertions …", flush=True)
+    subprocess.run([venv, os.path.join(ROOT, "bench", "make_assertions.py"), d, "bench-pk", url, str(n)], check=True)
+    with open(os.path.join(d, "cert.pem")) as f:
+        http("POST", f"{apps}/bench-pk/keys", {"pem": f.read()}, auth)
+    env = {"ASSERTIONS": os.path.join(d, "assertions.txt"), "THREADS": "2"}
+    return [{**r, "label": "ferrid private_key_jwt", "alg": "ES256"}
+            for r in load("ferrid private_key_jwt ES256", url, env, pid, conns, runs, a.duration, a.warmup)]
+
+
 def table(rows):
     print("\n| server | alg | c | req/s | p50 ms | p99 ms | server CPU | peak RSS MiB |")
     print("|---|---|--:|--:|--:|--:|--:|--:|")
@@ -279,6 +348,11 @@ def main():
     ap.add_argument("--kit", help="path of ../shared/bench: also run the peer and the limit")
     ap.add_argument("--scale", help="comma-separated registered-client counts for the scale check")
     ap.add_argument("--servers", default="ferrid,limit,peer", help="which of ferrid,limit,peer to load (limit and peer need --kit)")
+    ap.add_argument("--pkjwt", action="store_true",
+                    help="also load ferrid with private_key_jwt (ES256 assertions, one jti each) on each ES256 run")
+    ap.add_argument("--transforms", action="store_true",
+                    help="also load a client with 10 claim transforms on each ES256 run")
+    ap.add_argument("--database-url", help="run ferrid on this PostgreSQL URL instead of the embedded store")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--json", help="append result rows as JSON lines to this file")
     a = ap.parse_args()
@@ -302,9 +376,23 @@ def main():
                 for label, starter in servers:
                     if starter is None:
                         data = os.path.join(work, f"data-{alg}")
-                        proc, base, secret = start_ferrid(binary, data)
-                        basic = register_bench_client(base, admin_token(base, secret), "bench", alg.lower(), alg)
+                        extra = {"FERRID_DATABASE_URL": a.database_url} if a.database_url else None
+                        proc, base, secret = start_ferrid(binary, data, extra)
+                        token = admin_token(base, secret)
+                        basic = register_bench_client(base, token, "bench", alg.lower(), alg)
                         url = f"{base}/bench/{alg.lower()}/oauth/token"
+                        if a.transforms and alg == "ES256":
+                            try:
+                                rows += load_transforms(base, token, url, proc.pid, conns, a)
+                            except Exception:
+                                proc.stop()
+                                raise
+                        if a.pkjwt and alg == "ES256":
+                            try:
+                                rows += load_pkjwt(base, token, url, proc.pid, conns, a, work)
+                            except Exception:
+                                proc.stop()
+                                raise
                     else:
                         proc, url, basic = starter(os.path.abspath(a.kit), alg)
                     try:

@@ -9,6 +9,7 @@
 //! Both backends run the same SQL (`$n` placeholders, portable types); only connection
 //! set-up, migrations, the write lock and change notification differ.
 
+mod jti_memory;
 pub mod migrate;
 pub mod postgres;
 #[macro_use]

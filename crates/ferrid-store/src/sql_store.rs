@@ -529,31 +529,7 @@ impl Store for $store {
     }
 
     async fn use_jti(&self, tenant: &str, track: &str, client: &str, jti: &str, exp: UnixTime, now: UnixTime) -> StoreResult<bool> {
-        // An insert that conflicts changes nothing: atomic on both backends, across instances.
-        let r = sqlx::query("INSERT INTO used_jtis (tenant, track, client, jti, exp) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
-            .bind(tenant)
-            .bind(track)
-            .bind(client)
-            .bind(jti)
-            .bind(exp)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        if r.rows_affected() == 1 {
-            return Ok(true);
-        }
-        // Known: still in force unless it expired (then the old row is replaced).
-        let r = sqlx::query("UPDATE used_jtis SET exp = $1 WHERE tenant = $2 AND track = $3 AND client = $4 AND jti = $5 AND exp < $6")
-            .bind(exp)
-            .bind(tenant)
-            .bind(track)
-            .bind(client)
-            .bind(jti)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(r.rows_affected() == 1)
+        self.record_jti(tenant, track, client, jti, exp, now).await
     }
 
     fn subscribe(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<ferrid_core::store::Change>> {
@@ -562,7 +538,7 @@ impl Store for $store {
 
     async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64> {
         let r = sqlx::query("DELETE FROM used_jtis WHERE exp < $1").bind(now).execute(&self.pool).await.map_err(map_err)?;
-        Ok(r.rows_affected())
+        Ok(self.forget_jtis_before(now).unwrap_or(r.rows_affected()))
     }
 
     async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData> {

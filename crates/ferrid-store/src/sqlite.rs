@@ -23,6 +23,8 @@ use crate::{
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The replay guard (see [`crate::jti_memory`]).
+    jtis: std::sync::Arc<crate::jti_memory::MemoryJtis>,
 }
 
 impl SqliteStore {
@@ -52,7 +54,20 @@ impl SqliteStore {
     async fn open(opts: SqliteConnectOptions) -> Result<SqliteStore, sqlx::Error> {
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
         migrate::run_sqlite(&pool).await?;
-        Ok(SqliteStore { pool })
+        // One connection: replay-guard inserts queue in the pool instead of contending
+        // for SQLite's write lock (whose busy handler sleeps).
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let jtis = crate::jti_memory::MemoryJtis::load(pool.clone(), now).await?;
+        Ok(SqliteStore { pool, jtis })
+    }
+
+    async fn record_jti(&self, tenant: &str, track: &str, client: &str, jti: &str, exp: UnixTime, now: UnixTime) -> StoreResult<bool> {
+        Ok(self.jtis.record(tenant, track, client, jti, exp, now))
+    }
+
+    /// How many in-memory entries expired (the table may lag by one write-behind batch).
+    fn forget_jtis_before(&self, now: UnixTime) -> Option<u64> {
+        Some(self.jtis.forget_before(now))
     }
 
     const LOCK_APP: &str = "SELECT 1 FROM apps WHERE tenant = $1 AND track = $2 AND name = $3";

@@ -355,3 +355,16 @@ async fn postgres_announces_each_committed_change() {
     assert!(seen.contains(&Change::Track { tenant: "a".into(), track: "master".into() }), "{seen:?}");
     assert!(sqlite().await.store.subscribe().is_none());
 }
+
+#[tokio::test]
+async fn the_embedded_replay_guard_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = SqliteStore::open_dir(dir.path()).await.unwrap();
+        assert!(s.use_jti("a", "prod", "c", "j1", i64::MAX / 2, 100).await.unwrap());
+        // the write-behind batch lands within 50 ms
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let s = SqliteStore::open_dir(dir.path()).await.unwrap();
+    assert!(!s.use_jti("a", "prod", "c", "j1", i64::MAX / 2, 200).await.unwrap());
+}
