@@ -147,8 +147,20 @@ def wrk_once(url, conns, duration, env, pid, threads=2):
     return r
 
 
+def store_calls(url):
+    """ferrid's `ferrid_store_calls_total` (None for servers without it)."""
+    base = url.split("/", 3)
+    try:
+        with urllib.request.urlopen(f"{base[0]}//{base[2]}/metrics", timeout=5) as r:
+            m = re.search(r"^ferrid_store_calls_total (\d+)$", r.read().decode(), re.M)
+            return int(m.group(1)) if m else None
+    except Exception:
+        return None
+
+
 def load(label, url, env, pid, conns_list, runs, duration, warmup):
     rows = []
+    calls_before = store_calls(url)
     print(f"== {label}  idle RSS {rss_kib(pid) / 1024:.1f} MiB", flush=True)
     for conns in conns_list:
         wrk_once(url, conns, warmup, env, pid)
@@ -164,7 +176,15 @@ def load(label, url, env, pid, conns_list, runs, duration, warmup):
         rows.append({"label": label, "conns": conns, "rps": med("rps"), "p50_ms": med("p50") / 1000,
                      "p99_ms": med("p99") / 1000, "cpu_pct": med("cpu_pct"),
                      "rss_mib": max(x["rss_peak_mib"] for x in results),
-                     "bad": sum(int(x["non2xx"] + x["errors"]) for x in results)})
+                     "bad": sum(int(x["non2xx"] + x["errors"]) for x in results),
+                     "requests": sum(int(x["requests"]) for x in results)})
+    calls_after = store_calls(url)
+    if calls_before is not None and calls_after is not None:
+        total = sum(r["requests"] for r in rows)
+        print(f"   store calls during the load: {calls_after - calls_before} for {total} measured requests "
+              f"(ferrid_store_calls_total)", flush=True)
+        for r in rows:
+            r["store_calls"] = calls_after - calls_before
     return rows
 
 

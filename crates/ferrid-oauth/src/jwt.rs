@@ -48,7 +48,12 @@ impl fmt::Display for SigningAlg {
 
 impl FromStr for SigningAlg {
     type Err = JwtError;
+    /// Also reads `Ed25519`, the fully-specified name (RFC 9864) that some clients
+    /// (openid-client 6) put in a JWS header for what ferrid calls `EdDSA`.
     fn from_str(s: &str) -> Result<Self, JwtError> {
+        if s == "Ed25519" {
+            return Ok(SigningAlg::EdDSA);
+        }
         SigningAlg::ALL.into_iter().find(|a| a.as_str() == s).ok_or(JwtError::UnsupportedAlg)
     }
 }
@@ -298,7 +303,7 @@ pub fn verify_compact<'k>(
     };
     let header: Header = b64::decode(h).and_then(|raw| serde_json::from_slice(&raw).ok()).ok_or(JwtError::Malformed)?;
     let key = find_key(&header).ok_or(JwtError::UnknownKey)?;
-    if header.alg != key.alg.as_str() {
+    if header.alg.parse::<SigningAlg>() != Ok(key.alg) {
         return Err(JwtError::UnsupportedAlg);
     }
     let sig = b64::decode(s).ok_or(JwtError::Malformed)?;
@@ -341,6 +346,23 @@ mod tests {
         for alg in SigningAlg::ALL {
             roundtrip(alg);
         }
+    }
+
+    #[test]
+    fn ed25519_is_read_as_eddsa() {
+        assert_eq!("Ed25519".parse::<SigningAlg>(), Ok(SigningAlg::EdDSA));
+        let der = SigningKey::generate_pkcs8(SigningAlg::EdDSA).unwrap();
+        let key = SigningKey::from_pkcs8(SigningAlg::EdDSA, &der).unwrap();
+        let token = key.sign_with_typ("JWT", b"{}").unwrap();
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let header = br#"{"alg":"Ed25519","typ":"JWT"}"#;
+        parts[0] = b64::encode(header);
+        // re-sign under the new header
+        let msg = format!("{}.{}", parts[0], parts[1]);
+        let vk = VerifyingKey::from_jwk(SigningAlg::EdDSA, key.public_jwk()).unwrap();
+        let Pair::Ed25519(pair) = &key.pair else { unreachable!() };
+        parts[2] = b64::encode(pair.sign(msg.as_bytes()).as_ref());
+        assert!(verify_compact(&parts.join("."), |_| Some(&vk)).is_ok());
     }
 
     #[test]
