@@ -66,6 +66,9 @@ pub struct OAuthError {
     /// carries `WWW-Authenticate` naming that scheme.
     #[serde(skip)]
     pub basic_challenge: bool,
+    /// Seconds for a `Retry-After` header (a throttled request, 429).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -75,6 +78,7 @@ impl OAuthError {
             description: Some(description.into()),
             status: error.default_status(),
             basic_challenge: false,
+            retry_after: None,
         }
     }
 
@@ -101,6 +105,15 @@ impl OAuthError {
 
     pub fn server_error() -> Self {
         Self::new(ErrorCode::ServerError, "the server could not complete the request")
+    }
+
+    /// 429: too many failed attempts from this source; try again after `seconds`.
+    pub fn throttled(seconds: u64) -> Self {
+        OAuthError {
+            status: 429,
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::TemporarilyUnavailable, "too many failed client authentications; retry later")
+        }
     }
 
     pub fn with_basic_challenge(mut self, basic: bool) -> Self {

@@ -19,6 +19,9 @@ pub struct ServerConfig {
     pub master_key: Option<SecretString>,
     /// Print a generated admin secret to standard output (off in tests).
     pub print_admin_secret: bool,
+    /// How many failed client authentications a source may make, and how fast that
+    /// allowance refills.
+    pub throttle: ferrid_core::client_auth::throttle::ThrottleConfig,
 }
 
 impl ServerConfig {
@@ -32,6 +35,7 @@ impl ServerConfig {
             admin_secret: None,
             master_key: None,
             print_admin_secret: true,
+            throttle: Default::default(),
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub store: Arc<ferrid_core::store::CountingStore>,
     pub metrics: Arc<ops::Metrics>,
     pub clock: Arc<dyn Clock>,
+    /// Failed client authentications per source address (this instance's view).
+    pub throttle: Arc<ferrid_core::client_auth::throttle::Throttle>,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl Server {
             store: started.store,
             metrics: Arc::new(ops::Metrics::default()),
             clock: Arc::new(ferrid_core::clock::SystemClock),
+            throttle: Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle)),
         };
         Ok(Server { addr, state, admin_secret_file: started.admin_secret_file, listener })
     }
@@ -103,7 +106,9 @@ impl Server {
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = router(self.state);
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 

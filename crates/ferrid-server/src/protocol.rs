@@ -7,7 +7,13 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use ferrid_core::{endpoint::token::TokenHttpRequest, runtime::TrackRuntime};
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use ferrid_core::{
+    endpoint::token::{TokenContext, TokenHttpRequest},
+    runtime::TrackRuntime,
+};
 use ferrid_oauth::OAuthError;
 
 use crate::AppState;
@@ -26,6 +32,11 @@ const NO_STORE: [(header::HeaderName, HeaderValue); 4] = [
 pub fn oauth_error(e: &OAuthError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut resp = (status, NO_STORE, e.to_json()).into_response();
+    if let Some(secs) = e.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     if status == StatusCode::UNAUTHORIZED {
         // RFC 6749 §5.2 / RFC 7235 §3.1: a 401 names the scheme to authenticate with.
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"ferrid\""));
@@ -86,9 +97,14 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
         authorization: header_str(header::AUTHORIZATION),
         body: &bytes,
         app: app.as_deref().map(app_name),
+        source: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()),
     };
     let now = state.clock_now();
-    match ferrid_core::endpoint::token::token(&rt, req, state.store.as_ref(), now).await {
+    match ferrid_core::endpoint::token::token(
+        &rt,
+        req,
+        TokenContext { store: state.store.as_ref(), throttle: &state.throttle, now },
+    ).await {
         Ok(resp) => {
             state.metrics.tokens_issued.inc();
             let body = serde_json::to_string(&resp).expect("token response serializes");

@@ -7,6 +7,7 @@
 pub mod keys;
 pub mod private_key_jwt;
 pub mod secret;
+pub mod throttle;
 
 use ferrid_oauth::{OAuthError, basic, form::Form};
 

@@ -2,7 +2,13 @@
 
 use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form};
 
-use crate::{client_auth, grant::client_credentials, model::UnixTime, runtime::TrackRuntime, store::Store};
+use crate::{
+    client_auth::{self, throttle::Throttle},
+    grant::client_credentials,
+    model::UnixTime,
+    runtime::TrackRuntime,
+    store::Store,
+};
 
 /// The parts of the HTTP request the token endpoint reads.
 pub struct TokenHttpRequest<'a> {
@@ -11,14 +17,20 @@ pub struct TokenHttpRequest<'a> {
     pub body: &'a [u8],
     /// The `{app}` of an app-scoped URL (`…/{app}/oauth/token`).
     pub app: Option<&'a str>,
+    /// The peer address, for throttling failed authentication.
+    pub source: Option<std::net::IpAddr>,
 }
 
-pub async fn token(
-    track: &TrackRuntime,
-    req: TokenHttpRequest<'_>,
-    store: &dyn Store,
-    now: UnixTime,
-) -> Result<TokenResponse, OAuthError> {
+/// What the endpoint needs besides the request: the store (only a client assertion's
+/// replay guard reaches it), the failure throttle and the time.
+pub struct TokenContext<'a> {
+    pub store: &'a dyn Store,
+    pub throttle: &'a Throttle,
+    pub now: UnixTime,
+}
+
+pub async fn token(track: &TrackRuntime, req: TokenHttpRequest<'_>, ctx: TokenContext<'_>) -> Result<TokenResponse, OAuthError> {
+    let now = ctx.now;
     // RFC 6749 §3.2: the body is application/x-www-form-urlencoded.
     check_content_type(req.content_type)?;
     // RFC 6749 §3.2: no parameter twice; §3.1: empty means omitted.
@@ -27,11 +39,30 @@ pub async fn token(
     check_grant_type(form.get("grant_type"))?;
     // RFC 6749 §2.3, §3.2.1: the client authenticates.
     let creds = client_auth::extract(req.authorization, &form)?;
-    let client = client_auth::authenticate(track, &creds, store, now).await?;
-    // DESIGN §2: on an app-scoped URL the client must be that app.
-    if req.app.is_some_and(|app| app != client.name.as_str()) {
-        return Err(OAuthError::invalid_client().with_basic_challenge(true));
+    // DESIGN §3: failures are throttled per source and per client at that source; a
+    // held-back source is refused before any secret is checked.
+    let throttle_id = creds.client_id().map(|c| format!("{}/{}/{c}", track.tenant, track.track));
+    if let Some(ip) = req.source
+        && let Some(wait) = ctx.throttle.check(throttle_id.as_deref(), ip)
+    {
+        return Err(OAuthError::throttled(wait.as_secs().saturating_add(1)));
     }
+    let authenticated = client_auth::authenticate(track, &creds, ctx.store, now)
+        .await
+        // DESIGN §2: on an app-scoped URL the client must be that app.
+        .and_then(|c| match req.app {
+            Some(app) if app != c.name.as_str() => Err(OAuthError::invalid_client().with_basic_challenge(true)),
+            _ => Ok(c),
+        });
+    let client = match authenticated {
+        Ok(c) => c,
+        Err(e) => {
+            if let (Some(ip), ferrid_oauth::ErrorCode::InvalidClient) = (req.source, e.error) {
+                ctx.throttle.failed(throttle_id.as_deref(), ip);
+            }
+            return Err(e);
+        }
+    };
     // RFC 6749 §4.4.3, RFC 9068: issue the token.
     let issued = client_credentials::issue(track, client, &form, now)?;
     Ok(TokenResponse {

@@ -11,5 +11,6 @@ mod permissions;
 mod private_key_jwt;
 mod rust_oauth2;
 mod secrets;
+mod throttle;
 mod token_endpoint;
 mod token_targets;
