@@ -24,6 +24,16 @@ pub struct TrackSettings {
     /// client libraries sign assertions valid for one hour.
     #[serde(default = "default_assertion_lifetime")]
     pub assertion_max_lifetime: u32,
+    /// How long a key signs before the next one takes over, days.
+    #[serde(default = "default_rotation_days")]
+    pub key_rotation_days: u32,
+}
+
+pub const DEFAULT_ROTATION_DAYS: u32 = 90;
+pub const ROTATION_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=3650;
+
+fn default_rotation_days() -> u32 {
+    DEFAULT_ROTATION_DAYS
 }
 
 pub const DEFAULT_ASSERTION_LIFETIME: u32 = 3600;
@@ -46,6 +56,7 @@ impl Default for TrackSettings {
             signing_alg: SigningAlg::RS256,
             access_token_lifetime: DEFAULT_TOKEN_LIFETIME,
             assertion_max_lifetime: DEFAULT_ASSERTION_LIFETIME,
+            key_rotation_days: DEFAULT_ROTATION_DAYS,
         }
     }
 }
@@ -236,6 +247,8 @@ pub struct TrackKey {
     pub state: KeyState,
     pub encrypted_pkcs8: Vec<u8>,
     pub created: UnixTime,
+    /// When the key last changed state (its creation, promotion or retirement).
+    pub changed: UnixTime,
 }
 
 impl std::fmt::Debug for TrackKey {

@@ -63,6 +63,8 @@ pub struct TrackRuntime {
     /// Every published key, for verifying ferrid's own tokens.
     pub verifying: Vec<VerifyingKey>,
     pub jwks_json: String,
+    /// Every key's life (kid, state, created, last change), for the rotation planner.
+    pub key_states: Vec<crate::manage::rotation::KeyLife>,
     pub clients: HashMap<Name, ClientRuntime>,
     /// Resource name → its scopes.
     pub resources: HashMap<Name, Vec<String>>,
@@ -94,6 +96,16 @@ impl TrackRuntime {
             }
         }
         let jwks_json = serde_json::to_string(&Jwks { keys: published }).expect("JWKS serializes");
+        let key_states = data
+            .keys
+            .iter()
+            .map(|k| crate::manage::rotation::KeyLife {
+                kid: k.kid.clone(),
+                state: k.state,
+                created: k.created,
+                changed: k.changed,
+            })
+            .collect();
 
         let resources: HashMap<Name, Vec<String>> = data
             .apps
@@ -149,6 +161,7 @@ impl TrackRuntime {
             signing,
             verifying,
             jwks_json,
+            key_states,
             clients,
             resources,
         }
@@ -206,6 +219,11 @@ impl Registry {
 
     pub fn track(&self, tenant: &str, track: &str) -> Option<Arc<TrackRuntime>> {
         self.current.load().tenants.get(tenant)?.get(track).cloned()
+    }
+
+    /// Every track of the snapshot.
+    pub fn tracks(&self) -> Vec<Arc<TrackRuntime>> {
+        self.current.load().tenants.values().flat_map(|t| t.values().cloned()).collect()
     }
 
     pub fn track_count(&self) -> usize {

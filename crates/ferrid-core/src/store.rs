@@ -119,6 +119,15 @@ pub trait Store: Send + Sync + 'static {
         now: UnixTime,
     ) -> StoreResult<bool>;
 
+    /// Adds a `next` key unless the track already has one; answers whether it did.
+    /// Instances racing to rotate the same track create one key between them.
+    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey) -> StoreResult<bool>;
+    /// Makes the `next` key `kid` active and the active key retired, in one transaction;
+    /// false when `kid` is no longer the next key (another instance promoted it).
+    async fn promote_next_key(&self, tenant: &str, track: &str, kid: &str, now: UnixTime) -> StoreResult<bool>;
+    /// Deletes keys retired before `before`.
+    async fn delete_retired_keys(&self, tenant: &str, track: &str, before: UnixTime) -> StoreResult<u64>;
+
     /// Deletes replay-guard entries that expired before `now`.
     async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64>;
 
@@ -251,6 +260,15 @@ impl Store for CountingStore {
     }
     async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64> {
         self.count().purge_jtis(now).await
+    }
+    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey) -> StoreResult<bool> {
+        self.count().add_next_key(tenant, track, key).await
+    }
+    async fn promote_next_key(&self, tenant: &str, track: &str, kid: &str, now: UnixTime) -> StoreResult<bool> {
+        self.count().promote_next_key(tenant, track, kid, now).await
+    }
+    async fn delete_retired_keys(&self, tenant: &str, track: &str, before: UnixTime) -> StoreResult<u64> {
+        self.count().delete_retired_keys(tenant, track, before).await
     }
     fn subscribe(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
         self.inner.subscribe()

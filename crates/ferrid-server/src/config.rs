@@ -22,6 +22,8 @@ pub struct ServerConfig {
     /// How many failed client authentications a source may make, and how fast that
     /// allowance refills.
     pub throttle: ferrid_core::client_auth::throttle::ThrottleConfig,
+    /// Key rotation timing and the JWKS cache lifetime it is built on.
+    pub rotation: ferrid_core::manage::rotation::RotationConfig,
 }
 
 impl ServerConfig {
@@ -36,6 +38,7 @@ impl ServerConfig {
             master_key: None,
             print_admin_secret: true,
             throttle: Default::default(),
+            rotation: Default::default(),
         }
     }
 }

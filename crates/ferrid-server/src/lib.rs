@@ -38,6 +38,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Failed client authentications per source address (this instance's view).
     pub throttle: Arc<ferrid_core::client_auth::throttle::Throttle>,
+    /// `Cache-Control` of the JWKS and discovery documents (the rotation's premise).
+    pub documents_cache_control: axum::http::HeaderValue,
 }
 
 impl AppState {
@@ -99,6 +101,10 @@ impl Server {
             metrics: Arc::new(ops::Metrics::default()),
             clock: Arc::new(ferrid_core::clock::SystemClock),
             throttle: Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle)),
+            documents_cache_control: axum::http::HeaderValue::from_str(&format!(
+                "public, max-age={}",
+                config.rotation.jwks_max_age
+            ))?,
         };
         Ok(Server { addr, state, admin_secret_file: started.admin_secret_file, listener })
     }

@@ -49,11 +49,11 @@ fn unknown_track() -> Response {
     oauth_error(&e)
 }
 
-fn json(body: String, cache: &'static str) -> Response {
+fn json(body: String, cache: HeaderValue) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            (header::CACHE_CONTROL, cache),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         ],
         body,
@@ -104,7 +104,9 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
         &rt,
         req,
         TokenContext { store: state.store.as_ref(), throttle: &state.throttle, now },
-    ).await {
+    )
+    .await
+    {
         Ok(resp) => {
             state.metrics.tokens_issued.inc();
             let body = serde_json::to_string(&resp).expect("token response serializes");
@@ -138,7 +140,7 @@ pub async fn token_app(
 
 pub async fn jwks(State(state): State<AppState>, Path((tenant, track)): Path<(String, String)>) -> Response {
     match state.manager.registry().track(&tenant, &track) {
-        Some(rt) => json(rt.jwks_json.clone(), "public, max-age=300"),
+        Some(rt) => json(rt.jwks_json.clone(), state.documents_cache_control.clone()),
         None => unknown_track(),
     }
 }
@@ -148,7 +150,7 @@ fn discovery_doc(state: &AppState, tenant: &str, track: &str, app: Option<&str>)
     match track_and_app(state, tenant, track, app) {
         Some(rt) => {
             let doc = rt.discovery(state.manager.registry().urls(), app);
-            json(serde_json::to_string(&doc).expect("metadata serializes"), "public, max-age=300")
+            json(serde_json::to_string(&doc).expect("metadata serializes"), state.documents_cache_control.clone())
         }
         None => unknown_track(),
     }

@@ -7,6 +7,7 @@ use sqlx::{PgPool, SqlitePool};
 pub const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "private_key_jwt", include_str!("../migrations/sqlite/0002_private_key_jwt.sql")),
+    (3, "key_rotation", include_str!("../migrations/sqlite/0003_key_rotation.sql")),
 ];
 
 pub async fn run_sqlite(pool: &SqlitePool) -> Result<(), sqlx::Error> {
@@ -40,6 +41,7 @@ pub async fn run_sqlite(pool: &SqlitePool) -> Result<(), sqlx::Error> {
 pub const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "private_key_jwt", include_str!("../migrations/postgres/0002_private_key_jwt.sql")),
+    (3, "key_rotation", include_str!("../migrations/postgres/0003_key_rotation.sql")),
 ];
 
 /// Any fixed number: the advisory lock that serialises migrations across instances.

@@ -46,7 +46,15 @@ impl PgStore {
 
     /// The replay guard: an insert that conflicts changes nothing, so the first use wins
     /// at whichever instance; a known jti counts again only once expired.
-    async fn record_jti(&self, tenant: &str, track: &str, client: &str, jti: &str, exp: UnixTime, now: UnixTime) -> StoreResult<bool> {
+    async fn record_jti(
+        &self,
+        tenant: &str,
+        track: &str,
+        client: &str,
+        jti: &str,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
         let r = sqlx::query("INSERT INTO used_jtis (tenant, track, client, jti, exp) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
             .bind(tenant)
             .bind(track)
@@ -59,16 +67,18 @@ impl PgStore {
         if r.rows_affected() == 1 {
             return Ok(true);
         }
-        let r = sqlx::query("UPDATE used_jtis SET exp = $1 WHERE tenant = $2 AND track = $3 AND client = $4 AND jti = $5 AND exp < $6")
-            .bind(exp)
-            .bind(tenant)
-            .bind(track)
-            .bind(client)
-            .bind(jti)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let r = sqlx::query(
+            "UPDATE used_jtis SET exp = $1 WHERE tenant = $2 AND track = $3 AND client = $4 AND jti = $5 AND exp < $6",
+        )
+        .bind(exp)
+        .bind(tenant)
+        .bind(track)
+        .bind(client)
+        .bind(jti)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -78,6 +88,7 @@ impl PgStore {
     }
 
     const LOCK_APP: &str = "SELECT 1 FROM apps WHERE tenant = $1 AND track = $2 AND name = $3 FOR UPDATE";
+    const LOCK_TRACK: &str = "SELECT 1 FROM tracks WHERE tenant = $1 AND name = $2 FOR UPDATE";
 
     /// Limits are made safe by locking the parent row (`LOCK_APP`), not the transaction mode.
     async fn begin_exclusive(&self) -> Result<Transaction<'_, Postgres>, sqlx::Error> {

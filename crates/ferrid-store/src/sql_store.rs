@@ -37,6 +37,18 @@ macro_rules! sql_store {
         }
 
         impl $store {
+            /// Locks the track row for the rest of the transaction (key rotation steps
+            /// by several instances serialise here); NotFound when the track is gone.
+            async fn lock_track(tx: &mut Transaction<'_, $db>, tenant: &str, track: &str) -> StoreResult<()> {
+                sqlx::query(Self::LOCK_TRACK)
+                    .bind(tenant)
+                    .bind(track)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
+
             /// Locks the app row for the rest of the transaction (limits are counted then
             /// inserted); NotFound when the app does not exist.
             async fn lock_app(tx: &mut Transaction<'_, $db>, tenant: &str, track: &str, app: &str) -> StoreResult<()> {
@@ -63,7 +75,7 @@ macro_rules! sql_store {
             .await
             .map_err(map_err)?;
         for k in &new.keys {
-            sqlx::query("INSERT INTO track_keys (tenant, track, kid, alg, state, encrypted_key, created) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            sqlx::query("INSERT INTO track_keys (tenant, track, kid, alg, state, encrypted_key, created, changed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                 .bind(t.tenant.as_str())
                 .bind(t.name.as_str())
                 .bind(&k.kid)
@@ -71,6 +83,7 @@ macro_rules! sql_store {
                 .bind(k.state.as_str())
                 .bind(&k.encrypted_pkcs8)
                 .bind(k.created)
+                .bind(k.changed)
                 .execute(&mut **tx)
                 .await
                 .map_err(map_err)?;
@@ -180,6 +193,7 @@ macro_rules! sql_store {
             state: KeyState::parse(&state).ok_or_else(|| corrupt("state"))?,
             encrypted_pkcs8: row.try_get("encrypted_key").map_err(map_err)?,
             created: row.try_get("created").map_err(map_err)?,
+            changed: row.try_get("changed").map_err(map_err)?,
         })
     }
 
@@ -530,6 +544,74 @@ impl Store for $store {
 
     async fn use_jti(&self, tenant: &str, track: &str, client: &str, jti: &str, exp: UnixTime, now: UnixTime) -> StoreResult<bool> {
         self.record_jti(tenant, track, client, jti, exp, now).await
+    }
+
+    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey) -> StoreResult<bool> {
+        let mut tx = self.begin_exclusive().await.map_err(map_err)?;
+        Self::lock_track(&mut tx, tenant, track).await?;
+        let r = sqlx::query(
+            "INSERT INTO track_keys (tenant, track, kid, alg, state, encrypted_key, created, changed) \
+             SELECT $1, $2, $3, $4, 'next', $5, $6, $6 \
+             WHERE NOT EXISTS (SELECT 1 FROM track_keys WHERE tenant = $1 AND track = $2 AND state = 'next')",
+        )
+        .bind(tenant)
+        .bind(track)
+        .bind(&key.kid)
+        .bind(key.alg.as_str())
+        .bind(&key.encrypted_pkcs8)
+        .bind(key.created)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        Self::notify(&mut tx, tenant, track).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn promote_next_key(&self, tenant: &str, track: &str, kid: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut tx = self.begin_exclusive().await.map_err(map_err)?;
+        Self::lock_track(&mut tx, tenant, track).await?;
+        let r = sqlx::query("UPDATE track_keys SET state = 'active', changed = $4 WHERE tenant = $1 AND track = $2 AND kid = $3 AND state = 'next'")
+            .bind(tenant)
+            .bind(track)
+            .bind(kid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE track_keys SET state = 'retired', changed = $4 WHERE tenant = $1 AND track = $2 AND state = 'active' AND kid <> $3")
+            .bind(tenant)
+            .bind(track)
+            .bind(kid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        Self::notify(&mut tx, tenant, track).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn delete_retired_keys(&self, tenant: &str, track: &str, before: UnixTime) -> StoreResult<u64> {
+        let mut tx = self.begin_exclusive().await.map_err(map_err)?;
+        let r = sqlx::query("DELETE FROM track_keys WHERE tenant = $1 AND track = $2 AND state = 'retired' AND changed < $3")
+            .bind(tenant)
+            .bind(track)
+            .bind(before)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if r.rows_affected() > 0 {
+            Self::notify(&mut tx, tenant, track).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(r.rows_affected())
     }
 
     fn subscribe(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<ferrid_core::store::Change>> {

@@ -56,12 +56,21 @@ impl SqliteStore {
         migrate::run_sqlite(&pool).await?;
         // One connection: replay-guard inserts queue in the pool instead of contending
         // for SQLite's write lock (whose busy handler sleeps).
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         let jtis = crate::jti_memory::MemoryJtis::load(pool.clone(), now).await?;
         Ok(SqliteStore { pool, jtis })
     }
 
-    async fn record_jti(&self, tenant: &str, track: &str, client: &str, jti: &str, exp: UnixTime, now: UnixTime) -> StoreResult<bool> {
+    async fn record_jti(
+        &self,
+        tenant: &str,
+        track: &str,
+        client: &str,
+        jti: &str,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
         Ok(self.jtis.record(tenant, track, client, jti, exp, now))
     }
 
@@ -71,6 +80,8 @@ impl SqliteStore {
     }
 
     const LOCK_APP: &str = "SELECT 1 FROM apps WHERE tenant = $1 AND track = $2 AND name = $3";
+    /// SQLite has one writer at a time: the first write of the transaction takes the lock.
+    const LOCK_TRACK: &str = "SELECT 1 FROM tracks WHERE tenant = $1 AND name = $2";
 
     /// `BEGIN IMMEDIATE`: takes the write lock at once, so a count and the insert that
     /// follows it see the same state.

@@ -82,6 +82,7 @@ fn track(tenant: &str, name: &str) -> NewTrack {
         state: KeyState::Active,
         encrypted_pkcs8: vec![1, 2, 3],
         created: 1,
+        changed: 1,
     };
     NewTrack {
         track: Track { tenant: n(tenant), name: n(name), settings: TrackSettings::default(), version: 1, created: 1 },
@@ -367,4 +368,53 @@ async fn the_embedded_replay_guard_survives_a_restart() {
     }
     let s = SqliteStore::open_dir(dir.path()).await.unwrap();
     assert!(!s.use_jti("a", "prod", "c", "j1", i64::MAX / 2, 200).await.unwrap());
+}
+
+#[tokio::test]
+async fn rotation_steps_happen_once_however_many_instances_race() {
+    for b in backends().await {
+        let s = b.store.clone();
+        seed(s.as_ref(), "a").await;
+        let l = b.label;
+        let next = |kid: &str| TrackKey {
+            kid: kid.into(),
+            alg: ferrid_oauth::jwt::SigningAlg::ES256,
+            state: KeyState::Next,
+            encrypted_pkcs8: vec![9],
+            created: 10,
+            changed: 10,
+        };
+        let tasks: Vec<_> = (0..6)
+            .map(|i| {
+                let (s, k) = (s.clone(), next(&format!("n{i}")));
+                tokio::spawn(async move { s.add_next_key("a", "prod", &k).await.unwrap() })
+            })
+            .collect();
+        let mut created = 0;
+        for t in tasks {
+            created += t.await.unwrap() as usize;
+        }
+        assert_eq!(created, 1, "{l}: one next key");
+        let keys = s.load_track("a", "prod").await.unwrap().keys;
+        let n = keys.iter().find(|k| k.state == KeyState::Next).unwrap().kid.clone();
+        let tasks: Vec<_> = (0..6)
+            .map(|_| {
+                let (s, n) = (s.clone(), n.clone());
+                tokio::spawn(async move { s.promote_next_key("a", "prod", &n, 20).await.unwrap() })
+            })
+            .collect();
+        let mut promoted = 0;
+        for t in tasks {
+            promoted += t.await.unwrap() as usize;
+        }
+        assert_eq!(promoted, 1, "{l}: promoted once");
+        let keys = s.load_track("a", "prod").await.unwrap().keys;
+        let state = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().state;
+        assert_eq!(state(&n), KeyState::Active, "{l}");
+        assert_eq!(state("k-prod"), KeyState::Retired, "{l}");
+        assert_eq!(keys.iter().find(|k| k.kid == "k-prod").unwrap().changed, 20);
+        assert_eq!(s.delete_retired_keys("a", "prod", 20).await.unwrap(), 0, "{l}: not before its time");
+        assert_eq!(s.delete_retired_keys("a", "prod", 21).await.unwrap(), 1, "{l}");
+        assert_eq!(s.load_track("a", "prod").await.unwrap().keys.len(), 1);
+    }
 }

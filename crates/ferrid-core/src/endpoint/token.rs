@@ -29,7 +29,11 @@ pub struct TokenContext<'a> {
     pub now: UnixTime,
 }
 
-pub async fn token(track: &TrackRuntime, req: TokenHttpRequest<'_>, ctx: TokenContext<'_>) -> Result<TokenResponse, OAuthError> {
+pub async fn token(
+    track: &TrackRuntime,
+    req: TokenHttpRequest<'_>,
+    ctx: TokenContext<'_>,
+) -> Result<TokenResponse, OAuthError> {
     let now = ctx.now;
     // RFC 6749 §3.2: the body is application/x-www-form-urlencoded.
     check_content_type(req.content_type)?;

@@ -67,13 +67,22 @@ impl<'a> Fields<'a> {
     }
 
     pub fn opt_seconds(&mut self, field: &'static str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+        self.opt_integer(field, range, "seconds")
+    }
+
+    pub fn opt_integer(
+        &mut self,
+        field: &'static str,
+        range: std::ops::RangeInclusive<u32>,
+        unit: &str,
+    ) -> Option<u32> {
         let v = self.get(field)?;
         match v.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| range.contains(n)) {
             Some(n) => Some(n),
             None => {
                 self.err(
                     field,
-                    format!("must be an integer number of seconds from {} to {}", range.start(), range.end()),
+                    format!("must be an integer number of {unit} from {} to {}", range.start(), range.end()),
                 );
                 None
             }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod client_keys;
 pub mod input;
+pub mod rotation;
 pub mod seed;
 pub mod tenants;
 pub mod tracks;

@@ -26,16 +26,27 @@ pub(super) async fn new_track(
     apps: Vec<(App, Vec<SecretRecord>)>,
 ) -> ManageResult<NewTrack> {
     let now = m.now();
-    let alg = settings.signing_alg;
+    let key = generate_key(m, tenant, name, settings.signing_alg, KeyState::Active).await?;
+    let track = Track { tenant: tenant.clone(), name: name.clone(), settings, version: 1, created: now };
+    Ok(NewTrack { track, keys: vec![key], apps })
+}
+
+/// A fresh signing key for a track, encrypted under the master key.
+pub(super) async fn generate_key(
+    m: &Manager,
+    tenant: &str,
+    track: &str,
+    alg: SigningAlg,
+    state: KeyState,
+) -> ManageResult<TrackKey> {
+    let now = m.now();
     let pkcs8 = tokio::task::spawn_blocking(move || SigningKey::generate_pkcs8(alg))
         .await
         .map_err(|_| ManageError::Unavailable)?
         .map_err(|_| ManageError::Unavailable)?;
     let kid = SigningKey::from_pkcs8(alg, &pkcs8).map_err(|_| ManageError::Unavailable)?.kid().to_owned();
-    let encrypted_pkcs8 = m.registry.cipher().seal(&key_context(tenant, name, &kid), &pkcs8);
-    let key = TrackKey { kid, alg, state: KeyState::Active, encrypted_pkcs8, created: now };
-    let track = Track { tenant: tenant.clone(), name: name.clone(), settings, version: 1, created: now };
-    Ok(NewTrack { track, keys: vec![key], apps })
+    let encrypted_pkcs8 = m.registry.cipher().seal(&key_context(tenant, track, &kid), &pkcs8);
+    Ok(TrackKey { kid, alg, state, encrypted_pkcs8, created: now, changed: now })
 }
 
 /// The `ferrid-api` resource of a tenant's `master` track.
@@ -117,6 +128,9 @@ impl Manager {
         }
         if let Some(l) = f.opt_seconds("assertion_max_lifetime", ASSERTION_LIFETIME_RANGE) {
             current.settings.assertion_max_lifetime = l;
+        }
+        if let Some(d) = f.opt_integer("key_rotation_days", crate::model::ROTATION_DAYS_RANGE, "days") {
+            current.settings.key_rotation_days = d;
         }
         if let Some(n) = f.opt_str("name")
             && n != current.name.as_str()

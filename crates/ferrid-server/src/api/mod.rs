@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{t}/{{tenant}}"), get(get_tenant).delete(delete_tenant))
         .route(&format!("{t}/{{tenant}}/tracks"), get(list_tracks).post(create_track))
         .route(&format!("{t}/{{tenant}}/tracks/{{track}}"), get(get_track).patch(update_track).delete(delete_track))
+        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/keys"), get(track_keys))
+        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/keys/rotate"), axum::routing::post(rotate_keys))
         .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps"), get(list_apps).post(create_app))
         .route(
             &format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}"),
@@ -317,4 +319,23 @@ async fn delete_key(
 ) -> ApiResult<StatusCode> {
     s.manager.delete_client_key(&c, &tenant, &track, &app, &kid).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn track_keys(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((tenant, track)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let keys = s.manager.track_keys(&c, &tenant, &track).await?;
+    Ok(axum::Json(json!({ "items": keys.iter().map(views::track_key).collect::<Vec<_>>() })).into_response())
+}
+
+async fn rotate_keys(
+    State(s): State<AppState>,
+    Auth(c): Auth,
+    Path((tenant, track)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let keys = s.manager.rotate_now(&c, &tenant, &track).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "items": keys.iter().map(views::track_key).collect::<Vec<_>>() })))
+        .into_response())
 }

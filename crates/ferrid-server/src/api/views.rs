@@ -19,6 +19,7 @@ pub fn track(urls: &PublicUrl, t: &Track) -> Value {
         "signing_alg": t.settings.signing_alg.as_str(),
         "access_token_lifetime": t.settings.access_token_lifetime,
         "assertion_max_lifetime": t.settings.assertion_max_lifetime,
+        "key_rotation_days": t.settings.key_rotation_days,
         "issuer": issuer,
         "discovery_endpoint": format!("{issuer}/.well-known/openid-configuration"),
         "token_endpoint": format!("{issuer}/oauth/token"),
@@ -67,6 +68,11 @@ pub fn client_key(k: &StoredClientKey) -> Value {
         "not_after": key.not_after.map(rfc3339),
         "created": rfc3339(k.created),
     })
+}
+
+/// A track signing key: its kid, state and times (the key itself never leaves).
+pub fn track_key(k: &ferrid_core::manage::rotation::KeyLife) -> Value {
+    json!({ "kid": k.kid, "state": k.state, "created": rfc3339(k.created), "changed": rfc3339(k.changed) })
 }
 
 pub fn secret(s: &SecretRecord) -> Value {

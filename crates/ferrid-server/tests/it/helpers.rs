@@ -22,8 +22,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_in(dir: tempfile::TempDir) -> TestApp {
+    spawn_with(dir, |_| {}).await
+}
+
+/// Starts ferrid with a configuration adjusted by `adjust`.
+pub async fn spawn_with(dir: tempfile::TempDir, adjust: impl FnOnce(&mut ServerConfig)) -> TestApp {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
     config.print_admin_secret = false;
+    adjust(&mut config);
     let (addr, _state) = ferrid_server::spawn(&config).await.expect("server starts");
     let admin_secret = std::fs::read_to_string(dir.path().join("admin-secret")).expect("admin secret file");
     TestApp {

@@ -9,6 +9,7 @@ mod discovery;
 mod management;
 mod permissions;
 mod private_key_jwt;
+mod rotation;
 mod rust_oauth2;
 mod secrets;
 mod throttle;
