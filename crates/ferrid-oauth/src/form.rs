@@ -17,6 +17,10 @@ const REPEATABLE: [&str; 2] = ["resource", "audience"];
 
 /// Longest accepted parameter name; anything longer is not a parameter of ours.
 const MAX_NAME: usize = 64;
+/// Longest accepted value (bytes), except a client assertion's (bounded by the body).
+pub const MAX_VALUE: usize = 4096;
+/// Longest accepted `scope` (characters), as FoxIDs bounds it.
+pub const MAX_SCOPE: usize = 2000;
 
 impl<'a> Form<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Form<'a>, OAuthError> {
@@ -27,6 +31,14 @@ impl<'a> Form<'a> {
             }
             if v.is_empty() {
                 continue;
+            }
+            let max = match k.as_ref() {
+                "client_assertion" => usize::MAX,
+                "scope" => MAX_SCOPE,
+                _ => MAX_VALUE,
+            };
+            if v.len() > max {
+                return Err(OAuthError::invalid_request(format!("parameter '{k}' is too long (at most {max} bytes)")));
             }
             if !REPEATABLE.contains(&k.as_ref()) && pairs.iter().any(|(n, _)| *n == k) {
                 return Err(OAuthError::invalid_request(format!("parameter '{k}' is included more than once")));
@@ -78,6 +90,18 @@ mod tests {
         let f = Form::parse(b"audience=a&audience=b&resource=c&resource=d").unwrap();
         assert_eq!(f.all("audience").collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(f.all("resource").collect::<Vec<_>>(), ["c", "d"]);
+    }
+
+    #[test]
+    fn over_long_values_are_invalid_request() {
+        let scope = format!("scope={}", "a".repeat(MAX_SCOPE + 1));
+        assert!(Form::parse(scope.as_bytes()).is_err());
+        let ok = format!("scope={}", "a".repeat(MAX_SCOPE));
+        assert!(Form::parse(ok.as_bytes()).is_ok());
+        let id = format!("client_id={}", "a".repeat(MAX_VALUE + 1));
+        assert!(Form::parse(id.as_bytes()).is_err());
+        let assertion = format!("client_assertion={}", "a".repeat(100_000));
+        assert!(Form::parse(assertion.as_bytes()).is_ok());
     }
 
     #[test]

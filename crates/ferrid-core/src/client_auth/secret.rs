@@ -2,6 +2,9 @@
 
 use crate::{client_auth::Credentials, model::ClientAuthMethod, runtime::ClientRuntime};
 
+/// Slow (PBKDF2) checks allowed at once, process-wide.
+static SLOW_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Each client has one configured method. A `client_secret_post` client may also send
 /// its secret by Basic (as FoxIDs allows); a `client_secret_basic` client must use Basic.
 pub fn method_allows(method: ClientAuthMethod, creds: &Credentials<'_>) -> bool {
@@ -28,6 +31,9 @@ pub async fn verify(client: &ClientRuntime, presented: &str) -> bool {
     }
     for (id, hash) in client.secrets.iter().filter(|(_, h)| h.is_slow()) {
         let (hash, secret) = (hash.clone(), presented.to_owned());
+        // At most SLOW_CHECKS slow hashes run at once: a flood of wrong guesses against
+        // chosen secrets waits here instead of occupying every core.
+        let Ok(_permit) = SLOW_CHECKS.acquire().await else { return false };
         let ok = tokio::task::spawn_blocking(move || hash.verify(secret.as_bytes())).await.unwrap_or(false);
         if ok {
             client.verified.remember(id, bytes);

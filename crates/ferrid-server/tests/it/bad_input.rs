@@ -149,3 +149,18 @@ async fn an_early_refusal_keeps_the_connection_usable() {
         assert_eq!(text.matches("HTTP/1.1 ").count(), 2, "{text}");
     }
 }
+
+#[tokio::test]
+async fn parameters_have_length_limits() {
+    let app = spawn_app().await;
+    let (_, c) = app.fixture("prod", "ES256").await;
+    let url = app.token_url("t1", "prod");
+    let auth = Some((c.id.as_str(), c.secret.as_str()));
+    let long_scope = format!("grant_type=client_credentials&scope={}", "a".repeat(2001));
+    assert_oauth_error(app.post_form(&url, auth, &long_scope).await, 400, "invalid_request").await;
+    let long_audience = format!("grant_type=client_credentials&audience={}", "a".repeat(4097));
+    assert_oauth_error(app.post_form(&url, auth, &long_audience).await, 400, "invalid_request").await;
+    // at the limit, a scope is judged on its content, not its length
+    let at_limit = format!("grant_type=client_credentials&scope={}", "a".repeat(2000));
+    assert_oauth_error(app.post_form(&url, auth, &at_limit).await, 400, "invalid_scope").await;
+}
