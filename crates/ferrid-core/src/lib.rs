@@ -18,6 +18,8 @@ pub mod client_auth;
 pub mod clock;
 pub mod crypto;
 pub mod endpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod grant;
 pub mod manage;
 pub mod model;
