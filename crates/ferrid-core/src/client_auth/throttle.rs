@@ -7,7 +7,10 @@
 use std::{
     collections::HashMap,
     net::IpAddr,
-    sync::Mutex,
+    sync::{
+        RwLock,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -31,42 +34,46 @@ struct Bucket {
     at: Instant,
 }
 
-/// Where a bucket belongs: a source address, or a client at a source address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Source(IpAddr),
-    ClientAt(String, IpAddr),
+/// The buckets of one source address: its own, and one per client id used from it.
+#[derive(Debug, Default)]
+struct Source {
+    bucket: Option<Bucket>,
+    clients: HashMap<String, Bucket>,
 }
 
-/// The failure throttle of one instance.
+/// The failure throttle of one instance. Checking costs one atomic load while no source
+/// has failed, and a read lock without allocation otherwise.
 pub struct Throttle {
     config: ThrottleConfig,
-    buckets: Mutex<HashMap<Key, Bucket>>,
+    sources: RwLock<HashMap<IpAddr, Source>>,
+    tracked: AtomicUsize,
 }
 
-/// Entries kept before full buckets are dropped.
+/// Sources kept before those with full buckets are dropped.
 const MAX_ENTRIES: usize = 100_000;
 
 impl Throttle {
     pub fn new(config: ThrottleConfig) -> Throttle {
-        Throttle { config, buckets: Mutex::new(HashMap::new()) }
+        Throttle { config, sources: RwLock::new(HashMap::new()), tracked: AtomicUsize::new(0) }
     }
 
     fn level(&self, b: Bucket, now: Instant) -> f64 {
         (b.tokens + now.duration_since(b.at).as_secs_f64() * self.config.per_second).min(self.config.burst)
     }
 
-    fn keys(client: Option<&str>, source: IpAddr) -> impl Iterator<Item = Key> {
-        std::iter::once(Key::Source(source)).chain(client.map(|c| Key::ClientAt(c.to_owned(), source)))
-    }
-
     /// `Some(wait)` when this source (or this client at this source) has used up its
     /// failures: the request is refused before any secret is checked.
     pub fn check(&self, client: Option<&str>, source: IpAddr) -> Option<Duration> {
+        if self.tracked.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
         let now = Instant::now();
-        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        Self::keys(client, source)
-            .filter_map(|k| buckets.get(&k).copied())
+        let sources = self.sources.read().unwrap_or_else(|e| e.into_inner());
+        let entry = sources.get(&source)?;
+        let client_bucket = client.and_then(|c| entry.clients.get(c)).copied();
+        [entry.bucket, client_bucket]
+            .into_iter()
+            .flatten()
             .map(|b| self.level(b, now))
             .filter(|level| *level < 1.0)
             .map(|level| Duration::from_secs_f64((1.0 - level) / self.config.per_second))
@@ -76,15 +83,22 @@ impl Throttle {
     /// Takes one token from the request's buckets after a failed authentication.
     pub fn failed(&self, client: Option<&str>, source: IpAddr) {
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= MAX_ENTRIES {
-            let burst = self.config.burst;
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * self.config.per_second < burst);
+        let mut sources = self.sources.write().unwrap_or_else(|e| e.into_inner());
+        if sources.len() >= MAX_ENTRIES {
+            let full = |b: &Bucket| self.level(*b, now) >= self.config.burst;
+            sources.retain(|_, s| !(s.bucket.as_ref().is_none_or(full) && s.clients.values().all(full)));
         }
-        for k in Self::keys(client, source) {
-            let level = buckets.get(&k).map(|b| self.level(*b, now)).unwrap_or(self.config.burst);
-            buckets.insert(k, Bucket { tokens: (level - 1.0).max(0.0), at: now });
+        let entry = sources.entry(source).or_default();
+        let take = |b: Option<Bucket>| Bucket {
+            tokens: (b.map(|b| self.level(b, now)).unwrap_or(self.config.burst) - 1.0).max(0.0),
+            at: now,
+        };
+        entry.bucket = Some(take(entry.bucket));
+        if let Some(c) = client {
+            let b = take(entry.clients.get(c).copied());
+            entry.clients.insert(c.to_owned(), b);
         }
+        self.tracked.store(sources.len(), Ordering::Relaxed);
     }
 }
 

@@ -45,9 +45,9 @@ pub async fn token(
     let creds = client_auth::extract(req.authorization, &form)?;
     // DESIGN §3: failures are throttled per source and per client at that source; a
     // held-back source is refused before any secret is checked.
-    let throttle_id = creds.client_id().map(|c| format!("{}/{}/{c}", track.tenant, track.track));
+    let client_id = creds.client_id();
     if let Some(ip) = req.source
-        && let Some(wait) = ctx.throttle.check(throttle_id.as_deref(), ip)
+        && let Some(wait) = ctx.throttle.check(client_id, ip)
     {
         return Err(OAuthError::throttled(wait.as_secs().saturating_add(1)));
     }
@@ -62,7 +62,7 @@ pub async fn token(
         Ok(c) => c,
         Err(e) => {
             if let (Some(ip), ferrid_oauth::ErrorCode::InvalidClient) = (req.source, e.error) {
-                ctx.throttle.failed(throttle_id.as_deref(), ip);
+                ctx.throttle.failed(client_id, ip);
             }
             return Err(e);
         }
