@@ -15,7 +15,6 @@ use crate::{
     client_auth::keys::ClientKey,
     crypto::{KeyCipher, key_context},
     model::{AppSpec, ClientAuthMethod, KeyState, SecretHash, TrackData, TrackSettings},
-    secret::VerifiedCache,
     urls::PublicUrl,
 };
 
@@ -38,7 +37,6 @@ pub struct ClientRuntime {
     pub name: Name,
     pub method: ClientAuthMethod,
     pub secrets: Vec<(String, SecretHash)>,
-    pub verified: VerifiedCache,
     pub grants: Vec<Grant>,
     pub token_lifetime: u32,
     pub keys: Vec<ClientKeyRuntime>,
@@ -144,7 +142,6 @@ impl TrackRuntime {
                     name: a.name.clone(),
                     method: c.client_auth_method,
                     secrets: secrets.remove(&a.name).unwrap_or_default(),
-                    verified: VerifiedCache::default(),
                     grants,
                     token_lifetime: c.access_token_lifetime.unwrap_or(t.settings.access_token_lifetime),
                     keys: keys.remove(&a.name).unwrap_or_default(),

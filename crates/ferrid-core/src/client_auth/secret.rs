@@ -2,6 +2,15 @@
 
 use crate::{client_auth::Credentials, model::ClientAuthMethod, runtime::ClientRuntime};
 
+/// Chosen secrets verified once, process-wide, keyed by secret id (random and never
+/// reused): an entry of a removed secret is never consulted again, since only the ids
+/// of a client's current secrets are looked up. One cache, not one per client, keeps
+/// the snapshot small with many clients.
+fn verified() -> &'static crate::secret::VerifiedCache {
+    static CACHE: std::sync::OnceLock<crate::secret::VerifiedCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
 /// Slow (PBKDF2) checks allowed at once, process-wide.
 static SLOW_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
@@ -23,7 +32,7 @@ pub async fn verify(client: &ClientRuntime, presented: &str) -> bool {
     let mut matched = false;
     for (id, hash) in &client.secrets {
         // No early exit: every fast secret is checked, whatever matched.
-        let ok = if hash.is_slow() { client.verified.matches(id, bytes) } else { hash.verify(bytes) };
+        let ok = if hash.is_slow() { verified().matches(id, bytes) } else { hash.verify(bytes) };
         matched |= ok;
     }
     if matched {
@@ -36,7 +45,7 @@ pub async fn verify(client: &ClientRuntime, presented: &str) -> bool {
         let Ok(_permit) = SLOW_CHECKS.acquire().await else { return false };
         let ok = tokio::task::spawn_blocking(move || hash.verify(secret.as_bytes())).await.unwrap_or(false);
         if ok {
-            client.verified.remember(id, bytes);
+            verified().remember(id, bytes);
             return true;
         }
     }
