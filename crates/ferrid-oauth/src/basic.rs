@@ -43,7 +43,8 @@ impl std::fmt::Debug for BasicCredentials {
 
 /// Whether an `Authorization` header value uses the Basic scheme (case-insensitive).
 pub fn is_basic(header: &str) -> bool {
-    header.len() >= 6 && header[..6].eq_ignore_ascii_case("basic ")
+    // Compared as bytes: slicing the str at 6 could split a multi-byte character.
+    header.as_bytes().get(..6).is_some_and(|p| p.eq_ignore_ascii_case(b"basic "))
 }
 
 pub fn parse_basic(header: &str) -> Result<BasicCredentials, BasicError> {
@@ -105,6 +106,13 @@ mod tests {
     fn the_scheme_is_case_insensitive() {
         let h = basic("a:b").replacen("Basic", "bAsIc", 1);
         assert!(parse_basic(&h).is_ok());
+    }
+
+    /// Found by the `token_request` fuzz target: a multi-byte character across byte 6.
+    #[test]
+    fn a_multibyte_character_at_the_scheme_boundary_is_not_basic() {
+        assert!(!is_basic("Basicé"));
+        assert_eq!(parse_basic("Basé x").unwrap_err(), BasicError::NotBasic);
     }
 
     #[test]
