@@ -1,6 +1,7 @@
 //! The `ferrid` binary: `serve` (more subcommands follow). Thin: configuration in,
 //! the server crate does the rest.
 
+mod client_cmds;
 mod settings;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,10 @@ enum Command {
     /// Register many clients straight through the store (scale benchmark).
     #[command(hide = true)]
     Seed(SeedArgs),
+    /// Print an access token from any OAuth 2.0 token endpoint (client credentials).
+    Token(client_cmds::TokenArgs),
+    /// Run the API gateway (a reverse proxy configured in KrakenD's shape).
+    Gateway(client_cmds::GatewayArgs),
 }
 
 #[derive(clap::Args)]
@@ -48,6 +53,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Seed(args) => tokio::runtime::Runtime::new()?.block_on(seed(args)),
+        Command::Token(args) => client_cmds::token(args),
+        Command::Gateway(args) => client_cmds::gateway(args),
         Command::Serve(args) => {
             let settings = settings::Settings::load(&args)?;
             settings::init_logging(&settings);

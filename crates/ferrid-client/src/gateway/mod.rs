@@ -1,0 +1,333 @@
+//! `ferrid gateway`: a reverse proxy whose configuration is KrakenD's, for what it covers
+//! (see [`config`]). Each endpoint forwards to one backend; a backend with
+//! `auth/client-credentials` gets a token from a [`TokenSource`] shared by every backend
+//! with the same credentials; an endpoint with `auth/validator` lets through only valid
+//! bearer tokens. Namespaces and settings it does not know are reported once, by name,
+//! and ignored.
+//!
+//! Where it differs from KrakenD, on purpose:
+//! - it is a pass-through proxy (KrakenD's `no-op` encoding): status, headers and body of
+//!   the backend come back as they are, streamed; several backends per endpoint (merging)
+//!   are refused at start;
+//! - end-to-end request headers and the query string are forwarded (KrakenD forwards only
+//!   those in `input_headers` / `input_query_strings`, which are reported as ignored);
+//!   hop-by-hop headers are dropped both ways; `Authorization` is replaced when the
+//!   backend has client credentials; `X-Forwarded-For`/`X-Forwarded-Host` are set;
+//! - a backend that cannot be reached gives 502 (504 after `timeout`) with a fixed body;
+//! - backends, token endpoints and JWKS URLs are plain `http://` (see the crate's HTTPS note);
+//! - `auth/validator` keys are always cached (`cache: false` keeps them 60 s) and may come
+//!   from discovery (`issuer` without `jwk_url`); `typ` is an addition.
+
+pub mod config;
+mod proxy;
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    net::SocketAddr,
+    sync::{Arc, atomic::AtomicUsize},
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    extract::{RawPathParams, Request},
+    http::{HeaderName, Method},
+    routing::{MethodFilter, MethodRouter},
+};
+pub use config::{BackendConfig, EndpointConfig, GatewayConfig, GatewayError, ValidatorNamespace, parse_duration};
+use hyper_util::{client::legacy::connect::HttpConnector, rt::TokioExecutor};
+use serde_json::Value;
+
+use self::{
+    config::{Piece, pieces},
+    proxy::{BackendClient, Route},
+};
+use crate::{
+    token::{ClientCredentialsConfig, RefreshPolicy, TokenClient, TokenSource, default_http_client},
+    validate::{Algorithm, JwksCache, KeySource, ScopeMatch, Validator, ValidatorConfig},
+};
+
+const CLIENT_CREDENTIALS: &str = "auth/client-credentials";
+const VALIDATOR: &str = "auth/validator";
+
+/// What the configuration holds that ferrid ignores.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// `extra_config` namespaces not supported, with how often each appears.
+    pub ignored_namespaces: BTreeMap<String, usize>,
+    /// Other settings not supported, by name (`endpoints[].input_headers`).
+    pub ignored_settings: BTreeSet<String>,
+}
+
+impl Report {
+    /// Logs one warning per ignored namespace and one listing the ignored settings.
+    pub fn log(&self) {
+        for (ns, n) in &self.ignored_namespaces {
+            tracing::warn!(namespace = %ns, occurrences = n, "extra_config namespace not supported by ferrid; ignored");
+        }
+        if !self.ignored_settings.is_empty() {
+            let names: Vec<_> = self.ignored_settings.iter().map(String::as_str).collect();
+            tracing::warn!(settings = %names.join(", "), "settings not supported by ferrid; ignored");
+        }
+    }
+
+    /// Records unknown settings; `"no-op"` encodings are what ferrid does anyway.
+    fn settings(&mut self, prefix: &str, unknown: &BTreeMap<String, Value>) {
+        let noop = |k: &str, v: &Value| matches!(k, "output_encoding" | "encoding") && v == "no-op";
+        self.ignored_settings.extend(unknown.iter().filter(|(k, v)| !noop(k, v)).map(|(k, _)| format!("{prefix}{k}")));
+    }
+}
+
+/// A gateway ready to serve.
+pub struct Gateway {
+    router: Router,
+    listen: String,
+    report: Report,
+}
+
+struct Builder {
+    http: reqwest::Client,
+    backends: BackendClient,
+    sources: HashMap<String, TokenSource>,
+    caches: HashMap<KeySource, JwksCache>,
+    report: Report,
+    default_hosts: Vec<String>,
+    default_timeout: Duration,
+}
+
+fn invalid(place: &str, reason: impl Into<String>) -> GatewayError {
+    GatewayError::Invalid { place: place.to_owned(), reason: reason.into() }
+}
+
+impl Gateway {
+    /// Checks the configuration and builds every route, token source and validator.
+    pub fn new(cfg: GatewayConfig) -> Result<Gateway, GatewayError> {
+        let http = default_http_client().map_err(|e| invalid("HTTP client", e.to_string()))?;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let backends = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(connector);
+        let default_timeout = match &cfg.timeout {
+            Some(t) => parse_duration(&Value::String(t.clone())).ok_or_else(|| invalid("timeout", "not a duration"))?,
+            None => Duration::from_secs(2),
+        };
+        let mut b = Builder {
+            http,
+            backends,
+            sources: HashMap::new(),
+            caches: HashMap::new(),
+            report: Report::default(),
+            default_hosts: cfg.host.iter().map(|h| normalize_host(h)).collect(),
+            default_timeout,
+        };
+        b.report.settings("", &cfg.unknown);
+        for ns in cfg.extra_config.keys() {
+            *b.report.ignored_namespaces.entry(ns.clone()).or_default() += 1;
+        }
+        let mut paths: BTreeMap<String, (String, MethodRouter)> = BTreeMap::new();
+        let mut seen = BTreeSet::new();
+        for ep in &cfg.endpoints {
+            let place = format!("endpoint {} {}", ep.method, ep.endpoint);
+            let route = Arc::new(b.route(ep, &place)?);
+            if !seen.insert((ep.endpoint.clone(), ep.method.to_ascii_uppercase())) {
+                return Err(invalid(&place, "defined twice"));
+            }
+            let filter = MethodFilter::try_from(parse_method(&ep.method, &place)?)
+                .map_err(|_| invalid(&place, "this method cannot be routed"))?;
+            let client = b.backends.clone();
+            let handler = move |params: RawPathParams, req: Request| {
+                let (route, client) = (route.clone(), client.clone());
+                async move { route.forward(&client, params, req).await }
+            };
+            let shape = ep.endpoint.split('/').map(|s| if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>();
+            let entry = paths.entry(shape.join("/")).or_insert_with(|| (ep.endpoint.clone(), MethodRouter::new()));
+            if entry.0 != ep.endpoint {
+                return Err(invalid(&place, format!("overlaps {}; give the parameters the same names", entry.0)));
+            }
+            entry.1 = std::mem::take(&mut entry.1).on(filter, handler);
+        }
+        let mut router = Router::new();
+        for (_, (path, methods)) in paths {
+            let r = std::mem::take(&mut router);
+            router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.route(&path, methods)))
+                .map_err(|_| invalid(&format!("endpoint {path}"), "not a valid route path"))?;
+        }
+        let ip = cfg.listen_ip.as_deref().unwrap_or("0.0.0.0");
+        let listen = if ip.contains(':') { format!("[{ip}]:{}", cfg.port) } else { format!("{ip}:{}", cfg.port) };
+        Ok(Gateway { router, listen, report: b.report })
+    }
+
+    /// What was ignored.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// `listen_ip:port` from the configuration.
+    pub fn listen_addr(&self) -> &str {
+        &self.listen
+    }
+
+    /// The routes, for serving or embedding.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains open requests.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    }
+}
+
+fn parse_method(m: &str, place: &str) -> Result<Method, GatewayError> {
+    Method::from_bytes(m.to_ascii_uppercase().as_bytes()).map_err(|_| invalid(place, format!("method {m:?}")))
+}
+
+/// `host:port` → `http://host:port`, no trailing slash.
+fn normalize_host(h: &str) -> String {
+    let h = h.trim().trim_end_matches('/');
+    if h.contains("://") { h.to_owned() } else { format!("http://{h}") }
+}
+
+impl Builder {
+    fn route(&mut self, ep: &EndpointConfig, place: &str) -> Result<Route, GatewayError> {
+        if !ep.endpoint.starts_with('/') {
+            return Err(invalid(place, "the endpoint must start with /"));
+        }
+        let params: BTreeSet<String> = pieces(&ep.endpoint)
+            .ok_or_else(|| invalid(place, "unbalanced { } in the endpoint"))?
+            .into_iter()
+            .filter_map(|p| if let Piece::Param(n) = p { Some(n) } else { None })
+            .collect();
+        self.report.settings("endpoints[].", &ep.unknown);
+        let [be] = ep.backend.as_slice() else {
+            return Err(invalid(place, "exactly one backend is supported (ferrid proxies; it does not merge)"));
+        };
+        let bplace = format!("{place}, backend");
+        self.report.settings("endpoints[].backend[].", &be.unknown);
+        let pattern = pieces(&be.url_pattern).ok_or_else(|| invalid(&bplace, "unbalanced { } in url_pattern"))?;
+        for p in &pattern {
+            if let Piece::Param(n) = p
+                && !params.contains(n)
+            {
+                return Err(invalid(&bplace, format!("url_pattern uses {{{n}}}, which the endpoint does not define")));
+            }
+        }
+        let hosts: Vec<String> = if be.host.is_empty() {
+            self.default_hosts.clone()
+        } else {
+            be.host.iter().map(|h| normalize_host(h)).collect()
+        };
+        if hosts.is_empty() {
+            return Err(invalid(&bplace, "no host (set backend host or the top-level host)"));
+        }
+        if let Some(h) = hosts.iter().find(|h| !h.starts_with("http://")) {
+            return Err(invalid(&bplace, format!("{h}: only http:// backends are supported")));
+        }
+        let mut token = None;
+        let mut validator = None;
+        let mut propagate = Vec::new();
+        for (ns, v) in &be.extra_config {
+            match ns.as_str() {
+                CLIENT_CREDENTIALS => token = Some(self.token_source(v, &bplace)?),
+                _ => *self.report.ignored_namespaces.entry(ns.clone()).or_default() += 1,
+            }
+        }
+        for (ns, v) in &ep.extra_config {
+            match ns.as_str() {
+                VALIDATOR => {
+                    let (val, prop) = self.validator(v, place)?;
+                    validator = Some(val);
+                    propagate = prop;
+                }
+                _ => *self.report.ignored_namespaces.entry(ns.clone()).or_default() += 1,
+            }
+        }
+        let timeout = match &ep.timeout {
+            Some(t) => {
+                parse_duration(&Value::String(t.clone())).ok_or_else(|| invalid(place, "timeout is not a duration"))?
+            }
+            None => self.default_timeout,
+        };
+        let method = match &be.method {
+            Some(m) => parse_method(m, &bplace)?,
+            None => parse_method(&ep.method, place)?,
+        };
+        Ok(Route {
+            endpoint: ep.endpoint.clone(),
+            method,
+            hosts,
+            next: AtomicUsize::new(0),
+            pattern,
+            token,
+            validator,
+            propagate,
+            timeout,
+        })
+    }
+
+    /// One source per distinct credentials object: backends sharing credentials share
+    /// one token.
+    fn token_source(&mut self, v: &Value, place: &str) -> Result<TokenSource, GatewayError> {
+        let key = v.to_string();
+        if let Some(s) = self.sources.get(&key) {
+            return Ok(s.clone());
+        }
+        let cfg: ClientCredentialsConfig =
+            serde_json::from_value(v.clone()).map_err(|e| invalid(place, format!("{CLIENT_CREDENTIALS}: {e}")))?;
+        self.report.settings(&format!("{CLIENT_CREDENTIALS}."), &cfg.unknown);
+        let client = TokenClient::new(cfg, self.http.clone()).map_err(|e| invalid(place, e.to_string()))?;
+        let source = TokenSource::with_client(client, RefreshPolicy::default());
+        self.sources.insert(key, source.clone());
+        Ok(source)
+    }
+
+    fn validator(&mut self, v: &Value, place: &str) -> Result<(Validator, Vec<(String, HeaderName)>), GatewayError> {
+        let err = |e: String| invalid(place, format!("{VALIDATOR}: {e}"));
+        let ns: ValidatorNamespace = serde_json::from_value(v.clone()).map_err(|e| err(e.to_string()))?;
+        self.report.settings(&format!("{VALIDATOR}."), &ns.unknown);
+        let keys = match (&ns.jwk_url, &ns.issuer) {
+            (Some(u), _) => KeySource::JwksUrl(u.clone()),
+            (None, Some(iss)) => KeySource::Discovery(iss.clone()),
+            (None, None) => return Err(err("needs jwk_url or issuer".into())),
+        };
+        let alg: Algorithm = ns.alg.parse().map_err(|_| err(format!("unknown alg {:?}", ns.alg)))?;
+        let mut cfg = ValidatorConfig::new(keys.clone(), vec![alg]);
+        cfg.issuer = ns.issuer.clone();
+        cfg.audiences = ns.audience.clone();
+        cfg.scopes = ns.scopes.clone();
+        cfg.scopes_key = ns.scopes_key.clone().unwrap_or_else(|| "scope".into());
+        cfg.scopes_match = match ns.scopes_matcher.as_deref() {
+            None | Some("any") => ScopeMatch::Any,
+            Some("all") => ScopeMatch::All,
+            Some(other) => return Err(err(format!("scopes_matcher {other:?} (any or all)"))),
+        };
+        cfg.roles = ns.roles.clone();
+        if let Some(k) = &ns.roles_key {
+            cfg.roles_key = k.clone();
+        }
+        cfg.typ = ns.typ.clone();
+        if let Some(l) = &ns.leeway {
+            cfg.leeway = parse_duration(l).ok_or_else(|| err("leeway is not a duration".into()))?;
+        }
+        cfg.cache_duration =
+            if ns.cache { Duration::from_secs(ns.cache_duration.unwrap_or(900)) } else { Duration::from_secs(60) };
+        let cache = self
+            .caches
+            .entry(keys.clone())
+            .or_insert_with(|| JwksCache::new(self.http.clone(), keys, cfg.cache_duration, cfg.refetch_interval))
+            .clone();
+        let validator = Validator::with_cache(cfg, cache).map_err(|e| err(e.to_string()))?;
+        let mut propagate = Vec::new();
+        for (claim, header) in &ns.propagate_claims {
+            let name = HeaderName::try_from(header.as_str()).map_err(|_| err(format!("header name {header:?}")))?;
+            propagate.push((claim.clone(), name));
+        }
+        Ok((validator, propagate))
+    }
+}

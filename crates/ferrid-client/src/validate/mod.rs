@@ -1,0 +1,237 @@
+//! Bearer-JWT validation (RFC 6750, RFC 7519, RFC 8725) for resource servers.
+//!
+//! A [`Validator`] checks, in order, stopping at the first failure:
+//! 1. the token is a compact JWS whose header `alg` is one of the configured algorithms
+//!    (the token never chooses: RFC 8725 §3.1) and that has no `crit` (RFC 7515 §4.1.11);
+//! 2. the header `typ` equals the configured one, if any (RFC 8725 §3.11, RFC 9068 §4);
+//! 3. a key from the JWKS fits the `kid` and `alg` (see [`JwksCache`]);
+//! 4. the signature verifies;
+//! 5. `exp` is present and not past, `nbf` not future, both with leeway (RFC 7519 §4.1.4-5);
+//! 6. `iss` equals the configured issuer (§4.1.1), `aud` names one of the audiences (§4.1.3);
+//! 7. the required scopes (any or all) and roles (any) are present.
+//!
+//! Steps 1–6 answer 401 `invalid_token`, step 7 answers 403 `insufficient_scope`
+//! (RFC 6750 §3.1); see [`ValidationError`].
+
+mod claims;
+mod jwks;
+mod layer;
+
+use std::{sync::Arc, time::Duration};
+
+pub use claims::Claims;
+pub use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Validation, errors::ErrorKind};
+pub use jwks::{JwksCache, KeySource};
+pub use layer::{Validate, ValidateLayer, ValidationError, bearer_token};
+
+/// Whether every required scope must be present, or one is enough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScopeMatch {
+    /// At least one (KrakenD's default).
+    #[default]
+    Any,
+    /// Every one.
+    All,
+}
+
+/// What a [`Validator`] accepts.
+#[derive(Debug, Clone)]
+pub struct ValidatorConfig {
+    /// Where the keys come from.
+    pub keys: KeySource,
+    /// Accepted signature algorithms; asymmetric only.
+    pub algorithms: Vec<Algorithm>,
+    /// Required `iss`. With [`KeySource::Discovery`] and no value here, the discovered
+    /// issuer is required.
+    pub issuer: Option<String>,
+    /// Accepted audiences: `aud` must name at least one. Empty: `aud` is not checked.
+    pub audiences: Vec<String>,
+    /// Clock skew allowed on `exp` and `nbf`. Default 30 s.
+    pub leeway: Duration,
+    /// Required header `typ`, compared without case and without an `application/` prefix
+    /// (e.g. `at+jwt` for RFC 9068 access tokens).
+    pub typ: Option<String>,
+    /// Required scopes.
+    pub scopes: Vec<String>,
+    /// The claim holding scopes (dotted paths allowed). Default `scope`.
+    pub scopes_key: String,
+    /// Any or all of `scopes`.
+    pub scopes_match: ScopeMatch,
+    /// Roles of which the token needs at least one.
+    pub roles: Vec<String>,
+    /// The claim holding roles (dotted paths allowed). Default `roles`.
+    pub roles_key: String,
+    /// How long fetched keys are used. Default 15 minutes.
+    pub cache_duration: Duration,
+    /// Least time between two requests to the key server. Default 10 s.
+    pub refetch_interval: Duration,
+}
+
+impl ValidatorConfig {
+    /// Defaults for everything but the keys and algorithms.
+    pub fn new(keys: KeySource, algorithms: Vec<Algorithm>) -> ValidatorConfig {
+        ValidatorConfig {
+            keys,
+            algorithms,
+            issuer: None,
+            audiences: Vec::new(),
+            leeway: Duration::from_secs(30),
+            typ: None,
+            scopes: Vec::new(),
+            scopes_key: "scope".into(),
+            scopes_match: ScopeMatch::Any,
+            roles: Vec::new(),
+            roles_key: "roles".into(),
+            cache_duration: Duration::from_secs(900),
+            refetch_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A validator configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidatorConfigError {
+    /// No algorithm given.
+    #[error("no algorithm configured")]
+    NoAlgorithm,
+    /// HS256/384/512: a shared secret cannot come from a JWKS (RFC 8725 §2.1).
+    #[error("{0:?} is symmetric; only RS*, PS*, ES* and EdDSA are accepted")]
+    Symmetric(Algorithm),
+    /// The key URL cannot be used.
+    #[error(transparent)]
+    Url(#[from] crate::token::ConfigError),
+}
+
+struct Inner {
+    cfg: ValidatorConfig,
+    jwks: JwksCache,
+    checks: Vec<(Algorithm, Validation)>,
+}
+
+/// Validates bearer tokens; cheap to clone. See the module documentation.
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator").field("config", &self.inner.cfg).finish()
+    }
+}
+
+impl Validator {
+    /// A validator with its own key cache.
+    pub fn new(cfg: ValidatorConfig, http: reqwest::Client) -> Result<Validator, ValidatorConfigError> {
+        let jwks = JwksCache::new(http, cfg.keys.clone(), cfg.cache_duration, cfg.refetch_interval);
+        Validator::with_cache(cfg, jwks)
+    }
+
+    /// A validator using an existing key cache (validators of one issuer share one);
+    /// `cfg.keys` is ignored in favour of the cache's source.
+    pub fn with_cache(mut cfg: ValidatorConfig, jwks: JwksCache) -> Result<Validator, ValidatorConfigError> {
+        if cfg.algorithms.is_empty() {
+            return Err(ValidatorConfigError::NoAlgorithm);
+        }
+        match jwks.source() {
+            KeySource::JwksUrl(u) => crate::token::check_url(u)?,
+            KeySource::Discovery(issuer) => {
+                crate::token::check_url(issuer)?;
+                cfg.issuer.get_or_insert_with(|| issuer.clone());
+            }
+        }
+        let mut checks = Vec::new();
+        for &alg in &cfg.algorithms {
+            if matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
+                return Err(ValidatorConfigError::Symmetric(alg));
+            }
+            let mut v = Validation::new(alg);
+            v.leeway = cfg.leeway.as_secs();
+            v.validate_nbf = true;
+            let mut required = vec!["exp"];
+            if let Some(iss) = &cfg.issuer {
+                v.set_issuer(&[iss]);
+                required.push("iss");
+            }
+            if cfg.audiences.is_empty() {
+                v.validate_aud = false;
+            } else {
+                v.set_audience(&cfg.audiences);
+                required.push("aud");
+            }
+            v.set_required_spec_claims(&required);
+            checks.push((alg, v));
+        }
+        Ok(Validator { inner: Arc::new(Inner { cfg, jwks, checks }) })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ValidatorConfig {
+        &self.inner.cfg
+    }
+
+    /// Validates the `Authorization` header(s) of a request.
+    pub async fn validate_headers(&self, headers: &axum::http::HeaderMap) -> Result<Claims, ValidationError> {
+        self.validate(bearer_token(headers)?).await
+    }
+
+    /// Validates a compact JWT.
+    pub async fn validate(&self, token: &str) -> Result<Claims, ValidationError> {
+        let invalid = |d: &str| ValidationError::InvalidToken(d.to_owned());
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is not a signed JWT"))?;
+        let Some((alg, check)) = self.inner.checks.iter().find(|(a, _)| *a == header.alg) else {
+            return Err(invalid("the token's algorithm is not accepted"));
+        };
+        if header.crit.is_some() {
+            return Err(invalid("the token has critical header parameters"));
+        }
+        if let Some(want) = &self.inner.cfg.typ {
+            let strip = |t: &str| t.to_ascii_lowercase().trim_start_matches("application/").to_owned();
+            if header.typ.as_deref().map(strip) != Some(strip(want)) {
+                return Err(invalid("the token's typ is not accepted"));
+            }
+        }
+        let keys = self.inner.jwks.candidates(header.kid.as_deref(), *alg).await.map_err(|e| match e {
+            jwks::KeyError::Unknown => invalid("the token's signing key is unknown"),
+            jwks::KeyError::Unavailable(why) => ValidationError::KeysUnavailable(why),
+        })?;
+        let mut last = ErrorKind::InvalidSignature;
+        for k in keys {
+            match jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &k.key, check) {
+                Ok(data) => return self.check_access(Claims::new(data.claims)),
+                Err(e) if *e.kind() == ErrorKind::InvalidSignature => {}
+                Err(e) => {
+                    last = e.into_kind();
+                    break;
+                }
+            }
+        }
+        Err(invalid(describe(&last)))
+    }
+
+    /// Step 7: scopes and roles.
+    fn check_access(&self, claims: Claims) -> Result<Claims, ValidationError> {
+        let cfg = &self.inner.cfg;
+        if !claims::matches(&claims.words(&cfg.scopes_key), &cfg.scopes, cfg.scopes_match == ScopeMatch::All) {
+            return Err(ValidationError::InsufficientScope { scope: cfg.scopes.join(" ") });
+        }
+        if !claims::matches(&claims.words(&cfg.roles_key), &cfg.roles, false) {
+            return Err(ValidationError::MissingRole);
+        }
+        Ok(claims)
+    }
+}
+
+fn describe(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidSignature => "the token's signature does not verify",
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
+        ErrorKind::InvalidAudience => "the token's audience is not accepted",
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        ErrorKind::InvalidAlgorithm => "the token's algorithm does not fit its key",
+        _ => "the token is malformed",
+    }
+}

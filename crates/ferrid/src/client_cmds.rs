@@ -1,0 +1,157 @@
+//! `ferrid token` (print a token from any OAuth 2.0 token endpoint, like curl) and
+//! `ferrid gateway` (the KrakenD-shaped reverse proxy). Thin: ferrid-client does the work.
+
+use std::{path::PathBuf, process::exit};
+
+use anyhow::Context;
+use ferrid_client::{
+    gateway::{Gateway, GatewayConfig},
+    token::{
+        AuthStyle, ClientCredentialsConfig, FetchError, ParamValues, PrivateKeyJwtConfig, TokenError, fetch_token,
+    },
+};
+
+/// Where the client secret goes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum AuthArg {
+    /// The Authorization: Basic header (client_secret_basic).
+    Basic,
+    /// The form body (client_secret_post).
+    Post,
+    /// Basic, then the body once if refused as invalid_client.
+    Auto,
+}
+
+const TOKEN_EXIT_CODES: &str = "Exit status: 0 a token was printed; 1 the server refused (an OAuth error such as \
+invalid_client); 2 bad arguments or key file; 3 the server could not be reached; 4 the server answered without a token.";
+
+#[derive(clap::Args)]
+#[command(after_help = TOKEN_EXIT_CODES)]
+pub struct TokenArgs {
+    /// Token endpoint URL.
+    #[arg(long)]
+    token_url: String,
+    /// Client identifier.
+    #[arg(long, env = "FERRID_CLIENT_ID")]
+    client_id: String,
+    /// Client secret; prefer the variable (arguments show in `ps`).
+    #[arg(long, env = "FERRID_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// Scope to ask for; repeatable, or several separated by spaces or commas.
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Extra form parameter NAME=VALUE, e.g. audience=https://api.example; repeatable.
+    #[arg(long = "param", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Where the secret goes.
+    #[arg(long, value_enum, default_value = "auto")]
+    auth: AuthArg,
+    /// private_key_jwt: the private key, PEM (PKCS#8 or PKCS#1) or PFX.
+    #[arg(long, requires = "alg")]
+    key: Option<PathBuf>,
+    /// private_key_jwt: the kid of the registered key.
+    #[arg(long, requires = "key")]
+    kid: Option<String>,
+    /// private_key_jwt: RS256, PS256, ES256, EdDSA, …
+    #[arg(long, requires = "key")]
+    alg: Option<String>,
+    /// PFX password.
+    #[arg(long, env = "FERRID_KEY_PASSWORD", hide_env_values = true, requires = "key")]
+    key_password: Option<String>,
+    /// Print the whole token response (JSON) instead of the access token.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or("expected NAME=VALUE")?;
+    if k.is_empty() {
+        return Err("empty parameter name".into());
+    }
+    Ok((k.to_owned(), v.to_owned()))
+}
+
+impl TokenArgs {
+    fn into_config(self) -> ClientCredentialsConfig {
+        let mut cfg = ClientCredentialsConfig::new(self.client_id, String::new(), self.token_url);
+        cfg.client_secret = self.client_secret.map(Into::into);
+        cfg.scopes =
+            self.scopes.iter().flat_map(|s| s.split([' ', ','])).filter(|s| !s.is_empty()).map(Into::into).collect();
+        for (k, v) in self.params {
+            match cfg.endpoint_params.entry(k).or_insert_with(|| ParamValues::List(Vec::new())) {
+                ParamValues::List(l) => l.push(v),
+                ParamValues::One(_) => unreachable!("built as lists"),
+            }
+        }
+        cfg.auth = match self.auth {
+            AuthArg::Basic => AuthStyle::Basic,
+            AuthArg::Post => AuthStyle::Post,
+            AuthArg::Auto => AuthStyle::Auto,
+        };
+        cfg.private_key_jwt = self.key.map(|key_file| PrivateKeyJwtConfig {
+            key_file,
+            kid: self.kid,
+            alg: self.alg.unwrap_or_default(),
+            key_password: self.key_password.map(Into::into),
+            audience: None,
+        });
+        cfg
+    }
+}
+
+/// `ferrid token`: prints the token, or says what went wrong and exits with its status.
+pub fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let result =
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(fetch_token(args.into_config()));
+    match result {
+        Ok(r) if json => println!("{}", serde_json::Value::Object(r.raw)),
+        Ok(r) => println!("{}", r.access_token),
+        Err(e) => {
+            let code = match &e {
+                FetchError::Config(_) => 2,
+                FetchError::Token(TokenError::Refused { .. }) => 1,
+                FetchError::Token(TokenError::Transport(_)) => 3,
+                FetchError::Token(_) => 4,
+            };
+            eprintln!("ferrid token: {e}");
+            exit(code);
+        }
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct GatewayArgs {
+    /// The configuration: KrakenD's JSON shape (port, listen_ip, host, endpoints[], …).
+    #[arg(long, short = 'c', env = "FERRID_GATEWAY_CONFIG")]
+    config: PathBuf,
+    /// Log filter, e.g. info or ferrid_client=debug.
+    #[arg(long, env = "FERRID_LOG", default_value = "info")]
+    log: String,
+}
+
+/// `ferrid gateway`: serves until SIGINT/SIGTERM, then drains. Prints
+/// `ferrid gateway listening on ADDR` on standard output once bound.
+pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
+        .init();
+    let cfg = GatewayConfig::from_file(&args.config)?;
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async move {
+        let gw = Gateway::new(cfg).with_context(|| format!("{}", args.config.display()))?;
+        gw.report().log();
+        let listener = tokio::net::TcpListener::bind(gw.listen_addr())
+            .await
+            .with_context(|| format!("binding {}", gw.listen_addr()))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "ferrid gateway listening");
+        println!("ferrid gateway listening on {addr}");
+        gw.serve(listener, ferrid_server::shutdown_signal()).await?;
+        Ok(())
+    })
+}
