@@ -62,10 +62,6 @@ pub struct OAuthError {
     pub description: Option<Cow<'static, str>>,
     #[serde(skip)]
     pub status: u16,
-    /// RFC 6749 §5.2: a 401 for a client that authenticated with `Authorization: Basic`
-    /// carries `WWW-Authenticate` naming that scheme.
-    #[serde(skip)]
-    pub basic_challenge: bool,
     /// Seconds for a `Retry-After` header (a throttled request, 429).
     #[serde(skip)]
     pub retry_after: Option<u64>,
@@ -73,13 +69,7 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(error: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        OAuthError {
-            error,
-            description: Some(description.into()),
-            status: error.default_status(),
-            basic_challenge: false,
-            retry_after: None,
-        }
+        OAuthError { error, description: Some(description.into()), status: error.default_status(), retry_after: None }
     }
 
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
@@ -114,11 +104,6 @@ impl OAuthError {
             retry_after: Some(seconds.max(1)),
             ..Self::new(ErrorCode::TemporarilyUnavailable, "too many failed client authentications; retry later")
         }
-    }
-
-    pub fn with_basic_challenge(mut self, basic: bool) -> Self {
-        self.basic_challenge = basic;
-        self
     }
 
     pub fn to_json(&self) -> String {

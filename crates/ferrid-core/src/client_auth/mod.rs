@@ -37,10 +37,6 @@ impl Credentials<'_> {
             Credentials::None { client_id } | Credentials::Assertion { client_id, .. } => *client_id,
         }
     }
-
-    pub fn used_basic(&self) -> bool {
-        matches!(self, Credentials::Basic { .. })
-    }
 }
 
 /// Reads the credentials of a request, refusing ambiguous ones.
@@ -89,7 +85,7 @@ pub async fn authenticate<'t>(
     store: &dyn Store,
     now: UnixTime,
 ) -> Result<&'t ClientRuntime, OAuthError> {
-    let fail = || OAuthError::invalid_client().with_basic_challenge(true);
+    let fail = || OAuthError::invalid_client();
     if let Credentials::Assertion { client_id, assertion_type, assertion } = creds {
         let v = private_key_jwt::verify(track, assertion_type, assertion, *client_id, now)?;
         // RFC 7523 §3 item 7: a jti is accepted once until its exp, across instances.

@@ -42,7 +42,7 @@ pub struct VerifiedAssertion<'t> {
 }
 
 fn fail() -> OAuthError {
-    OAuthError::invalid_client().with_basic_challenge(true)
+    OAuthError::invalid_client()
 }
 
 /// Runs checks 1–8 against the snapshot.

@@ -55,7 +55,7 @@ pub async fn token(
         .await
         // DESIGN §2: on an app-scoped URL the client must be that app.
         .and_then(|c| match req.app {
-            Some(app) if app != c.name.as_str() => Err(OAuthError::invalid_client().with_basic_challenge(true)),
+            Some(app) if app != c.name.as_str() => Err(OAuthError::invalid_client()),
             _ => Ok(c),
         });
     let client = match authenticated {
