@@ -13,6 +13,7 @@
 //!
 //! No web framework and no SQL here.
 
+pub mod audit;
 pub mod claims;
 pub mod client_auth;
 pub mod clock;

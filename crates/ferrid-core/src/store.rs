@@ -3,7 +3,10 @@
 
 use async_trait::async_trait;
 
-use crate::model::{App, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey, UnixTime};
+use crate::{
+    audit::{AuditEntry, AuditQuery, AuditRecord},
+    model::{App, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey, UnixTime},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -65,22 +68,27 @@ pub trait Store: Send + Sync + 'static {
     async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>>;
     async fn get_tenant(&self, tenant: &str) -> StoreResult<Tenant>;
     /// Creates a tenant together with its `master` track, in one transaction.
-    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack) -> StoreResult<()>;
-    async fn delete_tenant(&self, tenant: &str) -> StoreResult<()>;
+    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack, audit: &AuditRecord) -> StoreResult<()>;
+    async fn delete_tenant(&self, tenant: &str, audit: &AuditRecord) -> StoreResult<()>;
 
     async fn list_tracks(&self, tenant: &str, page: &PageRequest) -> StoreResult<Vec<Track>>;
     async fn get_track(&self, tenant: &str, track: &str) -> StoreResult<Track>;
-    async fn create_track(&self, new: &NewTrack) -> StoreResult<()>;
+    async fn create_track(&self, new: &NewTrack, audit: &AuditRecord) -> StoreResult<()>;
     /// Replaces the settings if the stored version is `expected_version`; bumps the version.
-    async fn update_track(&self, track: &Track, expected_version: Option<i64>) -> StoreResult<Track>;
-    async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()>;
+    async fn update_track(
+        &self,
+        track: &Track,
+        expected_version: Option<i64>,
+        audit: &AuditRecord,
+    ) -> StoreResult<Track>;
+    async fn delete_track(&self, tenant: &str, track: &str, audit: &AuditRecord) -> StoreResult<()>;
 
     async fn list_apps(&self, tenant: &str, track: &str, page: &PageRequest) -> StoreResult<Vec<App>>;
     async fn get_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<App>;
-    async fn create_app(&self, app: &App, secrets: &[SecretRecord]) -> StoreResult<()>;
+    async fn create_app(&self, app: &App, secrets: &[SecretRecord], audit: &AuditRecord) -> StoreResult<()>;
     /// Replaces the spec if the stored version is `expected_version`; bumps the version.
-    async fn replace_app(&self, app: &App, expected_version: Option<i64>) -> StoreResult<App>;
-    async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()>;
+    async fn replace_app(&self, app: &App, expected_version: Option<i64>, audit: &AuditRecord) -> StoreResult<App>;
+    async fn delete_app(&self, tenant: &str, track: &str, app: &str, audit: &AuditRecord) -> StoreResult<()>;
 
     async fn list_secrets(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<SecretRecord>>;
     /// Adds a secret unless the app already holds `max` ([`StoreError::LimitReached`]).
@@ -91,8 +99,16 @@ pub trait Store: Send + Sync + 'static {
         app: &str,
         secret: &SecretRecord,
         max: usize,
+        audit: &AuditRecord,
     ) -> StoreResult<()>;
-    async fn delete_secret(&self, tenant: &str, track: &str, app: &str, id: &str) -> StoreResult<()>;
+    async fn delete_secret(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        id: &str,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
 
     async fn list_client_keys(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<StoredClientKey>>;
     /// Adds a key unless the app already holds `max` ([`StoreError::LimitReached`]) or
@@ -104,8 +120,16 @@ pub trait Store: Send + Sync + 'static {
         app: &str,
         key: &StoredClientKey,
         max: usize,
+        audit: &AuditRecord,
     ) -> StoreResult<()>;
-    async fn delete_client_key(&self, tenant: &str, track: &str, app: &str, kid: &str) -> StoreResult<()>;
+    async fn delete_client_key(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        kid: &str,
+        audit: &AuditRecord,
+    ) -> StoreResult<()>;
 
     /// The client-assertion replay guard (RFC 7523 §3 item 7): records `jti` for the
     /// client until `exp` and answers whether it was new. Entries past `now` are purged.
@@ -121,15 +145,49 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds a `next` key unless the track already has one; answers whether it did.
     /// Instances racing to rotate the same track create one key between them.
-    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey) -> StoreResult<bool>;
+    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey, audit: &AuditRecord) -> StoreResult<bool>;
     /// Makes the `next` key `kid` active and the active key retired, in one transaction;
     /// false when `kid` is no longer the next key (another instance promoted it).
-    async fn promote_next_key(&self, tenant: &str, track: &str, kid: &str, now: UnixTime) -> StoreResult<bool>;
+    async fn promote_next_key(
+        &self,
+        tenant: &str,
+        track: &str,
+        kid: &str,
+        now: UnixTime,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool>;
     /// Deletes keys retired before `before`.
-    async fn delete_retired_keys(&self, tenant: &str, track: &str, before: UnixTime) -> StoreResult<u64>;
+    async fn delete_retired_keys(
+        &self,
+        tenant: &str,
+        track: &str,
+        before: UnixTime,
+        audit: &AuditRecord,
+    ) -> StoreResult<u64>;
 
     /// Deletes replay-guard entries that expired before `now`.
     async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64>;
+
+    /// The failed-authentication buckets shared by every instance (DESIGN §7): takes
+    /// `count` tokens from each named bucket, which refills at `refill_per_ms` up to
+    /// `burst`, and answers each bucket's level afterwards, in order. One statement per
+    /// bucket, atomic on its own.
+    async fn take_auth_failures(
+        &self,
+        buckets: &[(String, u32)],
+        burst: f64,
+        refill_per_ms: f64,
+        now_ms: i64,
+    ) -> StoreResult<Vec<f64>>;
+    /// Deletes buckets untouched since `before_ms` (full again by then).
+    async fn purge_auth_failures(&self, before_ms: i64) -> StoreResult<u64>;
+
+    /// Appends records outside any change (failed client authentications).
+    async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()>;
+    /// One page of a tenant's log.
+    async fn list_audit(&self, tenant: &str, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
+    /// Deletes records older than `before` (retention).
+    async fn purge_audit(&self, before: UnixTime) -> StoreResult<u64>;
 
     /// Changes made by any instance sharing this store, for keeping the snapshot fresh.
     /// `None` when this process is the only writer (the embedded store).
@@ -179,11 +237,11 @@ impl Store for CountingStore {
     async fn get_tenant(&self, tenant: &str) -> StoreResult<Tenant> {
         self.count().get_tenant(tenant).await
     }
-    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack) -> StoreResult<()> {
-        self.count().create_tenant(tenant, master).await
+    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack, audit: &AuditRecord) -> StoreResult<()> {
+        self.count().create_tenant(tenant, master, audit).await
     }
-    async fn delete_tenant(&self, tenant: &str) -> StoreResult<()> {
-        self.count().delete_tenant(tenant).await
+    async fn delete_tenant(&self, tenant: &str, audit: &AuditRecord) -> StoreResult<()> {
+        self.count().delete_tenant(tenant, audit).await
     }
     async fn list_tracks(&self, tenant: &str, page: &PageRequest) -> StoreResult<Vec<Track>> {
         self.count().list_tracks(tenant, page).await
@@ -191,14 +249,19 @@ impl Store for CountingStore {
     async fn get_track(&self, tenant: &str, track: &str) -> StoreResult<Track> {
         self.count().get_track(tenant, track).await
     }
-    async fn create_track(&self, new: &NewTrack) -> StoreResult<()> {
-        self.count().create_track(new).await
+    async fn create_track(&self, new: &NewTrack, audit: &AuditRecord) -> StoreResult<()> {
+        self.count().create_track(new, audit).await
     }
-    async fn update_track(&self, track: &Track, expected_version: Option<i64>) -> StoreResult<Track> {
-        self.count().update_track(track, expected_version).await
+    async fn update_track(
+        &self,
+        track: &Track,
+        expected_version: Option<i64>,
+        audit: &AuditRecord,
+    ) -> StoreResult<Track> {
+        self.count().update_track(track, expected_version, audit).await
     }
-    async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()> {
-        self.count().delete_track(tenant, track).await
+    async fn delete_track(&self, tenant: &str, track: &str, audit: &AuditRecord) -> StoreResult<()> {
+        self.count().delete_track(tenant, track, audit).await
     }
     async fn list_apps(&self, tenant: &str, track: &str, page: &PageRequest) -> StoreResult<Vec<App>> {
         self.count().list_apps(tenant, track, page).await
@@ -206,14 +269,14 @@ impl Store for CountingStore {
     async fn get_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<App> {
         self.count().get_app(tenant, track, app).await
     }
-    async fn create_app(&self, app: &App, secrets: &[SecretRecord]) -> StoreResult<()> {
-        self.count().create_app(app, secrets).await
+    async fn create_app(&self, app: &App, secrets: &[SecretRecord], audit: &AuditRecord) -> StoreResult<()> {
+        self.count().create_app(app, secrets, audit).await
     }
-    async fn replace_app(&self, app: &App, expected_version: Option<i64>) -> StoreResult<App> {
-        self.count().replace_app(app, expected_version).await
+    async fn replace_app(&self, app: &App, expected_version: Option<i64>, audit: &AuditRecord) -> StoreResult<App> {
+        self.count().replace_app(app, expected_version, audit).await
     }
-    async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()> {
-        self.count().delete_app(tenant, track, app).await
+    async fn delete_app(&self, tenant: &str, track: &str, app: &str, audit: &AuditRecord) -> StoreResult<()> {
+        self.count().delete_app(tenant, track, app, audit).await
     }
     async fn list_secrets(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<SecretRecord>> {
         self.count().list_secrets(tenant, track, app).await
@@ -225,11 +288,19 @@ impl Store for CountingStore {
         app: &str,
         secret: &SecretRecord,
         max: usize,
+        audit: &AuditRecord,
     ) -> StoreResult<()> {
-        self.count().add_secret(tenant, track, app, secret, max).await
+        self.count().add_secret(tenant, track, app, secret, max, audit).await
     }
-    async fn delete_secret(&self, tenant: &str, track: &str, app: &str, id: &str) -> StoreResult<()> {
-        self.count().delete_secret(tenant, track, app, id).await
+    async fn delete_secret(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        id: &str,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        self.count().delete_secret(tenant, track, app, id, audit).await
     }
     async fn list_client_keys(&self, tenant: &str, track: &str, app: &str) -> StoreResult<Vec<StoredClientKey>> {
         self.count().list_client_keys(tenant, track, app).await
@@ -241,11 +312,19 @@ impl Store for CountingStore {
         app: &str,
         key: &StoredClientKey,
         max: usize,
+        audit: &AuditRecord,
     ) -> StoreResult<()> {
-        self.count().add_client_key(tenant, track, app, key, max).await
+        self.count().add_client_key(tenant, track, app, key, max, audit).await
     }
-    async fn delete_client_key(&self, tenant: &str, track: &str, app: &str, kid: &str) -> StoreResult<()> {
-        self.count().delete_client_key(tenant, track, app, kid).await
+    async fn delete_client_key(
+        &self,
+        tenant: &str,
+        track: &str,
+        app: &str,
+        kid: &str,
+        audit: &AuditRecord,
+    ) -> StoreResult<()> {
+        self.count().delete_client_key(tenant, track, app, kid, audit).await
     }
     async fn use_jti(
         &self,
@@ -261,14 +340,48 @@ impl Store for CountingStore {
     async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64> {
         self.count().purge_jtis(now).await
     }
-    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey) -> StoreResult<bool> {
-        self.count().add_next_key(tenant, track, key).await
+    async fn take_auth_failures(
+        &self,
+        buckets: &[(String, u32)],
+        burst: f64,
+        refill_per_ms: f64,
+        now_ms: i64,
+    ) -> StoreResult<Vec<f64>> {
+        self.count().take_auth_failures(buckets, burst, refill_per_ms, now_ms).await
     }
-    async fn promote_next_key(&self, tenant: &str, track: &str, kid: &str, now: UnixTime) -> StoreResult<bool> {
-        self.count().promote_next_key(tenant, track, kid, now).await
+    async fn purge_auth_failures(&self, before_ms: i64) -> StoreResult<u64> {
+        self.count().purge_auth_failures(before_ms).await
     }
-    async fn delete_retired_keys(&self, tenant: &str, track: &str, before: UnixTime) -> StoreResult<u64> {
-        self.count().delete_retired_keys(tenant, track, before).await
+    async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
+        self.count().append_audit(records).await
+    }
+    async fn list_audit(&self, tenant: &str, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        self.count().list_audit(tenant, query).await
+    }
+    async fn purge_audit(&self, before: UnixTime) -> StoreResult<u64> {
+        self.count().purge_audit(before).await
+    }
+    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey, audit: &AuditRecord) -> StoreResult<bool> {
+        self.count().add_next_key(tenant, track, key, audit).await
+    }
+    async fn promote_next_key(
+        &self,
+        tenant: &str,
+        track: &str,
+        kid: &str,
+        now: UnixTime,
+        audit: &AuditRecord,
+    ) -> StoreResult<bool> {
+        self.count().promote_next_key(tenant, track, kid, now, audit).await
+    }
+    async fn delete_retired_keys(
+        &self,
+        tenant: &str,
+        track: &str,
+        before: UnixTime,
+        audit: &AuditRecord,
+    ) -> StoreResult<u64> {
+        self.count().delete_retired_keys(tenant, track, before, audit).await
     }
     fn subscribe(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
         self.inner.subscribe()

@@ -95,12 +95,14 @@ impl Server {
             None => ferrid_core::urls::PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
         };
         let started = startup::start(config, public_url).await?;
+        let throttle = Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle));
+        ferrid_core::client_auth::failures::spawn(started.store.clone(), throttle.clone());
         let state = AppState {
             manager: started.manager,
             store: started.store,
             metrics: Arc::new(ops::Metrics::default()),
             clock: Arc::new(ferrid_core::clock::SystemClock),
-            throttle: Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle)),
+            throttle,
             documents_cache_control: axum::http::HeaderValue::from_str(&format!(
                 "public, max-age={}",
                 config.rotation.jwks_max_age

@@ -53,11 +53,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "# HELP ferrid_tokens_issued_total Access tokens issued.\n# TYPE ferrid_tokens_issued_total counter\nferrid_tokens_issued_total {}\n\
          # HELP ferrid_token_errors_total Token requests refused.\n# TYPE ferrid_token_errors_total counter\nferrid_token_errors_total {}\n\
          # HELP ferrid_store_calls_total Calls made to the store (none per client-credentials token).\n# TYPE ferrid_store_calls_total counter\nferrid_store_calls_total {}\n\
-         # HELP ferrid_tracks Tracks loaded in the snapshot.\n# TYPE ferrid_tracks gauge\nferrid_tracks {}\n",
+         # HELP ferrid_tracks Tracks loaded in the snapshot.\n# TYPE ferrid_tracks gauge\nferrid_tracks {}\n\
+         # HELP ferrid_auth_failure_reports_dropped_total Failed authentications not counted in the store or audit log (queue full).\n# TYPE ferrid_auth_failure_reports_dropped_total counter\nferrid_auth_failure_reports_dropped_total {}\n",
         m.tokens_issued.get(),
         m.token_errors.get(),
         state.store.calls(),
         state.manager.registry().track_count(),
+        state.throttle.dropped_reports(),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -8,6 +8,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "private_key_jwt", include_str!("../migrations/sqlite/0002_private_key_jwt.sql")),
     (3, "key_rotation", include_str!("../migrations/sqlite/0003_key_rotation.sql")),
+    (4, "audit", include_str!("../migrations/sqlite/0004_audit.sql")),
 ];
 
 pub async fn run_sqlite(pool: &SqlitePool) -> Result<(), sqlx::Error> {
@@ -42,6 +43,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "private_key_jwt", include_str!("../migrations/postgres/0002_private_key_jwt.sql")),
     (3, "key_rotation", include_str!("../migrations/postgres/0003_key_rotation.sql")),
+    (4, "audit", include_str!("../migrations/postgres/0004_audit.sql")),
 ];
 
 /// Any fixed number: the advisory lock that serialises migrations across instances.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ferrid_core::{
+    audit::{AuditEntry, AuditQuery, AuditRecord},
     model::{
         App, AppSpec, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
         TrackSettings, UnixTime,

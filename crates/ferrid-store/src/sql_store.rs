@@ -23,6 +23,23 @@ pub fn limit(page: &ferrid_core::store::PageRequest) -> i64 {
     i64::from(page.limit.clamp(1, 1000))
 }
 
+/// Takes tokens from one shared failure bucket and answers its level, in one statement
+/// (atomic on both backends). `$1` bucket, `$2` level of a new bucket, `$3` now (ms),
+/// `$4` refill per ms, `$5` burst, `$6` tokens taken. A clock behind the stored time
+/// refills nothing; the level never goes below zero or above the burst.
+pub static TAKE_AUTH_FAILURES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let elapsed = "(CASE WHEN $3 > auth_failures.at THEN $3 - auth_failures.at ELSE 0 END)";
+    let refilled = format!("(auth_failures.tokens + {elapsed} * $4)");
+    let capped = format!("(CASE WHEN {refilled} > $5 THEN $5 ELSE {refilled} END)");
+    format!(
+        "INSERT INTO auth_failures (bucket, tokens, at) VALUES ($1, $2, $3) \
+         ON CONFLICT (bucket) DO UPDATE SET \
+         tokens = (CASE WHEN {capped} - $6 < 0.0 THEN 0.0 ELSE {capped} - $6 END), \
+         at = (CASE WHEN $3 > auth_failures.at THEN $3 ELSE auth_failures.at END) \
+         RETURNING tokens"
+    )
+});
+
 /// Fails with NotFound when a statement changed no row.
 pub fn changed(rows: u64) -> ferrid_core::store::StoreResult<()> {
     if rows == 0 { Err(ferrid_core::store::StoreError::NotFound) } else { Ok(()) }
@@ -61,6 +78,21 @@ macro_rules! sql_store {
                     .map(|_| ())
                     .map_err(map_err)
             }
+
+    async fn insert_audit(tx: &mut Transaction<'_, $db>, r: &AuditRecord) -> StoreResult<()> {
+        sqlx::query("INSERT INTO audit_log (tenant, at, actor, action, target, source, details) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&r.tenant)
+            .bind(r.at)
+            .bind(&r.actor)
+            .bind(&r.action)
+            .bind(&r.target)
+            .bind(r.source.as_deref())
+            .bind(r.details.to_string())
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
 
     async fn insert_track(tx: &mut Transaction<'_, $db>, new: &NewTrack) -> StoreResult<()> {
         let t = &new.track;
@@ -184,6 +216,22 @@ macro_rules! sql_store {
         })
     }
 
+    fn audit_row(row: &$row) -> StoreResult<AuditEntry> {
+        let details: String = row.try_get("details").map_err(map_err)?;
+        Ok(AuditEntry {
+            id: row.try_get("id").map_err(map_err)?,
+            record: AuditRecord {
+                tenant: row.try_get("tenant").map_err(map_err)?,
+                at: row.try_get("at").map_err(map_err)?,
+                actor: row.try_get("actor").map_err(map_err)?,
+                action: row.try_get("action").map_err(map_err)?,
+                target: row.try_get("target").map_err(map_err)?,
+                source: row.try_get("source").map_err(map_err)?,
+                details: serde_json::from_str(&details).map_err(|_| corrupt("audit details"))?,
+            },
+        })
+    }
+
     fn key_row(row: &$row) -> StoreResult<TrackKey> {
         let alg: String = row.try_get("alg").map_err(map_err)?;
         let state: String = row.try_get("state").map_err(map_err)?;
@@ -275,7 +323,7 @@ impl Store for $store {
         Ok(Tenant { name: name(&r, "name")?, created: r.try_get("created").map_err(map_err)? })
     }
 
-    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack) -> StoreResult<()> {
+    async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         sqlx::query("INSERT INTO tenants (name, created) VALUES ($1, $2)")
             .bind(tenant.name.as_str())
@@ -285,14 +333,18 @@ impl Store for $store {
             .map_err(map_err)?;
         Self::insert_track(&mut tx, master).await?;
         Self::notify(&mut tx, &tenant.name, &master.track.name).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_tenant(&self, tenant: &str) -> StoreResult<()> {
+    async fn delete_tenant(&self, tenant: &str, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let r = sqlx::query("DELETE FROM tenants WHERE name = $1").bind(tenant).execute(&mut *tx).await.map_err(map_err)?;
         changed(r.rows_affected())?;
+        // the tenant's own log goes with it; its deletion is recorded in `audit.tenant`'s log
+        sqlx::query("DELETE FROM audit_log WHERE tenant = $1").bind(tenant).execute(&mut *tx).await.map_err(map_err)?;
         Self::notify(&mut tx, tenant, "*").await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -319,14 +371,15 @@ impl Store for $store {
         Self::track_row(&r)
     }
 
-    async fn create_track(&self, new: &NewTrack) -> StoreResult<()> {
+    async fn create_track(&self, new: &NewTrack, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         Self::insert_track(&mut tx, new).await?;
         Self::notify(&mut tx, &new.track.tenant, &new.track.name).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
-    async fn update_track(&self, track: &Track, expected_version: Option<i64>) -> StoreResult<Track> {
+    async fn update_track(&self, track: &Track, expected_version: Option<i64>, audit: &AuditRecord) -> StoreResult<Track> {
         let settings = serde_json::to_string(&track.settings).map_err(|_| corrupt("settings"))?;
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         // One statement compares and bumps the version: concurrent edits cannot both win.
@@ -347,11 +400,12 @@ impl Store for $store {
             }
         };
         Self::notify(&mut tx, &track.tenant, &track.name).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(Track { version, ..track.clone() })
     }
 
-    async fn delete_track(&self, tenant: &str, track: &str) -> StoreResult<()> {
+    async fn delete_track(&self, tenant: &str, track: &str, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let r = sqlx::query("DELETE FROM tracks WHERE tenant = $1 AND name = $2")
             .bind(tenant)
@@ -361,6 +415,7 @@ impl Store for $store {
             .map_err(map_err)?;
         changed(r.rows_affected())?;
         Self::notify(&mut tx, tenant, track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -389,14 +444,15 @@ impl Store for $store {
         Self::app_row(&r)
     }
 
-    async fn create_app(&self, app: &App, secrets: &[SecretRecord]) -> StoreResult<()> {
+    async fn create_app(&self, app: &App, secrets: &[SecretRecord], audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         Self::insert_app(&mut tx, app, secrets).await?;
         Self::notify(&mut tx, &app.tenant, &app.track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
-    async fn replace_app(&self, app: &App, expected_version: Option<i64>) -> StoreResult<App> {
+    async fn replace_app(&self, app: &App, expected_version: Option<i64>, audit: &AuditRecord) -> StoreResult<App> {
         let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let sql = match expected_version {
@@ -422,11 +478,12 @@ impl Store for $store {
             }
         };
         Self::notify(&mut tx, &app.tenant, &app.track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(App { version, ..app.clone() })
     }
 
-    async fn delete_app(&self, tenant: &str, track: &str, app: &str) -> StoreResult<()> {
+    async fn delete_app(&self, tenant: &str, track: &str, app: &str, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let r = sqlx::query("DELETE FROM apps WHERE tenant = $1 AND track = $2 AND name = $3")
             .bind(tenant)
@@ -437,6 +494,7 @@ impl Store for $store {
             .map_err(map_err)?;
         changed(r.rows_affected())?;
         Self::notify(&mut tx, tenant, track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -453,7 +511,7 @@ impl Store for $store {
             .collect()
     }
 
-    async fn add_secret(&self, tenant: &str, track: &str, app: &str, secret: &SecretRecord, max: usize) -> StoreResult<()> {
+    async fn add_secret(&self, tenant: &str, track: &str, app: &str, secret: &SecretRecord, max: usize, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.begin_exclusive().await.map_err(map_err)?;
         Self::lock_app(&mut tx, tenant, track, app).await?;
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3")
@@ -468,10 +526,11 @@ impl Store for $store {
         }
         Self::insert_secret(&mut tx, tenant, track, app, secret).await?;
         Self::notify(&mut tx, tenant, track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_secret(&self, tenant: &str, track: &str, app: &str, id: &str) -> StoreResult<()> {
+    async fn delete_secret(&self, tenant: &str, track: &str, app: &str, id: &str, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let r = sqlx::query("DELETE FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3 AND id = $4")
             .bind(tenant)
@@ -483,6 +542,7 @@ impl Store for $store {
             .map_err(map_err)?;
         changed(r.rows_affected())?;
         Self::notify(&mut tx, tenant, track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -499,7 +559,7 @@ impl Store for $store {
             .collect()
     }
 
-    async fn add_client_key(&self, tenant: &str, track: &str, app: &str, key: &StoredClientKey, max: usize) -> StoreResult<()> {
+    async fn add_client_key(&self, tenant: &str, track: &str, app: &str, key: &StoredClientKey, max: usize, audit: &AuditRecord) -> StoreResult<()> {
         let json = serde_json::to_string(&key.key).map_err(|_| corrupt("client key"))?;
         let mut tx = self.begin_exclusive().await.map_err(map_err)?;
         Self::lock_app(&mut tx, tenant, track, app).await?;
@@ -524,10 +584,11 @@ impl Store for $store {
             .await
             .map_err(map_err)?;
         Self::notify(&mut tx, tenant, track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_client_key(&self, tenant: &str, track: &str, app: &str, kid: &str) -> StoreResult<()> {
+    async fn delete_client_key(&self, tenant: &str, track: &str, app: &str, kid: &str, audit: &AuditRecord) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(map_err)?;
         let r = sqlx::query("DELETE FROM client_keys WHERE tenant = $1 AND track = $2 AND app = $3 AND kid = $4")
             .bind(tenant)
@@ -539,6 +600,7 @@ impl Store for $store {
             .map_err(map_err)?;
         changed(r.rows_affected())?;
         Self::notify(&mut tx, tenant, track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -546,7 +608,7 @@ impl Store for $store {
         self.record_jti(tenant, track, client, jti, exp, now).await
     }
 
-    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey) -> StoreResult<bool> {
+    async fn add_next_key(&self, tenant: &str, track: &str, key: &TrackKey, audit: &AuditRecord) -> StoreResult<bool> {
         let mut tx = self.begin_exclusive().await.map_err(map_err)?;
         Self::lock_track(&mut tx, tenant, track).await?;
         let r = sqlx::query(
@@ -567,11 +629,12 @@ impl Store for $store {
             return Ok(false);
         }
         Self::notify(&mut tx, tenant, track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
     }
 
-    async fn promote_next_key(&self, tenant: &str, track: &str, kid: &str, now: UnixTime) -> StoreResult<bool> {
+    async fn promote_next_key(&self, tenant: &str, track: &str, kid: &str, now: UnixTime, audit: &AuditRecord) -> StoreResult<bool> {
         let mut tx = self.begin_exclusive().await.map_err(map_err)?;
         Self::lock_track(&mut tx, tenant, track).await?;
         let r = sqlx::query("UPDATE track_keys SET state = 'active', changed = $4 WHERE tenant = $1 AND track = $2 AND kid = $3 AND state = 'next'")
@@ -594,11 +657,12 @@ impl Store for $store {
             .await
             .map_err(map_err)?;
         Self::notify(&mut tx, tenant, track).await?;
+        Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
     }
 
-    async fn delete_retired_keys(&self, tenant: &str, track: &str, before: UnixTime) -> StoreResult<u64> {
+    async fn delete_retired_keys(&self, tenant: &str, track: &str, before: UnixTime, audit: &AuditRecord) -> StoreResult<u64> {
         let mut tx = self.begin_exclusive().await.map_err(map_err)?;
         let r = sqlx::query("DELETE FROM track_keys WHERE tenant = $1 AND track = $2 AND state = 'retired' AND changed < $3")
             .bind(tenant)
@@ -608,6 +672,7 @@ impl Store for $store {
             .await
             .map_err(map_err)?;
         if r.rows_affected() > 0 {
+            Self::insert_audit(&mut tx, audit).await?;
             Self::notify(&mut tx, tenant, track).await?;
         }
         tx.commit().await.map_err(map_err)?;
@@ -621,6 +686,79 @@ impl Store for $store {
     async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64> {
         let r = sqlx::query("DELETE FROM used_jtis WHERE exp < $1").bind(now).execute(&self.pool).await.map_err(map_err)?;
         Ok(self.forget_jtis_before(now).unwrap_or(r.rows_affected()))
+    }
+
+    async fn take_auth_failures(
+        &self,
+        buckets: &[(String, u32)],
+        burst: f64,
+        refill_per_ms: f64,
+        now_ms: i64,
+    ) -> StoreResult<Vec<f64>> {
+        let mut levels = Vec::with_capacity(buckets.len());
+        for (bucket, count) in buckets {
+            let count = f64::from(*count);
+            let level: f64 = sqlx::query_scalar($crate::sql_store::TAKE_AUTH_FAILURES.as_str())
+                .bind(bucket)
+                .bind((burst - count).max(0.0))
+                .bind(now_ms)
+                .bind(refill_per_ms)
+                .bind(burst)
+                .bind(count)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+            levels.push(level);
+        }
+        Ok(levels)
+    }
+
+    async fn purge_auth_failures(&self, before_ms: i64) -> StoreResult<u64> {
+        let r = sqlx::query("DELETE FROM auth_failures WHERE at < $1").bind(before_ms).execute(&self.pool).await.map_err(map_err)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        for r in records {
+            Self::insert_audit(&mut tx, r).await?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn list_audit(&self, tenant: &str, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        let mut sql = sqlx::QueryBuilder::<$db>::new("SELECT * FROM audit_log WHERE tenant = ");
+        sql.push_bind(tenant);
+        if let Some(a) = &q.action {
+            sql.push(" AND action = ").push_bind(a);
+        }
+        if let Some(a) = &q.actor {
+            sql.push(" AND actor = ").push_bind(a);
+        }
+        if let Some(t) = &q.target {
+            // a prefix match that needs no LIKE escaping
+            sql.push(" AND substr(target, 1, ").push_bind(i32::try_from(t.chars().count()).unwrap_or(i32::MAX)).push(") = ").push_bind(t);
+        }
+        if let Some(t) = q.since {
+            sql.push(" AND at >= ").push_bind(t);
+        }
+        if let Some(t) = q.until {
+            sql.push(" AND at < ").push_bind(t);
+        }
+        let (cmp, order) = match q.order {
+            ferrid_core::audit::Order::Desc => (" < ", " ORDER BY id DESC"),
+            ferrid_core::audit::Order::Asc => (" > ", " ORDER BY id ASC"),
+        };
+        if let Some(id) = q.after {
+            sql.push(" AND id").push(cmp).push_bind(id);
+        }
+        sql.push(order).push(" LIMIT ").push_bind(i64::from(q.limit.clamp(1, 1000)));
+        sql.build().fetch_all(&self.pool).await.map_err(map_err)?.iter().map(Self::audit_row).collect()
+    }
+
+    async fn purge_audit(&self, before: UnixTime) -> StoreResult<u64> {
+        let r = sqlx::query("DELETE FROM audit_log WHERE at < $1").bind(before).execute(&self.pool).await.map_err(map_err)?;
+        Ok(r.rows_affected())
     }
 
     async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData> {

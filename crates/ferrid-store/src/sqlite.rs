@@ -5,6 +5,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 use async_trait::async_trait;
 use ferrid_core::model::UnixTime;
 use ferrid_core::{
+    audit::{AuditEntry, AuditQuery, AuditRecord},
     model::{
         App, AppSpec, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
         TrackSettings,

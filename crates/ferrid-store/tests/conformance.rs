@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use ferrid_core::{
+    audit::{AuditQuery, AuditRecord, Order},
     client_auth::keys::{KeyInput, import_key},
     model::*,
     store::{Change, NewTrack, PageRequest, Store, StoreError},
@@ -118,12 +119,25 @@ fn client_key(kid: &str) -> StoredClientKey {
     StoredClientKey { key: import_key(KeyInput::Jwk(&jwk)).unwrap(), created: 1 }
 }
 
+/// An audit record for a change made in a test (in the `zz` tenant's log).
+fn au() -> AuditRecord {
+    record("zz", 1, "test.change", "tenants/zz")
+}
+
+fn record(tenant: &str, at: i64, action: &str, target: &str) -> AuditRecord {
+    AuditRecord::system(tenant, at, action, target.into(), serde_json::json!({ "after": { "n": at } }))
+}
+
+fn all(limit: u32) -> AuditQuery {
+    AuditQuery { limit, ..AuditQuery::default() }
+}
+
 /// Tenant `t` with track `prod` holding resource `x` with one secret and one key.
 async fn seed(s: &dyn Store, t: &str) {
-    s.create_tenant(&Tenant { name: n(t), created: 1 }, &track(t, "master")).await.unwrap();
-    s.create_track(&track(t, "prod")).await.unwrap();
-    s.create_app(&resource(t, "prod", "x"), &[secret("s1")]).await.unwrap();
-    s.add_client_key(t, "prod", "x", &client_key("k1"), 4).await.unwrap();
+    s.create_tenant(&Tenant { name: n(t), created: 1 }, &track(t, "master"), &au()).await.unwrap();
+    s.create_track(&track(t, "prod"), &au()).await.unwrap();
+    s.create_app(&resource(t, "prod", "x"), &[secret("s1")], &au()).await.unwrap();
+    s.add_client_key(t, "prod", "x", &client_key("k1"), 4, &au()).await.unwrap();
 }
 
 #[tokio::test]
@@ -155,23 +169,35 @@ async fn duplicates_conflict_and_missing_parents_are_not_found() {
         let l = b.label;
         assert!(
             matches!(
-                s.create_tenant(&Tenant { name: n("a"), created: 1 }, &track("a", "master")).await,
+                s.create_tenant(&Tenant { name: n("a"), created: 1 }, &track("a", "master"), &au()).await,
                 Err(StoreError::Conflict)
             ),
             "{l}"
         );
-        assert!(matches!(s.create_track(&track("a", "prod")).await, Err(StoreError::Conflict)), "{l}");
-        assert!(matches!(s.create_app(&resource("a", "prod", "x"), &[]).await, Err(StoreError::Conflict)), "{l}");
-        assert!(matches!(s.add_secret("a", "prod", "x", &secret("s1"), 10).await, Err(StoreError::Conflict)), "{l}");
+        assert!(matches!(s.create_track(&track("a", "prod"), &au()).await, Err(StoreError::Conflict)), "{l}");
         assert!(
-            matches!(s.add_client_key("a", "prod", "x", &client_key("k1"), 4).await, Err(StoreError::Conflict)),
+            matches!(s.create_app(&resource("a", "prod", "x"), &[], &au()).await, Err(StoreError::Conflict)),
             "{l}"
         );
-        assert!(matches!(s.create_track(&track("zz", "prod")).await, Err(StoreError::NotFound)), "{l}");
-        assert!(matches!(s.create_app(&resource("a", "nope", "y"), &[]).await, Err(StoreError::NotFound)), "{l}");
-        assert!(matches!(s.add_secret("a", "prod", "nope", &secret("s9"), 10).await, Err(StoreError::NotFound)), "{l}");
+        assert!(
+            matches!(s.add_secret("a", "prod", "x", &secret("s1"), 10, &au()).await, Err(StoreError::Conflict)),
+            "{l}"
+        );
+        assert!(
+            matches!(s.add_client_key("a", "prod", "x", &client_key("k1"), 4, &au()).await, Err(StoreError::Conflict)),
+            "{l}"
+        );
+        assert!(matches!(s.create_track(&track("zz", "prod"), &au()).await, Err(StoreError::NotFound)), "{l}");
+        assert!(
+            matches!(s.create_app(&resource("a", "nope", "y"), &[], &au()).await, Err(StoreError::NotFound)),
+            "{l}"
+        );
+        assert!(
+            matches!(s.add_secret("a", "prod", "nope", &secret("s9"), 10, &au()).await, Err(StoreError::NotFound)),
+            "{l}"
+        );
         assert!(matches!(s.get_tenant("zz").await, Err(StoreError::NotFound)), "{l}");
-        assert!(matches!(s.delete_app("a", "prod", "nope").await, Err(StoreError::NotFound)), "{l}");
+        assert!(matches!(s.delete_app("a", "prod", "nope", &au()).await, Err(StoreError::NotFound)), "{l}");
     }
 }
 
@@ -180,12 +206,12 @@ async fn deleting_a_parent_deletes_what_it_holds() {
     for b in backends().await {
         let s = b.store.as_ref();
         seed(s, "a").await;
-        s.delete_track("a", "prod").await.unwrap();
+        s.delete_track("a", "prod", &au()).await.unwrap();
         assert!(matches!(s.get_app("a", "prod", "x").await, Err(StoreError::NotFound)), "{}", b.label);
         assert!(s.list_secrets("a", "prod", "x").await.unwrap().is_empty());
         assert!(s.list_client_keys("a", "prod", "x").await.unwrap().is_empty());
         seed(s, "b").await;
-        s.delete_tenant("b").await.unwrap();
+        s.delete_tenant("b", &au()).await.unwrap();
         assert!(matches!(s.get_track("b", "prod").await, Err(StoreError::NotFound)));
         assert_eq!(s.load_all().await.unwrap().len(), 1, "{}", b.label);
     }
@@ -201,7 +227,7 @@ async fn versions_are_compared_and_bumped_atomically() {
         let mut tasks = Vec::new();
         for _ in 0..8 {
             let (s, app) = (s.clone(), app.clone());
-            tasks.push(tokio::spawn(async move { s.replace_app(&app, Some(1)).await }));
+            tasks.push(tokio::spawn(async move { s.replace_app(&app, Some(1), &au()).await }));
         }
         let mut won = 0;
         for t in tasks {
@@ -215,11 +241,14 @@ async fn versions_are_compared_and_bumped_atomically() {
             }
         }
         assert_eq!(won, 1, "{}", b.label);
-        assert_eq!(s.replace_app(&app, None).await.unwrap().version, 3);
+        assert_eq!(s.replace_app(&app, None, &au()).await.unwrap().version, 3);
         let t = s.get_track("a", "prod").await.unwrap();
-        assert!(matches!(s.update_track(&t, Some(7)).await, Err(StoreError::VersionMismatch)));
-        assert_eq!(s.update_track(&t, Some(1)).await.unwrap().version, 2);
-        assert!(matches!(s.replace_app(&resource("a", "prod", "nope"), Some(1)).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.update_track(&t, Some(7), &au()).await, Err(StoreError::VersionMismatch)));
+        assert_eq!(s.update_track(&t, Some(1), &au()).await.unwrap().version, 2);
+        assert!(matches!(
+            s.replace_app(&resource("a", "prod", "nope"), Some(1), &au()).await,
+            Err(StoreError::NotFound)
+        ));
     }
 }
 
@@ -231,8 +260,9 @@ async fn limits_hold_under_concurrent_writes() {
         let mut tasks = Vec::new();
         for i in 0..12 {
             let s = s.clone();
-            tasks
-                .push(tokio::spawn(async move { s.add_secret("a", "prod", "x", &secret(&format!("c{i}")), 10).await }));
+            tasks.push(tokio::spawn(async move {
+                s.add_secret("a", "prod", "x", &secret(&format!("c{i}")), 10, &au()).await
+            }));
         }
         let mut ok = 0;
         for t in tasks {
@@ -245,10 +275,10 @@ async fn limits_hold_under_concurrent_writes() {
         assert_eq!(ok, 9, "{}: one secret was there already", b.label);
         assert_eq!(s.list_secrets("a", "prod", "x").await.unwrap().len(), 10);
         for i in 0..3 {
-            s.add_client_key("a", "prod", "x", &client_key(&format!("k{}", i + 2)), 4).await.unwrap();
+            s.add_client_key("a", "prod", "x", &client_key(&format!("k{}", i + 2)), 4, &au()).await.unwrap();
         }
         assert!(matches!(
-            s.add_client_key("a", "prod", "x", &client_key("k9"), 4).await,
+            s.add_client_key("a", "prod", "x", &client_key("k9"), 4, &au()).await,
             Err(StoreError::LimitReached)
         ));
     }
@@ -292,18 +322,21 @@ async fn tenant_isolation_holds_for_every_query() {
         let l = b.label;
         seed(s, "a").await;
         seed(s, "b").await;
-        s.delete_app("b", "prod", "x").await.unwrap();
+        s.delete_app("b", "prod", "x", &au()).await.unwrap();
         let nf = |r: Result<(), StoreError>| matches!(r, Err(StoreError::NotFound));
         assert!(matches!(s.get_app("b", "prod", "x").await, Err(StoreError::NotFound)), "{l}");
         assert!(s.list_apps("b", "prod", &PageRequest { after: None, limit: 100 }).await.unwrap().is_empty(), "{l}");
         assert!(s.list_secrets("b", "prod", "x").await.unwrap().is_empty(), "{l}");
         assert!(s.list_client_keys("b", "prod", "x").await.unwrap().is_empty(), "{l}");
-        assert!(nf(s.delete_app("b", "prod", "x").await), "{l}");
-        assert!(nf(s.delete_secret("b", "prod", "x", "s1").await), "{l}");
-        assert!(nf(s.delete_client_key("b", "prod", "x", "k1").await), "{l}");
-        assert!(nf(s.add_secret("b", "prod", "x", &secret("s2"), 10).await), "{l}");
-        assert!(nf(s.add_client_key("b", "prod", "x", &client_key("k2"), 4).await), "{l}");
-        assert!(matches!(s.replace_app(&resource("b", "prod", "x"), None).await, Err(StoreError::NotFound)), "{l}");
+        assert!(nf(s.delete_app("b", "prod", "x", &au()).await), "{l}");
+        assert!(nf(s.delete_secret("b", "prod", "x", "s1", &au()).await), "{l}");
+        assert!(nf(s.delete_client_key("b", "prod", "x", "k1", &au()).await), "{l}");
+        assert!(nf(s.add_secret("b", "prod", "x", &secret("s2"), 10, &au()).await), "{l}");
+        assert!(nf(s.add_client_key("b", "prod", "x", &client_key("k2"), 4, &au()).await), "{l}");
+        assert!(
+            matches!(s.replace_app(&resource("b", "prod", "x"), None, &au()).await, Err(StoreError::NotFound)),
+            "{l}"
+        );
         assert!(s.load_track("b", "prod").await.unwrap().apps.is_empty(), "{l}");
         assert!(s.load_track("b", "prod").await.unwrap().secrets.is_empty(), "{l}");
         // a's data is untouched by all of the above
@@ -311,8 +344,8 @@ async fn tenant_isolation_holds_for_every_query() {
         assert_eq!(s.list_secrets("a", "prod", "x").await.unwrap().len(), 1, "{l}");
         assert_eq!(s.list_client_keys("a", "prod", "x").await.unwrap().len(), 1, "{l}");
         // deleting b's track or tenant leaves a's
-        s.delete_track("b", "prod").await.unwrap();
-        s.delete_tenant("b").await.unwrap();
+        s.delete_track("b", "prod", &au()).await.unwrap();
+        s.delete_tenant("b", &au()).await.unwrap();
         assert_eq!(s.load_track("a", "prod").await.unwrap().apps.len(), 1, "{l}");
         let tracks = s.list_tracks("a", &PageRequest { after: None, limit: 100 }).await.unwrap();
         assert!(tracks.iter().all(|t| t.tenant.as_str() == "a"), "{l}");
@@ -325,13 +358,13 @@ async fn listings_page_in_name_order() {
         let s = b.store.as_ref();
         seed(s, "a").await;
         for name in ["c", "a", "b"] {
-            s.create_app(&resource("a", "prod", name), &[]).await.unwrap();
+            s.create_app(&resource("a", "prod", name), &[], &au()).await.unwrap();
         }
         let p = |after: Option<&str>| PageRequest { after: after.map(str::to_owned), limit: 2 };
         let names = |v: Vec<App>| v.into_iter().map(|a| a.name.to_string()).collect::<Vec<_>>();
         assert_eq!(names(s.list_apps("a", "prod", &p(None)).await.unwrap()), ["a", "b"], "{}", b.label);
         assert_eq!(names(s.list_apps("a", "prod", &p(Some("b"))).await.unwrap()), ["c", "x"], "{}", b.label);
-        s.create_tenant(&Tenant { name: n("0"), created: 1 }, &track("0", "master")).await.unwrap();
+        s.create_tenant(&Tenant { name: n("0"), created: 1 }, &track("0", "master"), &au()).await.unwrap();
         let t: Vec<String> = s.list_tenants(&p(None)).await.unwrap().into_iter().map(|t| t.name.to_string()).collect();
         assert_eq!(t, ["0", "a"], "{}", b.label);
     }
@@ -387,7 +420,7 @@ async fn rotation_steps_happen_once_however_many_instances_race() {
         let tasks: Vec<_> = (0..6)
             .map(|i| {
                 let (s, k) = (s.clone(), next(&format!("n{i}")));
-                tokio::spawn(async move { s.add_next_key("a", "prod", &k).await.unwrap() })
+                tokio::spawn(async move { s.add_next_key("a", "prod", &k, &au()).await.unwrap() })
             })
             .collect();
         let mut created = 0;
@@ -400,7 +433,7 @@ async fn rotation_steps_happen_once_however_many_instances_race() {
         let tasks: Vec<_> = (0..6)
             .map(|_| {
                 let (s, n) = (s.clone(), n.clone());
-                tokio::spawn(async move { s.promote_next_key("a", "prod", &n, 20).await.unwrap() })
+                tokio::spawn(async move { s.promote_next_key("a", "prod", &n, 20, &au()).await.unwrap() })
             })
             .collect();
         let mut promoted = 0;
@@ -413,8 +446,145 @@ async fn rotation_steps_happen_once_however_many_instances_race() {
         assert_eq!(state(&n), KeyState::Active, "{l}");
         assert_eq!(state("k-prod"), KeyState::Retired, "{l}");
         assert_eq!(keys.iter().find(|k| k.kid == "k-prod").unwrap().changed, 20);
-        assert_eq!(s.delete_retired_keys("a", "prod", 20).await.unwrap(), 0, "{l}: not before its time");
-        assert_eq!(s.delete_retired_keys("a", "prod", 21).await.unwrap(), 1, "{l}");
+        assert_eq!(s.delete_retired_keys("a", "prod", 20, &au()).await.unwrap(), 0, "{l}: not before its time");
+        assert_eq!(s.delete_retired_keys("a", "prod", 21, &au()).await.unwrap(), 1, "{l}");
         assert_eq!(s.load_track("a", "prod").await.unwrap().keys.len(), 1);
+    }
+}
+
+/// A change and its audit record land together: a refused change leaves no record.
+#[tokio::test]
+async fn every_change_writes_its_audit_record_in_the_same_transaction() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        let t = Tenant { name: n("a"), created: 1 };
+        s.create_tenant(&t, &track("a", "master"), &record("a", 1, "tenant.create", "tenants/a")).await.unwrap();
+        s.create_track(&track("a", "prod"), &record("a", 2, "track.create", "tenants/a/tracks/prod")).await.unwrap();
+        // refused changes: a duplicate, a stale version, a missing app
+        let dup = s.create_track(&track("a", "prod"), &record("a", 3, "dup", "x")).await;
+        assert!(matches!(dup, Err(StoreError::Conflict)), "{l}");
+        let mut tr = s.get_track("a", "prod").await.unwrap();
+        tr.settings.access_token_lifetime = 60;
+        let stale = s.update_track(&tr, Some(99), &record("a", 4, "stale", "x")).await;
+        assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{l}");
+        let missing = s.delete_app("a", "prod", "nope", &record("a", 5, "missing", "x")).await;
+        assert!(matches!(missing, Err(StoreError::NotFound)), "{l}");
+        s.update_track(&tr, Some(1), &record("a", 6, "track.update", "tenants/a/tracks/prod")).await.unwrap();
+        // a rotation step that changes nothing records nothing
+        let key = track("a", "prod").keys.remove(0);
+        let next = TrackKey { kid: "n1".into(), state: KeyState::Next, ..key };
+        assert!(s.add_next_key("a", "prod", &next, &record("a", 7, "track_key.create", "k")).await.unwrap(), "{l}");
+        let again = TrackKey { kid: "n2".into(), ..next.clone() };
+        assert!(!s.add_next_key("a", "prod", &again, &record("a", 8, "nothing", "k")).await.unwrap(), "{l}");
+        let actions: Vec<String> =
+            s.list_audit("a", &all(100)).await.unwrap().into_iter().map(|e| e.record.action).collect();
+        assert_eq!(actions, ["track_key.create", "track.update", "track.create", "tenant.create"], "{l}");
+        // deleting a tenant deletes its log; the deletion is recorded where the caller says
+        s.delete_tenant("a", &record("master", 9, "tenant.delete", "tenants/a")).await.unwrap();
+        assert!(s.list_audit("a", &all(100)).await.unwrap().is_empty(), "{l}");
+        let master = s.list_audit("master", &all(100)).await.unwrap();
+        assert_eq!(master.len(), 1, "{l}");
+        assert_eq!(master[0].record, record("master", 9, "tenant.delete", "tenants/a"), "{l}");
+    }
+}
+
+#[tokio::test]
+async fn audit_listings_filter_page_and_expire() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        let mut batch = Vec::new();
+        for i in 0..10 {
+            let action = if i % 2 == 0 { "app.create" } else { "client_auth.failed" };
+            batch.push(record("a", 100 + i, action, &format!("tenants/a/tracks/t{}/apps/x", i % 3)));
+        }
+        batch.push(record("b", 105, "app.create", "tenants/b/tracks/t0/apps/x"));
+        s.append_audit(&batch).await.unwrap();
+        let ats = |v: Vec<ferrid_core::audit::AuditEntry>| v.into_iter().map(|e| e.record.at).collect::<Vec<_>>();
+        // newest first by default; tenant b's record is never in a's log
+        assert_eq!(ats(s.list_audit("a", &all(100)).await.unwrap()), (100..110).rev().collect::<Vec<_>>(), "{l}");
+        let q = |f: fn(&mut AuditQuery)| {
+            let mut q = all(100);
+            f(&mut q);
+            q
+        };
+        let failed = q(|q| q.action = Some("client_auth.failed".into()));
+        assert_eq!(ats(s.list_audit("a", &failed).await.unwrap()), [109, 107, 105, 103, 101], "{l}");
+        let under = q(|q| q.target = Some("tenants/a/tracks/t1".into()));
+        assert_eq!(ats(s.list_audit("a", &under).await.unwrap()), [107, 104, 101], "{l}");
+        // a prefix is matched literally: '%' and '_' are no wildcards
+        let wild = q(|q| q.target = Some("tenants/a/tracks/%".into()));
+        assert!(s.list_audit("a", &wild).await.unwrap().is_empty(), "{l}");
+        let window = q(|q| {
+            q.since = Some(102);
+            q.until = Some(105);
+            q.order = Order::Asc;
+        });
+        assert_eq!(ats(s.list_audit("a", &window).await.unwrap()), [102, 103, 104], "{l}");
+        assert!(s.list_audit("a", &q(|q| q.actor = Some("client:x".into()))).await.unwrap().is_empty(), "{l}");
+        assert_eq!(s.list_audit("a", &q(|q| q.actor = Some("system".into()))).await.unwrap().len(), 10, "{l}");
+        // pages follow the id cursor in either order without gaps or repeats
+        for order in [Order::Desc, Order::Asc] {
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let page =
+                    s.list_audit("a", &AuditQuery { order, after, limit: 3, ..AuditQuery::default() }).await.unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                after = page.last().map(|e| e.id);
+                seen.extend(page.into_iter().map(|e| e.record.at));
+            }
+            let mut expected: Vec<i64> = (100..110).collect();
+            if order == Order::Desc {
+                expected.reverse();
+            }
+            assert_eq!(seen, expected, "{l} {order:?}");
+        }
+        // retention
+        assert_eq!(s.purge_audit(105).await.unwrap(), 5, "{l}");
+        assert_eq!(ats(s.list_audit("a", &all(100)).await.unwrap()), [109, 108, 107, 106, 105], "{l}");
+        assert_eq!(s.list_audit("b", &all(100)).await.unwrap().len(), 1, "{l}");
+    }
+}
+
+/// The failed-authentication buckets every instance shares (DESIGN §7).
+#[tokio::test]
+async fn failure_buckets_are_shared_refill_and_never_go_below_zero() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        let one = |k: &str| vec![(k.to_owned(), 1u32)];
+        // burst 3, one token back per second (0.001 per ms)
+        let take = |k: &'static str, n: u32, at: i64| async move {
+            s.take_auth_failures(&[(k.to_owned(), n)], 3.0, 0.001, at).await.unwrap()[0]
+        };
+        assert_eq!(take("ip", 1, 1_000).await, 2.0, "{l}");
+        assert_eq!(take("ip", 1, 1_000).await, 1.0, "{l}");
+        assert_eq!(take("ip", 5, 1_000).await, 0.0, "{l}");
+        // half a second later half a token is back; a clock behind refills nothing
+        assert_eq!(take("ip", 0, 1_500).await, 0.5, "{l}");
+        assert_eq!(take("ip", 0, 1_200).await, 0.5, "{l}");
+        // never above the burst
+        assert_eq!(take("ip", 1, 100_000).await, 2.0, "{l}");
+        // buckets are independent; levels come back in order
+        let levels = s.take_auth_failures(&[("a".into(), 2), ("b".into(), 1)], 3.0, 0.001, 100_000).await.unwrap();
+        assert_eq!(levels, [1.0, 2.0], "{l}");
+        assert_eq!(s.take_auth_failures(&one("a"), 3.0, 0.001, 100_000).await.unwrap(), [0.0], "{l}");
+        // concurrent takes from many tasks (instances) all count
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let st = b.store.clone();
+                tokio::spawn(async move { st.take_auth_failures(&[("c".into(), 1)], 100.0, 0.0, 5).await.unwrap() })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(s.take_auth_failures(&[("c".into(), 0)], 100.0, 0.0, 5).await.unwrap(), [80.0], "{l}");
+        // buckets untouched since before the cut are removed
+        assert_eq!(s.purge_auth_failures(50).await.unwrap(), 1, "{l}");
     }
 }

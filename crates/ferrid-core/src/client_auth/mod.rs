@@ -4,6 +4,7 @@
 //! against the client's registration. Every failure of the second step is the same
 //! 401 `invalid_client`, so an attacker learns nothing about which part was wrong.
 
+pub mod failures;
 pub mod keys;
 pub mod private_key_jwt;
 pub mod secret;

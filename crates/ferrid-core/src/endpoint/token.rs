@@ -62,7 +62,7 @@ pub async fn token(
         Ok(c) => c,
         Err(e) => {
             if let (Some(ip), ferrid_oauth::ErrorCode::InvalidClient) = (req.source, e.error) {
-                ctx.throttle.failed(client_id, ip);
+                ctx.throttle.failed(&track.tenant, &track.track, client_id, ip, now);
             }
             return Err(e);
         }

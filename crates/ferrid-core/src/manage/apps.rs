@@ -1,7 +1,7 @@
 //! App registrations and their secrets.
 
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Caller, FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input, path_name};
 use crate::{
@@ -116,8 +116,10 @@ impl Manager {
             created: now,
             updated: now,
         };
+        let target = format!("tenants/{tenant}/tracks/{track}/apps/{}", app.name);
+        let audit = self.audit(caller, tenant, "app.create", target, json!({ "after": app.spec }));
         self.store
-            .create_app(&app, &records)
+            .create_app(&app, &records, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("app '{}'", app.name)))?;
         self.refresh_track(tenant, track).await?;
@@ -141,10 +143,13 @@ impl Manager {
             return Err(ManageError::field("name", "must match the app in the URL"));
         }
         self.check_spec(caller, tenant, track, &input.spec)?;
+        let details = json!({ "before": current.spec, "after": input.spec });
+        let audit =
+            self.audit(caller, tenant, "app.replace", format!("tenants/{tenant}/tracks/{track}/apps/{app}"), details);
         let next = App { spec: input.spec, updated: self.now(), ..current };
         let saved = self
             .store
-            .replace_app(&next, if_match)
+            .replace_app(&next, if_match, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
         self.refresh_track(tenant, track).await?;
@@ -152,10 +157,12 @@ impl Manager {
     }
 
     pub async fn delete_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<()> {
-        self.get_app(caller, tenant, track, app).await?;
+        let current = self.get_app(caller, tenant, track, app).await?;
         Self::check_not_reserved(track, app)?;
+        let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}");
+        let audit = self.audit(caller, tenant, "app.delete", target, json!({ "before": current.spec }));
         self.store
-            .delete_app(tenant, track, app)
+            .delete_app(tenant, track, app, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
         self.refresh_track(tenant, track).await
@@ -211,12 +218,23 @@ impl Manager {
                 (secret::record_generated(&s, now), Some(s))
             }
         };
-        self.store.add_secret(tenant, track, app, &record, MAX_SECRETS_PER_CLIENT).await.map_err(|e| match e {
-            crate::store::StoreError::LimitReached => {
-                ManageError::Conflict(format!("a client holds at most {MAX_SECRETS_PER_CLIENT} secrets"))
-            }
-            e => ManageError::from_store(e, || "secret".into()),
-        })?;
+        let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}/secrets/{}", record.id);
+        let generated = shown.is_some();
+        let audit = self.audit(
+            caller,
+            tenant,
+            "secret.add",
+            target,
+            json!({ "after": { "id": record.id, "info": record.info, "generated": generated } }),
+        );
+        self.store.add_secret(tenant, track, app, &record, MAX_SECRETS_PER_CLIENT, &audit).await.map_err(
+            |e| match e {
+                crate::store::StoreError::LimitReached => {
+                    ManageError::Conflict(format!("a client holds at most {MAX_SECRETS_PER_CLIENT} secrets"))
+                }
+                e => ManageError::from_store(e, || "secret".into()),
+            },
+        )?;
         self.refresh_track(tenant, track).await?;
         Ok((record, shown))
     }
@@ -230,8 +248,10 @@ impl Manager {
         id: &str,
     ) -> ManageResult<()> {
         self.get_client(caller, tenant, track, app).await?;
+        let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}/secrets/{id}");
+        let audit = self.audit(caller, tenant, "secret.delete", target, json!({ "before": { "id": id } }));
         self.store
-            .delete_secret(tenant, track, app, id)
+            .delete_secret(tenant, track, app, id, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || "secret".into()))?;
         self.refresh_track(tenant, track).await

@@ -75,7 +75,14 @@ impl Manager {
         )
         .await?;
         let tenant = Tenant { name: master.clone(), created: now };
-        match self.store.create_tenant(&tenant, &track).await {
+        let audit = crate::audit::AuditRecord::system(
+            MASTER,
+            now,
+            "tenant.create",
+            format!("tenants/{MASTER}"),
+            serde_json::json!({ "after": { "name": MASTER, "bootstrap": true } }),
+        );
+        match self.store.create_tenant(&tenant, &track, &audit).await {
             Ok(()) => {}
             // Another instance bootstrapped the shared store first.
             Err(crate::store::StoreError::Conflict) => return Ok(Bootstrap::AlreadyDone),

@@ -67,15 +67,24 @@ impl Manager {
             return Err(ManageError::field("jwk.kid", "must be 1 to 128 printable ASCII characters without '/'"));
         }
         let stored = StoredClientKey { key, created: self.now() };
-        self.store.add_client_key(tenant, track, app, &stored, MAX_KEYS_PER_CLIENT).await.map_err(|e| match e {
-            StoreError::LimitReached => {
-                ManageError::Conflict(format!("a client holds at most {MAX_KEYS_PER_CLIENT} keys"))
-            }
-            StoreError::Conflict => {
-                ManageError::Conflict(format!("the client already has a key with kid '{}'", stored.key.kid))
-            }
-            e => ManageError::from_store(e, || "key".into()),
-        })?;
+        let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}/keys/{}", stored.key.kid);
+        let summary = serde_json::json!({
+            "kid": stored.key.kid,
+            "x5t#S256": stored.key.thumbprint_sha256,
+            "subject": stored.key.subject,
+        });
+        let audit = self.audit(caller, tenant, "key.add", target, serde_json::json!({ "after": summary }));
+        self.store.add_client_key(tenant, track, app, &stored, MAX_KEYS_PER_CLIENT, &audit).await.map_err(
+            |e| match e {
+                StoreError::LimitReached => {
+                    ManageError::Conflict(format!("a client holds at most {MAX_KEYS_PER_CLIENT} keys"))
+                }
+                StoreError::Conflict => {
+                    ManageError::Conflict(format!("the client already has a key with kid '{}'", stored.key.kid))
+                }
+                e => ManageError::from_store(e, || "key".into()),
+            },
+        )?;
         self.refresh_track(tenant, track).await?;
         Ok(stored)
     }
@@ -89,7 +98,9 @@ impl Manager {
         kid: &str,
     ) -> ManageResult<()> {
         self.get_client(caller, tenant, track, app).await?;
-        self.store.delete_client_key(tenant, track, app, kid).await.map_err(|e| {
+        let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}/keys/{kid}");
+        let audit = self.audit(caller, tenant, "key.delete", target, serde_json::json!({ "before": { "kid": kid } }));
+        self.store.delete_client_key(tenant, track, app, kid, &audit).await.map_err(|e| {
             ManageError::from_store(e, || format!("key '{}'", kid.chars().take(60).collect::<String>()))
         })?;
         self.refresh_track(tenant, track).await

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use ferrid_oauth::name::Name;
 
 use crate::{
+    audit::AuditRecord,
     clock::Clock,
     runtime::Registry,
     store::{Store, StoreError},
@@ -108,6 +109,18 @@ impl Manager {
 
     fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The audit record of a change `caller` makes now in `tenant`'s log.
+    fn audit(
+        &self,
+        caller: &Caller,
+        tenant: &str,
+        action: &str,
+        target: String,
+        details: serde_json::Value,
+    ) -> AuditRecord {
+        AuditRecord::change(caller, tenant, self.now(), action, target, details)
     }
 
     /// Re-reads one track from the store into the snapshot.

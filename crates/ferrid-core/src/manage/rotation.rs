@@ -12,6 +12,7 @@ use std::{sync::Arc, time::Duration};
 use serde::Serialize;
 
 use super::{Caller, ManageError, ManageResult, Manager, tracks};
+use crate::audit::AuditRecord;
 use crate::model::{KeyState, TOKEN_LIFETIME_RANGE, TrackSettings, UnixTime};
 
 /// One key's life, as the planner sees it.
@@ -77,28 +78,45 @@ impl Manager {
         let now = self.now();
         for rt in self.registry.tracks() {
             for step in plan(&rt.key_states, &rt.settings, now, cfg) {
-                if let Err(e) = self.apply_step(&rt.tenant, &rt.track, rt.settings.signing_alg, &step).await {
+                if let Err(e) = self.apply_step(None, &rt.tenant, &rt.track, rt.settings.signing_alg, &step).await {
                     tracing::warn!(tenant = %rt.tenant, track = %rt.track, ?step, error = %e, "key rotation step failed");
                 }
             }
         }
     }
 
+    /// Applies one step, recorded in the audit log as the caller's (rotate now) or as
+    /// ferrid's own (the schedule).
     async fn apply_step(
         &self,
+        caller: Option<&Caller>,
         tenant: &str,
         track: &str,
         alg: ferrid_oauth::jwt::SigningAlg,
         step: &Step,
     ) -> ManageResult<()> {
         let now = self.now();
+        let target = format!("tenants/{tenant}/tracks/{track}/keys");
+        let audit = |action: &str, details: serde_json::Value| match caller {
+            Some(c) => self.audit(c, tenant, action, target.clone(), details),
+            None => AuditRecord::system(tenant, now, action, target.clone(), details),
+        };
         let changed = match step {
             Step::CreateNext => {
                 let key = tracks::generate_key(self, tenant, track, alg, KeyState::Next).await?;
-                self.store.add_next_key(tenant, track, &key).await
+                let audit =
+                    audit("track_key.create", serde_json::json!({ "after": { "kid": key.kid, "state": "next" } }));
+                self.store.add_next_key(tenant, track, &key, &audit).await
             }
-            Step::Promote(kid) => self.store.promote_next_key(tenant, track, kid, now).await,
-            Step::DeleteRetiredBefore(t) => self.store.delete_retired_keys(tenant, track, *t).await.map(|n| n > 0),
+            Step::Promote(kid) => {
+                let audit =
+                    audit("track_key.promote", serde_json::json!({ "after": { "kid": kid, "state": "active" } }));
+                self.store.promote_next_key(tenant, track, kid, now, &audit).await
+            }
+            Step::DeleteRetiredBefore(t) => {
+                let audit = audit("track_key.delete_retired", serde_json::json!({ "retired_before": t }));
+                self.store.delete_retired_keys(tenant, track, *t, &audit).await.map(|n| n > 0)
+            }
         }
         .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
         if changed {
@@ -137,7 +155,7 @@ impl Manager {
     /// JWKS keep validating).
     pub async fn rotate_now(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Vec<KeyLife>> {
         let t = self.get_track(caller, tenant, track).await?;
-        self.apply_step(&t.tenant, &t.name, t.settings.signing_alg, &Step::CreateNext).await?;
+        self.apply_step(Some(caller), &t.tenant, &t.name, t.settings.signing_alg, &Step::CreateNext).await?;
         self.track_keys(caller, tenant, track).await
     }
 }

@@ -60,8 +60,10 @@ impl Manager {
             }
             let settings = TrackSettings { signing_alg: SigningAlg::ES256, ..TrackSettings::default() };
             let new = tracks::new_track(self, &tn, &tr, settings, apps).await?;
+            let details = json!({ "after": new.track.settings, "seeded_clients": new.apps.len() - 1 });
+            let audit = self.audit(&admin, &tenant, "track.create", format!("tenants/{tenant}/tracks/bench"), details);
             self.store
-                .create_track(&new)
+                .create_track(&new, &audit)
                 .await
                 .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/bench'")))?;
         }

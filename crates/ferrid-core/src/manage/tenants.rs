@@ -1,7 +1,7 @@
 //! Tenants: isolated customer spaces, each created with its `master` track.
 
 use ferrid_oauth::name::Name;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Caller, MASTER, ManageError, ManageResult, Manager, input::Fields, path_name, tracks};
 use crate::{
@@ -52,8 +52,16 @@ impl Manager {
             vec![(resource, Vec::new())],
         )
         .await?;
+        // creating and deleting tenants is recorded in the master tenant's log
+        let audit = self.audit(
+            caller,
+            MASTER,
+            "tenant.create",
+            format!("tenants/{name}"),
+            json!({ "after": { "name": name } }),
+        );
         self.store
-            .create_tenant(&tenant, &master)
+            .create_tenant(&tenant, &master, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("tenant '{name}'")))?;
         self.refresh_track(&name, MASTER).await?;
@@ -66,8 +74,15 @@ impl Manager {
         if t.name.as_str() == MASTER {
             return Err(ManageError::Forbidden("the master tenant cannot be deleted".into()));
         }
+        let audit = self.audit(
+            caller,
+            MASTER,
+            "tenant.delete",
+            format!("tenants/{tenant}"),
+            json!({ "before": { "name": tenant } }),
+        );
         self.store
-            .delete_tenant(&t.name)
+            .delete_tenant(&t.name, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
         self.registry.remove_tenant(&t.name);

@@ -99,8 +99,11 @@ impl Manager {
             settings.assertion_max_lifetime = l;
         }
         let new = new_track(self, &tenant_rec.name, &name, settings, Vec::new()).await?;
+        let target = format!("tenants/{tenant}/tracks/{name}");
+        let audit =
+            self.audit(caller, tenant, "track.create", target, serde_json::json!({ "after": new.track.settings }));
         self.store
-            .create_track(&new)
+            .create_track(&new, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{name}'")))?;
         self.refresh_track(tenant, &name).await?;
@@ -117,6 +120,7 @@ impl Manager {
         if_match: Option<i64>,
     ) -> ManageResult<Track> {
         let mut current = self.get_track(caller, tenant, track).await?;
+        let before = current.settings.clone();
         let mut f = Fields::of(body)?;
         if let Some(alg) = f.opt_signing_alg("signing_alg")
             && alg != current.settings.signing_alg
@@ -138,9 +142,11 @@ impl Manager {
             return Err(ManageError::field("name", "cannot be changed"));
         }
         f.finish()?;
+        let details = serde_json::json!({ "before": before, "after": current.settings });
+        let audit = self.audit(caller, tenant, "track.update", format!("tenants/{tenant}/tracks/{track}"), details);
         let updated = self
             .store
-            .update_track(&current, if_match)
+            .update_track(&current, if_match, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
         self.refresh_track(tenant, track).await?;
@@ -154,8 +160,10 @@ impl Manager {
                 "the master track holds the tenant's administrators and cannot be deleted".into(),
             ));
         }
+        let details = serde_json::json!({ "before": t.settings });
+        let audit = self.audit(caller, tenant, "track.delete", format!("tenants/{tenant}/tracks/{track}"), details);
         self.store
-            .delete_track(tenant, track)
+            .delete_track(tenant, track, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
         self.registry.remove_track(tenant, track);

@@ -1,0 +1,97 @@
+//! The audit log (DESIGN §4): every management change and every failed client
+//! authentication, per tenant. A management change's record is written by the store in
+//! the change's own transaction, so an acknowledged change always has its record and a
+//! failed one never does. Records carry summaries, never secrets.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{manage::Caller, model::UnixTime};
+
+/// What happened: who did what to which object, when, and a before/after summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    /// The tenant whose log holds the record. Creating or deleting a tenant is recorded
+    /// in the `master` tenant's log.
+    pub tenant: String,
+    pub at: UnixTime,
+    /// `client:{tenant}/{track}/{client}` for an API caller, `system` for ferrid itself,
+    /// or, for a failed client authentication, `client:{tenant}/{track}/{id as sent}`.
+    pub actor: String,
+    /// `{object}.{verb}`: `tenant.create`, `app.replace`, `secret.delete`,
+    /// `client_auth.failed`, …
+    pub action: String,
+    /// The object, as its API path below `/api/v1`.
+    pub target: String,
+    /// The source address, where there is one (failed client authentication).
+    pub source: Option<String>,
+    /// `{"before": …, "after": …}` summaries, or other facts about the event.
+    pub details: Value,
+}
+
+/// A stored record with its position in the tenant's log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    #[serde(flatten)]
+    pub record: AuditRecord,
+}
+
+/// Newest first (the default) or oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    #[default]
+    Desc,
+    Asc,
+}
+
+/// A filtered page of one tenant's log. `after` is the last id of the previous page (in
+/// the page's order).
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    /// Records whose target starts with this path.
+    pub target: Option<String>,
+    pub since: Option<UnixTime>,
+    pub until: Option<UnixTime>,
+    pub order: Order,
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// The actor string of a management caller.
+pub fn actor(caller: &Caller) -> String {
+    match caller {
+        Caller::Admin { client } => format!("client:master/master/{client}"),
+        Caller::Tenant { tenant, client } => format!("client:{tenant}/master/{client}"),
+    }
+}
+
+impl AuditRecord {
+    /// A management change by `caller`.
+    pub fn change(caller: &Caller, tenant: &str, at: UnixTime, action: &str, target: String, details: Value) -> Self {
+        AuditRecord {
+            tenant: tenant.to_owned(),
+            at,
+            actor: actor(caller),
+            action: action.to_owned(),
+            target,
+            source: None,
+            details,
+        }
+    }
+
+    /// A change ferrid made itself (bootstrap, scheduled key rotation).
+    pub fn system(tenant: &str, at: UnixTime, action: &str, target: String, details: Value) -> Self {
+        AuditRecord {
+            tenant: tenant.to_owned(),
+            at,
+            actor: "system".into(),
+            action: action.to_owned(),
+            target,
+            source: None,
+            details,
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! What happens to a failed client authentication after the response has gone: it is
+//! counted in the store's shared buckets (so that several instances behind one load
+//! balancer throttle together, DESIGN §7), the shared levels are brought back into this
+//! instance's [`Throttle`], and it is written to the tenant's audit log (DESIGN §4).
+//!
+//! Reports arrive on a bounded queue and are handled in batches off the request path; a
+//! full queue drops reports (counted by [`Throttle::dropped_reports`]) rather than
+//! delaying a response. Failures at one instance reach another instance's buckets with
+//! that instance's next failure from the same source, so an attacker who spreads over N
+//! instances gains at most one failure per instance and per batch over the shared burst.
+
+use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
+
+use ferrid_oauth::name::Name;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::throttle::{Failure, Throttle};
+use crate::{audit::AuditRecord, store::Store};
+
+/// Reports waiting before new ones are dropped.
+pub const QUEUE: usize = 10_000;
+/// Reports handled in one batch.
+const MAX_BATCH: usize = 256;
+/// How often full buckets are removed from the store.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// Connects `throttle` to a reporter task on `store`, for as long as the process runs.
+pub fn spawn(store: Arc<dyn Store>, throttle: Arc<Throttle>) {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    throttle.report_to(tx);
+    tokio::spawn(run(store, throttle, rx));
+}
+
+async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, mut rx: mpsc::Receiver<Failure>) {
+    let mut purge = tokio::time::interval(PURGE_EVERY);
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, MAX_BATCH) => {
+                if n == 0 {
+                    return;
+                }
+                record(store.as_ref(), &throttle, &batch).await;
+                batch.clear();
+            }
+            _ = purge.tick() => {
+                let cfg = throttle.config();
+                let full_after_ms = (cfg.burst / cfg.per_second * 1000.0) as i64;
+                if let Err(e) = store.purge_auth_failures(now_ms() - full_after_ms).await {
+                    tracing::warn!(error = %e, "could not purge failed-authentication buckets");
+                }
+            }
+        }
+    }
+}
+
+/// The shared bucket of a source, and of a client id at that source. A client id that is
+/// no valid name cannot belong to any client: only its source's bucket counts it.
+fn bucket_keys(source: IpAddr, client: Option<&str>) -> (String, Option<String>) {
+    let client = client.filter(|c| Name::check(c).is_ok()).map(|c| format!("{source} {c}"));
+    (source.to_string(), client)
+}
+
+/// Counts one batch in the shared buckets, lowers this instance's buckets to the shared
+/// levels and appends the audit records.
+pub async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    for f in batch {
+        let (source, client) = bucket_keys(f.source, f.client.as_deref());
+        *counts.entry(source).or_default() += 1;
+        if let Some(c) = client {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    let buckets: Vec<(String, u32)> = counts.into_iter().collect();
+    let cfg = throttle.config();
+    match store.take_auth_failures(&buckets, cfg.burst, cfg.per_second / 1000.0, now_ms()).await {
+        Ok(levels) => {
+            let level: HashMap<&str, f64> = buckets.iter().map(|(k, _)| k.as_str()).zip(levels).collect();
+            for f in batch {
+                let (source, client) = bucket_keys(f.source, f.client.as_deref());
+                let client_level = client.as_deref().and_then(|c| level.get(c).copied());
+                throttle.apply_shared(f.client.as_deref(), f.source, level.get(source.as_str()).copied(), client_level);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not count failed authentications in the store"),
+    }
+    let records: Vec<AuditRecord> = batch.iter().map(audit_record).collect();
+    if let Err(e) = store.append_audit(&records).await {
+        tracing::warn!(error = %e, failures = records.len(), "could not write failed authentications to the audit log");
+    }
+}
+
+fn audit_record(f: &Failure) -> AuditRecord {
+    let client = f.client.as_deref().unwrap_or("");
+    let target = match Name::check(client) {
+        Ok(()) => format!("tenants/{}/tracks/{}/apps/{client}", f.tenant, f.track),
+        Err(_) => format!("tenants/{}/tracks/{}", f.tenant, f.track),
+    };
+    AuditRecord {
+        tenant: f.tenant.clone(),
+        at: f.at,
+        actor: format!("client:{}/{}/{client}", f.tenant, f.track),
+        action: "client_auth.failed".into(),
+        target,
+        source: Some(f.source.to_string()),
+        details: json!({ "client_id": f.client }),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_valid_client_name_gets_a_bucket_of_its_own() {
+        let ip: IpAddr = "10.1.2.3".parse().unwrap();
+        assert_eq!(bucket_keys(ip, Some("orders")), ("10.1.2.3".into(), Some("10.1.2.3 orders".into())));
+        assert_eq!(bucket_keys(ip, Some("No Such Client")), ("10.1.2.3".into(), None));
+        assert_eq!(bucket_keys(ip, None), ("10.1.2.3".into(), None));
+    }
+
+    #[test]
+    fn a_failure_is_audited_in_its_tenant_with_its_source_and_no_secret() {
+        let f = Failure {
+            tenant: "acme".into(),
+            track: "prod".into(),
+            client: Some("orders".into()),
+            source: "10.1.2.3".parse().unwrap(),
+            at: 42,
+        };
+        let r = audit_record(&f);
+        assert_eq!((r.tenant.as_str(), r.action.as_str(), r.at), ("acme", "client_auth.failed", 42));
+        assert_eq!(r.target, "tenants/acme/tracks/prod/apps/orders");
+        assert_eq!(r.actor, "client:acme/prod/orders");
+        assert_eq!(r.source.as_deref(), Some("10.1.2.3"));
+        assert_eq!(r.details, json!({ "client_id": "orders" }));
+    }
+}
