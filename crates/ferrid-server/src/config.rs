@@ -24,7 +24,16 @@ pub struct ServerConfig {
     pub throttle: ferrid_core::client_auth::throttle::ThrottleConfig,
     /// Key rotation timing and the JWKS cache lifetime it is built on.
     pub rotation: ferrid_core::manage::rotation::RotationConfig,
+    /// Audit records older than this many days are deleted; 0 keeps them all.
+    pub audit_retention_days: u32,
+    /// Connections served at once; one more is answered `429` and closed.
+    pub max_connections: usize,
 }
+
+/// Default of [`ServerConfig::audit_retention_days`].
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
+/// Default of [`ServerConfig::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 impl ServerConfig {
     /// Defaults for a data directory, listening on `listen`.
@@ -39,6 +48,8 @@ impl ServerConfig {
             print_admin_secret: true,
             throttle: Default::default(),
             rotation: Default::default(),
+            audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod config;
+pub mod connections;
 pub mod ops;
 pub mod protocol;
 pub mod startup;
@@ -83,6 +84,7 @@ pub struct Server {
     pub state: AppState,
     pub admin_secret_file: Option<PathBuf>,
     listener: tokio::net::TcpListener,
+    max_connections: usize,
 }
 
 impl Server {
@@ -108,13 +110,20 @@ impl Server {
                 config.rotation.jwks_max_age
             ))?,
         };
-        Ok(Server { addr, state, admin_secret_file: started.admin_secret_file, listener })
+        Ok(Server {
+            addr,
+            state,
+            admin_secret_file: started.admin_secret_file,
+            listener,
+            max_connections: config.max_connections,
+        })
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = router(self.state);
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        let listener = connections::LimitedListener::new(self.listener, self.max_connections);
+        axum::serve(listener, app.into_make_service_with_connect_info::<connections::Peer>())
             .with_graceful_shutdown(shutdown)
             .await
     }

@@ -7,9 +7,10 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
+
+use crate::connections::Peer;
 use ferrid_core::{
     endpoint::token::{TokenContext, TokenHttpRequest},
     runtime::TrackRuntime,
@@ -97,7 +98,7 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
         authorization: header_str(header::AUTHORIZATION),
         body: &bytes,
         app: app.as_deref().map(app_name),
-        source: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()),
+        source: parts.extensions.get::<ConnectInfo<Peer>>().map(|c| c.0.0.ip()),
     };
     let now = state.clock_now();
     match ferrid_core::endpoint::token::token(

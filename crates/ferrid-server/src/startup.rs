@@ -103,5 +103,6 @@ pub async fn start(config: &ServerConfig, public_url: ferrid_core::urls::PublicU
     manager.load_snapshot().await.map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
     manager.spawn_jti_purge(std::time::Duration::from_secs(600));
     manager.spawn_rotation(config.rotation);
+    manager.spawn_audit_retention(config.audit_retention_days);
     Ok(Started { manager, store, admin_secret_file })
 }

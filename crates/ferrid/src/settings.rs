@@ -42,6 +42,22 @@ pub struct ServeArgs {
     #[arg(long, env = "FERRID_LOG")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
+    /// Days the audit log is kept; 0 keeps it forever [default: 90].
+    #[arg(long, env = "FERRID_AUDIT_RETENTION_DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_retention_days: Option<u32>,
+    /// Connections served at once; more are answered 429 and closed [default: 10000].
+    #[arg(long, env = "FERRID_MAX_CONNECTIONS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
+    /// Failed client authentications a source may make at once [default: 100].
+    #[arg(long, env = "FERRID_THROTTLE_BURST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle_burst: Option<f64>,
+    /// How many failed authentications a source gets back per second [default: 1].
+    #[arg(long, env = "FERRID_THROTTLE_PER_SECOND")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle_per_second: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +72,19 @@ pub struct Settings {
     pub log_format: String,
     #[serde(default = "default_log")]
     pub log: String,
+    #[serde(default = "default_audit_retention_days")]
+    pub audit_retention_days: u32,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    pub throttle_burst: Option<f64>,
+    pub throttle_per_second: Option<f64>,
+}
+
+fn default_audit_retention_days() -> u32 {
+    ferrid_server::config::DEFAULT_AUDIT_RETENTION_DAYS
+}
+fn default_max_connections() -> usize {
+    ferrid_server::config::DEFAULT_MAX_CONNECTIONS
 }
 
 fn default_listen() -> SocketAddr {
@@ -89,6 +118,17 @@ impl Settings {
             .transpose()
             .map_err(|e| anyhow::anyhow!("--public-url: {e}"))?;
         config.database_url = self.database_url;
+        config.audit_retention_days = self.audit_retention_days;
+        anyhow::ensure!(self.max_connections > 0, "--max-connections must be at least 1");
+        config.max_connections = self.max_connections;
+        if let Some(b) = self.throttle_burst {
+            anyhow::ensure!(b.is_finite() && b >= 1.0, "--throttle-burst must be at least 1");
+            config.throttle.burst = b;
+        }
+        if let Some(r) = self.throttle_per_second {
+            anyhow::ensure!(r.is_finite() && r > 0.0, "--throttle-per-second must be above 0");
+            config.throttle.per_second = r;
+        }
         // Secrets come from the environment only, never from flags (visible in `ps`).
         config.admin_secret =
             std::env::var("FERRID_ADMIN_SECRET").ok().filter(|s| !s.is_empty()).map(SecretString::from);

@@ -36,8 +36,14 @@ const CLUSTER_URL: &str = "https://id.cluster.test";
 /// Starts `ferrid serve` on a free port with the given database URL (None = SQLite in
 /// `dir`); with a database URL the instance uses the shared public URL.
 async fn start(database_url: Option<&str>, dir: tempfile::TempDir) -> Instance {
+    start_with(database_url, dir, &[]).await
+}
+
+/// [`start`] with more `FERRID_*` variables.
+async fn start_with(database_url: Option<&str>, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Instance {
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrid"));
+    cmd.envs(env.iter().copied());
     if database_url.is_some() {
         cmd.env("FERRID_PUBLIC_URL", CLUSTER_URL);
     }
@@ -326,4 +332,38 @@ async fn sigterm_shuts_down_gracefully() {
         assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// DESIGN §7: the failed-authentication counters hold across instances. Without the
+/// shared buckets B would allow the source its own burst of five more failures.
+#[tokio::test]
+async fn failures_at_one_instance_throttle_the_source_at_the_other() {
+    let Some(db) = pg() else { return };
+    let env = [("FERRID_THROTTLE_BURST", "5"), ("FERRID_THROTTLE_PER_SECOND", "0.01")];
+    let a = start_with(Some(&db.url), tempfile::tempdir().unwrap(), &env).await;
+    let b = start_with(Some(&db.url), tempfile::tempdir().unwrap(), &env).await;
+    let wrong = || "not-the-admin-secret-at-all-0000";
+    for _ in 0..5 {
+        assert_eq!(token(&a.base, "admin", wrong(), None).await.status(), 401);
+    }
+    assert_eq!(token(&a.base, "admin", wrong(), None).await.status(), 429);
+    // A's failures reach the shared buckets off the request path
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // B has not seen this source fail: its first failure there brings back the shared
+    // level (one failure per instance is the most an attacker gains); then B holds the
+    // source back, where on its own it would allow five more.
+    let mut failures_at_b = 0;
+    for _ in 0..5 {
+        match token(&b.base, "admin", wrong(), None).await.status().as_u16() {
+            401 => failures_at_b += 1,
+            429 => break,
+            other => panic!("unexpected {other}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(failures_at_b <= 1, "B allowed {failures_at_b} failures of a source A had throttled");
+    // the correct secret from the same source is held back too, never locked out for good
+    let r = token(&b.base, "admin", ADMIN_SECRET, None).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
 }

@@ -2,6 +2,7 @@
 //! with field-named errors, one store transaction per change, then a snapshot reload.
 
 pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod client_keys;

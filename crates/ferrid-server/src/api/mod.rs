@@ -1,5 +1,6 @@
 //! The management API under `/api/v1` (DESIGN §5).
 
+mod audit;
 mod error;
 mod views;
 
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     let router = Router::new()
         .route(t, get(list_tenants).post(create_tenant))
         .route(&format!("{t}/{{tenant}}"), get(get_tenant).delete(delete_tenant))
+        .route(&format!("{t}/{{tenant}}/audit"), get(audit::list))
         .route(&format!("{t}/{{tenant}}/tracks"), get(list_tracks).post(create_track))
         .route(&format!("{t}/{{tenant}}/tracks/{{track}}"), get(get_track).patch(update_track).delete(delete_track))
         .route(&format!("{t}/{{tenant}}/tracks/{{track}}/keys"), get(track_keys))

@@ -2,9 +2,11 @@
 
 mod helpers;
 
+mod audit;
 mod bad_input;
 mod bootstrap;
 mod claims;
+mod connections;
 mod discovery;
 mod management;
 mod permissions;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// A tenant administrator of `t`: a client in `t/master` granted `ferrid-api:tenant`.
-async fn tenant_admin(app: &TestApp, admin: &str, t: &str) -> String {
+pub(crate) async fn tenant_admin(app: &TestApp, admin: &str, t: &str) -> String {
     let (s, _) = app.post_api("/tenants", admin, json!({ "name": t })).await;
     assert_eq!(s, 201);
     let c = app
