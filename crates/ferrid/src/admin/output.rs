@@ -16,6 +16,7 @@ pub enum Format {
 pub fn cell(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
+        Value::Array(items) if items.is_empty() => "-".into(),
         Value::String(s) => s.clone(),
         Value::Array(items) if items.iter().all(Value::is_string) => {
             items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")
@@ -83,7 +84,11 @@ pub fn block(obj: &Value, hide: &[&str]) -> String {
     keys.extend(map.keys().map(String::as_str).filter(|k| !FIRST.contains(k)));
     keys.retain(|k| !hide.contains(k));
     let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0) + 1;
-    keys.iter().map(|k| format!("{:<width$} {}\n", format!("{k}:"), cell(&map[*k]))).collect()
+    let value = |k: &str| match (k, &map[k]) {
+        ("resource_scopes", Value::Array(grants)) if !grants.is_empty() => grant_list(grants).join(","),
+        (_, v) => cell(v),
+    };
+    keys.iter().map(|k| format!("{:<width$} {}\n", format!("{k}:"), value(k))).collect()
 }
 
 /// What a program reads: pretty JSON.
