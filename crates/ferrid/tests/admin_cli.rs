@@ -249,11 +249,13 @@ async fn keys_are_added_from_a_pfx_or_a_pem_listed_and_deleted() {
     assert_eq!(wrong.code, 1);
     assert!(wrong.stderr.contains("password:"), "{}", wrong.stderr);
 
-    let added = s.admin(&with(&["key", "add", "pk", "--pfx", pfx, "--password", "pfx-password"], &PROD)).ok();
+    // the password from the environment, as a script would pass it
+    let env = [("FERRID_ADMIN_SECRET", ADMIN_SECRET), ("FERRID_PFX_PASSWORD", "pfx-password")];
+    let added = s.admin_with(&with(&["key", "add", "pk", "--pfx", pfx], &PROD), &env).ok();
     let kid = added.field("kid");
     assert_eq!(added.field("subject"), "CN=rcgen self signed cert");
     // the same certificate again (as PEM) is a conflict
-    let again = s.admin(&with(&["key", "add", "pk", "--pem", pem], &PROD));
+    let again = s.admin_with(&with(&["key", "add", "pk", "--pem", pem], &PROD), &env);
     assert_eq!(again.code, 4, "{}", again.stderr);
     assert!(again.stderr.contains("409") && again.stderr.contains(&kid), "{}", again.stderr);
     let (_, other_pem) = certificate(s.dir.path(), "two", "unused");
@@ -434,6 +436,16 @@ async fn usage_errors_and_an_unreachable_server_have_their_own_exit_status() {
     let r = s.admin(&["app", "create", "x", "-t", "acme", "--kind", "oauth_client", "--scope", "read"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("RESOURCE:SCOPE"));
+    let r = s.admin(&["key", "add", "x", "-t", "acme", "--pem", "a.pem", "--jwk", "a.jwk"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = s.admin(&["key", "add", "x", "-t", "acme", "--pem", "/no/such/file.pem"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("/no/such/file.pem"), "{}", r.stderr);
+    let r = s.admin(&["key", "add", "x", "-t", "acme", "--pem", "a.pem", "--jwk", "a.jwk"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = s.admin(&["key", "add", "x", "-t", "acme", "--pem", "/no/such/file.pem"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("/no/such/file.pem"), "{}", r.stderr);
     let port = free_port();
     let r = s.admin_with(
         &["tenant", "list", "--url", &format!("http://127.0.0.1:{port}")],

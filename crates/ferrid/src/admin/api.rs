@@ -181,7 +181,8 @@ impl Api {
 
 fn unreachable(url: &Url, e: &reqwest::Error) -> Failure {
     let mut msg = format!("cannot reach {}://{}", url.scheme(), url.authority());
-    let mut source: Option<&dyn std::error::Error> = Some(e);
+    // reqwest's own message repeats the URL; its causes say what happened.
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e).or(Some(e));
     while let Some(s) = source {
         msg.push_str(&format!(": {s}"));
         source = s.source();

@@ -40,76 +40,81 @@ fn items(v: Value) -> Vec<Value> {
 
 pub async fn app(api: &Api, conn: &Connection, cmd: AppCmd) -> Result<String, Failure> {
     match cmd {
-        AppCmd::Create { name, spec } => {
-            let mut b = match &spec.json {
-                Some(file) => body::read_object(file)?,
-                None => Map::new(),
-            };
-            if let Some(n) = name {
-                b.insert("name".into(), json!(n));
-            }
-            if !b.contains_key("name") {
-                return Err(Failure::Usage("app create needs a NAME (or a \"name\" in --json)".into()));
-            }
-            if spec.kind.is_none() && !b.contains_key("kind") {
-                return Err(Failure::Usage("app create needs --kind oauth_resource or oauth_client".into()));
-            }
-            body::apply_app_flags(&mut b, &flags(&spec))?;
-            let reply = api.post(&refs(&apps_path(conn, &[])?), &Value::Object(b)).await?;
-            Ok(match conn.output {
-                Format::Json => output::json(&reply.body),
-                Format::Text => output::registration(&reply.body),
-            })
-        }
+        AppCmd::Create { name, spec } => create(api, conn, name, &spec).await,
         AppCmd::List => {
             let all = api.list_all(&refs(&apps_path(conn, &[])?)).await?;
             Ok(match conn.output {
                 Format::Json => output::list_json(all),
-                Format::Text => {
-                    let rows: Vec<Vec<String>> = all
-                        .iter()
-                        .map(|a| {
-                            let kind = output::cell(&a["kind"]);
-                            let auth = if kind == "oauth_client" {
-                                output::cell(&a["client_auth_method"])
-                            } else {
-                                "-".into()
-                            };
-                            vec![
-                                output::cell(&a["name"]),
-                                kind,
-                                auth,
-                                output::app_scopes(a),
-                                output::cell(&a["version"]),
-                            ]
-                        })
-                        .collect();
-                    output::table(&["NAME", "KIND", "CLIENT_AUTH", "SCOPES", "VERSION"], &rows)
-                }
+                Format::Text => app_table(&all),
             })
         }
         AppCmd::Get { name } => Ok(show(conn, &api.get(&refs(&apps_path(conn, &[&name])?)).await?.body)),
-        AppCmd::Update { name, spec, if_match } => {
-            let path = apps_path(conn, &[&name])?;
-            let current = api.get(&refs(&path)).await?;
-            let mut b = match &spec.json {
-                Some(file) => body::read_object(file)?,
-                None => current.body.as_object().cloned().unwrap_or_default(),
-            };
-            b.retain(|k, _| !READ_ONLY.contains(&k.as_str()));
-            b.insert("name".into(), json!(name));
-            if !b.contains_key("kind") {
-                b.insert("kind".into(), current.body["kind"].clone());
-            }
-            body::apply_app_flags(&mut b, &flags(&spec))?;
-            let tag = precondition(if_match, &current)?;
-            Ok(show(conn, &api.write(Method::PUT, &refs(&path), &Value::Object(b), &tag).await?.body))
-        }
+        AppCmd::Update { name, spec, if_match } => update(api, conn, &name, &spec, if_match).await,
         AppCmd::Delete { name } => {
             api.delete(&refs(&apps_path(conn, &[&name])?)).await?;
             Ok(deleted(conn, format!("app '{name}'")))
         }
     }
+}
+
+/// `app create`: the `--json` body (if any), the NAME, then the flags.
+async fn create(api: &Api, conn: &Connection, name: Option<String>, spec: &AppSpecArgs) -> Result<String, Failure> {
+    let mut b = match &spec.json {
+        Some(file) => body::read_object(file)?,
+        None => Map::new(),
+    };
+    if let Some(n) = name {
+        b.insert("name".into(), json!(n));
+    }
+    if !b.contains_key("name") {
+        return Err(Failure::Usage("app create needs a NAME (or a \"name\" in --json)".into()));
+    }
+    if spec.kind.is_none() && !b.contains_key("kind") {
+        return Err(Failure::Usage("app create needs --kind oauth_resource or oauth_client".into()));
+    }
+    body::apply_app_flags(&mut b, &flags(spec))?;
+    let reply = api.post(&refs(&apps_path(conn, &[])?), &Value::Object(b)).await?;
+    Ok(match conn.output {
+        Format::Json => output::json(&reply.body),
+        Format::Text => output::registration(&reply.body),
+    })
+}
+
+/// `app update`: read the app, apply `--json` or the flags to it, and `PUT` it back
+/// only if it is still the version read (or `--if-match`).
+async fn update(
+    api: &Api,
+    conn: &Connection,
+    name: &str,
+    spec: &AppSpecArgs,
+    if_match: Option<u64>,
+) -> Result<String, Failure> {
+    let path = apps_path(conn, &[name])?;
+    let current = api.get(&refs(&path)).await?;
+    let mut b = match &spec.json {
+        Some(file) => body::read_object(file)?,
+        None => current.body.as_object().cloned().unwrap_or_default(),
+    };
+    b.retain(|k, _| !READ_ONLY.contains(&k.as_str()));
+    b.insert("name".into(), json!(name));
+    if !b.contains_key("kind") {
+        b.insert("kind".into(), current.body["kind"].clone());
+    }
+    body::apply_app_flags(&mut b, &flags(spec))?;
+    let tag = precondition(if_match, &current)?;
+    Ok(show(conn, &api.write(Method::PUT, &refs(&path), &Value::Object(b), &tag).await?.body))
+}
+
+fn app_table(apps: &[Value]) -> String {
+    let rows: Vec<Vec<String>> = apps
+        .iter()
+        .map(|a| {
+            let kind = output::cell(&a["kind"]);
+            let auth = if kind == "oauth_client" { output::cell(&a["client_auth_method"]) } else { "-".into() };
+            vec![output::cell(&a["name"]), kind, auth, output::app_scopes(a), output::cell(&a["version"])]
+        })
+        .collect();
+    output::table(&["NAME", "KIND", "CLIENT_AUTH", "SCOPES", "VERSION"], &rows)
 }
 
 pub async fn secret(api: &Api, conn: &Connection, cmd: SecretCmd) -> Result<String, Failure> {

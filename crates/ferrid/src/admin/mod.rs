@@ -214,13 +214,14 @@ enum SecretCmd {
 #[derive(Subcommand)]
 enum KeyCmd {
     /// Upload a client's public key or certificate.
+    #[command(group = clap::ArgGroup::new("source").required(true).args(["pfx", "pem", "jwk"]))]
     Add {
         app: String,
         /// A PFX/PKCS#12 file (sent base64); only its certificate is kept.
         #[arg(long, value_name = "FILE")]
         pfx: Option<PathBuf>,
         /// The PFX password.
-        #[arg(long, env = "FERRID_PFX_PASSWORD", hide_env_values = true, requires = "pfx")]
+        #[arg(long, env = "FERRID_PFX_PASSWORD", hide_env_values = true)]
         password: Option<String>,
         /// A PEM certificate or public key.
         #[arg(long, value_name = "FILE")]
