@@ -245,7 +245,10 @@ pub fn run(args: AdminArgs) -> i32 {
         .and_then(|rt| rt.block_on(dispatch(args)));
     match result {
         Ok(out) => {
-            print!("{out}");
+            // A closed pipe (`… | head`) is not an error worth a panic.
+            let mut stdout = std::io::stdout().lock();
+            let _ = std::io::Write::write_all(&mut stdout, out.as_bytes())
+                .and_then(|()| std::io::Write::flush(&mut stdout));
             0
         }
         Err(f) => {
