@@ -1,6 +1,7 @@
 //! The `ferrid` binary: `serve` (more subcommands follow). Thin: configuration in,
 //! the server crate does the rest.
 
+mod admin;
 mod client_cmds;
 mod settings;
 
@@ -24,6 +25,8 @@ enum Command {
     Token(client_cmds::TokenArgs),
     /// Run the API gateway (a reverse proxy configured in KrakenD's shape).
     Gateway(client_cmds::GatewayArgs),
+    /// Manage tenants, tracks, apps, secrets and keys through the management API.
+    Admin(admin::AdminArgs),
 }
 
 #[derive(clap::Args)]
@@ -55,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         Command::Seed(args) => tokio::runtime::Runtime::new()?.block_on(seed(args)),
         Command::Token(args) => client_cmds::token(args),
         Command::Gateway(args) => client_cmds::gateway(args),
+        Command::Admin(args) => std::process::exit(admin::run(args)),
         Command::Serve(args) => {
             let settings = settings::Settings::load(&args)?;
             settings::init_logging(&settings);

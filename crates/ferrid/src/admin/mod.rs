@@ -1,0 +1,275 @@
+//! `ferrid admin`: the management API (DESIGN §5) from the command line.
+//!
+//! # Layout
+//! - `mod.rs`: the flags and subcommands (clap) and [`run`].
+//! - `api.rs`: the token (given, or by client credentials), requests, pagination, and
+//!   [`api::Failure`] with its exit status.
+//! - `body.rs`: request bodies from flags and files; `output.rs`: text and JSON output.
+//! - `tenants.rs` (tenants and tracks) and `apps.rs` (apps, secrets, keys): one function
+//!   per command.
+
+mod api;
+mod apps;
+mod body;
+mod output;
+mod tenants;
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+pub use api::Failure;
+use output::Format;
+
+const EXIT_CODES: &str = "Exit status: 0 done; 1 refused for another reason (validation failed, server error); \
+2 bad arguments, no credentials or an unreadable file; 3 authentication or authorization failed (token refused, \
+HTTP 401/403); 4 not found, already exists or changed since read (HTTP 404/409/412); 5 the server could not be reached.";
+
+#[derive(Args)]
+#[command(after_help = EXIT_CODES)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    conn: Connection,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+/// Where the API is, who is calling, and how to print.
+#[derive(Args)]
+pub struct Connection {
+    /// The ferrid server's base URL.
+    #[arg(long, env = "FERRID_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    url: String,
+    /// A ready bearer token for the management API (instead of client credentials).
+    #[arg(long, env = "FERRID_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// The administrator client that gets the token.
+    #[arg(long, env = "FERRID_CLIENT_ID", default_value = "admin", global = true)]
+    client_id: String,
+    /// Its secret (FERRID_ADMIN_SECRET is read too); prefer the variable, arguments show in `ps`.
+    #[arg(long, env = "FERRID_CLIENT_SECRET", hide_env_values = true, global = true)]
+    client_secret: Option<String>,
+    /// Get the token from this tenant's master track (scope ferrid-api:tenant) instead
+    /// of master/master (scope ferrid-api:admin).
+    #[arg(long, env = "FERRID_AUTH_TENANT", default_value = "master", global = true)]
+    auth_tenant: String,
+    /// The tenant that track, app, secret and key commands work in.
+    #[arg(long, short = 't', env = "FERRID_TENANT", global = true)]
+    tenant: Option<String>,
+    /// The track that app, secret and key commands work in.
+    #[arg(long, env = "FERRID_TRACK", default_value = "master", global = true)]
+    track: String,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value = "text", global = true)]
+    output: Format,
+    /// Items asked for per page when listing (every page is read).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000), global = true, hide = true)]
+    page_size: u32,
+}
+
+impl Connection {
+    fn tenant(&self) -> Result<&str, Failure> {
+        self.tenant.as_deref().ok_or_else(|| Failure::Usage("this command needs --tenant (or FERRID_TENANT)".into()))
+    }
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Tenants: create, list, get, delete.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Tracks of a tenant (--tenant): create, list, get, update, delete, keys, rotate.
+    #[command(subcommand)]
+    Track(TrackCmd),
+    /// Apps of a track (--tenant, --track): create, list, get, update, delete.
+    #[command(subcommand)]
+    App(AppCmd),
+    /// A client's secrets: add, list, delete.
+    #[command(subcommand)]
+    Secret(SecretCmd),
+    /// A client's public keys (private_key_jwt): add, list, delete.
+    #[command(subcommand)]
+    Key(KeyCmd),
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Create a tenant (and its master track).
+    Create { name: String },
+    /// List tenants.
+    List,
+    /// Show a tenant.
+    Get { name: String },
+    /// Delete a tenant and everything in it.
+    Delete { name: String },
+}
+
+/// Track settings that can be set at creation and changed later.
+#[derive(Args)]
+struct TrackSettings {
+    /// Access token lifetime, seconds.
+    #[arg(long)]
+    access_token_lifetime: Option<u32>,
+    /// Longest accepted client assertion lifetime, seconds.
+    #[arg(long)]
+    assertion_max_lifetime: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum TrackCmd {
+    /// Create a track.
+    Create {
+        name: String,
+        /// RS256, PS256, ES256 or EdDSA (fixed once created) [server default: RS256].
+        #[arg(long)]
+        signing_alg: Option<String>,
+        #[command(flatten)]
+        settings: TrackSettings,
+    },
+    /// List the tenant's tracks.
+    List,
+    /// Show a track (issuer, endpoints, settings).
+    Get { name: String },
+    /// Change a track's settings (If-Match: the version just read, or --if-match).
+    Update {
+        name: String,
+        #[command(flatten)]
+        settings: TrackSettings,
+        /// Days between signing key rotations.
+        #[arg(long)]
+        key_rotation_days: Option<u32>,
+        /// Only if the track is still at this version (from `get`).
+        #[arg(long)]
+        if_match: Option<u64>,
+    },
+    /// Delete a track.
+    Delete { name: String },
+    /// List a track's signing keys and their states.
+    Keys { name: String },
+    /// Start a signing key rotation now.
+    Rotate { name: String },
+}
+
+/// What an app is made of; flags override what `--json` holds.
+#[derive(Args)]
+struct AppSpecArgs {
+    /// oauth_resource (an API) or oauth_client (client credentials).
+    #[arg(long, value_parser = ["oauth_resource", "oauth_client"])]
+    kind: Option<String>,
+    /// A resource's scope names, or a client's grants RESOURCE:SCOPE; repeatable or comma-separated.
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// client_secret_basic, client_secret_post or private_key_jwt.
+    #[arg(long)]
+    client_auth_method: Option<String>,
+    /// A client's access token lifetime, seconds (the track's when absent).
+    #[arg(long)]
+    access_token_lifetime: Option<u32>,
+    /// A JSON file (`-` for standard input) with the app body, for what the flags don't cover.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum AppCmd {
+    /// Register an app; a client's secret is printed this once.
+    Create {
+        /// The app name (client_id of a client); may come from --json instead.
+        name: Option<String>,
+        #[command(flatten)]
+        spec: AppSpecArgs,
+    },
+    /// List the track's apps.
+    List,
+    /// Show an app.
+    Get { name: String },
+    /// Change an app: read it, apply the flags (or --json), and replace it if unchanged meanwhile.
+    Update {
+        name: String,
+        #[command(flatten)]
+        spec: AppSpecArgs,
+        /// Only if the app is still at this version (from `get`).
+        #[arg(long)]
+        if_match: Option<u64>,
+    },
+    /// Delete an app.
+    Delete { name: String },
+}
+
+#[derive(Subcommand)]
+enum SecretCmd {
+    /// Add a secret to a client: generated and printed once, or chosen with --secret.
+    Add {
+        app: String,
+        /// The secret to set (16 to 512 characters) instead of a generated one; never printed.
+        #[arg(long, env = "FERRID_NEW_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+    },
+    /// List a client's secrets (ids and dates, never the secrets).
+    List { app: String },
+    /// Remove a secret by id.
+    Delete { app: String, id: String },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Upload a client's public key or certificate.
+    #[command(group = clap::ArgGroup::new("source").required(true).args(["pfx", "pem", "jwk"]))]
+    Add {
+        app: String,
+        /// A PFX/PKCS#12 file (sent base64); only its certificate is kept.
+        #[arg(long, value_name = "FILE")]
+        pfx: Option<PathBuf>,
+        /// The PFX password.
+        #[arg(long, env = "FERRID_PFX_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// A PEM certificate or public key.
+        #[arg(long, value_name = "FILE")]
+        pem: Option<PathBuf>,
+        /// A JWK (JSON) file.
+        #[arg(long, value_name = "FILE")]
+        jwk: Option<PathBuf>,
+    },
+    /// List a client's keys.
+    List { app: String },
+    /// Remove a key by kid.
+    Delete { app: String, kid: String },
+}
+
+/// Runs one `ferrid admin` command; returns the exit status.
+pub fn run(args: AdminArgs) -> i32 {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Other(format!("runtime: {e}")))
+        .and_then(|rt| rt.block_on(dispatch(args)));
+    match result {
+        Ok(out) => {
+            // A closed pipe (`… | head`) is not an error worth a panic.
+            let mut stdout = std::io::stdout().lock();
+            let _ = std::io::Write::write_all(&mut stdout, out.as_bytes())
+                .and_then(|()| std::io::Write::flush(&mut stdout));
+            0
+        }
+        Err(f) => {
+            eprintln!("ferrid admin: {}", f.report());
+            f.exit_code()
+        }
+    }
+}
+
+/// Runs the command and returns what to print.
+async fn dispatch(args: AdminArgs) -> Result<String, Failure> {
+    let conn = &args.conn;
+    if !matches!(args.command, AdminCommand::Tenant(_)) {
+        conn.tenant()?;
+    }
+    let api = api::Api::connect(conn).await?;
+    match args.command {
+        AdminCommand::Tenant(cmd) => tenants::tenant(&api, conn, cmd).await,
+        AdminCommand::Track(cmd) => tenants::track(&api, conn, cmd).await,
+        AdminCommand::App(cmd) => apps::app(&api, conn, cmd).await,
+        AdminCommand::Secret(cmd) => apps::secret(&api, conn, cmd).await,
+        AdminCommand::Key(cmd) => apps::key(&api, conn, cmd).await,
+    }
+}
