@@ -16,13 +16,10 @@
 //! Among ferrid's crates this one depends on `ferrid-oauth` only — never on the server side.
 //!
 //! # HTTPS
-//! This build speaks plain `http://` only: `https://` token, discovery and JWKS URLs are
-//! refused at configuration time ([`token::ConfigError::HttpsUnavailable`]), and gateway
-//! backends must be `http://`. Turning TLS on for token endpoints and key servers is
-//! reqwest's `rustls` feature on this crate's `reqwest` dependency plus allowing `https`
-//! in [`token::check_url`]; it was left out because it changes tokio's and reqwest's
-//! features for the whole workspace (about 50 s of rebuild on the 2-core bench machine,
-//! 6 more crates) and adds 31 platform crates to `Cargo.lock`.
+//! Token endpoints, discovery and JWKS URLs and gateway backends may be `http://` or
+//! `https://`. TLS is rustls on aws-lc-rs (reqwest's `rustls` feature; hyper-rustls for
+//! the gateway's backends), and certificates are verified against the operating
+//! system's trust store (`rustls-platform-verifier`).
 
 #![warn(missing_docs)]
 

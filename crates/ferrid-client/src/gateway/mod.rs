@@ -14,7 +14,7 @@
 //!   hop-by-hop headers are dropped both ways; `Authorization` is replaced when the
 //!   backend has client credentials; `X-Forwarded-For`/`X-Forwarded-Host` are set;
 //! - a backend that cannot be reached gives 502 (504 after `timeout`) with a fixed body;
-//! - backends, token endpoints and JWKS URLs are plain `http://` (see the crate's HTTPS note);
+//! - backends, token endpoints and JWKS URLs are `http://` or `https://` (see the crate's HTTPS note);
 //! - `auth/validator` keys are always cached (`cache: false` keeps them 60 s) and may come
 //!   from discovery (`issuer` without `jwk_url`); `typ` is an addition.
 
@@ -105,6 +105,14 @@ impl Gateway {
         let http = default_http_client().map_err(|e| invalid("HTTP client", e.to_string()))?;
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        connector.enforce_http(false);
+        // https:// backends are verified against the operating system's trust store.
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .try_with_platform_verifier()
+            .map_err(|e| invalid("TLS", e.to_string()))?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let backends = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .build(connector);
@@ -226,8 +234,8 @@ impl Builder {
         if hosts.is_empty() {
             return Err(invalid(&bplace, "no host (set backend host or the top-level host)"));
         }
-        if let Some(h) = hosts.iter().find(|h| !h.starts_with("http://")) {
-            return Err(invalid(&bplace, format!("{h}: only http:// backends are supported")));
+        if let Some(h) = hosts.iter().find(|h| !(h.starts_with("http://") || h.starts_with("https://"))) {
+            return Err(invalid(&bplace, format!("{h}: a backend host is an http:// or https:// URL")));
         }
         let mut token = None;
         let mut validator = None;

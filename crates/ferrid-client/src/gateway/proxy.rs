@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// The HTTP client for backends.
-pub(crate) type BackendClient = Client<HttpConnector, Body>;
+pub(crate) type BackendClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
 
 /// Everything needed to forward one endpoint's requests.
 pub(crate) struct Route {

@@ -8,9 +8,6 @@ pub enum ConfigError {
     /// The token URL is not an absolute http(s) URL.
     #[error("token_url {0:?} is not an http:// or https:// URL")]
     BadTokenUrl(String),
-    /// `https://` was asked for; this build has no TLS (see the crate documentation).
-    #[error("{0} needs HTTPS, which this build of ferrid lacks (plain http:// only)")]
-    HttpsUnavailable(String),
     /// Neither a secret nor a key.
     #[error("client {0:?} has neither a client_secret nor a private_key_jwt key")]
     NoCredentials(String),

@@ -55,13 +55,12 @@ pub fn default_http_client() -> Result<reqwest::Client, ConfigError> {
         .map_err(|e| ConfigError::Http(e.to_string()))
 }
 
-/// Checks that `url` is an absolute `http://` URL: this build has no TLS (see the crate
-/// documentation).
+/// Checks that `url` is an absolute `http://` or `https://` URL (HTTPS is verified
+/// against the operating system's trust store).
 pub fn check_url(url: &str) -> Result<(), ConfigError> {
     let parsed = reqwest::Url::parse(url).map_err(|_| ConfigError::BadTokenUrl(url.to_owned()))?;
     match parsed.scheme() {
-        "http" => Ok(()),
-        "https" => Err(ConfigError::HttpsUnavailable(url.to_owned())),
+        "http" | "https" if parsed.has_host() => Ok(()),
         _ => Err(ConfigError::BadTokenUrl(url.to_owned())),
     }
 }
@@ -252,7 +251,8 @@ mod tests {
         assert!(check_url("http://127.0.0.1:1/token").is_ok());
         assert!(check_url("ftp://x/token").is_err());
         assert!(check_url("/token").is_err());
-        assert_eq!(check_url("https://x/t"), Err(ConfigError::HttpsUnavailable("https://x/t".into())));
+        assert!(check_url("https://id.example.com/oauth/token").is_ok());
+        assert!(check_url("https://").is_err());
     }
 
     #[test]
