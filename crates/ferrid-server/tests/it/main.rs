@@ -7,6 +7,7 @@ mod bootstrap;
 mod claims;
 mod discovery;
 mod management;
+mod openapi;
 mod permissions;
 mod private_key_jwt;
 mod rotation;
