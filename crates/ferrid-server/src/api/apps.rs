@@ -114,7 +114,7 @@ pub async fn list_secrets(
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/secrets", tag = "secrets",
     params(AppPath), security(("bearer" = [])),
     summary = "Add a secret to a client: generated (shown this once) or chosen",
-    request_body = SecretBody,
+    request_body(content = Option<SecretBody>, description = "No body, or `{}`, generates a secret"),
     responses((status = 201, description = "Added", body = NewSecret, headers(
         ("Location" = String, description = "The new secret's URL"),
         ("Cache-Control" = String, description = "`no-store`: the body may hold a secret")))))]

@@ -131,12 +131,14 @@ pub struct IfMatch {
 
 /// `POST /tenants`: a new tenant (its `master` track is created with it).
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewTenant {
     pub name: Name,
 }
 
 /// `POST /tenants/{tenant}/tracks`.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewTrack {
     pub name: Name,
     /// Fixed at creation; RS256 by default.
@@ -151,6 +153,7 @@ pub struct NewTrack {
 
 /// `PATCH /tenants/{tenant}/tracks/{track}`: the settings to change; others stay.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TrackChanges {
     /// May be sent only unchanged.
     pub name: Option<String>,
@@ -180,6 +183,7 @@ pub struct AppBody {
 /// `POST …/secrets`: `{}` generates a secret, returned this once; `{"secret"}` stores a
 /// chosen one.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SecretBody {
     #[schema(min_length = 16, max_length = 512)]
     pub secret: Option<String>,
