@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the third-party clients used by the interoperability checks:
-#   - a Python venv at tests/clients/.venv with requirements.txt
+#   - a Python venv at tests/clients/.venv with requirements.txt (clients and schemathesis)
 #   - node_modules from package-lock.json (npm ci)
 # Idempotent: each step is redone only when its inputs changed (hash stamp).
 # Quiet unless something fails; then the captured tool output is printed.
@@ -51,7 +51,7 @@ if [ "$(cat "$py_stamp" 2>/dev/null || true)" != "$py_hash" ]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         --no-input -r requirements.txt >"$LOG" 2>&1 \
         || die "pip install -r requirements.txt failed"
-    "$VENV/bin/python" -c 'import authlib, requests_oauthlib, jwt, cryptography, requests' >"$LOG" 2>&1 \
+    "$VENV/bin/python" -c 'import authlib, requests_oauthlib, jwt, cryptography, requests, schemathesis' >"$LOG" 2>&1 \
         || die "installed Python packages do not import"
     printf '%s\n' "$py_hash" >"$py_stamp"
 fi

@@ -71,6 +71,7 @@ pub struct Track {
 }
 
 /// How a client authenticates at the token endpoint (RFC 6749 §2.3, RFC 7591 §2 names).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuthMethod {
@@ -102,19 +103,24 @@ impl ClientAuthMethod {
 }
 
 /// Scopes of one resource granted to a client.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceScopes {
     pub resource: Name,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub scopes: Vec<ScopeName>,
 }
 
 /// An OAuth 2.0 resource (API).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceSpec {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub scopes: Vec<ScopeName>,
 }
 
 /// An OAuth 2.0 client using the client credentials grant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSpec {
     pub client_auth_method: ClientAuthMethod,
@@ -122,9 +128,11 @@ pub struct ClientSpec {
     pub resource_scopes: Vec<ResourceScopes>,
     /// Seconds; `None` takes the track's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 300, maximum = 86_400))]
     pub access_token_lifetime: Option<u32>,
     /// Fixed claims issued in every token.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub claims: Vec<crate::claims::issue::FixedClaim>,
     /// Which claims of `claims` and `claim_transforms` reach the token (`*` = all).
     #[serde(default = "crate::claims::issue::default_issued")]
@@ -134,6 +142,7 @@ pub struct ClientSpec {
 }
 
 /// What an app registration is (DESIGN §1 "App kinds").
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppSpec {
@@ -214,6 +223,7 @@ pub struct StoredClientKey {
 }
 
 /// Where a track key is in its life (DESIGN §3 "Keys").
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyState {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One public key of a JWKS. Only the members ferrid publishes or reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwk {
     pub kty: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,6 +8,7 @@
 //! - [`basic`]: HTTP Basic client credentials, form-url-decoded (RFC 6749 §2.3.1).
 //! - [`jwk`], [`jwt`]: JWKs, thumbprints, compact JWS signing and verification.
 //! - [`discovery`]: RFC 8414 metadata and the RFC 6749 §5.1 token response.
+//! - `schema` (feature `openapi`): OpenAPI schemas of the types above.
 //!
 //! No async runtime, no web framework, no SQL.
 
@@ -19,6 +20,8 @@ pub mod form;
 pub mod jwk;
 pub mod jwt;
 pub mod name;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod scope;
 
 pub use error::{ErrorCode, OAuthError};

@@ -15,6 +15,7 @@ pub fn is_protected(claim: &str) -> bool {
 }
 
 /// A fixed claim with its values (one value is issued as a string, more as an array).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixedClaim {
     pub claim: String,

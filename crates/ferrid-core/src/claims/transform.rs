@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{ClaimSet, FieldErrors, compile};
 
 /// One claim transform of an app registration, as the management API reads and writes it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimTransform {
     pub order: i32,
@@ -22,6 +23,7 @@ pub struct ClaimTransform {
 }
 
 /// What a transform matches and which values it produces.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransformKind {
@@ -35,6 +37,7 @@ pub enum TransformKind {
 }
 
 /// What a transform does to `claim_out`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransformAction {

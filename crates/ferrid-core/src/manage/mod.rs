@@ -31,6 +31,7 @@ pub const MASTER: &str = "master";
 pub const ADMIN_CLIENT: &str = "admin";
 
 /// One invalid field of a request body, named by its JSON path.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
     pub field: String,

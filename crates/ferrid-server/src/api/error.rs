@@ -7,12 +7,23 @@ use axum::{
 use ferrid_core::manage::{FieldError, ManageError};
 use serde::Serialize;
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    message: String,
+/// Every error of the management API.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// What went wrong, for programs.
+    #[schema(value_type = String, example = "validation_failed")]
+    #[schema(
+        pattern = "^(validation_failed|unauthorized|forbidden|not_found|conflict|precondition_failed|unavailable)$"
+    )]
+    pub error: &'a str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// With `validation_failed`: each invalid field, named by its JSON path
+    /// (`resource_scopes[1].scopes[0]`).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [FieldError],
+    #[schema(value_type = Option<Vec<FieldError>>)]
+    pub errors: &'a [FieldError],
 }
 
 pub struct ApiError(pub ManageError);
@@ -51,7 +62,7 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = serde_json::to_string(&Body { error: code, message, errors }).expect("error serializes");
+        let body = serde_json::to_string(&ErrorBody { error: code, message, errors }).expect("error serializes");
         let mut resp =
             (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
         // RFC 6750 §3: a protected resource names the Bearer scheme and what went wrong.

@@ -1,23 +1,36 @@
-//! The management API under `/api/v1` (DESIGN §5).
+//! The management API under `/api/v1` (DESIGN §5), its OpenAPI document at
+//! `/api/v1/openapi.json` and a Swagger page at `/api/v1/docs`.
+//!
+//! # Layout
+//! - `tenants`, `apps`, `audit`: the handlers, each annotated with its `#[utoipa::path]`.
+//! - `views`: the typed JSON views the handlers return.
+//! - `error`: the one error shape.
+//! - `openapi`: the document's frame, request schemas and error responses.
+//! - `docs`: the Swagger UI page, served from vendored files.
 
+mod apps;
 mod audit;
+mod docs;
 mod error;
+mod openapi;
+mod tenants;
 mod views;
 
 use axum::{
     Router,
     body::Bytes,
-    extract::{FromRequestParts, Path, RawQuery, State},
+    extract::{FromRequestParts, Path},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
-    routing::{delete, get},
 };
 use ferrid_core::{
     manage::{Caller, ManageError, auth},
     store::PageRequest,
 };
-use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 pub use error::{ApiError, ApiResult};
@@ -27,26 +40,34 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1000;
 
+/// The management routes and their document, registered together: a route cannot be
+/// added here without the `#[utoipa::path]` that documents it.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(tenants::list_tenants, tenants::create_tenant))
+        .routes(routes!(tenants::get_tenant, tenants::delete_tenant))
+        .routes(routes!(audit::list))
+        .routes(routes!(tenants::list_tracks, tenants::create_track))
+        .routes(routes!(tenants::get_track, tenants::update_track, tenants::delete_track))
+        .routes(routes!(tenants::track_keys))
+        .routes(routes!(tenants::rotate_keys))
+        .routes(routes!(apps::list_apps, apps::create_app))
+        .routes(routes!(apps::get_app, apps::replace_app, apps::delete_app))
+        .routes(routes!(apps::list_secrets, apps::add_secret))
+        .routes(routes!(apps::delete_secret))
+        .routes(routes!(apps::list_keys, apps::add_key))
+        .routes(routes!(apps::delete_key))
+        .routes(routes!(docs::openapi_json))
+}
+
 pub fn routes() -> Router<AppState> {
-    let t = "/api/v1/tenants";
-    let router = Router::new()
-        .route(t, get(list_tenants).post(create_tenant))
-        .route(&format!("{t}/{{tenant}}"), get(get_tenant).delete(delete_tenant))
-        .route(&format!("{t}/{{tenant}}/audit"), get(audit::list))
-        .route(&format!("{t}/{{tenant}}/tracks"), get(list_tracks).post(create_track))
-        .route(&format!("{t}/{{tenant}}/tracks/{{track}}"), get(get_track).patch(update_track).delete(delete_track))
-        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/keys"), get(track_keys))
-        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/keys/rotate"), axum::routing::post(rotate_keys))
-        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps"), get(list_apps).post(create_app))
-        .route(
-            &format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}"),
-            get(get_app).put(replace_app).delete(delete_app),
-        )
-        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/secrets"), get(list_secrets).post(add_secret))
-        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/secrets/{{id}}"), delete(delete_secret))
-        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/keys"), get(list_keys).post(add_key))
-        .route(&format!("{t}/{{tenant}}/tracks/{{track}}/apps/{{app}}/keys/{{kid}}"), delete(delete_key));
-    router.layer(axum::middleware::from_fn(buffer_body))
+    let (router, mut doc) = documented().split_for_parts();
+    openapi::finish(&mut doc);
+    let json = Bytes::from(doc.to_json().expect("the document serializes"));
+    router
+        .layer(axum::Extension(docs::Document(json)))
+        .merge(docs::routes())
+        .layer(axum::middleware::from_fn(buffer_body))
 }
 
 /// Reads the whole request body before any check runs, so that a request refused
@@ -80,6 +101,21 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or(ManageError::Unauthenticated)?;
         let caller = auth::authorize(state.manager.registry(), token, state.clock_now())?;
         Ok(Auth(caller))
+    }
+}
+
+/// Path segments; one that does not decode (not UTF-8) names nothing that exists, so it
+/// is a 404 in the API's error shape rather than axum's plain-text 400.
+pub struct Segments<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Segments<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(Segments(v)),
+            Err(_) => Err(ApiError(ManageError::NotFound("no such resource".into()))),
+        }
     }
 }
 
@@ -128,216 +164,12 @@ fn etag(version: i64) -> [(header::HeaderName, HeaderValue); 1] {
     [(header::ETAG, HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header"))]
 }
 
-fn created(location: String, body: Value) -> Response {
+fn created(location: String, body: impl serde::Serialize) -> Response {
     let loc = HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/api/v1"));
     (StatusCode::CREATED, [(header::LOCATION, loc)], axum::Json(body)).into_response()
 }
 
-async fn list_tenants(State(s): State<AppState>, Auth(c): Auth, RawQuery(q): RawQuery) -> ApiResult<Response> {
-    let page = page_request(&q)?;
-    let items = s.manager.list_tenants(&c, &page).await?;
-    Ok(axum::Json(views::page(&items, page.limit, |t| &t.name, views::tenant)).into_response())
-}
-
-async fn create_tenant(State(s): State<AppState>, Auth(c): Auth, body: Bytes) -> ApiResult<Response> {
-    let t = s.manager.create_tenant(&c, &parse_json(&body)?).await?;
-    Ok(created(format!("/api/v1/tenants/{}", t.name), views::tenant(&t)))
-}
-
-async fn get_tenant(State(s): State<AppState>, Auth(c): Auth, Path(tenant): Path<String>) -> ApiResult<Response> {
-    Ok(axum::Json(views::tenant(&s.manager.get_tenant(&c, &tenant).await?)).into_response())
-}
-
-async fn delete_tenant(State(s): State<AppState>, Auth(c): Auth, Path(tenant): Path<String>) -> ApiResult<StatusCode> {
-    s.manager.delete_tenant(&c, &tenant).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn list_tracks(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path(tenant): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Response> {
-    let page = page_request(&q)?;
-    let items = s.manager.list_tracks(&c, &tenant, &page).await?;
-    let urls = s.manager.registry().urls();
-    Ok(axum::Json(views::page(&items, page.limit, |t| &t.name, |t| views::track(urls, t))).into_response())
-}
-
-async fn create_track(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path(tenant): Path<String>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let t = s.manager.create_track(&c, &tenant, &parse_json(&body)?).await?;
-    Ok(created(format!("/api/v1/tenants/{tenant}/tracks/{}", t.name), views::track(s.manager.registry().urls(), &t)))
-}
-
-async fn get_track(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let t = s.manager.get_track(&c, &tenant, &track).await?;
-    Ok((etag(t.version), axum::Json(views::track(s.manager.registry().urls(), &t))).into_response())
-}
-
-async fn update_track(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let expected = if_match(&headers)?;
-    let t = s.manager.update_track(&c, &tenant, &track, &parse_json(&body)?, expected).await?;
-    Ok((etag(t.version), axum::Json(views::track(s.manager.registry().urls(), &t))).into_response())
-}
-
-async fn delete_track(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    s.manager.delete_track(&c, &tenant, &track).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn list_apps(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Response> {
-    let page = page_request(&q)?;
-    let items = s.manager.list_apps(&c, &tenant, &track, &page).await?;
-    Ok(axum::Json(views::page(&items, page.limit, |a| &a.name, views::app)).into_response())
-}
-
-async fn create_app(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track)): Path<(String, String)>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let r = s.manager.create_app(&c, &tenant, &track, &parse_json(&body)?).await?;
-    let view = views::registration(s.manager.registry().urls(), &r.app, r.secret.as_ref().map(|x| x.expose_secret()));
-    let mut resp = created(format!("/api/v1/tenants/{tenant}/tracks/{track}/apps/{}", r.app.name), view);
-    resp.headers_mut().extend(etag(r.app.version));
+fn no_store(mut resp: Response) -> Response {
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
-}
-
-async fn get_app(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app)): Path<(String, String, String)>,
-) -> ApiResult<Response> {
-    let a = s.manager.get_app(&c, &tenant, &track, &app).await?;
-    Ok((etag(a.version), axum::Json(views::app(&a))).into_response())
-}
-
-async fn replace_app(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let expected = if_match(&headers)?;
-    let a = s.manager.replace_app(&c, &tenant, &track, &app, &parse_json(&body)?, expected).await?;
-    Ok((etag(a.version), axum::Json(views::app(&a))).into_response())
-}
-
-async fn delete_app(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app)): Path<(String, String, String)>,
-) -> ApiResult<StatusCode> {
-    s.manager.delete_app(&c, &tenant, &track, &app).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn list_secrets(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app)): Path<(String, String, String)>,
-) -> ApiResult<Response> {
-    let items = s.manager.list_secrets(&c, &tenant, &track, &app).await?;
-    Ok(axum::Json(json!({ "items": items.iter().map(views::secret).collect::<Vec<_>>() })).into_response())
-}
-
-async fn add_secret(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app)): Path<(String, String, String)>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let (record, shown) = s.manager.add_secret(&c, &tenant, &track, &app, &parse_json(&body)?).await?;
-    let mut view = views::secret(&record);
-    if let Some(secret) = &shown {
-        view["secret"] = json!(secret.expose_secret());
-    }
-    let mut resp = created(format!("/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/secrets/{}", record.id), view);
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
-}
-
-async fn delete_secret(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app, id)): Path<(String, String, String, String)>,
-) -> ApiResult<StatusCode> {
-    s.manager.delete_secret(&c, &tenant, &track, &app, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn list_keys(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app)): Path<(String, String, String)>,
-) -> ApiResult<Response> {
-    let items = s.manager.list_client_keys(&c, &tenant, &track, &app).await?;
-    Ok(axum::Json(json!({ "items": items.iter().map(views::client_key).collect::<Vec<_>>() })).into_response())
-}
-
-async fn add_key(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app)): Path<(String, String, String)>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let key = s.manager.add_client_key(&c, &tenant, &track, &app, &parse_json(&body)?).await?;
-    let location = format!("/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/keys/{}", key.key.kid);
-    Ok(created(location, views::client_key(&key)))
-}
-
-async fn delete_key(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track, app, kid)): Path<(String, String, String, String)>,
-) -> ApiResult<StatusCode> {
-    s.manager.delete_client_key(&c, &tenant, &track, &app, &kid).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn track_keys(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let keys = s.manager.track_keys(&c, &tenant, &track).await?;
-    Ok(axum::Json(json!({ "items": keys.iter().map(views::track_key).collect::<Vec<_>>() })).into_response())
-}
-
-async fn rotate_keys(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Path((tenant, track)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let keys = s.manager.rotate_now(&c, &tenant, &track).await?;
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "items": keys.iter().map(views::track_key).collect::<Vec<_>>() })))
-        .into_response())
+    resp
 }

@@ -1,86 +1,240 @@
-//! The JSON the management API returns.
+//! The JSON the management API returns: one typed view per shape, serialized for the
+//! response and described by the same type in the OpenAPI document, so the two cannot
+//! drift.
 
 use ferrid_core::{
     clock::rfc3339,
-    model::{App, AppSpec, SecretRecord, StoredClientKey, Tenant, Track},
+    manage::rotation::KeyLife,
+    model::{self, AppSpec, KeyState, SecretRecord, StoredClientKey},
     urls::PublicUrl,
 };
-use serde_json::{Value, json};
+use ferrid_oauth::{jwk::Jwk, jwt::SigningAlg};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-pub fn tenant(t: &Tenant) -> Value {
-    json!({ "name": t.name, "created": rfc3339(t.created) })
+/// A tenant: an isolated customer space.
+#[derive(Serialize, ToSchema)]
+pub struct Tenant {
+    pub name: String,
+    #[schema(format = DateTime)]
+    pub created: String,
 }
 
-pub fn track(urls: &PublicUrl, t: &Track) -> Value {
-    let issuer = urls.issuer(&t.tenant, &t.name);
-    json!({
-        "name": t.name,
-        "tenant": t.tenant,
-        "signing_alg": t.settings.signing_alg.as_str(),
-        "access_token_lifetime": t.settings.access_token_lifetime,
-        "assertion_max_lifetime": t.settings.assertion_max_lifetime,
-        "key_rotation_days": t.settings.key_rotation_days,
-        "issuer": issuer,
-        "discovery_endpoint": format!("{issuer}/.well-known/openid-configuration"),
-        "token_endpoint": format!("{issuer}/oauth/token"),
-        "jwks_uri": format!("{issuer}/oauth/keys"),
-        "version": t.version,
-        "created": rfc3339(t.created),
-    })
-}
-
-pub fn app(a: &App) -> Value {
-    let mut v = serde_json::to_value(&a.spec).expect("spec serializes");
-    let obj = v.as_object_mut().expect("spec is an object");
-    obj.insert("name".into(), json!(a.name));
-    if let AppSpec::OauthClient(_) = &a.spec {
-        obj.insert("client_id".into(), json!(a.name));
+impl Tenant {
+    pub fn of(t: &model::Tenant) -> Tenant {
+        Tenant { name: t.name.to_string(), created: rfc3339(t.created) }
     }
-    obj.insert("version".into(), json!(a.version));
-    obj.insert("created".into(), json!(rfc3339(a.created)));
-    obj.insert("updated".into(), json!(rfc3339(a.updated)));
-    v
+}
+
+/// A track: an environment of a tenant with its own issuer and signing keys.
+#[derive(Serialize, ToSchema)]
+pub struct Track {
+    pub name: String,
+    pub tenant: String,
+    pub signing_alg: SigningAlg,
+    /// Default access-token lifetime for clients that set none, seconds.
+    pub access_token_lifetime: u32,
+    /// Longest accepted client-assertion lifetime, seconds.
+    pub assertion_max_lifetime: u32,
+    /// How long a key signs before the next one takes over, days.
+    pub key_rotation_days: u32,
+    #[schema(format = "uri")]
+    pub issuer: String,
+    #[schema(format = "uri")]
+    pub discovery_endpoint: String,
+    #[schema(format = "uri")]
+    pub token_endpoint: String,
+    #[schema(format = "uri")]
+    pub jwks_uri: String,
+    /// Bumped by every change; also the `ETag`.
+    pub version: i64,
+    #[schema(format = DateTime)]
+    pub created: String,
+}
+
+impl Track {
+    pub fn of(urls: &PublicUrl, t: &model::Track) -> Track {
+        let issuer = urls.issuer(&t.tenant, &t.name);
+        Track {
+            name: t.name.to_string(),
+            tenant: t.tenant.to_string(),
+            signing_alg: t.settings.signing_alg,
+            access_token_lifetime: t.settings.access_token_lifetime,
+            assertion_max_lifetime: t.settings.assertion_max_lifetime,
+            key_rotation_days: t.settings.key_rotation_days,
+            discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
+            token_endpoint: format!("{issuer}/oauth/token"),
+            jwks_uri: format!("{issuer}/oauth/keys"),
+            issuer,
+            version: t.version,
+            created: rfc3339(t.created),
+        }
+    }
+}
+
+/// An app registration: its name, its `kind` with that kind's fields, and its version.
+#[derive(Serialize, ToSchema)]
+pub struct App {
+    pub name: String,
+    #[serde(flatten)]
+    pub spec: AppSpec,
+    /// The client id (the app's name), for `oauth_client` apps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Bumped by every replace; also the `ETag`.
+    pub version: i64,
+    #[schema(format = DateTime)]
+    pub created: String,
+    #[schema(format = DateTime)]
+    pub updated: String,
+}
+
+impl App {
+    pub fn of(a: &model::App) -> App {
+        App {
+            name: a.name.to_string(),
+            spec: a.spec.clone(),
+            client_id: a.spec.as_client().map(|_| a.name.to_string()),
+            version: a.version,
+            created: rfc3339(a.created),
+            updated: rfc3339(a.updated),
+        }
+    }
 }
 
 /// What a developer needs next after registering an app (DESIGN §5).
-pub fn registration(urls: &PublicUrl, a: &App, secret: Option<&str>) -> Value {
-    let mut v = app(a);
-    let issuer = urls.issuer(&a.tenant, &a.track);
-    let obj = v.as_object_mut().expect("app is an object");
-    if let Some(s) = secret {
-        obj.insert("client_secret".into(), json!(s));
+#[derive(Serialize, ToSchema)]
+pub struct AppRegistration {
+    #[serde(flatten)]
+    pub app: App,
+    /// The generated secret of a client that authenticates with one; shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[schema(format = "uri")]
+    pub issuer: String,
+    #[schema(format = "uri")]
+    pub token_endpoint: String,
+    #[schema(format = "uri")]
+    pub discovery_endpoint: String,
+}
+
+impl AppRegistration {
+    pub fn of(urls: &PublicUrl, a: &model::App, secret: Option<&str>) -> AppRegistration {
+        let issuer = urls.issuer(&a.tenant, &a.track);
+        AppRegistration {
+            app: App::of(a),
+            client_secret: secret.map(str::to_owned),
+            token_endpoint: format!("{issuer}/oauth/token"),
+            discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
+            issuer,
+        }
     }
-    obj.insert("issuer".into(), json!(issuer));
-    obj.insert("token_endpoint".into(), json!(format!("{issuer}/oauth/token")));
-    obj.insert("discovery_endpoint".into(), json!(format!("{issuer}/.well-known/openid-configuration")));
-    v
 }
 
 /// A client's public key: its kid, public JWK and certificate facts; never private material.
-pub fn client_key(k: &StoredClientKey) -> Value {
-    let key = &k.key;
-    json!({
-        "kid": key.kid,
-        "jwk": key.jwk,
-        "x5t#S256": key.thumbprint_sha256,
-        "subject": key.subject,
-        "not_before": key.not_before.map(rfc3339),
-        "not_after": key.not_after.map(rfc3339),
-        "created": rfc3339(k.created),
-    })
+#[derive(Serialize, ToSchema)]
+pub struct ClientKey {
+    pub kid: String,
+    pub jwk: Jwk,
+    /// base64url SHA-256 of the certificate, when the key came with one.
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: Option<String>,
+    /// The certificate's subject, when the key came with one.
+    pub subject: Option<String>,
+    #[schema(format = DateTime)]
+    pub not_before: Option<String>,
+    #[schema(format = DateTime)]
+    pub not_after: Option<String>,
+    #[schema(format = DateTime)]
+    pub created: String,
+}
+
+impl ClientKey {
+    pub fn of(k: &StoredClientKey) -> ClientKey {
+        let key = &k.key;
+        ClientKey {
+            kid: key.kid.clone(),
+            jwk: key.jwk.clone(),
+            x5t_s256: key.thumbprint_sha256.clone(),
+            subject: key.subject.clone(),
+            not_before: key.not_before.map(rfc3339),
+            not_after: key.not_after.map(rfc3339),
+            created: rfc3339(k.created),
+        }
+    }
 }
 
 /// A track signing key: its kid, state and times (the key itself never leaves).
-pub fn track_key(k: &ferrid_core::manage::rotation::KeyLife) -> Value {
-    json!({ "kid": k.kid, "state": k.state, "created": rfc3339(k.created), "changed": rfc3339(k.changed) })
+#[derive(Serialize, ToSchema)]
+pub struct TrackKey {
+    pub kid: String,
+    pub state: KeyState,
+    #[schema(format = DateTime)]
+    pub created: String,
+    /// When the key last changed state.
+    #[schema(format = DateTime)]
+    pub changed: String,
 }
 
-pub fn secret(s: &SecretRecord) -> Value {
-    json!({ "id": s.id, "info": s.info, "created": rfc3339(s.created) })
+impl TrackKey {
+    pub fn of(k: &KeyLife) -> TrackKey {
+        TrackKey { kid: k.kid.clone(), state: k.state, created: rfc3339(k.created), changed: rfc3339(k.changed) }
+    }
 }
 
-/// A page of a listing: `next` is the `after` cursor of the following page.
-pub fn page<T>(items: &[T], limit: u32, name_of: impl Fn(&T) -> &str, view: impl Fn(&T) -> Value) -> Value {
-    let next = (items.len() as u32 >= limit).then(|| items.last().map(&name_of)).flatten();
-    json!({ "items": items.iter().map(view).collect::<Vec<_>>(), "next": next })
+/// A client secret as listed: never the secret itself.
+#[derive(Serialize, ToSchema)]
+pub struct Secret {
+    pub id: String,
+    /// The first 3 characters of a secret longer than 20 characters.
+    pub info: Option<String>,
+    #[schema(format = DateTime)]
+    pub created: String,
+}
+
+impl Secret {
+    pub fn of(s: &SecretRecord) -> Secret {
+        Secret { id: s.id.clone(), info: s.info.clone(), created: rfc3339(s.created) }
+    }
+}
+
+/// A secret just added; a generated one is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct NewSecret {
+    #[serde(flatten)]
+    pub record: Secret,
+    /// The generated secret (absent when the secret was chosen by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Declares a list view `{"items": [...]}` or, with `paged`, a page of a listing
+/// `{"items": [...], "next"}` whose `next` is the `after` cursor of the following page
+/// (null on the last page).
+macro_rules! lists {
+    ($($name:ident($item:ty) $($paged:ident)?;)*) => {$(
+        #[derive(Serialize, ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            $(
+                /// The `after` cursor of the next page; null on the last page.
+                #[schema(required = true)]
+                pub $paged: Option<String>,
+            )?
+        }
+    )*};
+}
+
+lists! {
+    TenantPage(Tenant) next;
+    TrackPage(Track) next;
+    AppPage(App) next;
+    SecretList(Secret);
+    ClientKeyList(ClientKey);
+    TrackKeyList(TrackKey);
+}
+
+/// The cursor of the page after `items`: the last name, when the page is full.
+pub fn next_cursor<T>(items: &[T], limit: u32, name_of: impl Fn(&T) -> &str) -> Option<String> {
+    (items.len() as u32 >= limit).then(|| items.last().map(|i| name_of(i).to_owned())).flatten()
 }

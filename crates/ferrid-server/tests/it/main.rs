@@ -9,6 +9,7 @@ mod claims;
 mod connections;
 mod discovery;
 mod management;
+mod openapi;
 mod permissions;
 mod private_key_jwt;
 mod rotation;

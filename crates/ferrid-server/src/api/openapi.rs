@@ -1,0 +1,294 @@
+//! The management API's OpenAPI 3.1 document (utoipa).
+//!
+//! Paths come from the `#[utoipa::path]` annotations of the handlers that
+//! [`super::routes`] registers through `utoipa_axum::routes!`: the router and the
+//! document are built from the same list. Response bodies are the typed views of
+//! [`super::views`]; request bodies, which the service parses field by field, are the
+//! schema-only types below. [`finish`] adds the security scheme and the error responses
+//! by rule, so that no authenticated operation can miss them.
+
+#![allow(dead_code)] // the request types below exist for their schemas only
+
+use ferrid_core::model::AppSpec;
+use ferrid_oauth::{jwk::Jwk, jwt::SigningAlg, name::Name};
+use serde::Serialize;
+use utoipa::{
+    IntoParams, OpenApi, ToSchema,
+    openapi::{
+        ContentBuilder, HttpMethod, OpenApi as Document, Ref, RefOr, ResponseBuilder,
+        header::HeaderBuilder,
+        path::Operation,
+        schema::{ObjectBuilder, Type},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+use super::error::ErrorBody;
+
+/// The name of the security scheme every authenticated operation requires.
+pub const BEARER: &str = "bearer";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ferrid management API",
+        description = "Tenants, tracks, app registrations, their secrets and keys, and track signing keys. \
+            Callers present a ferrid access token for the resource `ferrid-api` (scope `admin` of the master \
+            tenant's master track for every tenant, scope `tenant` of a tenant's master track for that tenant). \
+            Every change and every failed client authentication is recorded in the tenant's audit log. \
+            Every error answers with one shape, `Error`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "tenants", description = "Isolated customer spaces"),
+        (name = "tracks", description = "Environments of a tenant, each with its issuer and signing keys"),
+        (name = "apps", description = "App registrations: resources and clients"),
+        (name = "secrets", description = "Client secrets"),
+        (name = "client keys", description = "Public keys of private_key_jwt clients"),
+        (name = "audit", description = "Per-tenant audit log: management changes and failed client authentications"),
+        (name = "meta", description = "This document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `{tenant}`
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TenantPath {
+    /// The tenant's name.
+    pub tenant: String,
+}
+
+/// `{tenant}/{track}`
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TrackPath {
+    /// The tenant's name.
+    pub tenant: String,
+    /// The track's name.
+    pub track: String,
+}
+
+/// `{tenant}/{track}/{app}`
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AppPath {
+    /// The tenant's name.
+    pub tenant: String,
+    /// The track's name.
+    pub track: String,
+    /// The app's name.
+    pub app: String,
+}
+
+/// `{tenant}/{track}/{app}/secrets/{id}`
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SecretPath {
+    /// The tenant's name.
+    pub tenant: String,
+    /// The track's name.
+    pub track: String,
+    /// The app's name.
+    pub app: String,
+    /// The secret's id, as listed.
+    pub id: String,
+}
+
+/// `{tenant}/{track}/{app}/keys/{kid}`
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct KeyPath {
+    /// The tenant's name.
+    pub tenant: String,
+    /// The track's name.
+    pub track: String,
+    /// The app's name.
+    pub app: String,
+    /// The key's id, as listed.
+    pub kid: String,
+}
+
+/// Pagination of a listing, ordered by name.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page.
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    pub limit: Option<u32>,
+    /// The `next` cursor of the previous page: items after this name.
+    pub after: Option<String>,
+}
+
+/// `If-Match` of a conditional update.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// The `ETag` of the version read (`"3"`); the update fails with 412 if the resource
+    /// changed since. `*` or no header updates unconditionally.
+    #[param(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
+
+/// `POST /tenants`: a new tenant (its `master` track is created with it).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    pub name: Name,
+}
+
+/// `POST /tenants/{tenant}/tracks`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTrack {
+    pub name: Name,
+    /// Fixed at creation; RS256 by default.
+    pub signing_alg: Option<SigningAlg>,
+    /// Seconds.
+    #[schema(minimum = 300, maximum = 86_400)]
+    pub access_token_lifetime: Option<u32>,
+    /// Seconds.
+    #[schema(minimum = 60, maximum = 86_400)]
+    pub assertion_max_lifetime: Option<u32>,
+}
+
+/// `PATCH /tenants/{tenant}/tracks/{track}`: the settings to change; others stay.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackChanges {
+    /// May be sent only unchanged.
+    pub name: Option<String>,
+    /// May be sent only unchanged: a track's algorithm never changes.
+    pub signing_alg: Option<SigningAlg>,
+    /// Seconds.
+    #[schema(minimum = 300, maximum = 86_400)]
+    pub access_token_lifetime: Option<u32>,
+    /// Seconds.
+    #[schema(minimum = 60, maximum = 86_400)]
+    pub assertion_max_lifetime: Option<u32>,
+    /// Days.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub key_rotation_days: Option<u32>,
+}
+
+/// `POST …/apps` and `PUT …/apps/{app}`: the app's name and its `kind` with that kind's
+/// fields. Fields the API returns (`version`, `created`, `client_id`, …) may be sent
+/// back and are ignored.
+#[derive(Serialize, ToSchema)]
+pub struct AppBody {
+    pub name: Name,
+    #[serde(flatten)]
+    pub spec: AppSpec,
+}
+
+/// `POST …/secrets`: `{}` generates a secret, returned this once; `{"secret"}` stores a
+/// chosen one.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretBody {
+    #[schema(min_length = 16, max_length = 512)]
+    pub secret: Option<String>,
+}
+
+/// `POST …/keys`: exactly one of a PEM certificate or public key, a PFX/PKCS#12 file in
+/// base64 with its password, or a public JWK.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum NewClientKey {
+    Pem {
+        /// A `CERTIFICATE` or `PUBLIC KEY` PEM block.
+        pem: String,
+    },
+    Pfx {
+        /// The PFX/PKCS#12 file, base64.
+        pfx: String,
+        password: Option<String>,
+    },
+    Jwk {
+        jwk: Jwk,
+    },
+}
+
+/// The error responses, each `Error`-shaped: (status, component name, description).
+const ERRORS: [(&str, &str, &str); 8] = [
+    ("400", "ValidationFailed", "`validation_failed`: the request is invalid; `errors` names each bad field"),
+    ("401", "Unauthorized", "`unauthorized`: no bearer token, or not a valid ferrid-api access token"),
+    ("403", "Forbidden", "`forbidden`: the token's scope does not allow this"),
+    ("404", "NotFound", "`not_found`: no such resource, or one in a tenant the caller does not manage"),
+    ("409", "Conflict", "`conflict`: the resource already exists, or a limit is reached"),
+    ("412", "PreconditionFailed", "`precondition_failed`: `If-Match` does not match the current version"),
+    ("413", "PayloadTooLarge", "`validation_failed` on `body`: the body is larger than 1 MiB"),
+    ("503", "Unavailable", "`unavailable`: the store cannot be reached; retry later"),
+];
+
+/// Completes the document built from the annotations: the bearer scheme, the shared
+/// error responses, and on each authenticated operation the errors it can answer:
+/// 401, 403, 404 and 503 always; 400 and 413 with a body; 400 with `limit`; 409 on a
+/// create (`201`); 412 with `If-Match`.
+pub fn finish(doc: &mut Document) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.security_schemes.insert(
+        BEARER.into(),
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "A ferrid access token (client credentials) whose audience is the resource `ferrid-api`.",
+                ))
+                .build(),
+        ),
+    );
+    for (status, name, description) in ERRORS {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build();
+        let mut response = ResponseBuilder::new().description(description).content("application/json", content);
+        if status == "401" || status == "403" {
+            let header = HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some("RFC 6750 §3 challenge, e.g. `Bearer realm=\"ferrid-api\"`"));
+            response = response.header("WWW-Authenticate", header.build());
+        }
+        components.responses.insert(name.into(), RefOr::T(response.build()));
+    }
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Patch, &mut item.patch),
+            (HttpMethod::Delete, &mut item.delete),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op {
+                add_errors(method, op);
+            }
+        }
+    }
+}
+
+fn add_errors(method: HttpMethod, op: &mut Operation) {
+    let authenticated =
+        op.security.as_ref().is_some_and(|s| !s.is_empty() && s.iter().any(|r| *r != Default::default()));
+    if !authenticated {
+        return;
+    }
+    let has_param = |name: &str| op.parameters.iter().flatten().any(|p| p.name == name);
+    let mut statuses = vec!["401", "403", "404", "503"];
+    if op.request_body.is_some() {
+        statuses.extend(["400", "413"]);
+    }
+    if has_param("limit") {
+        statuses.push("400");
+    }
+    if method == HttpMethod::Post && op.responses.responses.contains_key("201") {
+        statuses.push("409");
+    }
+    if has_param("If-Match") {
+        statuses.push("412");
+    }
+    for status in statuses {
+        let (_, name, _) = ERRORS.iter().find(|(s, ..)| *s == status).expect("a listed status");
+        op.responses.responses.entry(status.into()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+    }
+}
