@@ -33,3 +33,19 @@ async fn a_connection_past_the_limit_gets_429_and_a_freed_slot_serves_again() {
     let served = raw_get(&addr).await;
     assert!(served.starts_with("HTTP/1.1 200 "), "{served}");
 }
+
+/// Header size is bounded by the HTTP layer: a request head past the limit is answered
+/// `431 Request Header Fields Too Large`, not read on forever.
+#[tokio::test]
+async fn an_oversize_request_head_gets_431() {
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let big = "a".repeat(1024 * 1024);
+    let req = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\nConnection: close\r\n\r\n");
+    let _ = s.write_all(req.as_bytes()).await; // the server may stop reading early
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 431 "), "{text}");
+}
