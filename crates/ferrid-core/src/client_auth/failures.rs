@@ -64,7 +64,7 @@ fn bucket_keys(source: IpAddr, client: Option<&str>) -> (String, Option<String>)
 
 /// Counts one batch in the shared buckets, lowers this instance's buckets to the shared
 /// levels and appends the audit records.
-pub async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
+async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
     let mut counts: HashMap<String, u32> = HashMap::new();
     for f in batch {
         let (source, client) = bucket_keys(f.source, f.client.as_deref());
