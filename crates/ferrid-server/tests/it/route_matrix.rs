@@ -370,6 +370,7 @@ fn code(status: u16) -> &'static str {
         403 => "forbidden",
         404 => "not_found",
         409 => "conflict",
+        405 => "method_not_allowed",
         412 => "precondition_failed",
         _ => panic!("no error code for {status}"),
     }
@@ -459,9 +460,15 @@ async fn every_route_answers_each_caller_as_its_permission_says() {
             }
         }
     }
-    // the last row deleted t1
+    // the last row deleted t1: its administrator's token went with it, even once the name is reused
     let (s, _) = w.app.get_api("/tenants/t1", &w.admin).await;
     assert_eq!(s, 404);
+    let r = w.send("GET", "/api/v1/tenants/t1", Who::OwnTenant, None, None).await;
+    check(&r, 401, Who::OwnTenant, "t1's token after t1 is deleted");
+    let (s, _) = w.app.post_api("/tenants", &w.admin, json!({ "name": "t1" })).await;
+    assert_eq!(s, 201);
+    let r = w.send("GET", "/api/v1/tenants/t1", Who::OwnTenant, None, None).await;
+    check(&r, 401, Who::OwnTenant, "the old t1's token on a new t1");
 }
 
 #[tokio::test]
@@ -480,7 +487,69 @@ async fn each_path_parameter_naming_nothing_is_a_404_for_the_admin_and_the_tenan
                 }
             }
         }
+        // secrets and keys belong to clients: a resource has none
+        if row.path.contains("{app}/") {
+            let path = w.path(row.path, &[("{app}", "api")]);
+            let body = row.body.map(|b| w.body(b));
+            let r = w.send(row.method, &path, Who::OwnTenant, body.as_deref(), None).await;
+            check(&r, 404, Who::OwnTenant, &format!("{} on a resource", row.name()));
+        }
     }
+}
+
+#[tokio::test]
+async fn another_method_on_a_route_is_405_and_an_unknown_path_404_in_the_error_shape() {
+    let w = World::new().await;
+    let paths: BTreeSet<&str> = ROUTES.iter().map(|(_, p)| *p).collect();
+    for path in paths {
+        let taken: BTreeSet<&str> = ROUTES.iter().filter(|(_, p)| *p == path).map(|(m, _)| *m).collect();
+        let concrete = w.path(path, &[]);
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"].into_iter().filter(|m| !taken.contains(m)) {
+            for who in [Who::NoToken, Who::Admin] {
+                let r = w.send(method, &concrete, who, Some("{}"), None).await;
+                check(&r, 405, who, &format!("{method} {path}"));
+                let allow: BTreeSet<&str> = r.headers["allow"].to_str().unwrap().split(',').map(str::trim).collect();
+                assert!(taken.is_subset(&allow), "{method} {path}: Allow {allow:?}");
+            }
+        }
+    }
+    for path in [
+        "/api/v1",
+        "/api/v1/",
+        "/api/v1/nothing",
+        "/api/v1/tenants/t1/nothing",
+        "/api/v1/tenants/t1/tracks/prod/x/y/z/w",
+    ] {
+        for who in [Who::NoToken, Who::Admin] {
+            let r = w.send("GET", path, who, None, None).await;
+            check(&r, 404, who, path);
+        }
+    }
+}
+
+#[tokio::test]
+async fn what_ferrid_itself_needs_is_403_even_for_the_administrator() {
+    let w = World::new().await;
+    let ferrid_api = "/api/v1/tenants/t1/tracks/master/apps/ferrid-api";
+    let spec = r#"{"name": "ferrid-api", "kind": "oauth_resource", "scopes": ["tenant", "more"]}"#;
+    let cases: [(&str, &str, Option<&str>); 5] = [
+        ("DELETE", "/api/v1/tenants/master", None),
+        ("DELETE", "/api/v1/tenants/t1/tracks/master", None),
+        ("PUT", ferrid_api, Some(spec)),
+        ("DELETE", ferrid_api, None),
+        ("POST", "/api/v1/tenants/t2/tracks/master/apps", Some(spec)),
+    ];
+    for (method, path, body) in cases {
+        for who in [Who::OwnTenant, Who::Admin] {
+            // the tenant administrator of t1 does not see the master tenant nor t2
+            let foreign = !path.starts_with("/api/v1/tenants/t1");
+            let want = if who == Who::OwnTenant && foreign { if method == "DELETE" { 403 } else { 404 } } else { 403 };
+            let r = w.send(method, path, who, body, None).await;
+            check(&r, want, who, &format!("{method} {path}"));
+        }
+    }
+    let (s, _) = w.app.get_api("/tenants/t1/tracks/master/apps/ferrid-api", &w.admin).await;
+    assert_eq!(s, 200, "still there");
 }
 
 #[tokio::test]
@@ -522,6 +591,21 @@ async fn a_duplicate_create_is_409_and_a_stale_if_match_is_412() {
         if let Some(dup) = row.duplicate {
             let r = w.send(row.method, &path, who, Some(&w.body(dup)), None).await;
             check(&r, 409, who, &format!("{} again", row.name()));
+        }
+        // a client holds at most 10 secrets and 4 keys: one more is a conflict
+        let limit = match (row.method, row.path.rsplit('/').next()) {
+            ("POST", Some("secrets")) => 10,
+            ("POST", Some("keys")) if row.path.contains("{app}") => 4,
+            _ => 0,
+        };
+        if limit > 0 {
+            let (_, list) = w.app.get_api(&path["/api/v1".len()..], &w.admin).await;
+            for _ in list["items"].as_array().unwrap().len()..limit {
+                let r = w.send(row.method, &path, who, Some(&w.body(row.body.unwrap())), None).await;
+                check(&r, 201, who, &row.name());
+            }
+            let r = w.send(row.method, &path, who, Some(&w.body(row.body.unwrap())), None).await;
+            check(&r, 409, who, &format!("{} past the limit", row.name()));
         }
         if row.if_match {
             let body = w.body(row.body.unwrap());
