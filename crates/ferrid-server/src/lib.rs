@@ -75,7 +75,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
-    Router::new().merge(protocol).merge(managed).with_state(state)
+    Router::new().merge(protocol).merge(managed).fallback(api::no_route).with_state(state)
 }
 
 /// A server bound to its address, ready to serve.

@@ -171,7 +171,7 @@ impl Manager {
     pub(super) async fn get_client(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<App> {
         let a = self.get_app(caller, tenant, track, app).await?;
         if a.spec.as_client().is_none() {
-            return Err(ManageError::NotFound(format!("app '{app}' is not a client and holds no secrets")));
+            return Err(ManageError::NotFound(format!("app '{app}' is not a client: it holds no secrets or keys")));
         }
         Ok(a)
     }

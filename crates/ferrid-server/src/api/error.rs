@@ -14,7 +14,7 @@ pub struct ErrorBody<'a> {
     /// What went wrong, for programs.
     #[schema(value_type = String, example = "validation_failed")]
     #[schema(
-        pattern = "^(validation_failed|unauthorized|forbidden|not_found|conflict|precondition_failed|unavailable)$"
+        pattern = "^(validation_failed|unauthorized|forbidden|not_found|method_not_allowed|conflict|precondition_failed|unavailable)$"
     )]
     pub error: &'a str,
     /// What went wrong, for people.
@@ -80,3 +80,24 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// 405 for a route of the API called with a method it does not take, in the API's shape
+/// (axum adds the `Allow` header).
+pub async fn method_not_allowed() -> Response {
+    let body =
+        ErrorBody { error: "method_not_allowed", message: "this route does not take this method".into(), errors: &[] };
+    let body = serde_json::to_string(&body).expect("error serializes");
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
+        .into_response()
+}
+
+/// 404 for a path that names no route: in the API's shape under `/api/v1`, empty elsewhere
+/// (as before, so the protocol endpoints' 404 is unchanged).
+pub async fn no_route(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path == "/api/v1" || path.starts_with("/api/v1/") {
+        ApiError(ManageError::NotFound("no such route".into())).into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}

@@ -33,7 +33,7 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, no_route};
 
 /// Largest management request body.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -65,6 +65,7 @@ pub fn routes() -> Router<AppState> {
     openapi::finish(&mut doc);
     let json = Bytes::from(doc.to_json().expect("the document serializes"));
     router
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::Extension(docs::Document(json)))
         .merge(docs::routes())
         .layer(axum::middleware::from_fn(buffer_body))

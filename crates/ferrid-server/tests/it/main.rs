@@ -13,6 +13,7 @@ mod openapi;
 mod permissions;
 mod private_key_jwt;
 mod rotation;
+mod route_matrix;
 mod rust_oauth2;
 mod secrets;
 mod throttle;

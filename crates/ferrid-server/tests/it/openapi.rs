@@ -9,7 +9,7 @@ use crate::helpers::*;
 
 /// Every route of the management API. Adding a route means adding it here, and this file
 /// then checks that the router serves it and that the document describes it.
-const ROUTES: &[(&str, &str)] = &[
+pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/tenants"),
     ("POST", "/api/v1/tenants"),
     ("GET", "/api/v1/tenants/{tenant}"),
