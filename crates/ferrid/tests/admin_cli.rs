@@ -1,9 +1,9 @@
 //! The real `ferrid admin` binary against a real `ferrid serve` process.
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+mod common;
+use common::free_port;
+
+use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
@@ -66,10 +66,6 @@ impl Run {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -85,16 +81,7 @@ async fn start() -> Server {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-            && r.status() == 200
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "ferrid did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_ready(&base).await;
     Server { child, base, dir }
 }
 

@@ -2,6 +2,9 @@
 //! safety, graceful shutdown. PostgreSQL tests read `FERRID_TEST_DATABASE_URL` and are
 //! skipped loudly without it.
 
+mod common;
+use common::free_port;
+
 use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -23,10 +26,6 @@ impl Drop for Instance {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The public URL every instance of a cluster shares (as behind one load balancer):
@@ -59,16 +58,7 @@ async fn start_with(database_url: Option<&str>, dir: tempfile::TempDir, env: &[(
     }
     let child = cmd.spawn().unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
-            && r.status() == 200
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "ferrid did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_ready(&base).await;
     Instance { child, base, _dir: dir }
 }
 
