@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub audit_retention_days: u32,
     /// Connections served at once; one more is answered `429` and closed.
     pub max_connections: usize,
+    /// Load balancers whose `X-Forwarded-For` names a request's source (empty: the
+    /// header is ignored).
+    pub trusted_proxies: Vec<crate::proxies::IpRange>,
 }
 
 /// Default of [`ServerConfig::audit_retention_days`].
@@ -50,6 +53,7 @@ impl ServerConfig {
             rotation: Default::default(),
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            trusted_proxies: Vec::new(),
         }
     }
 }

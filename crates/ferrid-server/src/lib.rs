@@ -15,6 +15,7 @@ pub mod config;
 pub mod connections;
 pub mod ops;
 pub mod protocol;
+pub mod proxies;
 pub mod startup;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -41,6 +42,8 @@ pub struct AppState {
     pub throttle: Arc<ferrid_core::client_auth::throttle::Throttle>,
     /// `Cache-Control` of the JWKS and discovery documents (the rotation's premise).
     pub documents_cache_control: axum::http::HeaderValue,
+    /// Proxies whose `X-Forwarded-For` names the source of a request.
+    pub trusted_proxies: Arc<[proxies::IpRange]>,
 }
 
 impl AppState {
@@ -105,6 +108,7 @@ impl Server {
             metrics: Arc::new(ops::Metrics::default()),
             clock: Arc::new(ferrid_core::clock::SystemClock),
             throttle,
+            trusted_proxies: config.trusted_proxies.clone().into(),
             documents_cache_control: axum::http::HeaderValue::from_str(&format!(
                 "public, max-age={}",
                 config.rotation.jwks_max_age

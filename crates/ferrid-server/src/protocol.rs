@@ -98,7 +98,10 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
         authorization: header_str(header::AUTHORIZATION),
         body: &bytes,
         app: app.as_deref().map(app_name),
-        source: parts.extensions.get::<ConnectInfo<Peer>>().map(|c| c.0.0.ip()),
+        source: parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|c| crate::proxies::source(c.0.0.ip(), headers, &state.trusted_proxies)),
     };
     let now = state.clock_now();
     match ferrid_core::endpoint::token::token(

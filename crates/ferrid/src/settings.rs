@@ -58,6 +58,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FERRID_THROTTLE_PER_SECOND")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttle_per_second: Option<f64>,
+    /// Load balancers (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For
+    /// names the client's address [default: none; the header is ignored].
+    #[arg(long, env = "FERRID_TRUSTED_PROXIES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +83,7 @@ pub struct Settings {
     pub max_connections: usize,
     pub throttle_burst: Option<f64>,
     pub throttle_per_second: Option<f64>,
+    pub trusted_proxies: Option<String>,
 }
 
 fn default_audit_retention_days() -> u32 {
@@ -121,6 +127,14 @@ impl Settings {
         config.audit_retention_days = self.audit_retention_days;
         anyhow::ensure!(self.max_connections > 0, "--max-connections must be at least 1");
         config.max_connections = self.max_connections;
+        config.trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .flat_map(|s| s.split(','))
+            .filter(|s| !s.trim().is_empty())
+            .map(ferrid_server::proxies::IpRange::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
         if let Some(b) = self.throttle_burst {
             anyhow::ensure!(b.is_finite() && b >= 1.0, "--throttle-burst must be at least 1");
             config.throttle.burst = b;

@@ -41,3 +41,66 @@ async fn an_attackers_failures_hold_back_the_attacker_not_another_client() {
         assert_eq!(attempt(&healthy, &url, &c.id, &c.secret).await.status(), 200);
     }
 }
+
+async fn attempt_via(app: &TestApp, url: &str, forwarded_for: &str, id: &str, secret: &str) -> u16 {
+    let r = app
+        .http
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", basic(id, secret))
+        .header("x-forwarded-for", forwarded_for)
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
+}
+
+/// Behind a trusted load balancer each client keeps its own bucket: the source is the
+/// address the balancer appended to X-Forwarded-For, not the balancer.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_source() {
+    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
+        c.throttle.burst = 3.0;
+        c.throttle.per_second = 0.01;
+        c.trusted_proxies = vec![ferrid_server::proxies::IpRange::parse("127.0.0.0/8").unwrap()];
+    })
+    .await;
+    let (admin, c) = app.fixture("prod", "ES256").await;
+    let url = app.token_url("t1", "prod");
+    // the attacker prepends a spoofed hop; the balancer's own entry is what counts
+    let attacker = "198.51.100.1, 203.0.113.9";
+    let statuses: Vec<u16> = repeat_via(&app, &url, attacker, &c.id, "guess", 4).await;
+    assert_eq!(statuses, [401, 401, 401, 429]);
+    // another client behind the same balancer is served
+    assert_eq!(attempt_via(&app, &url, "203.0.113.10", &c.id, &c.secret).await, 200);
+    // the audit log names the forwarded source
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (_, page) = app.get_api("/tenants/t1/audit?action=client_auth.failed", &admin).await;
+    assert_eq!(page["items"][0]["source"], "203.0.113.9", "{page}");
+}
+
+/// Without trusted proxies X-Forwarded-For is ignored: a client cannot leave its bucket
+/// by naming another address.
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
+        c.throttle.burst = 3.0;
+        c.throttle.per_second = 0.01;
+    })
+    .await;
+    let (_, c) = app.fixture("prod", "ES256").await;
+    let url = app.token_url("t1", "prod");
+    for i in 0..3 {
+        assert_eq!(attempt_via(&app, &url, &format!("203.0.113.{i}"), &c.id, "guess").await, 401);
+    }
+    assert_eq!(attempt_via(&app, &url, "203.0.113.99", &c.id, &c.secret).await, 429);
+}
+
+async fn repeat_via(app: &TestApp, url: &str, xff: &str, id: &str, secret: &str, n: usize) -> Vec<u16> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(attempt_via(app, url, xff, id, secret).await);
+    }
+    out
+}
