@@ -230,7 +230,7 @@ pub fn finish(doc: &mut Document) {
     let components = doc.components.get_or_insert_with(Default::default);
     components.security_schemes.insert(
         BEARER.into(),
-        SecurityScheme::Http(
+        RefOr::T(SecurityScheme::Http(
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("JWT")
@@ -238,14 +238,14 @@ pub fn finish(doc: &mut Document) {
                     "A ferrid access token (client credentials) whose audience is the resource `ferrid-api`.",
                 ))
                 .build(),
-        ),
+        )),
     );
     for (status, name, description) in ERRORS {
         let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build();
         let mut response = ResponseBuilder::new().description(description).content("application/json", content);
         if status == "401" || status == "403" {
             let header = HeaderBuilder::new()
-                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                 .description(Some("RFC 6750 §3 challenge, e.g. `Bearer realm=\"ferrid-api\"`"));
             response = response.header("WWW-Authenticate", header.build());
         }
@@ -273,7 +273,7 @@ fn add_errors(method: HttpMethod, op: &mut Operation) {
     if !authenticated {
         return;
     }
-    let has_param = |name: &str| op.parameters.iter().flatten().any(|p| p.name == name);
+    let has_param = |name: &str| op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == name));
     let mut statuses = vec!["401", "403", "404", "503"];
     if op.request_body.is_some() {
         statuses.extend(["400", "413"]);
