@@ -79,7 +79,7 @@ impl Manager {
     /// The `ferrid-api` resource of a master track is ferrid's own and stays as it is.
     fn check_not_reserved(track: &str, app: &str) -> ManageResult<()> {
         if track == MASTER && app == MANAGEMENT_RESOURCE {
-            return Err(ManageError::Forbidden(
+            return Err(ManageError::Protected(
                 "the ferrid-api resource of a master track is managed by ferrid".into(),
             ));
         }

@@ -51,8 +51,13 @@ pub enum ManageError {
     Unauthenticated,
     #[error("a valid bearer token is required")]
     Unauthorized,
+    /// The token lacks the privilege (RFC 6750 `insufficient_scope`).
     #[error("{0}")]
     Forbidden(String),
+    /// Nobody may do this: the object is ferrid's own (the master tenant, a master
+    /// track, the `ferrid-api` resource). No token would help, so no Bearer challenge.
+    #[error("{0}")]
+    Protected(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]

@@ -72,7 +72,7 @@ impl Manager {
         caller.require_admin()?;
         let t = self.get_tenant(caller, tenant).await?;
         if t.name.as_str() == MASTER {
-            return Err(ManageError::Forbidden("the master tenant cannot be deleted".into()));
+            return Err(ManageError::Protected("the master tenant cannot be deleted".into()));
         }
         let audit = self.audit(
             caller,

@@ -156,7 +156,7 @@ impl Manager {
     pub async fn delete_track(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<()> {
         let t = self.get_track(caller, tenant, track).await?;
         if t.name.as_str() == MASTER {
-            return Err(ManageError::Forbidden(
+            return Err(ManageError::Protected(
                 "the master track holds the tenant's administrators and cannot be deleted".into(),
             ));
         }

@@ -49,7 +49,7 @@ impl IntoResponse for ApiError {
         let (status, code, errors): (StatusCode, &str, &[FieldError]) = match e {
             ManageError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthorized", &[]),
             ManageError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", &[]),
-            ManageError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", &[]),
+            ManageError::Forbidden(_) | ManageError::Protected(_) => (StatusCode::FORBIDDEN, "forbidden", &[]),
             ManageError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", &[]),
             ManageError::Conflict(_) => (StatusCode::CONFLICT, "conflict", &[]),
             ManageError::Invalid(errs) => (StatusCode::BAD_REQUEST, "validation_failed", errs),
