@@ -3,13 +3,12 @@
 //! the change's own transaction, so an acknowledged change always has its record and a
 //! failed one never does. Records carry summaries, never secrets.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::{manage::Caller, model::UnixTime};
 
 /// What happened: who did what to which object, when, and a before/after summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {
     /// The tenant whose log holds the record. Creating or deleting a tenant is recorded
     /// in the `master` tenant's log.
@@ -30,10 +29,9 @@ pub struct AuditRecord {
 }
 
 /// A stored record with its position in the tenant's log.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     pub id: i64,
-    #[serde(flatten)]
     pub record: AuditRecord,
 }
 

@@ -65,21 +65,20 @@ fn bucket_keys(source: IpAddr, client: Option<&str>) -> (String, Option<String>)
 /// Counts one batch in the shared buckets, lowers this instance's buckets to the shared
 /// levels and appends the audit records.
 async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
-    let mut counts: HashMap<String, u32> = HashMap::new();
-    for f in batch {
-        let (source, client) = bucket_keys(f.source, f.client.as_deref());
-        *counts.entry(source).or_default() += 1;
-        if let Some(c) = client {
-            *counts.entry(c).or_default() += 1;
+    let keys: Vec<(String, Option<String>)> =
+        batch.iter().map(|f| bucket_keys(f.source, f.client.as_deref())).collect();
+    let mut counts: HashMap<&str, u32> = HashMap::new();
+    for (source, client) in &keys {
+        for k in std::iter::once(source).chain(client) {
+            *counts.entry(k.as_str()).or_default() += 1;
         }
     }
-    let buckets: Vec<(String, u32)> = counts.into_iter().collect();
+    let buckets: Vec<(String, u32)> = counts.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
     let cfg = throttle.config();
     match store.take_auth_failures(&buckets, cfg.burst, cfg.per_second / 1000.0, now_ms()).await {
         Ok(levels) => {
             let level: HashMap<&str, f64> = buckets.iter().map(|(k, _)| k.as_str()).zip(levels).collect();
-            for f in batch {
-                let (source, client) = bucket_keys(f.source, f.client.as_deref());
+            for (f, (source, client)) in batch.iter().zip(&keys) {
                 let client_level = client.as_deref().and_then(|c| level.get(c).copied());
                 throttle.apply_shared(f.client.as_deref(), f.source, level.get(source.as_str()).copied(), client_level);
             }
