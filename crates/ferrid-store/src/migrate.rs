@@ -9,6 +9,7 @@ pub const SQLITE: &[(i64, &str, &str)] = &[
     (2, "private_key_jwt", include_str!("../migrations/sqlite/0002_private_key_jwt.sql")),
     (3, "key_rotation", include_str!("../migrations/sqlite/0003_key_rotation.sql")),
     (4, "audit", include_str!("../migrations/sqlite/0004_audit.sql")),
+    (5, "audit_seq", include_str!("../migrations/sqlite/0005_audit_seq.sql")),
 ];
 
 pub async fn run_sqlite(pool: &SqlitePool) -> Result<(), sqlx::Error> {
@@ -44,6 +45,7 @@ pub const POSTGRES: &[(i64, &str, &str)] = &[
     (2, "private_key_jwt", include_str!("../migrations/postgres/0002_private_key_jwt.sql")),
     (3, "key_rotation", include_str!("../migrations/postgres/0003_key_rotation.sql")),
     (4, "audit", include_str!("../migrations/postgres/0004_audit.sql")),
+    (5, "audit_seq", include_str!("../migrations/postgres/0005_audit_seq.sql")),
 ];
 
 /// Any fixed number: the advisory lock that serialises migrations across instances.

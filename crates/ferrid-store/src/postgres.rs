@@ -91,6 +91,12 @@ impl PgStore {
     const LOCK_APP: &str = "SELECT 1 FROM apps WHERE tenant = $1 AND track = $2 AND name = $3 FOR UPDATE";
     const LOCK_TRACK: &str = "SELECT 1 FROM tracks WHERE tenant = $1 AND name = $2 FOR UPDATE";
 
+    /// A read transaction on one snapshot (REPEATABLE READ): the default READ COMMITTED
+    /// would let each statement see a different state.
+    async fn begin_read(&self) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
+        self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
+    }
+
     /// Limits are made safe by locking the parent row (`LOCK_APP`), not the transaction mode.
     async fn begin_exclusive(&self) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
         self.pool.begin().await

@@ -79,8 +79,20 @@ macro_rules! sql_store {
                     .map_err(map_err)
             }
 
+    /// Appends a record with the next number of its tenant's log (ids are per tenant,
+    /// issue 18). On PostgreSQL the counter row is locked until commit, so numbers are
+    /// given in commit order within a tenant.
     async fn insert_audit(tx: &mut Transaction<'_, $db>, r: &AuditRecord) -> StoreResult<()> {
-        sqlx::query("INSERT INTO audit_log (tenant, at, actor, action, target, source, details) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_counters (tenant, last) VALUES ($1, 1) \
+             ON CONFLICT (tenant) DO UPDATE SET last = audit_counters.last + 1 RETURNING last",
+        )
+        .bind(&r.tenant)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(map_err)?;
+        sqlx::query("INSERT INTO audit_log (seq, tenant, at, actor, action, target, source, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(seq)
             .bind(&r.tenant)
             .bind(r.at)
             .bind(&r.actor)
@@ -219,7 +231,7 @@ macro_rules! sql_store {
     fn audit_row(row: &$row) -> StoreResult<AuditEntry> {
         let details: String = row.try_get("details").map_err(map_err)?;
         Ok(AuditEntry {
-            id: row.try_get("id").map_err(map_err)?,
+            id: row.try_get("seq").map_err(map_err)?,
             record: AuditRecord {
                 tenant: row.try_get("tenant").map_err(map_err)?,
                 at: row.try_get("at").map_err(map_err)?,
@@ -245,12 +257,14 @@ macro_rules! sql_store {
         })
     }
 
-    async fn load_track_in(&self, track: Track) -> StoreResult<TrackData> {
+    /// Reads one track's parts on `conn`, which holds a read transaction (issue 18:
+    /// a snapshot is never built from two states of the store).
+    async fn load_track_in(conn: &mut <$db as sqlx::Database>::Connection, track: Track) -> StoreResult<TrackData> {
         let (tn, tr) = (track.tenant.as_str(), track.name.as_str());
         let keys = sqlx::query("SELECT * FROM track_keys WHERE tenant = $1 AND track = $2 ORDER BY created, kid")
             .bind(tn)
             .bind(tr)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(map_err)?
             .iter()
@@ -259,7 +273,7 @@ macro_rules! sql_store {
         let apps = sqlx::query("SELECT * FROM apps WHERE tenant = $1 AND track = $2 ORDER BY name")
             .bind(tn)
             .bind(tr)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(map_err)?
             .iter()
@@ -270,7 +284,7 @@ macro_rules! sql_store {
             sqlx::query("SELECT * FROM client_secrets WHERE tenant = $1 AND track = $2 ORDER BY app, created, id")
                 .bind(tn)
                 .bind(tr)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *conn)
                 .await
                 .map_err(map_err)?
         {
@@ -280,7 +294,7 @@ macro_rules! sql_store {
         for row in sqlx::query("SELECT * FROM client_keys WHERE tenant = $1 AND track = $2 ORDER BY app, created, kid")
             .bind(tn)
             .bind(tr)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(map_err)?
         {
@@ -343,6 +357,7 @@ impl Store for $store {
         changed(r.rows_affected())?;
         // the tenant's own log goes with it; its deletion is recorded in `audit.tenant`'s log
         sqlx::query("DELETE FROM audit_log WHERE tenant = $1").bind(tenant).execute(&mut *tx).await.map_err(map_err)?;
+        sqlx::query("DELETE FROM audit_counters WHERE tenant = $1").bind(tenant).execute(&mut *tx).await.map_err(map_err)?;
         Self::notify(&mut tx, tenant, "*").await?;
         Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)
@@ -454,7 +469,16 @@ impl Store for $store {
 
     async fn replace_app(&self, app: &App, expected_version: Option<i64>, audit: &AuditRecord) -> StoreResult<App> {
         let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
-        let mut tx = self.pool.begin().await.map_err(map_err)?;
+        let (tenant, track, name) = (app.tenant.as_str(), app.track.as_str(), app.name.as_str());
+        let mut tx = self.begin_exclusive().await.map_err(map_err)?;
+        Self::lock_app(&mut tx, tenant, track, name).await?;
+        let kind: String = sqlx::query_scalar("SELECT kind FROM apps WHERE tenant = $1 AND track = $2 AND name = $3")
+            .bind(tenant)
+            .bind(track)
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
         let sql = match expected_version {
             Some(_) => "UPDATE apps SET kind = $1, spec = $2, version = version + 1, updated = $3 WHERE tenant = $4 AND track = $5 AND name = $6 AND version = $7 RETURNING version",
             None => "UPDATE apps SET kind = $1, spec = $2, version = version + 1, updated = $3 WHERE tenant = $4 AND track = $5 AND name = $6 RETURNING version",
@@ -477,6 +501,22 @@ impl Store for $store {
                 return Err(StoreError::VersionMismatch);
             }
         };
+        if kind != app.spec.kind() {
+            // A new kind starts without credentials (issue 18: a client turned into a
+            // resource and back regained its old secrets).
+            for sql in [
+                "DELETE FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3",
+                "DELETE FROM client_keys WHERE tenant = $1 AND track = $2 AND app = $3",
+            ] {
+                sqlx::query(sql)
+                    .bind(tenant)
+                    .bind(track)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+        }
         Self::notify(&mut tx, &app.tenant, &app.track).await?;
         Self::insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(map_err)?;
@@ -719,8 +759,12 @@ impl Store for $store {
     }
 
     async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
+        // Counter rows are locked in tenant order, so two batches never wait on each
+        // other in a cycle; the sort is stable, keeping each tenant's records in order.
+        let mut sorted: Vec<&AuditRecord> = records.iter().collect();
+        sorted.sort_by(|a, b| a.tenant.cmp(&b.tenant));
         let mut tx = self.pool.begin().await.map_err(map_err)?;
-        for r in records {
+        for r in sorted {
             Self::insert_audit(&mut tx, r).await?;
         }
         tx.commit().await.map_err(map_err)
@@ -746,11 +790,11 @@ impl Store for $store {
             sql.push(" AND at < ").push_bind(t);
         }
         let (cmp, order) = match q.order {
-            ferrid_core::audit::Order::Desc => (" < ", " ORDER BY id DESC"),
-            ferrid_core::audit::Order::Asc => (" > ", " ORDER BY id ASC"),
+            ferrid_core::audit::Order::Desc => (" < ", " ORDER BY seq DESC"),
+            ferrid_core::audit::Order::Asc => (" > ", " ORDER BY seq ASC"),
         };
         if let Some(id) = q.after {
-            sql.push(" AND id").push(cmp).push_bind(id);
+            sql.push(" AND seq").push(cmp).push_bind(id);
         }
         sql.push(order).push(" LIMIT ").push_bind(i64::from(q.limit.clamp(1, 1000)));
         sql.build().fetch_all(&self.pool).await.map_err(map_err)?.iter().map(Self::audit_row).collect()
@@ -762,13 +806,22 @@ impl Store for $store {
     }
 
     async fn load_track(&self, tenant: &str, track: &str) -> StoreResult<TrackData> {
-        let t = self.get_track(tenant, track).await?;
-        self.load_track_in(t).await
+        let mut tx = self.begin_read().await.map_err(map_err)?;
+        let r = sqlx::query("SELECT * FROM tracks WHERE tenant = $1 AND name = $2")
+            .bind(tenant)
+            .bind(track)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let data = Self::load_track_in(&mut tx, Self::track_row(&r)?).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(data)
     }
 
     async fn load_all(&self) -> StoreResult<Vec<TrackData>> {
+        let mut tx = self.begin_read().await.map_err(map_err)?;
         let tracks = sqlx::query("SELECT * FROM tracks ORDER BY tenant, name")
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?
             .iter()
@@ -776,8 +829,9 @@ impl Store for $store {
             .collect::<StoreResult<Vec<_>>>()?;
         let mut out = Vec::with_capacity(tracks.len());
         for t in tracks {
-            out.push(self.load_track_in(t).await?);
+            out.push(Self::load_track_in(&mut tx, t).await?);
         }
+        tx.commit().await.map_err(map_err)?;
         Ok(out)
     }
 }

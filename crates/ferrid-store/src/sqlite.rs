@@ -84,6 +84,11 @@ impl SqliteStore {
     /// SQLite has one writer at a time: the first write of the transaction takes the lock.
     const LOCK_TRACK: &str = "SELECT 1 FROM tracks WHERE tenant = $1 AND name = $2";
 
+    /// A read transaction: in WAL mode every read in it sees one state of the database.
+    async fn begin_read(&self) -> Result<Transaction<'_, Sqlite>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
     /// `BEGIN IMMEDIATE`: takes the write lock at once, so a count and the insert that
     /// follows it see the same state.
     async fn begin_exclusive(&self) -> Result<Transaction<'_, Sqlite>, sqlx::Error> {

@@ -588,3 +588,45 @@ async fn failure_buckets_are_shared_refill_and_never_go_below_zero() {
         assert_eq!(s.purge_auth_failures(50).await.unwrap(), 1, "{l}");
     }
 }
+
+/// Issue 18: a new kind starts without the credentials of the old one.
+#[tokio::test]
+async fn changing_an_apps_kind_deletes_its_secrets_and_keys() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        seed(s, "a").await;
+        seed(s, "b").await;
+        // the same kind keeps them
+        let same = App { updated: 2, ..resource("a", "prod", "x") };
+        s.replace_app(&same, None, &au()).await.unwrap();
+        assert_eq!(s.list_secrets("a", "prod", "x").await.unwrap().len(), 1, "{l}");
+        let spec: ClientSpec =
+            serde_json::from_value(serde_json::json!({ "client_auth_method": "client_secret_basic" })).unwrap();
+        let client = App { spec: AppSpec::OauthClient(spec), ..resource("a", "prod", "x") };
+        s.replace_app(&client, None, &au()).await.unwrap();
+        assert!(s.list_secrets("a", "prod", "x").await.unwrap().is_empty(), "{l}");
+        assert!(s.list_client_keys("a", "prod", "x").await.unwrap().is_empty(), "{l}");
+        // another tenant's app of the same name keeps its own
+        assert_eq!(s.list_secrets("b", "prod", "x").await.unwrap().len(), 1, "{l}");
+        assert_eq!(s.list_client_keys("b", "prod", "x").await.unwrap().len(), 1, "{l}");
+    }
+}
+
+/// Issue 18: ids count each tenant's log on its own, in commit order.
+#[tokio::test]
+async fn audit_ids_are_numbered_per_tenant() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        let batch: Vec<AuditRecord> =
+            (0..6).map(|i| record(if i % 3 == 0 { "q" } else { "p" }, 100 + i, "x", "tenants/p")).collect();
+        s.append_audit(&batch).await.unwrap();
+        s.append_audit(&[record("q", 200, "x", "tenants/q")]).await.unwrap();
+        let ids =
+            |v: Vec<ferrid_core::audit::AuditEntry>| v.into_iter().map(|e| (e.id, e.record.at)).collect::<Vec<_>>();
+        let asc = AuditQuery { order: Order::Asc, ..all(100) };
+        assert_eq!(ids(s.list_audit("p", &asc).await.unwrap()), [(1, 101), (2, 102), (3, 104), (4, 105)], "{l}");
+        assert_eq!(ids(s.list_audit("q", &asc).await.unwrap()), [(1, 100), (2, 103), (3, 200)], "{l}");
+    }
+}

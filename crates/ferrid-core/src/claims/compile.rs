@@ -33,7 +33,13 @@ pub(super) fn err(errors: &mut FieldErrors, path: &str, field: &str, message: im
 pub(super) fn step(t: &ClaimTransform, path: &str, errors: &mut FieldErrors) -> Option<Step> {
     let before = errors.len();
     check_names(&t.claims_in, Some(&t.claim_out), path, errors);
-    check_fields(t, path, errors);
+    check_out(&t.claim_out, path, errors);
+    if t.action == TransformAction::Remove && !t.kind.has_fixed_output() {
+        let msg = format!("`remove` works with types match_claim, match and regex_match, not `{}`", t.kind.as_str());
+        err(errors, path, "action", msg);
+    } else {
+        check_fields(t, path, errors);
+    }
     if matches!(t.action, TransformAction::AddIfNot | TransformAction::ReplaceIfNot) && !t.kind.has_fixed_output() {
         let msg = format!(
             "`{}` is not supported by type `{}`: it has no value to add when it does not match",
@@ -59,8 +65,26 @@ pub(super) fn check_names(claims_in: &[String], claim_out: Option<&str>, path: &
     }
 }
 
-/// Which fields a type reads: (claims_in min, max, transformation, transformation_extension).
-fn needs(kind: TransformKind) -> (usize, usize, bool, bool) {
+/// A transform may write `sub` (DESIGN §3 "Access tokens"), never another protocol
+/// claim ferrid sets itself: such an output would be stored and silently discarded.
+fn check_out(out: &str, path: &str, errors: &mut FieldErrors) {
+    if out != "sub" && super::issue::is_protected(out) {
+        err(
+            errors,
+            path,
+            "claim_out",
+            format!("`{out}` is set by ferrid; of the protocol claims only `sub` may be changed"),
+        );
+    }
+}
+
+/// Which fields a transform reads: (claims_in min, max, transformation,
+/// transformation_extension). `remove` (FoxIDs' shape) reads only the claim it removes
+/// from (`claim_out`) and, for `match` and `regex_match`, the value or regex.
+fn needs(kind: TransformKind, action: TransformAction) -> (usize, usize, bool, bool) {
+    if action == TransformAction::Remove {
+        return (0, 0, kind != TransformKind::MatchClaim, false);
+    }
     match kind {
         TransformKind::Constant => (0, 0, true, false),
         TransformKind::MatchClaim | TransformKind::RegexMap => (1, 1, true, false),
@@ -71,8 +95,11 @@ fn needs(kind: TransformKind) -> (usize, usize, bool, bool) {
 }
 
 fn check_fields(t: &ClaimTransform, path: &str, errors: &mut FieldErrors) {
-    let kind = t.kind.as_str();
-    let (min, max, transformation, extension) = needs(t.kind);
+    let kind = match t.action {
+        TransformAction::Remove => format!("{}` with action `remove", t.kind.as_str()),
+        _ => t.kind.as_str().to_owned(),
+    };
+    let (min, max, transformation, extension) = needs(t.kind, t.action);
     let n = t.claims_in.len();
     let claims_msg = match (min, max) {
         (0, 0) if n > 0 => Some(format!("is not used by type `{kind}`")),
@@ -106,6 +133,16 @@ fn rule(t: &ClaimTransform, path: &str, errors: &mut FieldErrors) -> Option<Rule
     let claim_in = t.claims_in.first().cloned();
     let transformation = t.transformation.clone().filter(|s| !s.is_empty());
     let output = t.transformation_extension.clone().filter(|s| !s.is_empty());
+    if t.action == TransformAction::Remove {
+        return Some(match t.kind {
+            TransformKind::MatchClaim => Rule::RemoveClaim,
+            TransformKind::Match => Rule::RemoveValue { value: transformation? },
+            TransformKind::RegexMatch => {
+                Rule::RemoveMatching { regex: report(errors, path, build_regex(&transformation?, false))? }
+            }
+            _ => return None,
+        });
+    }
     Some(match t.kind {
         TransformKind::Constant => Rule::Constant { value: transformation? },
         TransformKind::MatchClaim => Rule::MatchClaim { claim_in: claim_in?, output: transformation? },

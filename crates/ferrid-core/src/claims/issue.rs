@@ -83,10 +83,11 @@ impl ClaimPlan {
     }
 
     /// The JSON members this app adds to a token whose protocol claims are `protocol`
-    /// (`client_id`, `sub`, `scope`, `aud`, … as transform inputs).
-    pub fn members(&self, protocol: &[(&str, Vec<String>)]) -> String {
+    /// (`client_id`, `sub`, `scope`, `aud`, … as transform inputs), and the subject when
+    /// a transform changed `sub` (DESIGN §3: a claim transform may replace `sub`).
+    pub fn members(&self, protocol: &[(&str, Vec<String>)]) -> Members {
         if let Some(s) = &self.static_members {
-            return s.clone();
+            return Members { json: s.clone(), sub: None };
         }
         let mut set = ClaimSet::new();
         for (name, values) in protocol {
@@ -96,9 +97,21 @@ impl ClaimPlan {
             set.add(name, values.iter().cloned());
         }
         self.transforms.apply(&mut set);
+        let given = protocol.iter().find(|(n, _)| *n == "sub").and_then(|(_, v)| v.first());
+        // a transform that removed `sub` leaves the default: a token always has a subject
+        let sub = set.first("sub").filter(|s| Some(*s) != given.map(String::as_str)).map(str::to_owned);
         let inputs: Vec<&str> = protocol.iter().map(|(n, _)| *n).collect();
-        self.render(&set, &inputs)
+        Members { json: self.render(&set, &inputs), sub }
     }
+}
+
+/// What an app's claim plan adds to one token.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Members {
+    /// JSON members to append (`"a":"x","b":["y"]`), never a protocol claim.
+    pub json: String,
+    /// The subject a transform set, when it differs from the default.
+    pub sub: Option<String>,
 }
 
 /// Appends `members` (`"a":1,…`) to a serialized JSON object.
@@ -132,25 +145,43 @@ mod tests {
         let p =
             ClaimPlan::build(&[fixed("role", &["orders.reader"]), fixed("tags", &["a", "b"])], &[], &default_issued())
                 .unwrap();
-        assert_eq!(p.members(&[]), r#""role":"orders.reader","tags":["a","b"]"#);
+        assert_eq!(p.members(&[]).json, r#""role":"orders.reader","tags":["a","b"]"#);
     }
 
     #[test]
     fn the_issued_list_filters() {
         let p = ClaimPlan::build(&[fixed("role", &["r"]), fixed("x", &["y"])], &[], &["role".into()]).unwrap();
-        assert_eq!(p.members(&[]), r#""role":"r""#);
+        assert_eq!(p.members(&[]).json, r#""role":"r""#);
     }
 
     #[test]
     fn transforms_see_protocol_claims_but_cannot_set_them() {
         let t: Vec<ClaimTransform> = serde_json::from_value(serde_json::json!([
             { "order": 1, "type": "map", "action": "add", "claims_in": ["client_id"], "claim_out": "svc" },
-            { "order": 2, "type": "constant", "action": "replace", "claim_out": "iss", "transformation": "evil" },
         ]))
         .unwrap();
         let p = ClaimPlan::build(&[], &t, &default_issued()).unwrap();
         let m = p.members(&[("client_id", vec!["c1".into()]), ("iss", vec!["https://real".into()])]);
-        assert_eq!(m, r#""svc":"c1""#);
+        assert_eq!(m.json, r#""svc":"c1""#);
+        assert_eq!(m.sub, None);
+        let evil: Vec<ClaimTransform> = serde_json::from_value(serde_json::json!([
+            { "order": 2, "type": "constant", "action": "replace", "claim_out": "iss", "transformation": "evil" },
+        ]))
+        .unwrap();
+        let errors = CompiledTransforms::compile(evil).expect_err("iss is ferrid's");
+        assert_eq!(errors[0].0, "claim_transforms[0].claim_out");
+    }
+
+    #[test]
+    fn a_transform_may_replace_sub() {
+        let t: Vec<ClaimTransform> = serde_json::from_value(serde_json::json!([
+            { "order": 1, "type": "concatenate", "action": "replace", "claims_in": ["client_id"],
+              "claim_out": "sub", "transformation": "svc:{0}" },
+        ]))
+        .unwrap();
+        let p = ClaimPlan::build(&[], &t, &default_issued()).unwrap();
+        let m = p.members(&[("client_id", vec!["c1".into()]), ("sub", vec!["c1".into()])]);
+        assert_eq!(m, Members { json: String::new(), sub: Some("svc:c1".into()) });
     }
 
     #[test]

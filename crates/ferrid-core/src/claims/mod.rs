@@ -10,7 +10,8 @@
 //!   while it is compiled; shared by [`CompiledTransforms::compile`] and
 //!   [`parse_transforms`].
 //! - [`issue`]: [`issue::ClaimPlan`]: fixed claims, transforms and the issued-claims filter,
-//!   prepared once per app; protocol claims ([`issue::PROTECTED`]) are never set by them.
+//!   prepared once per app; protocol claims ([`issue::PROTECTED`]) are never set by them,
+//!   except `sub` by a transform.
 //! - [`validate`]: [`parse_transforms`] reads transforms from JSON with field-named errors
 //!   (`claim_transforms[2].transformation`), every error at once.
 //!
@@ -39,13 +40,22 @@
 //! | `add_if_not` | when it does **not** match, appends the type's fixed value (as produced on a match) |
 //! | `replace_if_not` | when it does **not** match, sets `claim_out` to that fixed value |
 //! | `add_if_not_out` | when it matches and `claim_out` does not exist yet, adds the produced values |
-//! | `remove` | when it matches, removes `claim_out` (all its values) |
+//! | `remove` | takes out of `claim_out` what the type names (below) |
+//!
+//! `remove` has FoxIDs' shape: it reads only `claim_out` and, for `match` and
+//! `regex_match`, `transformation`. `match_claim` removes `claim_out` with all its values;
+//! `match` removes the values of `claim_out` equal to `transformation`, `regex_match` those
+//! the regex matches; the other values stay, and a claim left with none is gone. Other
+//! types, and `claims_in` or `transformation_extension` on a `remove`, are refused.
+//!
+//! A transform may write `sub` (the token's subject then becomes its first value); it
+//! may not write another protocol claim ferrid sets (`iss`, `aud`, `exp`, … in
+//! [`issue::PROTECTED`]): such a transform is refused rather than stored and ignored.
 //!
 //! Choices where FoxIDs' documentation leaves room:
 //! - `add_if_not`/`replace_if_not` exist only for the types with a fixed value
 //!   (`match_claim`, `match`, `regex_match`); other types are refused at validation.
-//!   `add_if_not_out` and `remove` work with every type (`constant` + `remove` always
-//!   removes `claim_out`).
+//!   `add_if_not_out` works with every type.
 //! - Regexes are unanchored (a match anywhere in the value); write `^…$` to anchor.
 //! - A claim holds each value once: adding a value it already has does nothing, and a
 //!   claim without values does not exist. Empty `map` groups produce nothing.

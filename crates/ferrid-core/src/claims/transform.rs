@@ -117,13 +117,44 @@ pub(super) struct Step {
 
 #[derive(Debug, Clone)]
 pub(super) enum Rule {
-    Constant { value: String },
-    MatchClaim { claim_in: String, output: String },
-    Match { claim_in: String, value: String, output: String },
-    RegexMatch { claim_in: String, regex: Regex, output: String },
-    Map { claim_in: String },
-    RegexMap { claim_in: String, regex: Regex },
-    Concatenate { claims_in: Vec<String>, format: Vec<Piece> },
+    Constant {
+        value: String,
+    },
+    MatchClaim {
+        claim_in: String,
+        output: String,
+    },
+    Match {
+        claim_in: String,
+        value: String,
+        output: String,
+    },
+    RegexMatch {
+        claim_in: String,
+        regex: Regex,
+        output: String,
+    },
+    Map {
+        claim_in: String,
+    },
+    RegexMap {
+        claim_in: String,
+        regex: Regex,
+    },
+    Concatenate {
+        claims_in: Vec<String>,
+        format: Vec<Piece>,
+    },
+    /// `remove` (FoxIDs' shape): what to take out of `claim_out`. `match_claim` removes
+    /// the claim, `match` the values equal to `transformation`, `regex_match` the values
+    /// the regex matches; other values stay.
+    RemoveClaim,
+    RemoveValue {
+        value: String,
+    },
+    RemoveMatching {
+        regex: Regex,
+    },
 }
 
 /// A piece of a `concatenate` format string.
@@ -169,7 +200,27 @@ impl Rule {
                 }
                 Some(vec![out])
             }
+            Rule::RemoveClaim | Rule::RemoveValue { .. } | Rule::RemoveMatching { .. } => None,
         }
+    }
+
+    /// Takes what a `remove` rule names out of `claims[out]`.
+    fn remove_from(&self, claims: &mut ClaimSet, out: &str) {
+        let keep: fn(&Rule, &str) -> bool = |rule, v| match rule {
+            Rule::RemoveValue { value } => v != value,
+            Rule::RemoveMatching { regex } => !regex.is_match(v),
+            _ => false,
+        };
+        if matches!(self, Rule::RemoveClaim) {
+            claims.remove(out);
+            return;
+        }
+        let Some(values) = claims.get(out) else { return };
+        if values.iter().all(|v| keep(self, v)) {
+            return;
+        }
+        let kept: Vec<String> = values.iter().filter(|v| keep(self, v)).cloned().collect();
+        claims.replace(out, kept); // no values left removes the claim
     }
 
     /// The value `add_if_not` and `replace_if_not` use: the value the transform would
@@ -190,6 +241,10 @@ impl Step {
         if self.action == TransformAction::AddIfNotOut && claims.contains(out) {
             return; // nothing to do: skip the (regex) work
         }
+        if self.action == TransformAction::Remove {
+            self.rule.remove_from(claims, out);
+            return;
+        }
         let outcome = self.rule.evaluate(claims);
         match (self.action, outcome) {
             (TransformAction::Add, Some(values)) => put(claims, out, values, false),
@@ -197,9 +252,6 @@ impl Step {
             (TransformAction::AddIfNot, None) => self.put_fixed(claims, false),
             (TransformAction::ReplaceIfNot, None) => self.put_fixed(claims, true),
             (TransformAction::AddIfNotOut, Some(values)) => put(claims, out, values, false),
-            (TransformAction::Remove, Some(_)) => {
-                claims.remove(out);
-            }
             _ => {}
         }
     }
@@ -359,7 +411,6 @@ mod tests {
         constant_replace_sets_the_constant: Constant Replace Hit => "c";
         constant_add_if_not_out_keeps_an_existing_out: Constant AddIfNotOut Hit => "old";
         constant_add_if_not_out_adds_a_missing_out: Constant AddIfNotOut HitNoOut => "c";
-        constant_remove_always_removes_out: Constant Remove Hit => ;
         match_claim_add_appends_when_the_claim_exists: MatchClaim Add Hit => "old" "has-email";
         match_claim_add_does_nothing_when_it_is_missing: MatchClaim Add Miss => "old";
         match_claim_replace_sets_when_the_claim_exists: MatchClaim Replace Hit => "has-email";
@@ -370,8 +421,6 @@ mod tests {
         match_claim_replace_if_not_sets_when_it_is_missing: MatchClaim ReplaceIfNot Miss => "has-email";
         match_claim_add_if_not_out_keeps_an_existing_out: MatchClaim AddIfNotOut Hit => "old";
         match_claim_add_if_not_out_adds_a_missing_out: MatchClaim AddIfNotOut HitNoOut => "has-email";
-        match_claim_remove_removes_out_when_it_exists: MatchClaim Remove Hit => ;
-        match_claim_remove_keeps_out_when_it_is_missing: MatchClaim Remove Miss => "old";
         match_add_appends_when_a_value_equals: Match Add Hit => "old" "is-admin";
         match_add_does_nothing_without_the_value: Match Add Miss => "old";
         match_replace_sets_when_a_value_equals: Match Replace Hit => "is-admin";
@@ -382,8 +431,6 @@ mod tests {
         match_replace_if_not_sets_without_the_value: Match ReplaceIfNot Miss => "is-admin";
         match_add_if_not_out_keeps_an_existing_out: Match AddIfNotOut Hit => "old";
         match_add_if_not_out_adds_a_missing_out: Match AddIfNotOut HitNoOut => "is-admin";
-        match_remove_removes_out_when_a_value_equals: Match Remove Hit => ;
-        match_remove_keeps_out_without_the_value: Match Remove Miss => "old";
         regex_match_add_appends_when_a_value_matches: RegexMatch Add Hit => "old" "x-user";
         regex_match_add_does_nothing_without_a_match: RegexMatch Add Miss => "old";
         regex_match_replace_sets_when_a_value_matches: RegexMatch Replace Hit => "x-user";
@@ -394,32 +441,64 @@ mod tests {
         regex_match_replace_if_not_sets_without_a_match: RegexMatch ReplaceIfNot Miss => "x-user";
         regex_match_add_if_not_out_keeps_an_existing_out: RegexMatch AddIfNotOut Hit => "old";
         regex_match_add_if_not_out_adds_a_missing_out: RegexMatch AddIfNotOut HitNoOut => "x-user";
-        regex_match_remove_removes_out_on_a_match: RegexMatch Remove Hit => ;
-        regex_match_remove_keeps_out_without_a_match: RegexMatch Remove Miss => "old";
         map_add_appends_every_value: Map Add Hit => "old" "admin" "user";
         map_add_does_nothing_when_the_claim_is_missing: Map Add Miss => "old";
         map_replace_sets_every_value: Map Replace Hit => "admin" "user";
         map_replace_does_nothing_when_the_claim_is_missing: Map Replace Miss => "old";
         map_add_if_not_out_keeps_an_existing_out: Map AddIfNotOut Hit => "old";
         map_add_if_not_out_adds_a_missing_out: Map AddIfNotOut HitNoOut => "admin" "user";
-        map_remove_removes_out_when_the_claim_exists: Map Remove Hit => ;
-        map_remove_keeps_out_when_the_claim_is_missing: Map Remove Miss => "old";
         regex_map_add_appends_the_map_group: RegexMap Add Hit => "old" "a";
         regex_map_add_does_nothing_without_a_match: RegexMap Add Miss => "old";
         regex_map_replace_sets_the_map_group: RegexMap Replace Hit => "a";
         regex_map_replace_does_nothing_without_a_match: RegexMap Replace Miss => "old";
         regex_map_add_if_not_out_keeps_an_existing_out: RegexMap AddIfNotOut Hit => "old";
         regex_map_add_if_not_out_adds_a_missing_out: RegexMap AddIfNotOut HitNoOut => "a";
-        regex_map_remove_removes_out_on_a_match: RegexMap Remove Hit => ;
-        regex_map_remove_keeps_out_without_a_match: RegexMap Remove Miss => "old";
         concatenate_add_appends_the_formatted_value: Concatenate Add Hit => "old" "a@x.org/admin";
         concatenate_add_does_nothing_when_a_claim_is_missing: Concatenate Add Miss => "old";
         concatenate_replace_sets_the_formatted_value: Concatenate Replace Hit => "a@x.org/admin";
         concatenate_replace_does_nothing_when_a_claim_is_missing: Concatenate Replace Miss => "old";
         concatenate_add_if_not_out_keeps_an_existing_out: Concatenate AddIfNotOut Hit => "old";
         concatenate_add_if_not_out_adds_a_missing_out: Concatenate AddIfNotOut HitNoOut => "a@x.org/admin";
-        concatenate_remove_removes_out_when_all_claims_exist: Concatenate Remove Hit => ;
-        concatenate_remove_keeps_out_when_a_claim_is_missing: Concatenate Remove Miss => "old";
+    }
+
+    fn remove(kind: TransformKind, tr: Option<&str>) -> ClaimTransform {
+        ClaimTransform { transformation: tr.map(str::to_owned), ..t(1, kind, Remove, &[], "role") }
+    }
+
+    fn roles_after(transform: ClaimTransform) -> Option<Vec<String>> {
+        let mut set = claims(Input::Hit);
+        run(vec![transform], &mut set);
+        set.get("role").map(<[String]>::to_vec)
+    }
+
+    #[test]
+    fn remove_in_foxids_shape_takes_out_only_what_it_names() {
+        // match_claim: the whole claim
+        assert_eq!(roles_after(remove(MatchClaim, None)), None);
+        // match: one value of a multi-valued claim, the others stay
+        assert_eq!(roles_after(remove(Match, Some("admin"))), Some(s(&["user"])));
+        assert_eq!(roles_after(remove(Match, Some("nobody"))), Some(s(&["admin", "user"])));
+        // regex_match: every value it matches
+        assert_eq!(roles_after(remove(RegexMatch, Some("^us"))), Some(s(&["admin"])));
+        assert_eq!(roles_after(remove(RegexMatch, Some("."))), None);
+    }
+
+    #[test]
+    fn remove_is_refused_with_fields_it_does_not_use_or_on_other_types() {
+        let mut with_in = remove(Match, Some("admin"));
+        with_in.claims_in = s(&["role"]);
+        let errors = CompiledTransforms::compile(vec![with_in]).expect_err("claims_in unused by remove");
+        assert_eq!(errors[0].0, "claim_transforms[0].claims_in");
+        let mut with_ext = remove(RegexMatch, Some("a"));
+        with_ext.transformation_extension = Some("x".into());
+        let errors = CompiledTransforms::compile(vec![with_ext]).expect_err("extension unused by remove");
+        assert_eq!(errors[0].0, "claim_transforms[0].transformation_extension");
+        let errors = CompiledTransforms::compile(vec![remove(Match, None)]).expect_err("the value is needed");
+        assert_eq!(errors[0].0, "claim_transforms[0].transformation");
+        for kind in [Constant, Map, RegexMap, Concatenate] {
+            let errors = CompiledTransforms::compile(vec![fixture(kind, Remove)]).expect_err("not for this type");
+            assert_eq!(errors[0].0, "claim_transforms[0].action", "{kind:?}");
+        }
     }
 
     #[test]

@@ -130,8 +130,16 @@ pub fn issue(
     let selections = if explicit {
         resolve(client, form, &track.issuer)?
     } else {
-        // Neither scope nor target: every resource and scope the client is granted.
-        client.grants.iter().map(|grant| Selection { grant, named: Vec::new(), all: true }).collect()
+        // Neither scope nor target: every resource and scope the client is granted, except
+        // ferrid's own management API, which a token carries only when asked for by
+        // scope, audience or resource (issue 18: a default token for another API must
+        // not also manage ferrid).
+        client
+            .grants
+            .iter()
+            .filter(|grant| grant.resource != crate::manage::MANAGEMENT_RESOURCE)
+            .map(|grant| Selection { grant, named: Vec::new(), all: true })
+            .collect()
     };
     let mut scope = String::new();
     for s in &selections {
@@ -158,9 +166,28 @@ pub fn issue(
     let jti = ferrid_oauth::b64::encode(&random_bytes::<16>());
     let lifetime = client.token_lifetime;
     let scope = (!scope.is_empty()).then_some(scope);
+    // Transforms read the protocol claims; what they and the fixed claims produce is
+    // appended, never replacing a protocol claim (claims::issue::PROTECTED) except `sub`,
+    // which a transform may replace (DESIGN §3 "Access tokens").
+    let members = client.claims.as_ref().map(|plan| {
+        let aud_values: Vec<String> = match &aud {
+            Audience::One(a) => vec![(*a).to_owned()],
+            Audience::Many(m) => m.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        let scope_values = scope.iter().cloned().collect();
+        let protocol = [
+            ("client_id", vec![client.name.to_string()]),
+            ("sub", vec![client.name.to_string()]),
+            ("iss", vec![track.issuer.clone()]),
+            ("aud", aud_values),
+            ("scope", scope_values),
+        ];
+        plan.members(&protocol)
+    });
+    let sub = members.as_ref().and_then(|m| m.sub.as_deref()).unwrap_or(&client.name);
     let claims = AccessTokenClaims {
         iss: &track.issuer,
-        sub: &client.name,
+        sub,
         aud,
         client_id: &client.name,
         scope: scope.as_deref(),
@@ -170,22 +197,8 @@ pub fn issue(
         jti: &jti,
     };
     let mut json = serde_json::to_vec(&claims).map_err(|_| OAuthError::server_error())?;
-    if let Some(plan) = &client.claims {
-        // Transforms read the protocol claims; what they and the fixed claims produce is
-        // appended, never replacing a protocol claim (claims::issue::PROTECTED).
-        let aud: Vec<String> = match &claims.aud {
-            Audience::One(a) => vec![(*a).to_owned()],
-            Audience::Many(m) => m.iter().map(|a| (*a).to_owned()).collect(),
-        };
-        let scope_values = claims.scope.map(|s| vec![s.to_owned()]).unwrap_or_default();
-        let protocol = [
-            ("client_id", vec![client.name.to_string()]),
-            ("sub", vec![client.name.to_string()]),
-            ("iss", vec![track.issuer.clone()]),
-            ("aud", aud),
-            ("scope", scope_values),
-        ];
-        crate::claims::issue::splice(&mut json, &plan.members(&protocol));
+    if let Some(m) = &members {
+        crate::claims::issue::splice(&mut json, &m.json);
     }
     let access_token = key.sign_access_token(&json).map_err(|_| OAuthError::server_error())?;
     Ok(Issued { access_token, expires_in: lifetime, scope })

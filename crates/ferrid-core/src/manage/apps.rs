@@ -10,6 +10,20 @@ use crate::{
     store::PageRequest,
 };
 
+/// The scope of `ferrid-api` in `master/master` that manages every tenant.
+const ADMIN_SCOPE: &str = "admin";
+
+/// Whether an app holds `ferrid-api:admin`: a client of `master/master` granted it.
+fn holds_admin(tenant: &str, track: &str, spec: &AppSpec) -> bool {
+    tenant == MASTER
+        && track == MASTER
+        && spec.as_client().is_some_and(|c| {
+            c.resource_scopes.iter().any(|g| {
+                g.resource.as_str() == MANAGEMENT_RESOURCE && g.scopes.iter().any(|s| s.as_str() == ADMIN_SCOPE)
+            })
+        })
+}
+
 /// An app just registered, with the secret generated for it (shown this once).
 pub struct Registered {
     pub app: App,
@@ -35,7 +49,38 @@ impl Manager {
     pub async fn get_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<App> {
         caller.check_tenant(tenant)?;
         let (t, tr, a) = (path_name("tenant", tenant)?, path_name("track", track)?, path_name("app", app)?);
-        self.store.get_app(&t, &tr, &a).await.map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))
+        let found =
+            self.store.get_app(&t, &tr, &a).await.map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
+        // Only a holder of ferrid-api:admin may read, change, add credentials to or delete
+        // a client that holds it (issue 18: a master-tenant administrator could take the
+        // bootstrap admin client over).
+        if holds_admin(tenant, track, &found.spec) && !caller.is_admin() {
+            return Err(ManageError::Forbidden(
+                "this client holds ferrid-api:admin: only an administrator may manage it".into(),
+            ));
+        }
+        Ok(found)
+    }
+
+    /// How many clients hold `ferrid-api:admin` now.
+    fn admin_holders(&self) -> usize {
+        self.registry.track(MASTER, MASTER).map_or(0, |rt| {
+            rt.clients
+                .values()
+                .filter(|c| c.grant(MANAGEMENT_RESOURCE).is_some_and(|g| g.scopes.iter().any(|s| s == ADMIN_SCOPE)))
+                .count()
+        })
+    }
+
+    /// Refuses to take `ferrid-api:admin` from its last holder: nobody could manage
+    /// every tenant after that.
+    fn check_not_last_admin(&self) -> ManageResult<()> {
+        if self.admin_holders() <= 1 {
+            return Err(ManageError::Conflict(
+                "this is the last client holding ferrid-api:admin: grant it to another client first".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks a registration against its track: granted resources and scopes exist, and
@@ -143,6 +188,11 @@ impl Manager {
             return Err(ManageError::field("name", "must match the app in the URL"));
         }
         self.check_spec(caller, tenant, track, &input.spec)?;
+        // held from the last-holder check until the snapshot shows the change
+        let _admins = self.admin_change.lock().await;
+        if holds_admin(tenant, track, &current.spec) && !holds_admin(tenant, track, &input.spec) {
+            self.check_not_last_admin()?;
+        }
         let details = json!({ "before": current.spec, "after": input.spec });
         let audit =
             self.audit(caller, tenant, "app.replace", format!("tenants/{tenant}/tracks/{track}/apps/{app}"), details);
@@ -159,6 +209,10 @@ impl Manager {
     pub async fn delete_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<()> {
         let current = self.get_app(caller, tenant, track, app).await?;
         Self::check_not_reserved(track, app)?;
+        let _admins = self.admin_change.lock().await;
+        if holds_admin(tenant, track, &current.spec) {
+            self.check_not_last_admin()?;
+        }
         let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}");
         let audit = self.audit(caller, tenant, "app.delete", target, json!({ "before": current.spec }));
         self.store

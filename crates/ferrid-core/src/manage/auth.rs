@@ -91,11 +91,24 @@ pub fn authorize(registry: &Registry, token: &str, now: UnixTime) -> ManageResul
     let client = claims.get("client_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
     let scopes = claims.get("scope").and_then(|v| v.as_str()).unwrap_or_default();
     let has = |s: &str| scopes.split(' ').any(|x| x == s);
-    if tenant == MASTER && has("ferrid-api:admin") {
+    // The token's client must still exist and still hold the scope, checked on every
+    // request against the snapshot (issue 18: a token outlived its deleted client or its
+    // withdrawn grant). No store call.
+    let still_granted = |scope: &str| {
+        rt.clients
+            .get(client.as_str())
+            .and_then(|c| c.grant(MANAGEMENT_RESOURCE))
+            .is_some_and(|g| g.scopes.iter().any(|s| s == scope))
+    };
+    if tenant == MASTER && has("ferrid-api:admin") && still_granted("admin") {
         return Ok(Caller::Admin { client });
     }
-    if has("ferrid-api:tenant") {
+    if has("ferrid-api:tenant") && still_granted("tenant") {
         return Ok(Caller::Tenant { tenant: rt.tenant.clone(), client });
+    }
+    if has("ferrid-api:admin") || has("ferrid-api:tenant") {
+        // the privilege was withdrawn or its client deleted: the token no longer counts
+        return Err(unauthorized());
     }
     Err(ManageError::Forbidden("the token grants no ferrid-api scope".into()))
 }

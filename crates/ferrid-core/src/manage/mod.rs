@@ -99,11 +99,20 @@ pub struct Manager {
     clock: Arc<dyn Clock>,
     /// Serialises snapshot reloads so an older read never replaces a newer one.
     reload: tokio::sync::Mutex<()>,
+    /// Serialises changes that may take `ferrid-api:admin` from a client, so that two
+    /// of them cannot both pass the last-holder check (on this instance).
+    admin_change: tokio::sync::Mutex<()>,
 }
 
 impl Manager {
     pub fn new(store: Arc<dyn Store>, registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Manager {
-        Manager { store, registry, clock, reload: tokio::sync::Mutex::new(()) }
+        Manager {
+            store,
+            registry,
+            clock,
+            reload: tokio::sync::Mutex::new(()),
+            admin_change: tokio::sync::Mutex::new(()),
+        }
     }
 
     pub fn registry(&self) -> &Registry {
@@ -141,6 +150,20 @@ impl Manager {
             }
         }
         Ok(())
+    }
+
+    /// Drops a deleted track from the snapshot. Under the reload lock, like every
+    /// refresh: a refresh that read the track before the delete committed has put it
+    /// back already, so this removal comes last (issue 18: a deleted track came back).
+    async fn forget_track(&self, tenant: &str, track: &str) {
+        let _guard = self.reload.lock().await;
+        self.registry.remove_track(tenant, track);
+    }
+
+    /// Drops a deleted tenant from the snapshot, under the reload lock.
+    async fn forget_tenant(&self, tenant: &str) {
+        let _guard = self.reload.lock().await;
+        self.registry.remove_tenant(tenant);
     }
 
     /// Follows changes announced by other instances (PostgreSQL) until the store stops

@@ -85,7 +85,7 @@ impl Manager {
             .delete_tenant(&t.name, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
-        self.registry.remove_tenant(&t.name);
+        self.forget_tenant(&t.name).await;
         Ok(())
     }
 }

@@ -166,7 +166,7 @@ impl Manager {
             .delete_track(tenant, track, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
-        self.registry.remove_track(tenant, track);
+        self.forget_track(tenant, track).await;
         Ok(())
     }
 }

@@ -40,8 +40,7 @@ async fn fixed_claims_and_transforms_shape_the_token_in_order() {
                 { "order": 3, "type": "concatenate", "action": "add", "claims_in": ["client_id", "role"],
                   "claim_out": "label", "transformation": "{0}/{1}" },
                 { "order": 4, "type": "regex_map", "action": "add", "claims_in": ["role"], "claim_out": "area",
-                  "transformation": "^(?<map>[a-z]+)\\." },
-                { "order": 5, "type": "constant", "action": "replace", "claim_out": "iss", "transformation": "https://evil" }
+                  "transformation": "^(?<map>[a-z]+)\\." }
             ]
         }),
     )
@@ -104,6 +103,11 @@ async fn invalid_claims_and_transforms_are_refused_naming_the_field() {
     let app = spawn_app().await;
     let cases = [
         (json!({ "claims": [{ "claim": "iss", "values": ["x"] }] }), "claims[0].claim"),
+        // a transform may write `sub`, never another protocol claim (it would be discarded)
+        (
+            json!({ "claim_transforms": [{ "order": 5, "type": "constant", "action": "replace", "claim_out": "iss", "transformation": "https://evil" }] }),
+            "claim_transforms[0].claim_out",
+        ),
         (json!({ "claims": [{ "claim": "role", "values": [] }] }), "claims[0].values"),
         (
             json!({ "claim_transforms": [{ "order": 1, "type": "magic", "action": "add", "claim_out": "x" }] }),

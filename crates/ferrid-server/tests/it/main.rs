@@ -9,6 +9,7 @@ mod claims;
 mod connections;
 mod discovery;
 mod management;
+mod management_defects;
 mod openapi;
 mod permissions;
 mod private_key_jwt;

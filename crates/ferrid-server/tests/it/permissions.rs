@@ -77,7 +77,12 @@ async fn a_master_client_without_a_ferrid_api_scope_is_forbidden() {
         .await;
     // scope tenant from the master tenant manages only the master tenant
     let r = app
-        .post_form(&app.token_url("master", "master"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
+        .post_form(
+            &app.token_url("master", "master"),
+            Some((&c.id, &c.secret)),
+            // ferrid-api is in a token only when asked for (issue 18)
+            "grant_type=client_credentials&scope=ferrid-api:tenant",
+        )
         .await;
     let tok = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let (s, _) = app.post_api("/tenants", &tok, json!({ "name": "x" })).await;
@@ -145,7 +150,12 @@ async fn only_an_administrator_grants_ferrid_api_admin() {
         )
         .await;
     let r = app
-        .post_form(&app.token_url("master", "master"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
+        .post_form(
+            &app.token_url("master", "master"),
+            Some((&c.id, &c.secret)),
+            // ferrid-api is in a token only when asked for (issue 18)
+            "grant_type=client_credentials&scope=ferrid-api:tenant",
+        )
         .await;
     let master_tenant_admin = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
     let body = json!({ "name": "escalate", "kind": "oauth_client", "resource_scopes": [{ "resource": "ferrid-api", "scopes": ["admin"] }] });
