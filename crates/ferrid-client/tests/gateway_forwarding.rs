@@ -269,3 +269,19 @@ fn an_unimplemented_security_namespace_stops_the_start() {
     let names: Vec<_> = gw.report().ignored_namespaces.keys().cloned().collect();
     assert_eq!(names, ["backend/http", "modifier/lua-endpoint", "telemetry/logging"]);
 }
+
+#[test]
+fn a_bad_input_header_name_or_a_url_pattern_without_a_leading_slash_stops_the_start() {
+    let ep = |extra: Value| {
+        let mut e =
+            json!({ "endpoint": "/e/{id}", "backend": [{ "host": "http://127.0.0.1:1", "url_pattern": "/b/{id}" }] });
+        e.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        json!({ "version": 3, "endpoints": [e] })
+    };
+    let err = start(ep(json!({ "input_headers": ["x ok"] }))).err().unwrap().to_string();
+    assert!(err.starts_with("endpoint GET /e/{id}: input_headers"), "{err}");
+    let bad = json!({ "backend": [{ "host": "http://127.0.0.1:1", "url_pattern": "{id}" }] });
+    let err = start(ep(bad)).err().unwrap().to_string();
+    assert!(err.contains("url_pattern must start with /"), "{err}");
+    assert!(start(ep(json!({ "input_headers": ["X-A", "x-a", "*"], "input_query_strings": ["*"] }))).is_ok());
+}
