@@ -126,6 +126,16 @@ pub struct GatewayArgs {
     /// The configuration: KrakenD's JSON shape (port, listen_ip, host, endpoints[], …).
     #[arg(long, short = 'c', env = "FERRID_GATEWAY_CONFIG")]
     config: PathBuf,
+    /// A security-bearing extra_config namespace ferrid does not implement (qos/…,
+    /// security/…, validation/…, auth/…) to run without instead of refusing to start;
+    /// repeat for several.
+    #[arg(
+        long = "allow-unimplemented",
+        value_name = "NAMESPACE",
+        env = "FERRID_GATEWAY_ALLOW_UNIMPLEMENTED",
+        value_delimiter = ','
+    )]
+    allow_unimplemented: Vec<String>,
     /// Log filter, e.g. info or ferrid_client=debug.
     #[arg(long, env = "FERRID_LOG", default_value = "info")]
     log: String,
@@ -141,7 +151,8 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
         .init();
-    let cfg = GatewayConfig::from_file(&args.config)?;
+    let mut cfg = GatewayConfig::from_file(&args.config)?;
+    cfg.allow_unimplemented.extend(args.allow_unimplemented);
     tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async move {
         let gw = Gateway::new(cfg).with_context(|| format!("{}", args.config.display()))?;
         gw.report().log();

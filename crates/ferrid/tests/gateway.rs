@@ -153,12 +153,18 @@ impl GatewayProc {
     /// Writes `config` to a file and starts `ferrid gateway --config FILE`; waits for the
     /// "listening on" line.
     fn start(config: &Value) -> GatewayProc {
+        GatewayProc::start_with(config, &[])
+    }
+
+    /// As [`GatewayProc::start`], with more arguments.
+    fn start_with(config: &Value, args: &[&str]) -> GatewayProc {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("krakend.json");
         std::fs::write(&path, serde_json::to_string_pretty(config).unwrap()).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ferrid"))
             .args(["gateway", "--config"])
             .arg(&path)
+            .args(args)
             .env("FERRID_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
@@ -233,17 +239,18 @@ async fn setup() -> Setup {
     let config = json!({
         "$schema": "https://www.krakend.io/schema/v2.7/krakend.json",
         "version": 3, "port": 0, "listen_ip": "127.0.0.1", "timeout": "3s", "host": [backend_url],
-        "extra_config": { "telemetry/logging": { "level": "DEBUG" } },
+        "extra_config": { "telemetry/logging": { "level": "DEBUG" },
+                          "ferrid/gateway": { "allow_unimplemented": ["qos/ratelimit/router"] } },
         "endpoints": [
-            { "endpoint": "/api/orders/{id}", "method": "GET",
+            { "endpoint": "/api/orders/{id}", "method": "GET", "input_query_strings": ["expand", "x"],
               "extra_config": { "qos/ratelimit/router": { "max_rate": 1000 } },
               "backend": [{ "url_pattern": "/orders/{id}", "extra_config": { "auth/client-credentials": good } }] },
-            { "endpoint": "/api/orders/{id}", "method": "POST",
+            { "endpoint": "/api/orders/{id}", "method": "POST", "input_headers": ["*"],
               "extra_config": { "qos/ratelimit/router": { "max_rate": 1000 } },
               "backend": [{ "url_pattern": "/orders/{id}/items", "method": "PUT", "extra_config": { "auth/client-credentials": good } }] },
             { "endpoint": "/protected/{id}", "extra_config": { "auth/validator": validator },
               "backend": [{ "url_pattern": "/orders/{id}", "extra_config": { "auth/client-credentials": good } }] },
-            { "endpoint": "/down", "input_headers": ["*"], "output_encoding": "no-op",
+            { "endpoint": "/down", "concurrent_calls": 1, "output_encoding": "no-op",
               "backend": [{ "host": [format!("http://{dead}")], "url_pattern": "/x", "extra_config": { "auth/client-credentials": good } }] },
             { "endpoint": "/badcreds",
               "backend": [{ "url_pattern": "/orders/1", "extra_config": { "auth/client-credentials": wrong } }] }
@@ -388,7 +395,48 @@ async fn unknown_namespaces_and_settings_are_reported_once_by_name() {
     assert_eq!(log.matches("telemetry/logging").count(), 1, "{log}");
     assert_eq!(log.matches("qos/ratelimit/router").count(), 1, "used twice, reported once: {log}");
     assert!(log.contains("occurrences=2"), "{log}");
-    assert!(log.contains("endpoints[].input_headers") && !log.contains("$schema"), "{log}");
+    assert!(log.contains("endpoints[].concurrent_calls") && !log.contains("$schema"), "{log}");
+    assert!(!log.contains("ferrid/gateway"), "ferrid's own namespace is understood: {log}");
+}
+
+#[test]
+fn an_unimplemented_security_namespace_stops_the_start() {
+    let config = json!({ "version": 3, "port": 0, "listen_ip": "127.0.0.1", "host": ["http://127.0.0.1:1"],
+        "endpoints": [
+            { "endpoint": "/open", "backend": [{ "url_pattern": "/o" }] },
+            { "endpoint": "/limited/{id}", "extra_config": { "qos/ratelimit/router": { "max_rate": 10 } },
+              "backend": [{ "url_pattern": "/l/{id}" }] }
+        ] });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("krakend.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrid"))
+        .args(["gateway", "--config"])
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the gateway started with a security namespace it does not implement");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "it started: {err}");
+    assert!(err.contains("endpoint GET /limited/{id}") && err.contains("qos/ratelimit/router"), "{err}");
+    assert!(err.contains("--allow-unimplemented"), "{err}");
+
+    // allowed from the command line: it starts, and reports the namespace as ignored
+    let gw = GatewayProc::start_with(&config, &["--allow-unimplemented", "qos/ratelimit/router"]);
+    let log = gw.stderr();
+    assert_eq!(log.matches("qos/ratelimit/router").count(), 1, "{log}");
 }
 
 fn ferrid_token(args: &[&str]) -> (i32, String, String) {

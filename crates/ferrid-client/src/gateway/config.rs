@@ -1,8 +1,10 @@
 //! The gateway file: the part of KrakenD's configuration ferrid understands — top-level
 //! `port`, `listen_ip`, `host`, `timeout`, `endpoints[]` with `endpoint`, `method`,
-//! `timeout`, `backend[]` (`host`, `url_pattern`, `method`) and the `extra_config`
-//! namespaces `auth/validator` (endpoint) and `auth/client-credentials` (backend).
-//! Anything else is collected into `unknown` maps and reported by name.
+//! `timeout`, `input_headers`, `input_query_strings`, `backend[]` (`host`, `url_pattern`,
+//! `method`) and the `extra_config` namespaces `auth/validator` (endpoint) and
+//! `auth/client-credentials` (backend), plus ferrid's own top-level `ferrid/gateway`
+//! ([`FerridNamespace`]). Anything else is collected into `unknown` maps and reported by
+//! name.
 
 use std::{collections::BTreeMap, path::Path, time::Duration};
 
@@ -36,12 +38,29 @@ pub struct GatewayConfig {
     /// The endpoints.
     #[serde(default)]
     pub endpoints: Vec<EndpointConfig>,
-    /// Service-wide namespaces; none is supported, all are reported.
+    /// Service-wide namespaces; only `ferrid/gateway` is understood, the others are
+    /// reported (or refused when they carry security, see the module `gateway`).
     #[serde(default)]
     pub extra_config: BTreeMap<String, Value>,
     /// Other settings, reported and ignored.
     #[serde(flatten)]
     pub unknown: BTreeMap<String, Value>,
+    /// Security-bearing namespaces to run without rather than refuse, given outside the
+    /// file (`ferrid gateway --allow-unimplemented NAMESPACE`); added to those of
+    /// `ferrid/gateway`'s `allow_unimplemented`.
+    #[serde(skip)]
+    pub allow_unimplemented: Vec<String>,
+}
+
+/// ferrid's own top-level namespace, `ferrid/gateway` (KrakenD ignores namespaces it
+/// does not know, so the file stays usable there).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FerridNamespace {
+    /// Security-bearing `extra_config` namespaces ferrid does not implement that the
+    /// gateway may start without (reported, then ignored) instead of refusing to start.
+    #[serde(default)]
+    pub allow_unimplemented: Vec<String>,
 }
 
 /// One endpoint.
@@ -55,6 +74,14 @@ pub struct EndpointConfig {
     /// This endpoint's backend timeout (Go duration); the top-level one when absent.
     #[serde(default)]
     pub timeout: Option<String>,
+    /// Client headers forwarded to the backend (case-insensitive); `["*"]` forwards all.
+    /// KrakenD's default: none.
+    #[serde(default)]
+    pub input_headers: Vec<String>,
+    /// Query-string parameters forwarded to the backend (case-sensitive); `["*"]`
+    /// forwards all. KrakenD's default: none.
+    #[serde(default)]
+    pub input_query_strings: Vec<String>,
     /// Exactly one backend (ferrid proxies, it does not merge).
     #[serde(default)]
     pub backend: Vec<BackendConfig>,
@@ -307,12 +334,12 @@ mod tests {
     #[test]
     fn unknown_settings_are_collected_not_refused() {
         let c = GatewayConfig::from_json(
-            r#"{"version":3,"output_encoding":"json","endpoints":[{"endpoint":"/a","input_headers":["*"],
+            r#"{"version":3,"output_encoding":"json","endpoints":[{"endpoint":"/a","concurrent_calls":2,
                 "backend":[{"url_pattern":"/b","host":"http://x","encoding":"json"}]}]}"#,
         )
         .unwrap();
         assert!(c.unknown.contains_key("output_encoding"));
-        assert!(c.endpoints[0].unknown.contains_key("input_headers"));
+        assert!(c.endpoints[0].unknown.contains_key("concurrent_calls"));
         assert_eq!(c.endpoints[0].backend[0].host, ["http://x"]);
         assert!(c.endpoints[0].backend[0].unknown.contains_key("encoding"));
         assert_eq!((c.port, c.endpoints[0].method.as_str()), (8080, "GET"));

@@ -3,16 +3,36 @@
 //! `auth/client-credentials` gets a token from a [`TokenSource`] shared by every backend
 //! with the same credentials; an endpoint with `auth/validator` lets through only valid
 //! bearer tokens. Namespaces and settings it does not know are reported once, by name,
-//! and ignored.
+//! and ignored — except security-bearing namespaces (below).
+//!
+//! What reaches a backend, as KrakenD (zero trust):
+//! - only the client headers listed in the endpoint's `input_headers` and the query
+//!   parameters listed in `input_query_strings` (none by default, `["*"]` for all), plus
+//!   the headers describing the forwarded body (`Content-Type`, `Content-Length`,
+//!   `Content-Encoding`) and those the gateway sets (`X-Forwarded-For`,
+//!   `X-Forwarded-Host`); hop-by-hop headers never (RFC 9110 §7.6.1);
+//! - never the client's `Authorization` when the backend has its own credentials
+//!   (`auth/client-credentials`), whatever `input_headers` says;
+//! - the headers named in `propagate_claims` only as set from the validated token: a
+//!   client's header of that name is always removed, also when the claim is missing;
+//! - a path parameter stays one path segment (RFC 3986 §3.3): it is percent-encoded
+//!   again (§2.1) except for unreserved characters and `!$'()*,`, so `/`, `\`, `?`, `#`,
+//!   `%`, `;`, `&`, `=`, `:`, `@` cannot act; `.` and `..` (dot-segments, §5.2.4) are
+//!   answered 400 without calling the backend.
+//!
+//! Security-bearing `extra_config` namespaces the gateway does not implement — `qos/*`,
+//! `security/*`, `validation/*` and `auth/*` other than `auth/validator` on an endpoint
+//! and `auth/client-credentials` on a backend — stop the start with an error naming the
+//! namespace and the endpoint: running without a rate limit, CORS policy or
+//! authentication the file asks for would be silently unsafe. Each may be allowed
+//! explicitly (`ferrid gateway --allow-unimplemented NAMESPACE`, or
+//! `"extra_config": {"ferrid/gateway": {"allow_unimplemented": [NAMESPACE, …]}}` at the top
+//! level); it is then reported and ignored like the others.
 //!
 //! Where it differs from KrakenD, on purpose:
 //! - it is a pass-through proxy (KrakenD's `no-op` encoding): status, headers and body of
 //!   the backend come back as they are, streamed; several backends per endpoint (merging)
 //!   are refused at start;
-//! - end-to-end request headers and the query string are forwarded (KrakenD forwards only
-//!   those in `input_headers` / `input_query_strings`, which are reported as ignored);
-//!   hop-by-hop headers are dropped both ways; `Authorization` is replaced when the
-//!   backend has client credentials; `X-Forwarded-For`/`X-Forwarded-Host` are set;
 //! - a backend that cannot be reached gives 502 (504 after `timeout`) with a fixed body;
 //! - backends, token endpoints and JWKS URLs are `http://` or `https://` (see the crate's HTTPS note);
 //! - `auth/validator` keys are always cached (`cache: false` keeps them 60 s) and may come
@@ -34,13 +54,15 @@ use axum::{
     http::{HeaderName, Method},
     routing::{MethodFilter, MethodRouter},
 };
-pub use config::{BackendConfig, EndpointConfig, GatewayConfig, GatewayError, ValidatorNamespace, parse_duration};
+pub use config::{
+    BackendConfig, EndpointConfig, FerridNamespace, GatewayConfig, GatewayError, ValidatorNamespace, parse_duration,
+};
 use hyper_util::{client::legacy::connect::HttpConnector, rt::TokioExecutor};
 use serde_json::Value;
 
 use self::{
     config::{Piece, pieces},
-    proxy::{BackendClient, Route},
+    proxy::{BackendClient, Pass, Route},
 };
 use crate::{
     token::{ClientCredentialsConfig, RefreshPolicy, TokenClient, TokenSource, default_http_client},
@@ -49,6 +71,14 @@ use crate::{
 
 const CLIENT_CREDENTIALS: &str = "auth/client-credentials";
 const VALIDATOR: &str = "auth/validator";
+const FERRID: &str = "ferrid/gateway";
+
+/// Whether an `extra_config` namespace carries security (rate limits, CORS and other
+/// HTTP security policies, input validation, authentication), so that running without
+/// it must be asked for.
+fn security_bearing(ns: &str) -> bool {
+    matches!(ns.split('/').next(), Some("qos" | "security" | "validation" | "auth"))
+}
 
 /// What the configuration holds that ferrid ignores.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,6 +121,7 @@ struct Builder {
     sources: HashMap<String, TokenSource>,
     caches: HashMap<KeySource, JwksCache>,
     report: Report,
+    allowed: BTreeSet<String>,
     default_hosts: Vec<String>,
     default_timeout: Duration,
 }
@@ -120,18 +151,25 @@ impl Gateway {
             Some(t) => parse_duration(&Value::String(t.clone())).ok_or_else(|| invalid("timeout", "not a duration"))?,
             None => Duration::from_secs(2),
         };
+        let ferrid: FerridNamespace = match cfg.extra_config.get(FERRID) {
+            Some(v) => {
+                serde_json::from_value(v.clone()).map_err(|e| invalid("extra_config", format!("{FERRID}: {e}")))?
+            }
+            None => FerridNamespace::default(),
+        };
         let mut b = Builder {
             http,
             backends,
             sources: HashMap::new(),
             caches: HashMap::new(),
             report: Report::default(),
+            allowed: ferrid.allow_unimplemented.iter().chain(&cfg.allow_unimplemented).cloned().collect(),
             default_hosts: cfg.host.iter().map(|h| normalize_host(h)).collect(),
             default_timeout,
         };
         b.report.settings("", &cfg.unknown);
-        for ns in cfg.extra_config.keys() {
-            *b.report.ignored_namespaces.entry(ns.clone()).or_default() += 1;
+        for ns in cfg.extra_config.keys().filter(|ns| *ns != FERRID) {
+            b.unimplemented(ns, "top-level extra_config")?;
         }
         let mut paths: BTreeMap<String, (String, MethodRouter)> = BTreeMap::new();
         let mut seen = BTreeSet::new();
@@ -203,6 +241,22 @@ fn normalize_host(h: &str) -> String {
 }
 
 impl Builder {
+    /// An `extra_config` namespace not implemented at `place`: reported, or refused when
+    /// it carries security and was not allowed.
+    fn unimplemented(&mut self, ns: &str, place: &str) -> Result<(), GatewayError> {
+        if security_bearing(ns) && !self.allowed.contains(ns) {
+            return Err(invalid(
+                place,
+                format!(
+                    "extra_config namespace {ns} carries security that ferrid gateway does not implement here; \
+                     remove it, or allow running without it (--allow-unimplemented {ns})"
+                ),
+            ));
+        }
+        *self.report.ignored_namespaces.entry(ns.to_owned()).or_default() += 1;
+        Ok(())
+    }
+
     fn route(&mut self, ep: &EndpointConfig, place: &str) -> Result<Route, GatewayError> {
         if !ep.endpoint.starts_with('/') {
             return Err(invalid(place, "the endpoint must start with /"));
@@ -218,6 +272,9 @@ impl Builder {
         };
         let bplace = format!("{place}, backend");
         self.report.settings("endpoints[].backend[].", &be.unknown);
+        if !be.url_pattern.starts_with('/') {
+            return Err(invalid(&bplace, "url_pattern must start with /"));
+        }
         let pattern = pieces(&be.url_pattern).ok_or_else(|| invalid(&bplace, "unbalanced { } in url_pattern"))?;
         for p in &pattern {
             if let Piece::Param(n) = p
@@ -243,7 +300,7 @@ impl Builder {
         for (ns, v) in &be.extra_config {
             match ns.as_str() {
                 CLIENT_CREDENTIALS => token = Some(self.token_source(v, &bplace)?),
-                _ => *self.report.ignored_namespaces.entry(ns.clone()).or_default() += 1,
+                _ => self.unimplemented(ns, &bplace)?,
             }
         }
         for (ns, v) in &ep.extra_config {
@@ -253,7 +310,7 @@ impl Builder {
                     validator = Some(val);
                     propagate = prop;
                 }
-                _ => *self.report.ignored_namespaces.entry(ns.clone()).or_default() += 1,
+                _ => self.unimplemented(ns, place)?,
             }
         }
         let timeout = match &ep.timeout {
@@ -266,8 +323,24 @@ impl Builder {
             Some(m) => parse_method(m, &bplace)?,
             None => parse_method(&ep.method, place)?,
         };
+        let input_headers = match Pass::of(&ep.input_headers) {
+            Pass::All => Pass::All,
+            Pass::Only(names) => {
+                let mut headers: Vec<HeaderName> = Vec::new();
+                for n in names {
+                    let h = HeaderName::try_from(n.as_str())
+                        .map_err(|_| invalid(place, format!("input_headers: {n:?} is not a header name")))?;
+                    if !headers.contains(&h) {
+                        headers.push(h);
+                    }
+                }
+                Pass::Only(headers)
+            }
+        };
         Ok(Route {
             endpoint: ep.endpoint.clone(),
+            input_headers,
+            input_query: Pass::of(&ep.input_query_strings),
             method,
             hosts,
             next: AtomicUsize::new(0),

@@ -1,10 +1,13 @@
 //! Forwarding one request: validate the caller's token if the endpoint asks, build the
-//! backend URL from the pattern, drop hop-by-hop headers (RFC 9110 §7.6.1), add the
-//! backend's token, stream both bodies. A backend that cannot be reached gives 502 (504
-//! after the timeout) with a fixed body: no cause, no token, no secret.
+//! backend URL from the pattern (each path parameter one segment), keep only the listed
+//! headers and query parameters, drop hop-by-hop headers (RFC 9110 §7.6.1), set the
+//! propagated claims and the backend's token, stream both bodies. A backend that cannot
+//! be reached gives 502 (504 after the timeout) with a fixed body: no cause, no token, no
+//! secret.
 
 use std::{
-    net::SocketAddr,
+    fmt::Write as _,
+    net::{IpAddr, SocketAddr},
     sync::atomic::{AtomicUsize, Ordering},
     time::Duration,
 };
@@ -29,6 +32,8 @@ pub(crate) type BackendClient = Client<hyper_rustls::HttpsConnector<HttpConnecto
 /// Everything needed to forward one endpoint's requests.
 pub(crate) struct Route {
     pub endpoint: String,
+    pub input_headers: Pass<HeaderName>,
+    pub input_query: Pass<String>,
     pub method: Method,
     pub hosts: Vec<String>,
     pub next: AtomicUsize,
@@ -37,6 +42,90 @@ pub(crate) struct Route {
     pub validator: Option<Validator>,
     pub propagate: Vec<(String, HeaderName)>,
     pub timeout: Duration,
+}
+
+/// What of the client's request may reach the backend: everything (`["*"]`) or only the
+/// names listed (KrakenD's `input_headers` / `input_query_strings`; none by default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pass<T> {
+    All,
+    Only(Vec<T>),
+}
+
+impl Pass<String> {
+    /// A configured list: one `*` among the names means all.
+    pub(crate) fn of(list: &[String]) -> Pass<String> {
+        if list.iter().any(|n| n == "*") {
+            return Pass::All;
+        }
+        let mut names: Vec<String> = Vec::new();
+        for n in list {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        Pass::Only(names)
+    }
+}
+
+/// Client headers that describe the forwarded body, kept whatever `input_headers` says:
+/// without them the body could not be read.
+const BODY_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::CONTENT_LENGTH, header::CONTENT_ENCODING];
+
+/// Keeps the listed headers (and [`BODY_HEADERS`]) with all their values.
+fn filter_headers(pass: &Pass<HeaderName>, headers: HeaderMap) -> HeaderMap {
+    let Pass::Only(names) = pass else {
+        return headers;
+    };
+    let mut out = HeaderMap::new();
+    for name in BODY_HEADERS.iter().chain(names.iter().filter(|n| !BODY_HEADERS.contains(n))) {
+        for v in headers.get_all(name) {
+            out.append(name.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// Keeps the `name=value` pairs whose (decoded, RFC 3986 §3.4 / form-urlencoded) name is
+/// listed, as the client encoded them; `None` when nothing is left.
+fn filter_query(pass: &Pass<String>, query: Option<&str>) -> Option<String> {
+    let query = query.filter(|q| !q.is_empty())?;
+    let Pass::Only(names) = pass else {
+        return Some(query.to_owned());
+    };
+    let listed = |pair: &&str| {
+        let raw = pair.split('=').next().unwrap_or_default();
+        form_urlencoded::parse(raw.as_bytes()).next().is_some_and(|(k, _)| names.iter().any(|n| *n == k))
+    };
+    let kept: Vec<&str> = query.split('&').filter(listed).collect();
+    (!kept.is_empty()).then(|| kept.join("&"))
+}
+
+/// A path parameter as exactly one segment (RFC 3986 §3.3): every byte but the
+/// unreserved characters (§2.3) and the sub-delims `!$'()*,` is percent-encoded (§2.1),
+/// so `/`, `\`, `?`, `#`, `%`, `;`, `&`, `=`, `+`, `:`, `@` reach the backend as data.
+/// `None` for the dot-segments `.` and `..` (§5.2.4), which would leave the segment.
+pub(crate) fn encode_segment(value: &str) -> Option<String> {
+    if value == "." || value == ".." {
+        return None;
+    }
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$'()*,".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    Some(out)
+}
+
+/// Why the backend URL was not built.
+enum UriError {
+    /// A parameter is `.` or `..`: the client's fault.
+    DotSegment,
+    /// The pieces do not make a URI: the configuration's.
+    Unbuildable,
 }
 
 /// Headers that concern one connection only (RFC 9110 §7.6.1), never forwarded.
@@ -72,6 +161,7 @@ fn failure(status: StatusCode, description: &'static str) -> Response {
         r#"{{"error":"{}","error_description":"{description}"}}"#,
         match status {
             StatusCode::GATEWAY_TIMEOUT => "gateway_timeout",
+            StatusCode::BAD_REQUEST => "invalid_request",
             _ => "bad_gateway",
         }
     );
@@ -79,21 +169,24 @@ fn failure(status: StatusCode, description: &'static str) -> Response {
 }
 
 impl Route {
-    fn backend_uri(&self, params: &RawPathParams, query: Option<&str>) -> Option<Uri> {
-        let host = &self.hosts[self.next.fetch_add(1, Ordering::Relaxed) % self.hosts.len()];
-        let mut uri = host.clone();
+    fn backend_uri(&self, params: &RawPathParams, query: Option<&str>) -> Result<Uri, UriError> {
+        let mut uri = String::new();
         for piece in &self.pattern {
             match piece {
                 Piece::Lit(s) => uri.push_str(s),
-                // Values stay percent-encoded as the client sent them.
-                Piece::Param(name) => uri.push_str(params.iter().find(|(k, _)| k == name)?.1),
+                // axum hands the value percent-decoded: encode it again, as one segment.
+                Piece::Param(name) => {
+                    let value = params.iter().find(|(k, _)| k == name).ok_or(UriError::Unbuildable)?.1;
+                    uri.push_str(&encode_segment(value).ok_or(UriError::DotSegment)?);
+                }
             }
         }
-        if let Some(q) = query {
-            uri.push('?');
-            uri.push_str(q);
+        if let Some(q) = filter_query(&self.input_query, query) {
+            uri.push(if uri.contains('?') { '&' } else { '?' });
+            uri.push_str(&q);
         }
-        uri.parse().ok()
+        let host = &self.hosts[self.next.fetch_add(1, Ordering::Relaxed) % self.hosts.len()];
+        format!("{host}{uri}").parse().map_err(|_| UriError::Unbuildable)
     }
 
     /// Forwards `req` to the backend and streams the answer back.
@@ -106,16 +199,17 @@ impl Route {
             None => None,
         };
         let (mut parts, body) = req.into_parts();
-        let Some(uri) = self.backend_uri(&params, parts.uri.query()) else {
-            return failure(StatusCode::BAD_GATEWAY, "the backend URL could not be built");
+        let uri = match self.backend_uri(&params, parts.uri.query()) {
+            Ok(uri) => uri,
+            Err(UriError::DotSegment) => {
+                return failure(StatusCode::BAD_REQUEST, "a path parameter cannot be . or ..");
+            }
+            Err(UriError::Unbuildable) => {
+                return failure(StatusCode::BAD_GATEWAY, "the backend URL could not be built");
+            }
         };
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let mut headers = std::mem::take(&mut parts.headers);
-        strip_hop_by_hop(&mut headers);
-        forwarded(&mut headers, peer);
-        if let Some(c) = &claims {
-            self.propagate_claims(c, &mut headers);
-        }
+        let mut headers = self.backend_headers(std::mem::take(&mut parts.headers), peer, claims.as_ref());
         let token = match &self.token {
             None => None,
             Some(source) => match source.token().await {
@@ -158,6 +252,27 @@ impl Route {
         Response::from_parts(rparts, Body::new(rbody))
     }
 
+    /// The client's headers as the backend may see them, before the backend's token.
+    fn backend_headers(&self, mut headers: HeaderMap, peer: Option<IpAddr>, claims: Option<&Claims>) -> HeaderMap {
+        strip_hop_by_hop(&mut headers);
+        let host = headers.remove(header::HOST);
+        let mut headers = filter_headers(&self.input_headers, headers);
+        forwarded(&mut headers, peer, host);
+        // Set only from the validated token: the client's own never passes, even when
+        // the claim is missing.
+        for (_, name) in &self.propagate {
+            headers.remove(name);
+        }
+        if let Some(c) = claims {
+            self.propagate_claims(c, &mut headers);
+        }
+        if self.token.is_some() {
+            // The backend has its own credentials: the client's never reach it.
+            headers.remove(header::AUTHORIZATION);
+        }
+        headers
+    }
+
     fn propagate_claims(&self, claims: &Claims, headers: &mut HeaderMap) {
         for (claim, name) in &self.propagate {
             let text = match claims.lookup(claim) {
@@ -177,8 +292,9 @@ impl Route {
     }
 }
 
-/// `X-Forwarded-For` (appended), `X-Forwarded-Host`.
-fn forwarded(headers: &mut HeaderMap, peer: Option<std::net::IpAddr>) {
+/// `X-Forwarded-For` (appended to the client's when `input_headers` lets it through),
+/// `X-Forwarded-Host` (the client's `Host`).
+fn forwarded(headers: &mut HeaderMap, peer: Option<IpAddr>, host: Option<HeaderValue>) {
     if let Some(ip) = peer {
         let v = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
             Some(prev) => format!("{prev}, {ip}"),
@@ -188,8 +304,13 @@ fn forwarded(headers: &mut HeaderMap, peer: Option<std::net::IpAddr>) {
             headers.insert("x-forwarded-for", v);
         }
     }
-    if let Some(host) = headers.remove(header::HOST) {
-        headers.insert("x-forwarded-host", host);
+    match host {
+        Some(host) => {
+            headers.insert("x-forwarded-host", host);
+        }
+        None => {
+            headers.remove("x-forwarded-host");
+        }
     }
 }
 
@@ -222,11 +343,34 @@ mod tests {
     #[test]
     fn forwarded_headers() {
         let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("gw.example"));
         h.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
-        forwarded(&mut h, Some("127.0.0.1".parse().unwrap()));
+        forwarded(&mut h, Some("127.0.0.1".parse().unwrap()), Some(HeaderValue::from_static("gw.example")));
         assert_eq!(h["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
         assert_eq!(h["x-forwarded-host"], "gw.example");
         assert!(h.get(header::HOST).is_none());
+    }
+
+    #[test]
+    fn a_parameter_is_encoded_as_one_segment_and_dot_segments_are_refused() {
+        assert_eq!(
+            encode_segment("a/../b\\c?d#e%f;g&h=i+j:k@l m").unwrap(),
+            "a%2F..%2Fb%5Cc%3Fd%23e%25f%3Bg%26h%3Di%2Bj%3Ak%40l%20m"
+        );
+        assert_eq!(encode_segment("Az09-._~!$'()*,").unwrap(), "Az09-._~!$'()*,");
+        assert_eq!(encode_segment("é").unwrap(), "%C3%A9");
+        assert_eq!(encode_segment("...").unwrap(), "...");
+        assert_eq!(encode_segment("..;").unwrap(), "..%3B");
+        assert!(encode_segment(".").is_none() && encode_segment("..").is_none());
+    }
+
+    #[test]
+    fn only_listed_query_parameters_are_kept_as_sent() {
+        let only = |names: &[&str]| Pass::of(&names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>());
+        let q = Some("a=1&b=2&A=3&c%20d=4&a=5&=6&e");
+        assert_eq!(filter_query(&only(&["a", "c d", "e"]), q).as_deref(), Some("a=1&c%20d=4&a=5&e"));
+        assert_eq!(filter_query(&only(&[]), q), None);
+        assert_eq!(filter_query(&only(&["x"]), q), None);
+        assert_eq!(filter_query(&only(&["b", "*"]), q).as_deref(), q);
+        assert_eq!(filter_query(&Pass::All, Some("")), None);
     }
 }
