@@ -32,11 +32,20 @@ pub struct ClientKeyRuntime {
     pub verifiers: Vec<VerifyingKey>,
 }
 
+/// A secret of a client as the token endpoint checks it: `info` (the first 3
+/// characters of a secret longer than 20, DESIGN §3) selects which chosen secret a
+/// presented one can be, so a wrong guess costs one slow hash, not one per secret.
+pub struct ClientSecret {
+    pub id: String,
+    pub info: Option<String>,
+    pub hash: SecretHash,
+}
+
 /// A client as the token endpoint sees it.
 pub struct ClientRuntime {
     pub name: Name,
     pub method: ClientAuthMethod,
-    pub secrets: Vec<(String, SecretHash)>,
+    pub secrets: Vec<ClientSecret>,
     pub grants: Vec<Grant>,
     pub token_lifetime: u32,
     pub keys: Vec<ClientKeyRuntime>,
@@ -117,9 +126,10 @@ impl TrackRuntime {
             let verifiers = stored.key.verifiers();
             keys.entry(app).or_default().push(ClientKeyRuntime { key: stored.key.clone(), verifiers });
         }
-        let mut secrets: HashMap<&Name, Vec<(String, SecretHash)>> = HashMap::new();
+        let mut secrets: HashMap<&Name, Vec<ClientSecret>> = HashMap::new();
         for (app, rec) in &data.secrets {
-            secrets.entry(app).or_default().push((rec.id.clone(), rec.hash.clone()));
+            let secret = ClientSecret { id: rec.id.clone(), info: rec.info.clone(), hash: rec.hash.clone() };
+            secrets.entry(app).or_default().push(secret);
         }
         let clients = data
             .apps

@@ -61,6 +61,21 @@ pub fn record_chosen(secret: &SecretString, now: UnixTime) -> SecretRecord {
     }
 }
 
+/// A slow hash that no secret matches, checked in place of a real one so that a wrong
+/// guess costs the same whether or not the client exists or has a chosen secret.
+pub fn dummy_slow_hash() -> SecretHash {
+    SecretHash::Pbkdf2Sha512 {
+        iterations: PBKDF2_ITERATIONS,
+        salt: random_bytes::<PBKDF2_SALT_LEN>().to_vec(),
+        hash: random_bytes::<PBKDF2_KEY_LEN>().to_vec(),
+    }
+}
+
+/// Whether `presented` could be a chosen secret (of [`CHOSEN_SECRET_LEN`]).
+pub fn could_be_chosen(presented: &str) -> bool {
+    CHOSEN_SECRET_LEN.contains(&presented.chars().count())
+}
+
 fn salted_sha256(salt: &[u8], secret: &[u8]) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(salt);
@@ -137,15 +152,22 @@ impl Default for VerifiedCache {
 }
 
 impl VerifiedCache {
-    fn tag(&self, secret: &[u8]) -> [u8; 32] {
+    /// The keyed digest of a presented secret, computed once per request.
+    pub fn tag(&self, secret: &[u8]) -> [u8; 32] {
         hmac::sign(&self.key, secret).as_ref().try_into().expect("HMAC-SHA256 is 32 bytes")
     }
 
     /// Whether `presented` is the secret `id` verified earlier (constant-time).
     pub fn matches(&self, id: &str, presented: &[u8]) -> bool {
+        self.matches_tag(id, &self.tag(presented))
+    }
+
+    /// Whether the secret whose [`VerifiedCache::tag`] is `tag` is the secret `id`
+    /// verified earlier (constant-time).
+    pub fn matches_tag(&self, id: &str, tag: &[u8; 32]) -> bool {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         match entries.get(id) {
-            Some(t) => self.tag(presented).ct_eq(t).into(),
+            Some(t) => tag.ct_eq(t).into(),
             None => false,
         }
     }
@@ -194,6 +216,15 @@ mod tests {
     fn info_only_for_secrets_longer_than_20() {
         assert_eq!(info_of(&"x".repeat(20)), None);
         assert_eq!(info_of("abcdefghijklmnopqrstu").as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn the_dummy_slow_hash_is_as_slow_as_a_chosen_one_and_matches_nothing() {
+        let d = dummy_slow_hash();
+        assert!(d.is_slow());
+        assert_eq!(d.algorithm(), P2HS512_10);
+        assert!(!d.verify(b"a person chose this one"));
+        assert!(could_be_chosen(&"x".repeat(16)) && !could_be_chosen(&"x".repeat(15)));
     }
 
     #[test]

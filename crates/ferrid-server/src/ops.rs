@@ -54,12 +54,16 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
          # HELP ferrid_token_errors_total Token requests refused.\n# TYPE ferrid_token_errors_total counter\nferrid_token_errors_total {}\n\
          # HELP ferrid_store_calls_total Calls made to the store (none per client-credentials token).\n# TYPE ferrid_store_calls_total counter\nferrid_store_calls_total {}\n\
          # HELP ferrid_tracks Tracks loaded in the snapshot.\n# TYPE ferrid_tracks gauge\nferrid_tracks {}\n\
-         # HELP ferrid_auth_failure_reports_dropped_total Failed authentications not counted in the store or audit log (queue full).\n# TYPE ferrid_auth_failure_reports_dropped_total counter\nferrid_auth_failure_reports_dropped_total {}\n",
+         # HELP ferrid_auth_failure_reports_dropped_total Failed authentications not counted in the store or audit log (queue full).\n# TYPE ferrid_auth_failure_reports_dropped_total counter\nferrid_auth_failure_reports_dropped_total {}\n\
+         # HELP ferrid_throttle_buckets Failed-authentication buckets held (sources and clients at sources).\n# TYPE ferrid_throttle_buckets gauge\nferrid_throttle_buckets {}\n\
+         # HELP ferrid_slow_secret_checks_total Slow (PBKDF2) secret hashes computed, dummy ones included.\n# TYPE ferrid_slow_secret_checks_total counter\nferrid_slow_secret_checks_total {}\n",
         m.tokens_issued.get(),
         m.token_errors.get(),
         state.store.calls(),
         state.manager.registry().track_count(),
         state.throttle.dropped_reports(),
+        state.throttle.buckets(),
+        state.throttle.slow().checks(),
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -55,10 +55,11 @@ async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, mut rx: mpsc::Recei
     }
 }
 
-/// The shared bucket of a source, and of a client id at that source. A client id that is
-/// no valid name cannot belong to any client: only its source's bucket counts it.
-fn bucket_keys(source: IpAddr, client: Option<&str>) -> (String, Option<String>) {
-    let client = client.filter(|c| Name::check(c).is_ok()).map(|c| format!("{source} {c}"));
+/// The shared bucket of a source, and of a registered client at that source. Any other
+/// client id has no secret to guess and only its source's bucket counts it, so the
+/// shared buckets grow with sources and registered clients, not with the ids sent.
+fn bucket_keys(source: IpAddr, client: Option<&str>, registered: bool) -> (String, Option<String>) {
+    let client = client.filter(|c| registered && Name::check(c).is_ok()).map(|c| format!("{source} {c}"));
     (source.to_string(), client)
 }
 
@@ -66,7 +67,7 @@ fn bucket_keys(source: IpAddr, client: Option<&str>) -> (String, Option<String>)
 /// levels and appends the audit records.
 async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
     let keys: Vec<(String, Option<String>)> =
-        batch.iter().map(|f| bucket_keys(f.source, f.client.as_deref())).collect();
+        batch.iter().map(|f| bucket_keys(f.source, f.client.as_deref(), f.registered)).collect();
     let mut counts: HashMap<&str, u32> = HashMap::new();
     for (source, client) in &keys {
         for k in std::iter::once(source).chain(client) {
@@ -80,7 +81,8 @@ async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
             let level: HashMap<&str, f64> = buckets.iter().map(|(k, _)| k.as_str()).zip(levels).collect();
             for (f, (source, client)) in batch.iter().zip(&keys) {
                 let client_level = client.as_deref().and_then(|c| level.get(c).copied());
-                throttle.apply_shared(f.client.as_deref(), f.source, level.get(source.as_str()).copied(), client_level);
+                let registered = f.client.as_deref().filter(|_| client.is_some());
+                throttle.apply_shared(registered, f.source, level.get(source.as_str()).copied(), client_level);
             }
         }
         Err(e) => tracing::warn!(error = %e, "could not count failed authentications in the store"),
@@ -117,11 +119,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_valid_client_name_gets_a_bucket_of_its_own() {
+    fn only_a_registered_client_gets_a_bucket_of_its_own() {
         let ip: IpAddr = "10.1.2.3".parse().unwrap();
-        assert_eq!(bucket_keys(ip, Some("orders")), ("10.1.2.3".into(), Some("10.1.2.3 orders".into())));
-        assert_eq!(bucket_keys(ip, Some("No Such Client")), ("10.1.2.3".into(), None));
-        assert_eq!(bucket_keys(ip, None), ("10.1.2.3".into(), None));
+        assert_eq!(bucket_keys(ip, Some("orders"), true), ("10.1.2.3".into(), Some("10.1.2.3 orders".into())));
+        assert_eq!(bucket_keys(ip, Some("orders"), false), ("10.1.2.3".into(), None));
+        assert_eq!(bucket_keys(ip, Some("No Such Client"), true), ("10.1.2.3".into(), None));
+        assert_eq!(bucket_keys(ip, Some(&"x".repeat(100)), false), ("10.1.2.3".into(), None));
+        assert_eq!(bucket_keys(ip, None, false), ("10.1.2.3".into(), None));
     }
 
     #[test]
@@ -130,6 +134,7 @@ mod tests {
             tenant: "acme".into(),
             track: "prod".into(),
             client: Some("orders".into()),
+            registered: true,
             source: "10.1.2.3".parse().unwrap(),
             at: 42,
         };

@@ -1,6 +1,29 @@
-//! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1).
+//! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1), with the failure
+//! throttle (DESIGN §3: "Failed attempts always take the full path and are throttled per
+//! client and per source address").
+//!
+//! The order of checks (docs/security.md, "Issue 18"):
+//! 1. cheap checks — generated secrets (one SHA-256 each) and chosen secrets verified
+//!    before (one keyed digest) — serve a correct credential whatever the buckets hold,
+//!    so clients behind one address are not locked out by a neighbour's failures;
+//! 2. a source (or client at that source) whose bucket is empty gets 429 for anything
+//!    else;
+//! 3. a secret that could be a chosen one takes a token *before* its slow check (given
+//!    back if it was right), under the bounds of [`super::slow`]; it is checked only
+//!    against the chosen secrets whose `info` it shares, or against a dummy hash, so a
+//!    wrong guess costs one slow hash whether the client exists or not.
 
-use crate::{client_auth::Credentials, model::ClientAuthMethod, runtime::ClientRuntime};
+use std::net::IpAddr;
+
+use ferrid_oauth::OAuthError;
+
+use super::throttle::Throttle;
+use crate::{
+    client_auth::Credentials,
+    model::{ClientAuthMethod, UnixTime},
+    runtime::{ClientRuntime, ClientSecret, TrackRuntime},
+    secret::{could_be_chosen, info_of},
+};
 
 /// Chosen secrets verified once, process-wide, keyed by secret id (random and never
 /// reused): an entry of a removed secret is never consulted again, since only the ids
@@ -10,9 +33,6 @@ fn verified() -> &'static crate::secret::VerifiedCache {
     static CACHE: std::sync::OnceLock<crate::secret::VerifiedCache> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
-
-/// Slow (PBKDF2) checks allowed at once, process-wide.
-static SLOW_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Each client has one configured method. A `client_secret_post` client may also send
 /// its secret by Basic (as FoxIDs allows); a `client_secret_basic` client must use Basic.
@@ -24,30 +44,172 @@ pub fn method_allows(method: ClientAuthMethod, creds: &Credentials<'_>) -> bool 
     )
 }
 
-/// Checks `presented` against every secret of the client, in constant time per secret.
-/// Generated secrets cost one SHA-256 each; a chosen secret's slow hash runs on the
-/// blocking pool once, then is recognised from the in-memory keyed digest.
-pub async fn verify(client: &ClientRuntime, presented: &str) -> bool {
+/// Where a secret check happens: the instance's throttle, the request's source and time.
+pub struct Attempt<'a> {
+    pub throttle: &'a Throttle,
+    pub source: Option<IpAddr>,
+    pub now: UnixTime,
+}
+
+/// Authenticates the client that `creds` (Basic or Post) name by `presented`; on an
+/// app-scoped URL (`app`) the client must be that app (DESIGN §2).
+pub async fn authenticate<'t>(
+    track: &'t TrackRuntime,
+    creds: &Credentials<'_>,
+    presented: &str,
+    app: Option<&str>,
+    at: &Attempt<'_>,
+) -> Result<&'t ClientRuntime, OAuthError> {
+    let sent = creds.client_id();
+    let registered = sent.and_then(|id| track.clients.get(id));
+    let client =
+        registered.filter(|c| app.is_none_or(|a| a == c.name.as_str())).filter(|c| method_allows(c.method, creds));
+    // Only a registered client has a bucket of its own; any other id, however long, is
+    // counted in its source's bucket alone.
+    let key = registered.map(|c| c.name.as_str());
+    let gate = at.source.map(|ip| at.throttle.check(key, ip)).unwrap_or_default();
     let bytes = presented.as_bytes();
-    let mut matched = false;
-    for (id, hash) in &client.secrets {
-        // No early exit: every fast secret is checked, whatever matched.
-        let ok = if hash.is_slow() { verified().matches(id, bytes) } else { hash.verify(bytes) };
-        matched |= ok;
+    // A cached chosen secret is not consulted for a client whose bucket at this source
+    // is empty: the cheap check must not become a faster way to guess it.
+    let tag = client.filter(|c| has_chosen(c) && gate.client.is_none()).map(|_| verified().tag(bytes));
+    if let Some(c) = client
+        && cheap_match(c, bytes, tag.as_ref())
+    {
+        return Ok(c);
     }
-    if matched {
-        return true;
-    }
-    for (id, hash) in client.secrets.iter().filter(|(_, h)| h.is_slow()) {
-        let (hash, secret) = (hash.clone(), presented.to_owned());
-        // At most SLOW_CHECKS slow hashes run at once: a flood of wrong guesses against
-        // chosen secrets waits here instead of occupying every core.
-        let Ok(_permit) = SLOW_CHECKS.acquire().await else { return false };
-        let ok = tokio::task::spawn_blocking(move || hash.verify(secret.as_bytes())).await.unwrap_or(false);
-        if ok {
-            verified().remember(id, bytes);
-            return true;
+    if let (Some(ip), Some(wait)) = (at.source, gate.wait()) {
+        if let (Some(k), Some(_)) = (key, tag) {
+            at.throttle.held_back(k, ip);
         }
+        return Err(throttled(wait));
     }
-    false
+    let candidates: Vec<&ClientSecret> = client.map(|c| candidates(c, presented)).unwrap_or_default();
+    let fail = || {
+        if let Some(ip) = at.source {
+            at.throttle.report(&track.tenant, &track.track, sent, key.is_some(), ip, at.now);
+        }
+        Err(OAuthError::invalid_client())
+    };
+    if candidates.is_empty() && !could_be_chosen(presented) {
+        // No chosen secret can be this long or short: a fast failure.
+        if let Some(ip) = at.source {
+            at.throttle.failed(&track.tenant, &track.track, sent, key.is_some(), ip, at.now);
+        }
+        return Err(OAuthError::invalid_client());
+    }
+    // Every slow hash is paid for with a token, taken before it runs.
+    let cost = candidates.len().max(1) as f64;
+    if let Some(ip) = at.source
+        && let Err(wait) = at.throttle.try_take(key, ip, cost)
+    {
+        return Err(throttled(wait));
+    }
+    let refund = || {
+        if let Some(ip) = at.source {
+            at.throttle.refund(key, ip, cost);
+        }
+    };
+    let slot_key = format!("{}/{}/{}", track.tenant, track.track, key.unwrap_or(""));
+    let Some(slot) = at.throttle.slow().enter(at.source, &slot_key) else {
+        refund();
+        return Err(throttled(std::time::Duration::ZERO));
+    };
+    let hashes = candidates.iter().map(|s| s.hash.clone()).collect();
+    match (slot.verify(hashes, presented).await, client) {
+        (Some(i), Some(c)) => {
+            verified().remember(&candidates[i].id, bytes);
+            refund();
+            Ok(c)
+        }
+        _ => fail(),
+    }
+}
+
+fn throttled(wait: std::time::Duration) -> OAuthError {
+    OAuthError::throttled(wait.as_secs().saturating_add(1))
+}
+
+fn has_chosen(client: &ClientRuntime) -> bool {
+    client.secrets.iter().any(|s| s.hash.is_slow())
+}
+
+/// Checks `presented` against every generated secret, and (with its keyed digest `tag`)
+/// every chosen secret verified before, in constant time per secret and without an
+/// early exit.
+fn cheap_match(client: &ClientRuntime, presented: &[u8], tag: Option<&[u8; 32]>) -> bool {
+    let mut matched = false;
+    for s in &client.secrets {
+        matched |= match (s.hash.is_slow(), tag) {
+            (false, _) => s.hash.verify(presented),
+            (true, Some(t)) => verified().matches_tag(&s.id, t),
+            (true, None) => false,
+        };
+    }
+    matched
+}
+
+/// The chosen secrets `presented` can be: those with the same `info` (DESIGN §3: the
+/// first 3 characters of a secret longer than 20, none for a shorter one).
+fn candidates<'c>(client: &'c ClientRuntime, presented: &str) -> Vec<&'c ClientSecret> {
+    let info = info_of(presented);
+    client.secrets.iter().filter(|s| s.hash.is_slow() && s.info == info).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SecretHash;
+
+    fn chosen(id: &str, secret: &str) -> ClientSecret {
+        let rec = crate::secret::record_chosen(&secret.to_owned().into(), 0);
+        ClientSecret { id: id.into(), info: rec.info, hash: rec.hash }
+    }
+
+    #[test]
+    fn only_the_chosen_secrets_sharing_the_info_are_candidates() {
+        let fake = |id: &str, info: Option<&str>| ClientSecret {
+            id: id.into(),
+            info: info.map(str::to_owned),
+            hash: SecretHash::Pbkdf2Sha512 { iterations: 1, salt: vec![0], hash: vec![0] },
+        };
+        let generated = crate::secret::record_generated(&crate::secret::generate(), 0);
+        let client = ClientRuntime {
+            name: ferrid_oauth::name::Name::parse("c").unwrap(),
+            method: ClientAuthMethod::ClientSecretPost,
+            secrets: vec![
+                fake("a", Some("abc")),
+                fake("b", Some("xyz")),
+                fake("short", None),
+                ClientSecret { id: "g".into(), info: generated.info, hash: generated.hash },
+            ],
+            grants: Vec::new(),
+            token_lifetime: 300,
+            keys: Vec::new(),
+            claims: None,
+        };
+        let ids = |p: &str| candidates(&client, p).iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids("abc-and-some-more-characters"), ["a"]);
+        assert_eq!(ids("nothing-like-any-of-them"), Vec::<String>::new());
+        assert_eq!(ids("sixteen-chars-xx"), ["short"]);
+    }
+
+    #[test]
+    fn a_cached_chosen_secret_matches_cheaply_and_only_with_its_digest() {
+        let s = chosen("cached-1", "a person chose this one");
+        let client = ClientRuntime {
+            name: ferrid_oauth::name::Name::parse("c").unwrap(),
+            method: ClientAuthMethod::ClientSecretPost,
+            secrets: vec![s],
+            grants: Vec::new(),
+            token_lifetime: 300,
+            keys: Vec::new(),
+            claims: None,
+        };
+        let p = b"a person chose this one";
+        assert!(!cheap_match(&client, p, Some(&verified().tag(p))), "not verified yet");
+        verified().remember("cached-1", p);
+        assert!(cheap_match(&client, p, Some(&verified().tag(p))));
+        assert!(!cheap_match(&client, p, None), "not consulted without the digest");
+        assert!(!cheap_match(&client, b"a person chose this onE", Some(&verified().tag(b"a person chose this onE"))));
+    }
 }

@@ -1,8 +1,16 @@
 //! Throttling of failed client authentication (DESIGN §3; RFC 9700 §2.5 asks for protection against credential guessing): token buckets
-//! per source address and per (client, source address). Only failures take tokens, and
-//! only the buckets of the request's own source are consulted, so a client that
-//! authenticates correctly from its own address is never slowed by an attacker's
-//! failures elsewhere, and no bucket ever locks anyone out for good: each refills.
+//! per source address and per (registered client, source address). Only failures keep
+//! tokens (a slow secret check takes one before it runs and gives it back when the
+//! secret was right), only the buckets of the request's own source are consulted, and
+//! every bucket refills, so no bucket ever locks anyone out for good.
+//!
+//! Memory is bounded whatever requests arrive (docs/security.md, "Issue 18"): only a
+//! client registered in the request's track gets a bucket of its own (any other id is
+//! counted in its source's bucket alone), a source keeps at most
+//! [`MAX_CLIENTS_PER_SOURCE`] client buckets (more share one overflow bucket), all
+//! buckets together are capped at [`MAX_BUCKETS`] (the fullest sources are dropped
+//! first), and buckets that have refilled to full — which carry no information — are
+//! swept away every [`SWEEP_EVERY`].
 //!
 //! Each instance decides from its own buckets (no store call on the request path). A
 //! failure is also reported to [`super::failures`], which counts it in the store's shared
@@ -13,15 +21,20 @@ use std::{
     collections::HashMap,
     net::IpAddr,
     sync::{
-        OnceLock, RwLock,
+        Arc, OnceLock, RwLock,
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
+use ferrid_oauth::name::Name;
 use tokio::sync::mpsc;
 
-use crate::model::UnixTime;
+use super::slow::SlowGate;
+use crate::{
+    clock::{Monotonic, SystemMonotonic},
+    model::UnixTime,
+};
 
 /// Failures allowed in a burst, and how fast the allowance comes back.
 #[derive(Debug, Clone, Copy)]
@@ -37,28 +50,67 @@ impl Default for ThrottleConfig {
     }
 }
 
+/// All buckets (sources and clients at sources) kept at once.
+pub const MAX_BUCKETS: usize = 100_000;
+/// Client buckets kept per source; further clients share the source's overflow bucket.
+pub const MAX_CLIENTS_PER_SOURCE: usize = 32;
+/// How often buckets that have refilled to full are dropped.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
+/// A reported client id is cut to this many characters (a registered one is at most 50).
+const MAX_REPORTED_CLIENT: usize = 100;
+/// The key of the bucket shared by a source's clients beyond [`MAX_CLIENTS_PER_SOURCE`]
+/// (no valid name is empty).
+const OVERFLOW: &str = "";
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
-    at: Instant,
+    /// Milliseconds on the throttle's monotonic clock.
+    at: u64,
 }
 
-/// The buckets of one source address: its own, and one per client id used from it.
-#[derive(Debug, Default)]
+/// The buckets of one source address: its own, and one per registered client that
+/// failed from it.
+#[derive(Debug)]
 struct Source {
-    bucket: Option<Bucket>,
-    clients: HashMap<String, Bucket>,
+    bucket: Bucket,
+    clients: Vec<(Box<str>, Bucket)>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    sources: HashMap<IpAddr, Source>,
+    /// Sources plus client buckets.
+    buckets: usize,
+    swept: u64,
+}
+
+/// Whether a request's source, and its client at that source, have failures left:
+/// `Some(wait)` for a bucket that is empty.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Gate {
+    pub source: Option<Duration>,
+    pub client: Option<Duration>,
+}
+
+impl Gate {
+    /// How long until both buckets have a failure to give, if either is empty.
+    pub fn wait(&self) -> Option<Duration> {
+        self.source.max(self.client)
+    }
 }
 
 /// The failure throttle of one instance. Checking costs one atomic load while no source
 /// has failed, and a read lock without allocation otherwise.
 pub struct Throttle {
     config: ThrottleConfig,
-    sources: RwLock<HashMap<IpAddr, Source>>,
+    time: Arc<dyn Monotonic>,
+    state: RwLock<State>,
     tracked: AtomicUsize,
     /// Where failures are reported for the shared buckets and the audit log.
     reporter: OnceLock<mpsc::Sender<Failure>>,
     dropped: AtomicU64,
+    slow: SlowGate,
 }
 
 /// One failed client authentication, as reported to [`super::failures`].
@@ -66,25 +118,29 @@ pub struct Throttle {
 pub struct Failure {
     pub tenant: String,
     pub track: String,
-    /// The client id the request named, if any (not necessarily a registered one).
+    /// The client id the request named, if any (not necessarily a registered one), cut
+    /// to 100 characters.
     pub client: Option<String>,
+    /// Whether `client` is registered in the track (only then has it a bucket).
+    pub registered: bool,
     pub source: IpAddr,
     pub at: UnixTime,
 }
 
-/// Sources kept before those with full buckets are dropped.
-const MAX_ENTRIES: usize = 100_000;
-/// A reported client id is cut to this many characters (a registered one is at most 50).
-const MAX_REPORTED_CLIENT: usize = 100;
-
 impl Throttle {
     pub fn new(config: ThrottleConfig) -> Throttle {
+        Throttle::with_clock(config, Arc::new(SystemMonotonic::default()))
+    }
+
+    pub fn with_clock(config: ThrottleConfig, time: Arc<dyn Monotonic>) -> Throttle {
         Throttle {
             config,
-            sources: RwLock::new(HashMap::new()),
+            time,
+            state: RwLock::new(State::default()),
             tracked: AtomicUsize::new(0),
             reporter: OnceLock::new(),
             dropped: AtomicU64::new(0),
+            slow: SlowGate::default(),
         }
     }
 
@@ -92,46 +148,139 @@ impl Throttle {
         self.config
     }
 
+    /// The bounds on slow secret checks of this instance.
+    pub fn slow(&self) -> &SlowGate {
+        &self.slow
+    }
+
     /// Sends every later failure to `reporter` as well (set once, at start-up).
     pub fn report_to(&self, reporter: mpsc::Sender<Failure>) {
         let _ = self.reporter.set(reporter);
     }
 
-    fn level(&self, b: Bucket, now: Instant) -> f64 {
-        (b.tokens + now.duration_since(b.at).as_secs_f64() * self.config.per_second).min(self.config.burst)
+    /// Buckets held (sources plus clients at sources), for `/metrics`.
+    pub fn buckets(&self) -> usize {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).buckets
     }
 
-    /// `Some(wait)` when this source (or this client at this source) has used up its
-    /// failures: the request is refused before any secret is checked.
-    pub fn check(&self, client: Option<&str>, source: IpAddr) -> Option<Duration> {
+    fn now(&self) -> u64 {
+        self.time.elapsed().as_millis() as u64
+    }
+
+    fn level(&self, b: Bucket, now: u64) -> f64 {
+        let secs = now.saturating_sub(b.at) as f64 / 1000.0;
+        (b.tokens + secs * self.config.per_second).min(self.config.burst)
+    }
+
+    fn full(&self) -> Bucket {
+        Bucket { tokens: self.config.burst, at: 0 }
+    }
+
+    fn wait_for(&self, level: f64, want: f64) -> Option<Duration> {
+        (level < want).then(|| Duration::from_secs_f64((want - level) / self.config.per_second))
+    }
+
+    /// Which of this source's buckets (and `client`'s at this source) are empty.
+    /// `client` is the name of a registered client; any other id is counted in the
+    /// source's bucket alone.
+    pub fn check(&self, client: Option<&str>, source: IpAddr) -> Gate {
         if self.tracked.load(Ordering::Relaxed) == 0 {
-            return None;
+            return Gate::default();
         }
-        let now = Instant::now();
-        let sources = self.sources.read().unwrap_or_else(|e| e.into_inner());
-        let entry = sources.get(&source)?;
-        let client_bucket = client.and_then(|c| entry.clients.get(c)).copied();
-        [entry.bucket, client_bucket]
-            .into_iter()
-            .flatten()
-            .map(|b| self.level(b, now))
-            .filter(|level| *level < 1.0)
-            .map(|level| Duration::from_secs_f64((1.0 - level) / self.config.per_second))
-            .max()
+        let now = self.now();
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let Some(entry) = state.sources.get(&source) else { return Gate::default() };
+        Gate {
+            source: self.wait_for(self.level(entry.bucket, now), 1.0),
+            client: client.and_then(|c| find(entry, c)).and_then(|b| self.wait_for(self.level(b, now), 1.0)),
+        }
+    }
+
+    /// Takes `n` tokens from the source's and the client's buckets if both have them
+    /// (before a slow check); otherwise takes nothing and tells how long to wait.
+    pub fn try_take(&self, client: Option<&str>, source: IpAddr, n: f64) -> Result<(), Duration> {
+        let n = n.min(self.config.burst);
+        let now = self.now();
+        let mut state = self.write(now);
+        let levels = state.sources.get(&source).map(|s| {
+            let c = client.and_then(|c| find(s, c));
+            (self.level(s.bucket, now), c.map(|b| self.level(b, now)))
+        });
+        let (source_level, client_level) = levels.unwrap_or((self.config.burst, None));
+        let client_level = client_level.unwrap_or(self.config.burst);
+        if let Some(wait) = self.wait_for(source_level.min(client_level), n) {
+            return Err(wait);
+        }
+        self.take_in(&mut state, client, source, n, now, true);
+        Ok(())
+    }
+
+    /// Gives back `n` tokens taken by [`Throttle::try_take`] (the secret was right).
+    pub fn refund(&self, client: Option<&str>, source: IpAddr, n: f64) {
+        let now = self.now();
+        let mut state = self.write(now);
+        let Some(entry) = state.sources.get_mut(&source) else { return };
+        let give = |b: &mut Bucket| {
+            *b = Bucket { tokens: (self.level(*b, now) + n).min(self.config.burst), at: now };
+        };
+        give(&mut entry.bucket);
+        if let Some(c) = client {
+            let k = slot_key(entry, c);
+            if let Some((_, b)) = entry.clients.iter_mut().find(|(x, _)| **x == *k) {
+                give(b);
+            }
+        }
     }
 
     /// Takes one token from the request's buckets after a failed authentication at
-    /// `tenant/track`, and reports it. A full report queue drops the report (counted),
-    /// never delays the response.
-    pub fn failed(&self, tenant: &str, track: &str, client: Option<&str>, source: IpAddr, at: UnixTime) {
-        self.take_local(client, source);
+    /// `tenant/track` and reports it. `registered` says whether `client` is a client of
+    /// the track. A full report queue drops the report (counted), never delays the
+    /// response.
+    pub fn failed(
+        &self,
+        tenant: &str,
+        track: &str,
+        client: Option<&str>,
+        registered: bool,
+        source: IpAddr,
+        at: UnixTime,
+    ) {
+        let now = self.now();
+        let mut state = self.write(now);
+        self.take_in(&mut state, client.filter(|_| registered), source, 1.0, now, true);
+        drop(state);
+        self.report(tenant, track, client, registered, source, at);
+    }
+
+    /// A failure whose tokens were already taken (by [`Throttle::try_take`]): only
+    /// reported.
+    pub fn report(
+        &self,
+        tenant: &str,
+        track: &str,
+        client: Option<&str>,
+        registered: bool,
+        source: IpAddr,
+        at: UnixTime,
+    ) {
         if let Some(tx) = self.reporter.get() {
             let client = client.map(|c| c.chars().take(MAX_REPORTED_CLIENT).collect());
-            let failure = Failure { tenant: tenant.to_owned(), track: track.to_owned(), client, source, at };
+            let failure =
+                Failure { tenant: tenant.to_owned(), track: track.to_owned(), client, registered, source, at };
             if tx.try_send(failure).is_err() {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// A wrong credential from a held-back source: takes a token from the client's
+    /// bucket only (the source's is already empty), so that the cheap checks still made
+    /// for such a source cannot be used to guess one client's secret faster than its
+    /// own bucket allows. Not reported: the request was throttled.
+    pub fn held_back(&self, client: &str, source: IpAddr) {
+        let now = self.now();
+        let mut state = self.write(now);
+        self.take_in(&mut state, Some(client), source, 1.0, now, false);
     }
 
     /// Failures not reported because the queue was full.
@@ -140,7 +289,8 @@ impl Throttle {
     }
 
     /// Lowers this source's buckets to the levels the shared store reports (failures at
-    /// other instances included); `None` leaves a bucket as it is.
+    /// other instances included); `None` leaves a bucket as it is. `client` is a
+    /// registered client's name.
     pub fn apply_shared(
         &self,
         client: Option<&str>,
@@ -148,99 +298,123 @@ impl Throttle {
         source_level: Option<f64>,
         client_level: Option<f64>,
     ) {
-        let now = Instant::now();
-        let mut sources = self.sources.write().unwrap_or_else(|e| e.into_inner());
-        let entry = sources.entry(source).or_default();
-        let lower = |b: Option<Bucket>, shared: f64| Bucket {
-            tokens: b.map(|b| self.level(b, now)).unwrap_or(self.config.burst).min(shared).max(0.0),
-            at: now,
-        };
+        let now = self.now();
+        let mut state = self.write(now);
+        let lower = |b: Bucket, shared: f64| Bucket { tokens: self.level(b, now).min(shared).max(0.0), at: now };
+        self.make_room(&mut state, now);
+        let full = self.full();
+        let State { sources, buckets, .. } = &mut *state;
+        let entry = sources.entry(source).or_insert_with(|| {
+            *buckets += 1;
+            Source { bucket: full, clients: Vec::new() }
+        });
         if let Some(level) = source_level {
-            entry.bucket = Some(lower(entry.bucket, level));
+            entry.bucket = lower(entry.bucket, level);
         }
         if let (Some(c), Some(level)) = (client, client_level) {
-            let b = lower(entry.clients.get(c).copied(), level);
-            entry.clients.insert(c.to_owned(), b);
+            let b = client_slot(entry, c, full, buckets);
+            *b = lower(*b, level);
         }
         self.tracked.store(sources.len(), Ordering::Relaxed);
     }
 
-    fn take_local(&self, client: Option<&str>, source: IpAddr) {
-        let now = Instant::now();
-        let mut sources = self.sources.write().unwrap_or_else(|e| e.into_inner());
-        if sources.len() >= MAX_ENTRIES {
-            let full = |b: &Bucket| self.level(*b, now) >= self.config.burst;
-            sources.retain(|_, s| !(s.bucket.as_ref().is_none_or(full) && s.clients.values().all(full)));
+    /// The write lock, after sweeping away full buckets when [`SWEEP_EVERY`] has passed.
+    fn write(&self, now: u64) -> std::sync::RwLockWriteGuard<'_, State> {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if now.saturating_sub(state.swept) >= SWEEP_EVERY.as_millis() as u64 {
+            self.sweep(&mut state, now);
         }
-        let entry = sources.entry(source).or_default();
-        let take = |b: Option<Bucket>| Bucket {
-            tokens: (b.map(|b| self.level(b, now)).unwrap_or(self.config.burst) - 1.0).max(0.0),
-            at: now,
-        };
-        entry.bucket = Some(take(entry.bucket));
+        state
+    }
+
+    /// Drops every bucket that has refilled to full, and sources left with nothing.
+    fn sweep(&self, state: &mut State, now: u64) {
+        let burst = self.config.burst;
+        let mut buckets = 0;
+        state.sources.retain(|_, s| {
+            s.clients.retain(|(_, b)| self.level(*b, now) < burst);
+            let keep = !s.clients.is_empty() || self.level(s.bucket, now) < burst;
+            if keep {
+                buckets += 1 + s.clients.len();
+            }
+            keep
+        });
+        state.buckets = buckets;
+        state.swept = now;
+        self.tracked.store(state.sources.len(), Ordering::Relaxed);
+    }
+
+    /// Keeps the total under [`MAX_BUCKETS`]: sweeps, and if that is not enough drops the
+    /// tenth of the sources whose buckets are fullest (they carry the least).
+    fn make_room(&self, state: &mut State, now: u64) {
+        if state.buckets < MAX_BUCKETS {
+            return;
+        }
+        self.sweep(state, now);
+        if state.buckets < MAX_BUCKETS * 9 / 10 {
+            return;
+        }
+        let mut levels: Vec<(f64, IpAddr)> =
+            state.sources.iter().map(|(ip, s)| (self.level(s.bucket, now), *ip)).collect();
+        let drop = (levels.len() / 10).max(1);
+        let cut = levels.len() - drop;
+        levels.select_nth_unstable_by(cut, |a, b| a.0.total_cmp(&b.0));
+        for (_, ip) in &levels[cut..] {
+            state.sources.remove(ip);
+        }
+        state.buckets = state.sources.values().map(|s| 1 + s.clients.len()).sum();
+    }
+
+    fn take_in(&self, state: &mut State, client: Option<&str>, source: IpAddr, n: f64, now: u64, from_source: bool) {
+        self.make_room(state, now);
+        let full = self.full();
+        let State { sources, buckets, .. } = state;
+        let entry = sources.entry(source).or_insert_with(|| {
+            *buckets += 1;
+            Source { bucket: full, clients: Vec::new() }
+        });
+        let take = |b: Bucket| Bucket { tokens: (self.level(b, now) - n).max(0.0), at: now };
+        if from_source {
+            entry.bucket = take(entry.bucket);
+        }
         if let Some(c) = client {
-            let b = take(entry.clients.get(c).copied());
-            entry.clients.insert(c.to_owned(), b);
+            let b = client_slot(entry, c, full, buckets);
+            *b = take(*b);
         }
         self.tracked.store(sources.len(), Ordering::Relaxed);
     }
+}
+
+/// The key of `client`'s bucket at a source: its name, or the overflow bucket for a name
+/// that is no valid name (callers pass registered clients only) or that finds the source
+/// full.
+fn slot_key<'k>(entry: &Source, client: &'k str) -> &'k str {
+    let known = |k: &str| entry.clients.iter().any(|(x, _)| &**x == k);
+    if Name::check(client).is_err() || (entry.clients.len() >= MAX_CLIENTS_PER_SOURCE && !known(client)) {
+        OVERFLOW
+    } else {
+        client
+    }
+}
+
+fn find(entry: &Source, client: &str) -> Option<Bucket> {
+    let k = slot_key(entry, client);
+    entry.clients.iter().find(|(x, _)| **x == *k).map(|(_, b)| *b)
+}
+
+/// The client's bucket at a source (see [`slot_key`]), created full if missing.
+fn client_slot<'s>(entry: &'s mut Source, client: &str, full: Bucket, buckets: &mut usize) -> &'s mut Bucket {
+    let k = slot_key(entry, client);
+    let i = match entry.clients.iter().position(|(x, _)| **x == *k) {
+        Some(i) => i,
+        None => {
+            entry.clients.push((k.into(), full));
+            *buckets += 1;
+            entry.clients.len() - 1
+        }
+    };
+    &mut entry.clients[i].1
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn a_source_is_held_back_after_its_burst_of_failures() {
-        let t = Throttle::new(ThrottleConfig { burst: 3.0, per_second: 1.0 });
-        for _ in 0..3 {
-            assert!(t.check(Some("c"), ip("10.0.0.1")).is_none());
-            t.failed("t", "k", Some("c"), ip("10.0.0.1"), 0);
-        }
-        let wait = t.check(Some("c"), ip("10.0.0.1")).expect("throttled");
-        assert!(wait <= Duration::from_secs(1));
-        // any client from that source is held back, not the same client elsewhere
-        assert!(t.check(Some("other"), ip("10.0.0.1")).is_some());
-        assert!(t.check(Some("c"), ip("10.0.0.2")).is_none());
-    }
-
-    #[test]
-    fn buckets_refill() {
-        let t = Throttle::new(ThrottleConfig { burst: 1.0, per_second: 1000.0 });
-        t.failed("t", "k", None, ip("10.0.0.1"), 0);
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(t.check(None, ip("10.0.0.1")).is_none());
-    }
-
-    #[test]
-    fn shared_levels_lower_local_buckets_but_never_raise_them() {
-        let t = Throttle::new(ThrottleConfig { burst: 3.0, per_second: 0.001 });
-        assert!(t.check(Some("c"), ip("10.0.0.1")).is_none());
-        // another instance has seen this source fail three times
-        t.apply_shared(Some("c"), ip("10.0.0.1"), Some(0.0), Some(0.0));
-        assert!(t.check(Some("c"), ip("10.0.0.1")).is_some());
-        assert!(t.check(Some("other"), ip("10.0.0.1")).is_some());
-        // a fuller shared bucket does not undo local failures
-        let u = Throttle::new(ThrottleConfig { burst: 1.0, per_second: 0.001 });
-        u.failed("t", "k", None, ip("10.0.0.2"), 0);
-        u.apply_shared(None, ip("10.0.0.2"), Some(1.0), None);
-        assert!(u.check(None, ip("10.0.0.2")).is_some());
-    }
-
-    #[test]
-    fn failures_are_reported_with_where_they_happened() {
-        let t = Throttle::new(ThrottleConfig::default());
-        let (tx, mut rx) = mpsc::channel(1);
-        t.report_to(tx);
-        t.failed("acme", "prod", Some(&"x".repeat(500)), ip("10.0.0.3"), 7);
-        t.failed("acme", "prod", Some("y"), ip("10.0.0.3"), 8); // queue full: dropped, not blocked
-        let f = rx.try_recv().expect("reported");
-        assert_eq!((f.tenant.as_str(), f.track.as_str(), f.at), ("acme", "prod", 7));
-        assert_eq!(f.client.as_deref().map(str::len), Some(MAX_REPORTED_CLIENT));
-        assert_eq!(t.dropped_reports(), 1);
-    }
-}
+mod tests;

@@ -3,10 +3,10 @@
 use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form};
 
 use crate::{
-    client_auth::{self, throttle::Throttle},
+    client_auth::{self, Credentials, secret::Attempt, throttle::Throttle},
     grant::client_credentials,
     model::UnixTime,
-    runtime::TrackRuntime,
+    runtime::{ClientRuntime, TrackRuntime},
     store::Store,
 };
 
@@ -43,29 +43,18 @@ pub async fn token(
     check_grant_type(form.get("grant_type"))?;
     // RFC 6749 §2.3, §3.2.1: the client authenticates.
     let creds = client_auth::extract(req.authorization, &form)?;
-    // DESIGN §3: failures are throttled per source and per client at that source; a
-    // held-back source is refused before any secret is checked.
-    let client_id = creds.client_id();
-    if let Some(ip) = req.source
-        && let Some(wait) = ctx.throttle.check(client_id, ip)
-    {
-        return Err(OAuthError::throttled(wait.as_secs().saturating_add(1)));
-    }
-    let authenticated = client_auth::authenticate(track, &creds, ctx.store, now)
-        .await
-        // DESIGN §2: on an app-scoped URL the client must be that app.
-        .and_then(|c| match req.app {
-            Some(app) if app != c.name.as_str() => Err(OAuthError::invalid_client()),
-            _ => Ok(c),
-        });
-    let client = match authenticated {
-        Ok(c) => c,
-        Err(e) => {
-            if let (Some(ip), ferrid_oauth::ErrorCode::InvalidClient) = (req.source, e.error) {
-                ctx.throttle.failed(&track.tenant, &track.track, client_id, ip, now);
-            }
-            return Err(e);
+    let secret = match &creds {
+        Credentials::Basic { secret, .. } => Some(secret.as_str()),
+        Credentials::Post { secret, .. } => Some(*secret),
+        Credentials::Assertion { .. } | Credentials::None { .. } => None,
+    };
+    let client = match secret {
+        // DESIGN §3: a secret is checked under the failure throttle (client_auth::secret).
+        Some(secret) => {
+            let at = Attempt { throttle: ctx.throttle, source: req.source, now };
+            client_auth::secret::authenticate(track, &creds, secret, req.app, &at).await?
         }
+        None => by_assertion(track, &creds, &req, &ctx).await?,
     };
     // RFC 6749 §4.4.3, RFC 9068: issue the token.
     let issued = client_credentials::issue(track, client, &form, now)?;
@@ -75,6 +64,36 @@ pub async fn token(
         expires_in: issued.expires_in.into(),
         scope: issued.scope,
     })
+}
+
+/// A client assertion (or no credential at all): a held-back source is refused before
+/// the assertion is checked, and a failure takes a token afterwards (DESIGN §3).
+async fn by_assertion<'t>(
+    track: &'t TrackRuntime,
+    creds: &Credentials<'_>,
+    req: &TokenHttpRequest<'_>,
+    ctx: &TokenContext<'_>,
+) -> Result<&'t ClientRuntime, OAuthError> {
+    let client_id = creds.client_id();
+    let registered = client_id.and_then(|id| track.clients.get(id)).map(|c| c.name.as_str());
+    if let Some(ip) = req.source
+        && let Some(wait) = ctx.throttle.check(registered, ip).wait()
+    {
+        return Err(OAuthError::throttled(wait.as_secs().saturating_add(1)));
+    }
+    let authenticated = client_auth::authenticate(track, creds, ctx.store, ctx.now)
+        .await
+        // DESIGN §2: on an app-scoped URL the client must be that app.
+        .and_then(|c| match req.app {
+            Some(app) if app != c.name.as_str() => Err(OAuthError::invalid_client()),
+            _ => Ok(c),
+        });
+    if let (Err(e), Some(ip)) = (&authenticated, req.source)
+        && e.error == ferrid_oauth::ErrorCode::InvalidClient
+    {
+        ctx.throttle.failed(&track.tenant, &track.track, client_id, registered.is_some(), ip, ctx.now);
+    }
+    authenticated
 }
 
 fn check_content_type(content_type: Option<&str>) -> Result<(), OAuthError> {

@@ -18,5 +18,6 @@ mod route_matrix;
 mod rust_oauth2;
 mod secrets;
 mod throttle;
+mod throttle_defects;
 mod token_endpoint;
 mod token_targets;
