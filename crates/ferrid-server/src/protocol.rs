@@ -184,7 +184,10 @@ fn discovery_doc(state: &AppState, tenant: &str, track: &str, app: Option<&str>)
     }
 }
 
-pub async fn discovery(State(state): State<AppState>, Segments((tenant, track)): Segments<(String, String)>) -> Response {
+pub async fn discovery(
+    State(state): State<AppState>,
+    Segments((tenant, track)): Segments<(String, String)>,
+) -> Response {
     discovery_doc(&state, &tenant, &track, None)
 }
 

@@ -75,10 +75,8 @@ pub struct Started {
 /// Instances sharing a PostgreSQL database must share the master key that encrypts the
 /// track keys; a key file in each instance's own data directory would differ per instance.
 fn check_shared_master_key(config: &ServerConfig) -> anyhow::Result<()> {
-    let postgres = config
-        .database_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+    let postgres =
+        config.database_url.as_deref().is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
     if postgres && config.master_key.is_none() {
         bail!(
             "FERRID_MASTER_KEY must be set with PostgreSQL: every instance needs the same master key to read the track keys"

@@ -42,11 +42,8 @@ pub fn checksum(sql: &str) -> String {
 
 /// Compares what the database recorded, `(version, checksum)`, with the embedded list.
 fn check_recorded(known: &[(i64, &str, &str)], recorded: &[(i64, Option<String>)]) -> Result<(), sqlx::Error> {
-    let unknown: Vec<String> = recorded
-        .iter()
-        .filter(|(v, _)| !known.iter().any(|(k, _, _)| k == v))
-        .map(|(v, _)| v.to_string())
-        .collect();
+    let unknown: Vec<String> =
+        recorded.iter().filter(|(v, _)| !known.iter().any(|(k, _, _)| k == v)).map(|(v, _)| v.to_string()).collect();
     if !unknown.is_empty() {
         return Err(sqlx::Error::InvalidArgument(format!(
             "the database has migration(s) {} that this ferrid does not know (it knows 1 to {}): it was migrated by a newer ferrid; refusing to start",
@@ -145,7 +142,9 @@ async fn apply_postgres(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error
     .execute(&mut *conn)
     .await?;
     let recorded: Vec<(i64, Option<String>)> =
-        sqlx::query_as("SELECT version, checksum FROM ferrid_migrations ORDER BY version").fetch_all(&mut *conn).await?;
+        sqlx::query_as("SELECT version, checksum FROM ferrid_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?;
     check_recorded(POSTGRES, &recorded)?;
     for &(version, name, sql) in POSTGRES {
         let sum = checksum(sql);

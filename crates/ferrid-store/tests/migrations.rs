@@ -42,7 +42,10 @@ async fn postgres_reopened_after(edit: &str) -> Option<Result<(), sqlx::Error>> 
         }
         Err(e) => Err(e),
     };
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).execute(&mut admin).await.unwrap();
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     Some(result)
 }
 
@@ -61,7 +64,8 @@ fn refused(result: Result<(), sqlx::Error>, backend: &str, needles: &[&str]) {
 
 #[tokio::test]
 async fn a_database_from_a_newer_ferrid_is_refused() {
-    let edit = "INSERT INTO ferrid_migrations (version, name, applied) VALUES (9001, 'from_the_future', 0), (9002, 'more', 0)";
+    let edit =
+        "INSERT INTO ferrid_migrations (version, name, applied) VALUES (9001, 'from_the_future', 0), (9002, 'more', 0)";
     refused(sqlite_reopened_after(edit).await, "sqlite", &["9001, 9002", "newer ferrid"]);
     if let Some(r) = postgres_reopened_after(edit).await {
         refused(r, "postgres", &["9001, 9002", "newer ferrid"]);

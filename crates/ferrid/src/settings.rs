@@ -192,7 +192,10 @@ impl Settings {
 
 /// A timeout in seconds (fractions allowed): above 0 and at most a day.
 fn seconds(flag: &str, secs: f64) -> anyhow::Result<std::time::Duration> {
-    anyhow::ensure!(secs.is_finite() && secs > 0.0 && secs <= 86_400.0, "{flag} must be above 0 and at most 86400 seconds");
+    anyhow::ensure!(
+        secs.is_finite() && secs > 0.0 && secs <= 86_400.0,
+        "{flag} must be above 0 and at most 86400 seconds"
+    );
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 

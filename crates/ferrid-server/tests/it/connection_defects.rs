@@ -72,7 +72,10 @@ async fn a_half_sent_head_does_not_hold_a_slot() {
     .await;
     let mut held = TcpStream::connect(addr(&app)).await.unwrap();
     held.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
-    assert!(closed_within(&mut held, Duration::from_secs(5)).await.is_some(), "the half-sent head still holds its slot");
+    assert!(
+        closed_within(&mut held, Duration::from_secs(5)).await.is_some(),
+        "the half-sent head still holds its slot"
+    );
     let served = raw_get_from(&addr(&app), None).await;
     assert!(served.starts_with("HTTP/1.1 200 "), "{served}");
 }
