@@ -1,6 +1,6 @@
 //! Validated server configuration, built once by the binary and passed explicitly.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use ferrid_core::urls::PublicUrl;
 use secrecy::SecretString;
@@ -28,6 +28,19 @@ pub struct ServerConfig {
     pub audit_retention_days: u32,
     /// Connections served at once; one more is answered `429` and closed.
     pub max_connections: usize,
+    /// Connections served at once from one peer address; `None` = a quarter of
+    /// [`Self::max_connections`] (at least 1).
+    pub max_connections_per_source: Option<usize>,
+    /// A connection must deliver a complete request head within this long of being
+    /// accepted, or of the first byte after an idle spell.
+    pub header_timeout: Duration,
+    /// A request body a handler waits for must have arrived this long after the head.
+    pub body_timeout: Duration,
+    /// A connection with no request in flight is closed after this long.
+    pub idle_timeout: Duration,
+    /// After a shutdown signal, requests in flight get this long before their
+    /// connections are dropped and the server returns.
+    pub drain_timeout: Duration,
     /// Load balancers whose `X-Forwarded-For` names a request's source (empty: the
     /// header is ignored).
     pub trusted_proxies: Vec<crate::proxies::IpRange>,
@@ -37,6 +50,14 @@ pub struct ServerConfig {
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
 /// Default of [`ServerConfig::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default of [`ServerConfig::header_timeout`].
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default of [`ServerConfig::body_timeout`].
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`ServerConfig::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default of [`ServerConfig::drain_timeout`].
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ServerConfig {
     /// Defaults for a data directory, listening on `listen`.
@@ -53,7 +74,17 @@ impl ServerConfig {
             rotation: Default::default(),
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_source: None,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             trusted_proxies: Vec::new(),
         }
+    }
+
+    /// [`Self::max_connections_per_source`] with its default applied.
+    pub fn connections_per_source(&self) -> usize {
+        self.max_connections_per_source.unwrap_or(self.max_connections / 4).max(1)
     }
 }

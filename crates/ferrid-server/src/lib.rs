@@ -6,6 +6,8 @@
 //! - [`protocol`]: token, JWKS and discovery endpoints (thin adapters over `ferrid-core`).
 //! - [`api`]: the management API under `/api/v1`.
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`.
+//! - [`connections`] and [`serve`]: connection limits and timeouts, the accept loop,
+//!   graceful shutdown with a drain deadline.
 //!
 //! [`serve`] runs until a shutdown signal; [`spawn`] starts a server in the background
 //! (tests use it on port 0).
@@ -16,6 +18,7 @@ pub mod connections;
 pub mod ops;
 pub mod protocol;
 pub mod proxies;
+pub mod serve;
 pub mod startup;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -63,7 +66,8 @@ pub fn router(state: AppState) -> Router {
         // RFC 8414 §3.1: the well-known segment inserted before the issuer's path.
         .route("/.well-known/oauth-authorization-server/{tenant}/{track}", get(protocol::discovery))
         .route("/{tenant}/{track}/{app}/.well-known/openid-configuration", get(protocol::discovery_app))
-        .route("/{tenant}/{track}/{app}/.well-known/oauth-authorization-server", get(protocol::discovery_app));
+        .route("/{tenant}/{track}/{app}/.well-known/oauth-authorization-server", get(protocol::discovery_app))
+        .method_not_allowed_fallback(protocol::method_not_allowed);
     let ops = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -88,6 +92,9 @@ pub struct Server {
     pub admin_secret_file: Option<PathBuf>,
     listener: tokio::net::TcpListener,
     max_connections: usize,
+    max_connections_per_source: usize,
+    timeouts: connections::Timeouts,
+    drain_timeout: Duration,
 }
 
 impl Server {
@@ -120,16 +127,23 @@ impl Server {
             admin_secret_file: started.admin_secret_file,
             listener,
             max_connections: config.max_connections,
+            max_connections_per_source: config.connections_per_source(),
+            timeouts: connections::Timeouts {
+                header: config.header_timeout,
+                body: config.body_timeout,
+                idle: config.idle_timeout,
+            },
+            drain_timeout: config.drain_timeout,
         })
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then gives in-flight requests the drain
+    /// timeout to finish before their connections are dropped.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = router(self.state);
-        let listener = connections::LimitedListener::new(self.listener, self.max_connections);
-        axum::serve(listener, app.into_make_service_with_connect_info::<connections::Peer>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let listener =
+            connections::LimitedListener::new(self.listener, self.max_connections, self.max_connections_per_source);
+        serve::serve(listener, app, self.timeouts, self.drain_timeout, shutdown).await
     }
 }
 

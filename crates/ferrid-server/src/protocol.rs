@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, Request, State},
-    http::{HeaderValue, StatusCode, header},
+    extract::{FromRequestParts, Path, Request, State},
+    http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
+use serde::de::DeserializeOwned;
 
 use axum::extract::ConnectInfo;
 
@@ -47,6 +48,29 @@ pub fn oauth_error(e: &OAuthError) -> Response {
 
 fn unknown_track() -> Response {
     let e = OAuthError { status: 404, ..OAuthError::invalid_request("no such tenant, track or app") };
+    oauth_error(&e)
+}
+
+/// Path segments of a protocol route. A segment that does not percent-decode to UTF-8
+/// names no tenant, track or app: the same RFC 6749 §5.2 answer as an unknown one, not
+/// axum's plain-text 400.
+pub struct Segments<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Segments<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(Segments(v)),
+            Err(_) => Err(unknown_track()),
+        }
+    }
+}
+
+/// 405 for a protocol route called with a method it does not take: RFC 6749 §5.2 JSON
+/// (axum adds the `Allow` header to the fallback's answer).
+pub async fn method_not_allowed() -> Response {
+    let e = OAuthError { status: 405, ..OAuthError::invalid_request("this endpoint does not take this method") };
     oauth_error(&e)
 }
 
@@ -128,7 +152,7 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
 
 pub async fn token(
     State(state): State<AppState>,
-    Path((tenant, track)): Path<(String, String)>,
+    Segments((tenant, track)): Segments<(String, String)>,
     req: Request,
 ) -> Response {
     token_inner(state, tenant, track, None, req).await
@@ -136,13 +160,13 @@ pub async fn token(
 
 pub async fn token_app(
     State(state): State<AppState>,
-    Path((tenant, track, app)): Path<(String, String, String)>,
+    Segments((tenant, track, app)): Segments<(String, String, String)>,
     req: Request,
 ) -> Response {
     token_inner(state, tenant, track, Some(app), req).await
 }
 
-pub async fn jwks(State(state): State<AppState>, Path((tenant, track)): Path<(String, String)>) -> Response {
+pub async fn jwks(State(state): State<AppState>, Segments((tenant, track)): Segments<(String, String)>) -> Response {
     match state.manager.registry().track(&tenant, &track) {
         Some(rt) => json(rt.jwks_json.clone(), state.documents_cache_control.clone()),
         None => unknown_track(),
@@ -160,13 +184,16 @@ fn discovery_doc(state: &AppState, tenant: &str, track: &str, app: Option<&str>)
     }
 }
 
-pub async fn discovery(State(state): State<AppState>, Path((tenant, track)): Path<(String, String)>) -> Response {
+pub async fn discovery(
+    State(state): State<AppState>,
+    Segments((tenant, track)): Segments<(String, String)>,
+) -> Response {
     discovery_doc(&state, &tenant, &track, None)
 }
 
 pub async fn discovery_app(
     State(state): State<AppState>,
-    Path((tenant, track, app)): Path<(String, String, String)>,
+    Segments((tenant, track, app)): Segments<(String, String, String)>,
 ) -> Response {
     discovery_doc(&state, &tenant, &track, Some(&app))
 }

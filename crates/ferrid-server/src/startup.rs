@@ -72,8 +72,45 @@ pub struct Started {
     pub admin_secret_file: Option<PathBuf>,
 }
 
+/// Instances sharing a PostgreSQL database must share the master key that encrypts the
+/// track keys; a key file in each instance's own data directory would differ per instance.
+fn check_shared_master_key(config: &ServerConfig) -> anyhow::Result<()> {
+    let postgres =
+        config.database_url.as_deref().is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+    if postgres && config.master_key.is_none() {
+        bail!(
+            "FERRID_MASTER_KEY must be set with PostgreSQL: every instance needs the same master key to read the track keys"
+        );
+    }
+    Ok(())
+}
+
+/// Refuses to serve with a master key that does not open every stored track key: such
+/// tracks would have no signing key and answer every token request with an error.
+fn check_keys_decrypt(registry: &Registry) -> anyhow::Result<()> {
+    let unreadable: Vec<String> = registry
+        .tracks()
+        .iter()
+        // The snapshot keeps every key's life but parses only the keys that decrypt.
+        .filter(|t| t.verifying.len() < t.key_states.len())
+        .map(|t| format!("{}/{}", t.tenant, t.track))
+        .collect();
+    if !unreadable.is_empty() {
+        bail!(
+            "the master key does not decrypt the stored keys of {} track(s) ({}{}): start with the master key (FERRID_MASTER_KEY or master.key) that encrypted them",
+            unreadable.len(),
+            unreadable.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+            if unreadable.len() > 5 { ", …" } else { "" }
+        );
+    }
+    Ok(())
+}
+
 pub async fn start(config: &ServerConfig, public_url: ferrid_core::urls::PublicUrl) -> anyhow::Result<Started> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    check_shared_master_key(config)?;
+    // Owner-only (0700): it holds the database, the master key and the admin secret.
+    ferrid_store::sqlite::private_dir(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let cipher = master_key(config)?;
     let store = Arc::new(CountingStore::new(open_store(config).await?));
     let registry = Arc::new(Registry::new(cipher, public_url));
@@ -101,6 +138,7 @@ pub async fn start(config: &ServerConfig, public_url: ferrid_core::urls::PublicU
     // Listen before loading, so that no change falls between the two.
     manager.watch_changes();
     manager.load_snapshot().await.map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
+    check_keys_decrypt(manager.registry())?;
     manager.spawn_jti_purge(std::time::Duration::from_secs(600));
     manager.spawn_rotation(config.rotation);
     manager.spawn_audit_retention(config.audit_retention_days);

@@ -30,8 +30,12 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if missing) `ferrid.db` in `dir` and runs the migrations.
+    /// The directory is created owner-only (0700) and the database file is made
+    /// owner-only (0600) before SQLite opens it; SQLite gives its `-wal` and `-shm`
+    /// files the database file's permissions.
     pub async fn open_dir(dir: &Path) -> Result<SqliteStore, sqlx::Error> {
-        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+        private_dir(dir).map_err(sqlx::Error::Io)?;
+        private_file(&dir.join("ferrid.db")).map_err(sqlx::Error::Io)?;
         let opts = SqliteConnectOptions::new()
             .filename(dir.join("ferrid.db"))
             .create_if_missing(true)
@@ -44,7 +48,12 @@ impl SqliteStore {
 
     /// Opens a database URL such as `sqlite://path/ferrid.db`.
     pub async fn open_url(url: &str) -> Result<SqliteStore, sqlx::Error> {
-        let opts = SqliteConnectOptions::from_str(url)?
+        let opts = SqliteConnectOptions::from_str(url)?;
+        let file = opts.get_filename();
+        if !file.as_os_str().is_empty() && file != Path::new(":memory:") {
+            private_file(file).map_err(sqlx::Error::Io)?;
+        }
+        let opts = opts
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
@@ -104,6 +113,48 @@ impl SqliteStore {
     async fn notify(_tx: &mut Transaction<'_, Sqlite>, _tenant: &str, _track: &str) -> StoreResult<()> {
         Ok(())
     }
+}
+
+/// Creates `dir` (and missing parents) readable only by its owner.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Makes the database file, and its `-wal`/`-shm` companions when present, readable and
+/// writable by the owner only, creating the database file if it is missing.
+fn private_file(db: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(db) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        let mut companions = Vec::new();
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            companions.push(std::path::PathBuf::from(name));
+        }
+        for path in std::iter::once(db.to_path_buf()).chain(companions) {
+            match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = db;
+    Ok(())
 }
 
 crate::sql_store!(SqliteStore, Sqlite, SqliteRow);

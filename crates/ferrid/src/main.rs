@@ -63,12 +63,17 @@ fn main() -> anyhow::Result<()> {
             let settings = settings::Settings::load(&args)?;
             settings::init_logging(&settings);
             let config = settings.into_config()?;
-            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async move {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let result = runtime.block_on(async move {
                 let server = ferrid_server::Server::bind(&config).await?;
                 tracing::info!(addr = %server.addr, "ferrid listening");
                 server.run(ferrid_server::shutdown_signal()).await?;
                 Ok(())
-            })
+            });
+            // The server has drained (or passed its drain deadline): background work
+            // still running is not waited for.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            result
         }
     }
 }

@@ -50,6 +50,26 @@ pub struct ServeArgs {
     #[arg(long, env = "FERRID_MAX_CONNECTIONS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_connections: Option<usize>,
+    /// Connections served at once from one peer address [default: a quarter of --max-connections].
+    #[arg(long, env = "FERRID_MAX_CONNECTIONS_PER_SOURCE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections_per_source: Option<usize>,
+    /// Seconds a connection has to send a complete request head [default: 10].
+    #[arg(long, env = "FERRID_HEADER_TIMEOUT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_timeout: Option<f64>,
+    /// Seconds from a request's head to the end of its body [default: 30].
+    #[arg(long, env = "FERRID_BODY_TIMEOUT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_timeout: Option<f64>,
+    /// Seconds a connection may stay open with no request in flight [default: 60].
+    #[arg(long, env = "FERRID_IDLE_TIMEOUT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<f64>,
+    /// Seconds requests in flight get to finish after SIGTERM before the process exits [default: 10].
+    #[arg(long, env = "FERRID_DRAIN_TIMEOUT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain_timeout: Option<f64>,
     /// Failed client authentications a source may make at once [default: 100].
     #[arg(long, env = "FERRID_THROTTLE_BURST")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,6 +101,11 @@ pub struct Settings {
     pub audit_retention_days: u32,
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    pub max_connections_per_source: Option<usize>,
+    pub header_timeout: Option<f64>,
+    pub body_timeout: Option<f64>,
+    pub idle_timeout: Option<f64>,
+    pub drain_timeout: Option<f64>,
     pub throttle_burst: Option<f64>,
     pub throttle_per_second: Option<f64>,
     pub trusted_proxies: Option<String>,
@@ -127,6 +152,20 @@ impl Settings {
         config.audit_retention_days = self.audit_retention_days;
         anyhow::ensure!(self.max_connections > 0, "--max-connections must be at least 1");
         config.max_connections = self.max_connections;
+        if let Some(n) = self.max_connections_per_source {
+            anyhow::ensure!(n > 0, "--max-connections-per-source must be at least 1");
+            config.max_connections_per_source = Some(n);
+        }
+        for (flag, value, target) in [
+            ("--header-timeout", self.header_timeout, &mut config.header_timeout),
+            ("--body-timeout", self.body_timeout, &mut config.body_timeout),
+            ("--idle-timeout", self.idle_timeout, &mut config.idle_timeout),
+            ("--drain-timeout", self.drain_timeout, &mut config.drain_timeout),
+        ] {
+            if let Some(secs) = value {
+                *target = seconds(flag, secs)?;
+            }
+        }
         config.trusted_proxies = self
             .trusted_proxies
             .iter()
@@ -149,6 +188,15 @@ impl Settings {
         config.master_key = std::env::var("FERRID_MASTER_KEY").ok().filter(|s| !s.is_empty()).map(SecretString::from);
         Ok(config)
     }
+}
+
+/// A timeout in seconds (fractions allowed): above 0 and at most a day.
+fn seconds(flag: &str, secs: f64) -> anyhow::Result<std::time::Duration> {
+    anyhow::ensure!(
+        secs.is_finite() && secs > 0.0 && secs <= 86_400.0,
+        "{flag} must be above 0 and at most 86400 seconds"
+    );
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 pub fn init_logging(settings: &Settings) {

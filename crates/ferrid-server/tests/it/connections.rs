@@ -20,7 +20,11 @@ async fn raw_get(addr: &str) -> String {
 
 #[tokio::test]
 async fn a_connection_past_the_limit_gets_429_and_a_freed_slot_serves_again() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), |c| c.max_connections = 2).await;
+    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
+        c.max_connections = 2;
+        c.max_connections_per_source = Some(2);
+    })
+    .await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     let held: Vec<TcpStream> = vec![TcpStream::connect(&addr).await.unwrap(), TcpStream::connect(&addr).await.unwrap()];
     tokio::time::sleep(Duration::from_millis(100)).await;

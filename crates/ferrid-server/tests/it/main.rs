@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod bootstrap;
 mod claims;
+mod connection_defects;
 mod connections;
 mod discovery;
 mod management;

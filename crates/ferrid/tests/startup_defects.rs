@@ -1,0 +1,147 @@
+//! Issue 18, real `ferrid serve` processes: start-up refusals (no shared master key with
+//! PostgreSQL, stored keys the master key does not open) and a shutdown that a stuck
+//! client cannot hold past the drain deadline. PostgreSQL tests read
+//! `FERRID_TEST_DATABASE_URL` and are skipped loudly without it.
+
+mod common;
+use common::free_port;
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &std::path::Path, port: u16, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrid"));
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .env_remove("FERRID_MASTER_KEY")
+        .env_remove("FERRID_DATABASE_URL")
+        .env("FERRID_ADMIN_SECRET", "startup-admin-secret-0123456789")
+        .env("FERRID_LOG", "warn")
+        .envs(env.iter().copied());
+    cmd
+}
+
+/// Runs a command expected to exit by itself within 30 s; kills it (and fails) otherwise.
+fn run_to_exit(mut cmd: Command) -> Output {
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("ferrid was still running after 30 s: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A fresh PostgreSQL database URL, dropped when the guard goes.
+struct PgDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([&self.admin, "-qc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .output();
+    }
+}
+
+fn pg() -> Option<PgDb> {
+    let Ok(admin) = std::env::var("FERRID_TEST_DATABASE_URL") else {
+        eprintln!("SKIPPED (PostgreSQL): FERRID_TEST_DATABASE_URL is not set");
+        return None;
+    };
+    let name = format!("ferrid_s_{}_{}", std::process::id(), free_port());
+    let out = Command::new("psql").args([&admin, "-qc", &format!("CREATE DATABASE {name}")]).output().expect("psql");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    Some(PgDb { admin, name, url })
+}
+
+#[test]
+fn postgres_without_a_master_key_refuses_to_start() {
+    let Some(db) = pg() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_to_exit(serve(dir.path(), free_port(), &["--database-url", &db.url], &[]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("FERRID_MASTER_KEY"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_store_whose_keys_do_not_decrypt_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    {
+        let child = serve(dir.path(), port, &[], &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let _running = Running(child);
+        common::wait_ready(&format!("http://127.0.0.1:{port}")).await;
+    }
+    // Another valid master key (32 bytes, base64url) than the one generated at first start.
+    let key = dir.path().join("master.key");
+    let other = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    assert_ne!(std::fs::read_to_string(&key).unwrap().trim(), other);
+    std::fs::write(&key, other).unwrap();
+    let out = run_to_exit(serve(dir.path(), free_port(), &[], &[]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("does not decrypt"), "{stderr}");
+    assert!(stderr.contains("master/master"), "{stderr}");
+}
+
+#[tokio::test]
+async fn sigterm_with_a_stuck_client_exits_within_the_drain_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let args = ["--drain-timeout", "1", "--body-timeout", "120", "--header-timeout", "120", "--idle-timeout", "120"];
+    let child = serve(dir.path(), port, &args, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut running = Running(child);
+    common::wait_ready(&format!("http://127.0.0.1:{port}")).await;
+    // A request whose body never finishes: in flight until the drain deadline.
+    let mut stuck = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stuck
+        .write_all(
+            b"POST /master/master/oauth/token HTTP/1.1\r\nHost: x\r\n\
+Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=",
+        )
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    let out = Command::new("kill").args(["-TERM", &running.0.id().to_string()]).output().unwrap();
+    assert!(out.status.success());
+    let deadline = start + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM with a 1 s drain deadline");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = start.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took >= Duration::from_millis(900), "exited before the drain deadline: {took:?}");
+    assert!(took < Duration::from_secs(3), "took {took:?} for a 1 s drain deadline");
+    // The stuck connection was dropped, not answered.
+    let mut rest = Vec::new();
+    let _ = stuck.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stuck.read_to_end(&mut rest);
+}
