@@ -53,7 +53,12 @@ async fn a_full_scenario_at_trace_level_logs_no_secret() {
     };
     let r: Value = http
         .post(format!("{base}/master/master/oauth/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", "admin"), ("client_secret", admin_secret)])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "admin"),
+            ("client_secret", admin_secret),
+            ("scope", "ferrid-api:admin"),
+        ])
         .send()
         .await
         .unwrap()
