@@ -27,6 +27,9 @@ const PBKDF2_KEY_LEN: usize = 80;
 /// Length limits of a secret a person chooses.
 pub const CHOSEN_SECRET_LEN: std::ops::RangeInclusive<usize> = 16..=512;
 
+/// The length of every generated secret: 32 bytes in base64url.
+pub const GENERATED_LEN: usize = 43;
+
 /// A new secret: 32 random bytes, base64url (43 characters).
 pub fn generate() -> SecretString {
     SecretString::from(ferrid_oauth::b64::encode(&random_bytes::<32>()))
@@ -186,7 +189,7 @@ mod tests {
     fn generated_secrets_are_43_base64url_characters() {
         let s = generate();
         let s = s.expose_secret();
-        assert_eq!(s.len(), 43);
+        assert_eq!(s.len(), GENERATED_LEN);
         assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
     }
 
