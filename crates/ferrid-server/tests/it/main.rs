@@ -2,12 +2,14 @@
 
 mod helpers;
 
+mod assertion_defects;
 mod audit;
 mod bad_input;
 mod bootstrap;
 mod claims;
 mod connections;
 mod discovery;
+mod key_import_defects;
 mod management;
 mod openapi;
 mod permissions;
