@@ -208,7 +208,10 @@ async fn key_import_does_not_stall_the_token_endpoint() {
         first_upload_done = Some(first_upload_done.map_or(done, |f| f.min(done)));
     }
     let first_upload_done = first_upload_done.unwrap();
-    eprintln!("token requests: slowest {slowest:?}; first upload done {:?} after them", first_upload_done - tokens_done);
+    eprintln!(
+        "token requests: slowest {slowest:?}; first upload done {:?} after them",
+        first_upload_done - tokens_done
+    );
     // On the async workers the imports would have run first, holding the token requests back.
     assert!(tokens_done < first_upload_done, "the token requests waited until an upload had finished");
     assert!(slowest < Duration::from_millis(500), "a token request waited {slowest:?} behind key imports");
