@@ -132,7 +132,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     /// The client-assertion replay guard (RFC 7523 §3 item 7): records `jti` for the
-    /// client until `exp` and answers whether it was new. Entries past `now` are purged.
+    /// client until `exp` and answers whether it was new; the record is durable before
+    /// the answer. For an assertion, `exp` is its own `exp` plus the verifier's leeway,
+    /// the last moment it could be accepted. Entries past `now` are purged.
     async fn use_jti(
         &self,
         tenant: &str,

@@ -70,6 +70,8 @@ pub enum JwtError {
     UnknownKey,
     #[error("signature does not verify")]
     BadSignature,
+    #[error("critical header extension not understood")]
+    UnknownCritical,
 }
 
 enum Pair {
@@ -289,6 +291,10 @@ pub struct Header {
     /// RFC 7515 §4.1.8: SHA-256 thumbprint of the signer's certificate.
     #[serde(default, rename = "x5t#S256")]
     pub x5t_s256: Option<String>,
+    /// RFC 7515 §4.1.11: extensions the recipient must understand. ferrid understands
+    /// none, so a token carrying `crit` (in any form) is refused by [`verify_compact`].
+    #[serde(default)]
+    pub crit: Option<serde_json::Value>,
 }
 
 /// Splits a compact JWS, checks its signature with the key `find_key` returns for the
@@ -302,6 +308,11 @@ pub fn verify_compact<'k>(
         return Err(JwtError::Malformed);
     };
     let header: Header = b64::decode(h).and_then(|raw| serde_json::from_slice(&raw).ok()).ok_or(JwtError::Malformed)?;
+    // RFC 7515 §4.1.11: a recipient MUST reject a JWS whose `crit` lists an extension it
+    // does not understand; ferrid understands none (and an empty list is itself invalid).
+    if header.crit.is_some() {
+        return Err(JwtError::UnknownCritical);
+    }
     let key = find_key(&header).ok_or(JwtError::UnknownKey)?;
     if header.alg.parse::<SigningAlg>() != Ok(key.alg) {
         return Err(JwtError::UnsupportedAlg);
@@ -363,6 +374,19 @@ mod tests {
         let Pair::Ed25519(pair) = &key.pair else { unreachable!() };
         parts[2] = b64::encode(pair.sign(msg.as_bytes()).as_ref());
         assert!(verify_compact(&parts.join("."), |_| Some(&vk)).is_ok());
+    }
+
+    #[test]
+    fn a_token_with_crit_is_refused_even_when_its_signature_verifies() {
+        let der = SigningKey::generate_pkcs8(SigningAlg::EdDSA).unwrap();
+        let key = SigningKey::from_pkcs8(SigningAlg::EdDSA, &der).unwrap();
+        let vk = VerifyingKey::from_jwk(SigningAlg::EdDSA, key.public_jwk()).unwrap();
+        let Pair::Ed25519(pair) = &key.pair else { unreachable!() };
+        for header in [&br#"{"alg":"EdDSA","crit":["exp"],"exp":1}"#[..], br#"{"alg":"EdDSA","crit":[]}"#] {
+            let msg = format!("{}.{}", b64::encode(header), b64::encode(b"{}"));
+            let token = format!("{msg}.{}", b64::encode(pair.sign(msg.as_bytes()).as_ref()));
+            assert_eq!(verify_compact(&token, |_| Some(&vk)).unwrap_err(), JwtError::UnknownCritical);
+        }
     }
 
     #[test]

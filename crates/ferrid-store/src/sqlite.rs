@@ -81,7 +81,7 @@ impl SqliteStore {
         exp: UnixTime,
         now: UnixTime,
     ) -> StoreResult<bool> {
-        Ok(self.jtis.record(tenant, track, client, jti, exp, now))
+        self.jtis.record(tenant, track, client, jti, exp, now).await.map_err(StoreError::Unavailable)
     }
 
     /// How many in-memory entries expired (the table may lag by one write-behind batch).

@@ -628,5 +628,22 @@ async fn audit_ids_are_numbered_per_tenant() {
         let asc = AuditQuery { order: Order::Asc, ..all(100) };
         assert_eq!(ids(s.list_audit("p", &asc).await.unwrap()), [(1, 101), (2, 102), (3, 104), (4, 105)], "{l}");
         assert_eq!(ids(s.list_audit("q", &asc).await.unwrap()), [(1, 100), (2, 103), (3, 200)], "{l}");
+
+/// Issue 18: the embedded replay guard commits a jti before `use_jti` answers, so an
+/// assertion accepted just before a crash is still refused after the restart (no
+/// write-behind window).
+#[tokio::test]
+async fn an_accepted_jti_is_on_disk_before_use_jti_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = SqliteStore::open_dir(dir.path()).await.unwrap();
+        for i in 0..20 {
+            assert!(s.use_jti("a", "prod", "c", &format!("j{i}"), i64::MAX / 2, 100).await.unwrap());
+        }
+        // no pause: the store is reopened at once, as after a crash
+    }
+    let s = SqliteStore::open_dir(dir.path()).await.unwrap();
+    for i in 0..20 {
+        assert!(!s.use_jti("a", "prod", "c", &format!("j{i}"), i64::MAX / 2, 200).await.unwrap(), "j{i}");
     }
 }

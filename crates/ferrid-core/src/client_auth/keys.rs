@@ -9,6 +9,9 @@
 //!   (or PKCS#1 `RSA PUBLIC KEY`) block. Private key blocks are skipped without decoding.
 //! - `keys/pfx.rs`: PKCS#12 / PFX: opened with its password, the end-entity certificate
 //!   kept, the private key dropped.
+//! - `keys/pfx_cost.rs`: the bags and key-derivation iterations a PFX asks for, counted
+//!   and capped before the PFX reader runs; `keys/pbe.rs` decrypts its encrypted
+//!   sections so the bags they hide are counted too.
 //! - `keys/jwk.rs`: a JWK given as JSON.
 //! - `keys/spki.rs`: the key policy and the conversion of a SubjectPublicKeyInfo or raw
 //!   JWK members into a canonical public [`Jwk`].
@@ -34,8 +37,10 @@
 //!   registered before it starts); [`ClientKey::valid_at`] decides at use time.
 
 mod jwk;
+mod pbe;
 mod pem;
 mod pfx;
+mod pfx_cost;
 mod spki;
 
 #[cfg(test)]
@@ -89,6 +94,9 @@ pub enum KeyImportError {
     NotPfx,
     #[error("this PFX/PKCS#12 file uses {0}, which is not supported")]
     PfxUnsupported(&'static str),
+    /// The file asks for more work than any real export (see `keys/pfx_cost.rs`).
+    #[error("{0}")]
+    PfxTooCostly(String),
     #[error("the PFX/PKCS#12 file holds no certificate")]
     PfxNoCertificate,
     #[error("the PEM text holds no CERTIFICATE or PUBLIC KEY block")]
@@ -114,6 +122,42 @@ pub fn import_key(input: KeyInput<'_>) -> Result<ClientKey, KeyImportError> {
         KeyInput::Pfx { der, password } => pfx::import(der, password),
         KeyInput::Jwk(value) => jwk::import(value),
     }
+}
+
+/// Key imports running at once, process-wide: a PFX costs up to
+/// [`pfx_cost::MAX_ITERATIONS`] key-derivation iterations, so a burst of uploads must not
+/// take every core from the token endpoints.
+static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// What [`import_key_blocking`] takes: an owned [`KeyInput`].
+pub enum OwnedKeyInput {
+    Pem(String),
+    Pfx { der: Vec<u8>, password: Option<String> },
+    Jwk(serde_json::Value),
+}
+
+/// [`import_key`] on the blocking pool, at most two at once; a further upload waits for
+/// a slot (the management API's request timeout bounds the wait). The async workers
+/// stay free for the protocol endpoints whatever the upload asks for. `None` if the
+/// import could not run (the runtime is shutting down).
+pub async fn import_key_blocking(input: OwnedKeyInput) -> Option<Result<ClientKey, KeyImportError>> {
+    // A PFX asking for too much is refused before it waits for a slot.
+    if let OwnedKeyInput::Pfx { der, .. } = &input
+        && let Err(e) = pfx_cost::check_visible(der)
+    {
+        return Some(Err(e));
+    }
+    let permit = IMPORTS.acquire().await.ok()?;
+    let job = move || {
+        // The slot is held until the work ends, even if the request is abandoned.
+        let _permit = permit;
+        match &input {
+            OwnedKeyInput::Pem(text) => import_key(KeyInput::Pem(text)),
+            OwnedKeyInput::Pfx { der, password } => import_key(KeyInput::Pfx { der, password: password.as_deref() }),
+            OwnedKeyInput::Jwk(value) => import_key(KeyInput::Jwk(value)),
+        }
+    };
+    tokio::task::spawn_blocking(job).await.ok()
 }
 
 impl ClientKey {

@@ -92,8 +92,9 @@ pub async fn authenticate<'t>(
     let fail = || OAuthError::invalid_client();
     if let Credentials::Assertion { client_id, assertion_type, assertion } = creds {
         let v = private_key_jwt::verify(track, assertion_type, assertion, *client_id, now)?;
-        // RFC 7523 §3 item 7: a jti is accepted once until its exp, across instances.
-        return match store.use_jti(&track.tenant, &track.track, &v.client.name, &v.jti, v.exp, now).await {
+        // RFC 7523 §3 item 7: a jti is accepted once while the assertion could be
+        // accepted at all (until exp + leeway), across instances.
+        return match store.use_jti(&track.tenant, &track.track, &v.client.name, &v.jti, v.keep_until, now).await {
             Ok(true) => Ok(v.client),
             Ok(false) => Err(fail()),
             Err(e) => {

@@ -11,9 +11,11 @@
 //! 5. the signature verifies with one of its keys valid now (`kid` or `x5t#S256` picks
 //!    the key when given).
 //! 6. `aud` names the issuer or a token endpoint URL (RFC 7523 §3 item 3).
-//! 7. `exp` is present and not past; `iat`/`nbf` are not in the future; the lifetime is
-//!    at most the track's cap (RFC 7523 §3 items 4–6).
-//! 8. `jti` is present (item 7); the caller records it with the store's replay guard.
+//! 7. `exp` is present and not past; `iat`/`nbf` are not in the future, nor older than
+//!    the track's cap plus leeway; the lifetime is at most the track's cap (RFC 7523 §3
+//!    items 4–6). Times are NumericDates within ±2^53 s; arithmetic is checked.
+//! 8. `jti` is present (item 7); the caller records it with the store's replay guard
+//!    until `exp` + leeway, as long as the assertion could be accepted.
 
 use ferrid_oauth::{
     OAuthError,
@@ -38,7 +40,8 @@ const MAX_JTI: usize = 512;
 pub struct VerifiedAssertion<'t> {
     pub client: &'t ClientRuntime,
     pub jti: String,
-    pub exp: UnixTime,
+    /// Until when the replay guard must refuse this `jti`: `exp` + [`LEEWAY`].
+    pub keep_until: UnixTime,
 }
 
 fn fail() -> OAuthError {
@@ -66,10 +69,10 @@ pub fn verify<'t>(
         track.clients.get(client_id).filter(|c| c.method == ClientAuthMethod::PrivateKeyJwt).ok_or_else(fail)?;
     let claims = verify_signature(client, assertion, now).ok_or_else(fail)?;
     check_audience(track, client, &claims)?;
-    let exp = check_times(track, &claims, now)?;
+    let keep_until = check_times(track, &claims, now)?;
     let jti =
         claims.get("jti").and_then(Value::as_str).filter(|j| !j.is_empty() && j.len() <= MAX_JTI).ok_or_else(fail)?;
-    Ok(VerifiedAssertion { client, jti: jti.to_owned(), exp })
+    Ok(VerifiedAssertion { client, jti: jti.to_owned(), keep_until })
 }
 
 /// The payload, unverified, only to learn which client to verify against.
@@ -120,26 +123,56 @@ fn check_audience(
     if ok { Ok(()) } else { Err(fail()) }
 }
 
-/// Returns `exp` when the assertion is within its lifetime rules.
+/// The largest NumericDate accepted (2^53 s, beyond any real date): every sum below
+/// stays far from `i64` overflow.
+const MAX_DATE: i64 = 1 << 53;
+
+/// A NumericDate (RFC 7519 §2): an integer or a finite non-integer number of seconds,
+/// read down to the second, within ±[`MAX_DATE`]. Anything else (a string, `1e300`,
+/// `-2^63`) is not a date this verifier can reason about.
+fn numeric_date(v: &Value) -> Option<i64> {
+    let t = match v.as_i64() {
+        Some(t) => t,
+        None => {
+            let f = v.as_f64().filter(|f| f.is_finite())?.floor();
+            if f.abs() > MAX_DATE as f64 {
+                return None;
+            }
+            f as i64
+        }
+    };
+    (t.unsigned_abs() <= MAX_DATE as u64).then_some(t)
+}
+
+/// Checks the assertion's times (RFC 7523 §3 items 4–6) and answers until when its
+/// `jti` must be remembered: `exp` + [`LEEWAY`], the last moment this verifier would
+/// still accept it (forgetting it at `exp` left a minute in which it could be replayed).
 fn check_times(
     track: &TrackRuntime,
     claims: &serde_json::Map<String, Value>,
     now: UnixTime,
 ) -> Result<UnixTime, OAuthError> {
-    let num = |k: &str| -> Result<Option<i64>, OAuthError> {
-        match claims.get(k) {
-            None => Ok(None),
-            Some(v) => v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)).map(Some).ok_or_else(fail),
-        }
+    let date = |k: &str| -> Result<Option<i64>, OAuthError> {
+        claims.get(k).map(|v| numeric_date(v).ok_or_else(fail)).transpose()
     };
-    let exp = num("exp")?.ok_or_else(fail)?;
-    let (iat, nbf) = (num("iat")?, num("nbf")?);
-    if exp + LEEWAY <= now || [iat, nbf].into_iter().flatten().any(|t| t > now + LEEWAY) {
+    let exp = date("exp")?.ok_or_else(fail)?;
+    let (iat, nbf) = (date("iat")?, date("nbf")?);
+    let cap = i64::from(track.settings.assertion_max_lifetime);
+    let keep_until = exp.checked_add(LEEWAY).ok_or_else(fail)?;
+    // Item 4: not expired (with leeway).
+    if keep_until <= now {
         return Err(fail());
     }
+    // Item 5/6: not issued or valid only in the future, and not issued longer ago than
+    // any assertion could live (so no start time can stretch the lifetime check).
+    let oldest = now.saturating_sub(cap).saturating_sub(LEEWAY);
+    if [iat, nbf].into_iter().flatten().any(|t| t > now.saturating_add(LEEWAY) || t < oldest) {
+        return Err(fail());
+    }
+    // The lifetime: exp − (iat, else nbf, else now) at most the track's cap.
     let start = iat.or(nbf).unwrap_or(now);
-    if exp - start > i64::from(track.settings.assertion_max_lifetime) {
+    if exp.checked_sub(start).is_none_or(|lifetime| lifetime > cap) {
         return Err(fail());
     }
-    Ok(exp)
+    Ok(keep_until)
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Caller, ManageError, ManageResult, Manager, input::Fields};
 use crate::{
-    client_auth::keys::{KeyImportError, KeyInput, import_key},
+    client_auth::keys::{KeyImportError, OwnedKeyInput, import_key_blocking},
     model::{MAX_KEYS_PER_CLIENT, StoredClientKey},
     store::StoreError,
 };
@@ -47,21 +47,24 @@ impl Manager {
         let password = f.opt_str("password");
         let jwk = f.opt_value("jwk");
         f.finish()?;
-        let pfx_der;
         let (input, field) = match (pem, pfx, jwk) {
-            (Some(pem), None, None) => (KeyInput::Pem(pem), "pem"),
+            (Some(pem), None, None) => (OwnedKeyInput::Pem(pem.to_owned()), "pem"),
             (None, Some(b64), None) => {
                 let clean: String = b64.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                pfx_der = base64::engine::general_purpose::STANDARD
+                let der = base64::engine::general_purpose::STANDARD
                     .decode(clean.trim_end_matches('='))
                     .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(clean.trim_end_matches('=')))
                     .map_err(|_| ManageError::field("pfx", "must be the PFX/PKCS#12 file in base64"))?;
-                (KeyInput::Pfx { der: &pfx_der, password }, "pfx")
+                (OwnedKeyInput::Pfx { der, password: password.map(str::to_owned) }, "pfx")
             }
-            (None, None, Some(jwk)) => (KeyInput::Jwk(jwk), "jwk"),
+            (None, None, Some(jwk)) => (OwnedKeyInput::Jwk(jwk.clone()), "jwk"),
             _ => return Err(ManageError::field("body", "must hold exactly one of pem, pfx (with password) or jwk")),
         };
-        let key = import_key(input).map_err(|e| ManageError::field(field_of(&e, field), e.to_string()))?;
+        // Off the async workers, two at a time (a PFX may cost seconds of key derivation).
+        let key = import_key_blocking(input)
+            .await
+            .ok_or(ManageError::Unavailable)?
+            .map_err(|e| ManageError::field(field_of(&e, field), e.to_string()))?;
         // The kid is a path segment of DELETE …/keys/{kid}: keep it short and printable.
         if key.kid.is_empty() || key.kid.len() > 128 || !key.kid.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
             return Err(ManageError::field("jwk.kid", "must be 1 to 128 printable ASCII characters without '/'"));

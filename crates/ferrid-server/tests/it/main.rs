@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod assertion_defects;
 mod audit;
 mod bad_input;
 mod bootstrap;
@@ -9,6 +10,7 @@ mod claims;
 mod connection_defects;
 mod connections;
 mod discovery;
+mod key_import_defects;
 mod management;
 mod management_defects;
 mod openapi;

@@ -7,16 +7,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const KEYS: &str = "/tenants/t1/tracks/prod/apps/pk/keys";
+pub(crate) const TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(crate) const KEYS: &str = "/tenants/t1/tracks/prod/apps/pk/keys";
 
-struct Signer {
+pub(crate) struct Signer {
     kp: KeyPair,
     alg: Algorithm,
     cert_pem: String,
 }
 
-fn signer(alg: Algorithm) -> Signer {
+pub(crate) fn signer(alg: Algorithm) -> Signer {
     let rc = match alg {
         Algorithm::ES256 => &rcgen::PKCS_ECDSA_P256_SHA256,
         Algorithm::EdDSA => &rcgen::PKCS_ED25519,
@@ -28,7 +28,7 @@ fn signer(alg: Algorithm) -> Signer {
 }
 
 impl Signer {
-    fn key(&self) -> EncodingKey {
+    pub(crate) fn key(&self) -> EncodingKey {
         let pem = self.kp.serialize_pem();
         match self.alg {
             Algorithm::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()).unwrap(),
@@ -37,16 +37,16 @@ impl Signer {
         }
     }
 
-    fn sign(&self, claims: &Value) -> String {
+    pub(crate) fn sign(&self, claims: &Value) -> String {
         jsonwebtoken::encode(&Header::new(self.alg), claims, &self.key()).unwrap()
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
-fn jti() -> String {
+pub(crate) fn jti() -> String {
     format!("jti-{}-{}", now(), rand_suffix())
 }
 
@@ -58,7 +58,7 @@ fn rand_suffix() -> u64 {
 
 /// Tenant t1, track prod, resource api, client `pk` (private_key_jwt) with the signer's
 /// certificate uploaded.
-async fn setup(app: &TestApp, s: &Signer) -> String {
+pub(crate) async fn setup(app: &TestApp, s: &Signer) -> String {
     let admin = app.admin_token().await;
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
     app.resource(&admin, "t1", "prod", "api", &["read"]).await;
@@ -72,12 +72,12 @@ async fn setup(app: &TestApp, s: &Signer) -> String {
     admin
 }
 
-fn claims(app: &TestApp) -> Value {
+pub(crate) fn claims(app: &TestApp) -> Value {
     let t = now();
     json!({ "iss": "pk", "sub": "pk", "aud": app.token_url("t1", "prod"), "iat": t, "exp": t + 300, "jti": jti() })
 }
 
-async fn present(app: &TestApp, assertion: &str) -> reqwest::Response {
+pub(crate) async fn present(app: &TestApp, assertion: &str) -> reqwest::Response {
     let body =
         format!("grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}", urlenc(TYPE));
     app.post_form(&app.token_url("t1", "prod"), None, &body).await

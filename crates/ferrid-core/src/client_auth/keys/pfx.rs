@@ -5,6 +5,9 @@
 //! `openssl pkcs12 -legacy` and Windows' TripleDES-SHA1 export) and HMAC-SHA-1…SHA-512
 //! MACs. The library decrypts every bag, the private key too; we drop it at once.
 //!
+//! Before the password is used, `pfx_cost` counts the bags and key-derivation
+//! iterations the file asks for and refuses it when they are more than real exports use.
+//!
 //! Telling a wrong password from a broken file: the outer `PFX` structure is parsed
 //! here first, without the password. If that fails the data is [`KeyImportError::NotPfx`].
 //! If it parses, a failing MAC is a wrong password. A file without MAC has no integrity
@@ -26,6 +29,8 @@ pub(super) fn import(der: &[u8], password: Option<&str>) -> Result<ClientKey, Ke
         return Err(KeyImportError::PfxUnsupported("public-key integrity protection"));
     }
     let password = password.ok_or(KeyImportError::PfxPasswordRequired)?;
+    // Before any key derivation: refuse files that ask for more work than real exports.
+    super::pfx_cost::check(der, password)?;
     let archive = Pkcs12Archive::from_pkcs12(der, password).map_err(|e| {
         match classify(e, outer.has_mac) {
             // "" was tried and the file has a real password: that is what is missing.
