@@ -628,6 +628,8 @@ async fn audit_ids_are_numbered_per_tenant() {
         let asc = AuditQuery { order: Order::Asc, ..all(100) };
         assert_eq!(ids(s.list_audit("p", &asc).await.unwrap()), [(1, 101), (2, 102), (3, 104), (4, 105)], "{l}");
         assert_eq!(ids(s.list_audit("q", &asc).await.unwrap()), [(1, 100), (2, 103), (3, 200)], "{l}");
+    }
+}
 
 /// Issue 18: the embedded replay guard commits a jti before `use_jti` answers, so an
 /// assertion accepted just before a crash is still refused after the restart (no
