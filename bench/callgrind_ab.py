@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Instructions per client-credentials token request, counted by callgrind (deterministic,
+unlike req/s on a shared VM). Starts BINARY under callgrind on a fresh store, registers an
+ES256 track with one Basic client, sends 20 warm-up requests, zeroes the counters, sends N
+requests on one keep-alive connection and prints "TAG N instructions". Run it for two N and
+divide the difference by the difference of N (docs/benchmarks.md):
+
+  python3 bench/callgrind_ab.py target/release/ferrid 500 new-500
+  python3 bench/callgrind_ab.py target/release/ferrid 1500 new-1500
+"""
+binary, n, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+port = 18000 + (abs(hash(tag)) % 1000)
+d = tempfile.mkdtemp()
+out = os.path.join(tempfile.gettempdir(), f"ferrid-cg.{tag}.out")
+env = dict(os.environ, FERRID_ADMIN_SECRET="admin-secret-for-the-bench-0123456789")
+p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "serve",
+                      "--listen", f"127.0.0.1:{port}", "--data-dir", d], env=env,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def conn():
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+for _ in range(600):
+    try:
+        c = conn(); c.request("GET", "/healthz"); c.getresponse().read(); break
+    except Exception:
+        time.sleep(0.2)
+c = conn()
+def req(method, path, body=None, headers=None):
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse(); data = r.read()
+    return r.status, data
+s, b = req("POST", "/master/master/oauth/token", "grant_type=client_credentials&client_id=admin&client_secret=admin-secret-for-the-bench-0123456789&scope=ferrid-api:admin", {"content-type": "application/x-www-form-urlencoded"})
+tok = json.loads(b)["access_token"]
+H = {"authorization": "Bearer " + tok, "content-type": "application/json"}
+req("POST", "/api/v1/tenants", json.dumps({"name": "b"}), H)
+req("POST", "/api/v1/tenants/b/tracks", json.dumps({"name": "p", "signing_alg": "ES256"}), H)
+req("POST", "/api/v1/tenants/b/tracks/p/apps", json.dumps({"name": "api", "kind": "oauth_resource", "scopes": ["read"]}), H)
+s, b = req("POST", "/api/v1/tenants/b/tracks/p/apps", json.dumps({"name": "svc", "kind": "oauth_client", "client_auth_method": "client_secret_basic", "resource_scopes": [{"resource": "api", "scopes": ["read"]}]}), H)
+secret = json.loads(b)["client_secret"]
+basic = "Basic " + base64.b64encode(f"svc:{secret}".encode()).decode()
+th = {"authorization": basic, "content-type": "application/x-www-form-urlencoded"}
+c2 = conn()
+for i in range(20):
+    c2.request("POST", "/b/p/oauth/token", body="grant_type=client_credentials", headers=th)
+    r = c2.getresponse(); r.read()
+subprocess.run(["callgrind_control", "-z", str(p.pid)], check=True, capture_output=True)
+for i in range(n):
+    c2.request("POST", "/b/p/oauth/token", body="grant_type=client_credentials", headers=th)
+    r = c2.getresponse(); r.read()
+    assert r.status == 200, r.status
+subprocess.run(["callgrind_control", "-d", str(p.pid)], check=True, capture_output=True)
+p.send_signal(signal.SIGTERM)
+p.wait(timeout=300)
+import glob
+dumps = sorted(glob.glob(out + ".*"))
+txt = open(dumps[0]).read()
+m = re.search(r"^(?:summary|totals): (\d+)", txt, re.M)
+print(tag, n, m.group(1))
