@@ -151,7 +151,7 @@ async fn a_default_token_carries_ferrid_api_only_when_asked_for() {
 async fn a_deleted_tenant_or_track_stays_deleted_while_writes_race() {
     let app = std::sync::Arc::new(spawn_app().await);
     let admin = app.admin_token().await;
-    for round in 0..8 {
+    for round in 0..16 {
         let t = format!("race{round}");
         app.tenant_track(&admin, &t, "prod", "ES256").await;
         app.resource(&admin, &t, "prod", "api", &["read"]).await;
@@ -166,7 +166,7 @@ async fn a_deleted_tenant_or_track_stays_deleted_while_writes_race() {
             )
             .await;
         let mut writers = Vec::new();
-        for i in 0..6 {
+        for i in 0..10 {
             let (app, admin, t) = (app.clone(), admin.clone(), t.clone());
             writers.push(tokio::spawn(async move {
                 let body = json!({ "name": format!("r{i}"), "kind": "oauth_resource", "scopes": ["s"] });
