@@ -179,11 +179,40 @@ impl VerifiedCache {
         let tag = self.tag(presented);
         self.entries.write().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), tag);
     }
+
+    /// Drops the entries of removed secrets.
+    pub fn forget(&self, ids: &[String]) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            entries.remove(id);
+        }
+    }
+
+    /// How many verified secrets are remembered.
+    pub fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_removed_secret_is_forgotten_by_the_verified_cache() {
+        let cache = VerifiedCache::default();
+        cache.remember("s1", b"chosen one");
+        cache.remember("s2", b"chosen two");
+        assert!(cache.matches("s1", b"chosen one"));
+        cache.forget(&["s1".to_owned()]);
+        assert!(!cache.matches("s1", b"chosen one"));
+        assert!(cache.matches("s2", b"chosen two"));
+        assert_eq!(cache.len(), 1);
+    }
 
     #[test]
     fn generated_secrets_are_43_base64url_characters() {

@@ -34,6 +34,14 @@ fn verified() -> &'static crate::secret::VerifiedCache {
     CACHE.get_or_init(Default::default)
 }
 
+/// Forgets verified chosen secrets that were removed (their ids are never reused, so
+/// this only returns the memory).
+pub fn forget_verified(ids: &[String]) {
+    if !ids.is_empty() {
+        verified().forget(ids);
+    }
+}
+
 /// Each client has one configured method. A `client_secret_post` client may also send
 /// its secret by Basic (as FoxIDs allows); a `client_secret_basic` client must use Basic.
 pub fn method_allows(method: ClientAuthMethod, creds: &Credentials<'_>) -> bool {

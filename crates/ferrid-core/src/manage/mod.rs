@@ -142,6 +142,7 @@ impl Manager {
     /// Re-reads one track from the store into the snapshot.
     async fn refresh_track(&self, tenant: &str, track: &str) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
+        let before = self.registry.track(tenant, track);
         match self.store.load_track(tenant, track).await {
             Ok(data) => self.registry.put_track(data),
             Err(StoreError::NotFound) => self.registry.remove_track(tenant, track),
@@ -149,6 +150,7 @@ impl Manager {
                 return Err(ManageError::from_store(e, || format!("track '{tenant}/{track}'")));
             }
         }
+        forget_removed_secrets(before.as_deref(), self.registry.track(tenant, track).as_deref());
         Ok(())
     }
 
@@ -157,13 +159,19 @@ impl Manager {
     /// back already, so this removal comes last (issue 18: a deleted track came back).
     async fn forget_track(&self, tenant: &str, track: &str) {
         let _guard = self.reload.lock().await;
+        let before = self.registry.track(tenant, track);
         self.registry.remove_track(tenant, track);
+        forget_removed_secrets(before.as_deref(), None);
     }
 
     /// Drops a deleted tenant from the snapshot, under the reload lock.
     async fn forget_tenant(&self, tenant: &str) {
         let _guard = self.reload.lock().await;
+        let before: Vec<_> = self.registry.tracks().into_iter().filter(|t| t.tenant.as_str() == tenant).collect();
         self.registry.remove_tenant(tenant);
+        for t in before {
+            forget_removed_secrets(Some(&t), None);
+        }
     }
 
     /// Follows changes announced by other instances (PostgreSQL) until the store stops
@@ -208,6 +216,19 @@ impl Manager {
         self.registry.load_all(all);
         Ok(())
     }
+}
+
+/// Forgets the verified chosen secrets that `before` held and `after` no longer does
+/// (DESIGN §3: a verified secret is recognised from memory until it is removed). Runs
+/// for every reload, so removals made through other instances are forgotten too.
+fn forget_removed_secrets(before: Option<&crate::runtime::TrackRuntime>, after: Option<&crate::runtime::TrackRuntime>) {
+    let slow_ids = |rt: &crate::runtime::TrackRuntime| -> Vec<String> {
+        rt.clients.values().flat_map(|c| c.secrets.iter()).filter(|s| s.hash.is_slow()).map(|s| s.id.clone()).collect()
+    };
+    let Some(before) = before else { return };
+    let kept: std::collections::HashSet<String> = after.map(slow_ids).unwrap_or_default().into_iter().collect();
+    let gone: Vec<String> = slow_ids(before).into_iter().filter(|id| !kept.contains(id)).collect();
+    crate::client_auth::secret::forget_verified(&gone);
 }
 
 /// Parses a path segment as a name; an invalid one cannot exist, so it is a 404.
