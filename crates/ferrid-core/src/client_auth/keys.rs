@@ -132,7 +132,11 @@ static IMPORTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 /// What [`import_key_blocking`] takes: an owned [`KeyInput`].
 pub enum OwnedKeyInput {
     Pem(String),
-    Pfx { der: Vec<u8>, password: Option<String> },
+    /// The password is wiped from memory when the import is done.
+    Pfx {
+        der: Vec<u8>,
+        password: Option<zeroize::Zeroizing<String>>,
+    },
     Jwk(serde_json::Value),
 }
 
@@ -153,7 +157,9 @@ pub async fn import_key_blocking(input: OwnedKeyInput) -> Option<Result<ClientKe
         let _permit = permit;
         match &input {
             OwnedKeyInput::Pem(text) => import_key(KeyInput::Pem(text)),
-            OwnedKeyInput::Pfx { der, password } => import_key(KeyInput::Pfx { der, password: password.as_deref() }),
+            OwnedKeyInput::Pfx { der, password } => {
+                import_key(KeyInput::Pfx { der, password: password.as_ref().map(|p| p.as_str()) })
+            }
             OwnedKeyInput::Jwk(value) => import_key(KeyInput::Jwk(value)),
         }
     };

@@ -55,7 +55,7 @@ impl Manager {
                     .decode(clean.trim_end_matches('='))
                     .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(clean.trim_end_matches('=')))
                     .map_err(|_| ManageError::field("pfx", "must be the PFX/PKCS#12 file in base64"))?;
-                (OwnedKeyInput::Pfx { der, password: password.map(str::to_owned) }, "pfx")
+                (OwnedKeyInput::Pfx { der, password: password.map(|p| zeroize::Zeroizing::new(p.to_owned())) }, "pfx")
             }
             (None, None, Some(jwk)) => (OwnedKeyInput::Jwk(jwk.clone()), "jwk"),
             _ => return Err(ManageError::field("body", "must hold exactly one of pem, pfx (with password) or jwk")),
