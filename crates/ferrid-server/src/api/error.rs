@@ -98,6 +98,10 @@ pub async fn no_route(uri: axum::http::Uri) -> Response {
     if path == "/api/v1" || path.starts_with("/api/v1/") {
         ApiError(ManageError::NotFound("no such route".into())).into_response()
     } else {
-        StatusCode::NOT_FOUND.into_response()
+        // any other path names no endpoint: answered in the protocol endpoints' shape
+        // (RFC 6749 §5.2 JSON), never an empty body
+        let e =
+            ferrid_oauth::OAuthError { status: 404, ..ferrid_oauth::OAuthError::invalid_request("no such endpoint") };
+        crate::protocol::oauth_error(&e)
     }
 }

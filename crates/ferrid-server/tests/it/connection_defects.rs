@@ -210,3 +210,15 @@ async fn the_data_directory_and_database_files_are_owner_only() {
         assert_eq!(mode(&path), 0o600, "{name}");
     }
 }
+
+/// Issue 18 item 17: a path that names no endpoint answers RFC 6749 §5.2 JSON too, never
+/// an empty body.
+#[tokio::test]
+async fn a_path_naming_no_endpoint_answers_oauth_json() {
+    let app = crate::helpers::spawn_app().await;
+    for path in ["/nope", "/master/master/oauth/nothing", "/a/b/c/d/e/f"] {
+        let r = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
+        let b = crate::helpers::assert_oauth_error(r, 404, "invalid_request").await;
+        assert!(b["error_description"].is_string(), "{path}: {b}");
+    }
+}
