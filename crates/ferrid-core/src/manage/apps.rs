@@ -72,6 +72,12 @@ impl Manager {
         })
     }
 
+    /// Serialises the changes of `master/master` apps, the only ones that can hold
+    /// `ferrid-api:admin`; other tracks' changes take no lock.
+    async fn lock_admin_changes(&self, tenant: &str, track: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if tenant == MASTER && track == MASTER { Some(self.admin_change.lock().await) } else { None }
+    }
+
     /// Refuses to take `ferrid-api:admin` from its last holder: nobody could manage
     /// every tenant after that.
     fn check_not_last_admin(&self) -> ManageResult<()> {
@@ -189,7 +195,7 @@ impl Manager {
         }
         self.check_spec(caller, tenant, track, &input.spec)?;
         // held from the last-holder check until the snapshot shows the change
-        let _admins = self.admin_change.lock().await;
+        let _admins = self.lock_admin_changes(tenant, track).await;
         if holds_admin(tenant, track, &current.spec) && !holds_admin(tenant, track, &input.spec) {
             self.check_not_last_admin()?;
         }
@@ -209,7 +215,7 @@ impl Manager {
     pub async fn delete_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<()> {
         let current = self.get_app(caller, tenant, track, app).await?;
         Self::check_not_reserved(track, app)?;
-        let _admins = self.admin_change.lock().await;
+        let _admins = self.lock_admin_changes(tenant, track).await;
         if holds_admin(tenant, track, &current.spec) {
             self.check_not_last_admin()?;
         }
