@@ -10,6 +10,7 @@
 //!   discovery); `mod.rs` is the [`validate::Validator`] and its checks; `claims.rs` the
 //!   validated [`validate::Claims`]; `layer.rs` the tower layer, the axum extractor and the
 //!   RFC 6750 §3 error responses.
+//! - [`env`]: the clocks and random source, read nowhere else.
 //! - [`gateway`]: `ferrid gateway`, a reverse proxy configured in KrakenD's shape.
 //!   `config.rs` reads the file; `proxy.rs` forwards one request.
 //!
@@ -23,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+pub mod env;
 pub mod gateway;
 pub mod token;
 pub mod validate;

@@ -86,7 +86,10 @@ async fn tokens_and_backends_are_reached_over_verified_https_and_an_unknown_ca_i
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca_cert.pem()).unwrap();
     // SAFETY: the only test of this binary sets it before any thread reads the environment.
-    unsafe { std::env::set_var("SSL_CERT_FILE", &ca_file) };
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("SSL_CERT_FILE", &ca_file)
+    };
     let issuer = Issuer::new(ca_params, ca_key);
 
     // the token endpoint over HTTPS

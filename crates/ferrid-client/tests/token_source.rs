@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use ferrid_client::token::{
@@ -70,12 +70,12 @@ async fn the_token_is_refreshed_before_expiry_and_never_served_expired() {
     server.set(|b| b.lifetime = Some(3));
     // margin 2 s, clamped to half the lifetime: refresh from 1.5 s into the 3 s lifetime
     let src = source(config(&server), RefreshPolicy { margin: Duration::from_secs(2), ..Default::default() });
-    let start = Instant::now();
+    let start = ferrid_client::env::now();
     let mut served = Vec::new();
     while start.elapsed() < Duration::from_millis(1800) || !served.iter().any(|(_, t)| t == "tok-2") {
         assert!(start.elapsed() < Duration::from_secs(10), "no second token");
         // the time before the call: the token was checked after it
-        let before = Instant::now();
+        let before = ferrid_client::env::now();
         let t = src.token().await.unwrap();
         served.push((before, t.access_token().to_owned()));
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -99,7 +99,7 @@ async fn a_failing_server_gets_backoff_not_a_storm() {
     let server = AuthServer::start(Flavor::Standard).await;
     server.set(|b| b.failing = true);
     let src = source(config(&server), fast_backoff());
-    let start = Instant::now();
+    let start = ferrid_client::env::now();
     let callers: Vec<_> = (0..20)
         .map(|_| {
             let s = src.clone();
@@ -133,11 +133,11 @@ async fn a_failing_server_gets_backoff_not_a_storm() {
     assert!(calls >= 5 * requests && cooling > 0, "{calls} calls, {cooling} answered from the back-off");
     // the server recovers: a token comes once the back-off has passed
     server.set(|b| b.failing = false);
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = ferrid_client::env::now() + Duration::from_secs(5);
     loop {
         match src.token().await {
             Ok(t) => break assert!(t.access_token().starts_with("tok-")),
-            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(_) if ferrid_client::env::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
             Err(e) => panic!("still failing: {e}"),
         }
     }
@@ -150,10 +150,10 @@ async fn a_valid_token_is_served_while_the_background_refresh_fails_and_never_af
     let src = source(config(&server), RefreshPolicy { margin: Duration::from_secs(1), ..fast_backoff() });
     let first = src.token().await.unwrap();
     server.set(|b| b.failing = true);
-    let start = Instant::now();
+    let start = ferrid_client::env::now();
     let (mut stale_served, mut errors) = (0, 0);
-    while tokio::time::Instant::now() < first.expires_at() + Duration::from_millis(100) {
-        let before = tokio::time::Instant::now();
+    while ferrid_client::env::now() < first.expires_at() + Duration::from_millis(100) {
+        let before = ferrid_client::env::now();
         match src.token().await {
             Ok(t) => {
                 assert_eq!(t.access_token(), "tok-1");
@@ -161,7 +161,7 @@ async fn a_valid_token_is_served_while_the_background_refresh_fails_and_never_af
                 stale_served += usize::from(before >= first.refresh_at());
             }
             Err(_) => {
-                assert!(tokio::time::Instant::now() >= first.expires_at(), "refused while tok-1 was valid");
+                assert!(ferrid_client::env::now() >= first.expires_at(), "refused while tok-1 was valid");
                 errors += 1;
             }
         }
@@ -229,7 +229,7 @@ async fn ibm_app_id_sends_expires_in_as_a_string() {
     let server = AuthServer::start(Flavor::IbmAppId).await;
     server.set(|b| b.lifetime = Some(3600));
     let src = source(config(&server), RefreshPolicy::default());
-    let before = tokio::time::Instant::now();
+    let before = ferrid_client::env::now();
     let t = src.token().await.unwrap();
     assert_eq!(t.response().raw["expires_in"], "3600");
     assert_eq!(t.response().expires_in, Some(3600));
@@ -244,7 +244,7 @@ async fn a_missing_expires_in_means_the_default_lifetime() {
     server.set(|b| b.lifetime = None);
     let policy = RefreshPolicy { default_lifetime: Duration::from_secs(120), ..Default::default() };
     let src = source(config(&server), policy);
-    let before = tokio::time::Instant::now();
+    let before = ferrid_client::env::now();
     let t = src.token().await.unwrap();
     assert_eq!(t.response().expires_in, None);
     let lifetime = t.expires_at() - before;

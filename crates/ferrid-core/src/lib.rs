@@ -8,17 +8,18 @@
 //! - [`client_auth`]: client authentication methods (`client_auth/secret.rs`).
 //! - [`grant`]: one module per grant (`grant/client_credentials.rs`).
 //! - [`manage`]: the management service: authorization, validation, bootstrap.
-//! - [`secret`], [`crypto`]: secret hashing, randomness, private keys encrypted at rest.
-//! - [`clock`], [`urls`]: time and the public URLs.
+//! - [`secret`], [`crypto`]: secret hashing, private keys encrypted at rest.
+//! - [`env`]: time and randomness (the only module reading the OS clocks and RNG).
+//! - [`urls`]: the public URLs.
 //!
 //! No web framework and no SQL here.
 
 pub mod audit;
 pub mod claims;
 pub mod client_auth;
-pub mod clock;
 pub mod crypto;
 pub mod endpoint;
+pub mod env;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod grant;

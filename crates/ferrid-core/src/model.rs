@@ -6,6 +6,14 @@ use serde::{Deserialize, Serialize};
 /// Seconds since the Unix epoch.
 pub type UnixTime = i64;
 
+/// RFC 3339 in UTC, for the management API.
+pub fn rfc3339(t: UnixTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub name: Name,

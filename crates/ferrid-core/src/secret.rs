@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use crate::{
-    crypto::{random_bytes, random_id},
+    env::{random_bytes, random_id},
     model::{SecretHash, SecretRecord, UnixTime},
 };
 

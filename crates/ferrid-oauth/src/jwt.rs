@@ -101,6 +101,15 @@ impl fmt::Debug for SigningKey {
     }
 }
 
+/// The random source of ECDSA signatures. aws-lc-rs signs only with its own
+/// `SecureRandom`, a sealed trait that ferrid's `env::Rng` cannot implement, so this is
+/// the one OS random source outside `ferrid_core::env` (docs/ARCHITECTURE.md "Time and
+/// randomness"; `scripts/check-env` keeps it the only one).
+#[allow(clippy::disallowed_methods)]
+fn signing_rng() -> SystemRandom {
+    SystemRandom::new()
+}
+
 impl SigningKey {
     /// Generates a fresh key for `alg` and returns its PKCS#8 v1 document, to be stored
     /// (encrypted) and later loaded with [`SigningKey::from_pkcs8`].
@@ -164,7 +173,7 @@ impl SigningKey {
         let header = format!(r#"{{"alg":"{}","kid":"{}","typ":"at+jwt"}}"#, alg.as_str(), kid);
         let mut at_jwt_prefix = b64::encode(header.as_bytes());
         at_jwt_prefix.push('.');
-        Ok(SigningKey { alg, kid, pair, public, rng: SystemRandom::new(), at_jwt_prefix })
+        Ok(SigningKey { alg, kid, pair, public, rng: signing_rng(), at_jwt_prefix })
     }
 
     pub fn alg(&self) -> SigningAlg {

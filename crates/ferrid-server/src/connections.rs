@@ -22,9 +22,10 @@ use std::{
         atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed},
     },
     task::{Context, Poll},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
+use ferrid_core::env::Clock;
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
     net::{TcpListener, TcpStream},
@@ -48,6 +49,8 @@ pub struct LimitedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
     sources: Arc<Sources>,
+    /// The monotonic clock of the connections' timers.
+    clock: Arc<dyn Clock>,
 }
 
 /// Open connections per peer address.
@@ -87,11 +90,12 @@ impl Drop for SourceSlot {
 }
 
 impl LimitedListener {
-    pub fn new(inner: TcpListener, max: usize, max_per_source: usize) -> LimitedListener {
+    pub fn new(inner: TcpListener, max: usize, max_per_source: usize, clock: Arc<dyn Clock>) -> LimitedListener {
         LimitedListener {
             inner,
             permits: Arc::new(Semaphore::new(max)),
             sources: Arc::new(Sources { max: max_per_source.max(1), open: Mutex::new(HashMap::new()) }),
+            clock,
         }
     }
 
@@ -115,7 +119,7 @@ impl LimitedListener {
             match self.permits.clone().try_acquire_owned() {
                 Ok(permit) => {
                     let _ = stream.set_nodelay(true);
-                    let watch = Arc::new(ConnWatch::new());
+                    let watch = Arc::new(ConnWatch::new(self.clock.clone()));
                     return (LimitedStream { inner: stream, watch, _permit: permit, _source: source }, addr);
                 }
                 Err(_) => {
@@ -176,9 +180,12 @@ const IN_REQUEST: u8 = 3;
 /// stream (the first byte of a head after an idle spell), by the request wrapper in
 /// [`crate::serve`] (start and end of a request) and by the body wrapper (a handler
 /// waiting for body bytes); read by the connection's one watchdog timer. Everything
-/// happens on the connection's task, so relaxed atomics suffice.
+/// happens on the connection's task, so relaxed atomics suffice. Time is the server
+/// environment's monotonic clock.
 pub struct ConnWatch {
-    origin: Instant,
+    clock: Arc<dyn Clock>,
+    /// The clock's monotonic reading at accept.
+    origin: Duration,
     phase: AtomicU8,
     since_ms: AtomicU64,
     body_waiting: AtomicBool,
@@ -193,9 +200,10 @@ pub enum Expired {
 }
 
 impl ConnWatch {
-    fn new() -> ConnWatch {
+    fn new(clock: Arc<dyn Clock>) -> ConnWatch {
         ConnWatch {
-            origin: Instant::now(),
+            origin: clock.monotonic(),
+            clock,
             phase: AtomicU8::new(AWAITING_FIRST_HEAD),
             since_ms: AtomicU64::new(0),
             body_waiting: AtomicBool::new(false),
@@ -203,7 +211,7 @@ impl ConnWatch {
     }
 
     fn now_ms(&self) -> u64 {
-        self.origin.elapsed().as_millis() as u64
+        self.clock.monotonic().saturating_sub(self.origin).as_millis() as u64
     }
 
     fn enter(&self, phase: u8) {
@@ -257,7 +265,7 @@ impl ConnWatch {
                 return what;
             }
             let wake = deadline.map_or(now + recheck, |(at, _)| at.min(now + recheck));
-            tokio::time::sleep_until((self.origin + Duration::from_millis(wake)).into()).await;
+            tokio::time::sleep(Duration::from_millis(wake - now)).await;
         }
     }
 }

@@ -28,7 +28,7 @@ use axum::{
     http::{HeaderValue, header},
     routing::{get, post},
 };
-use ferrid_core::{clock::Clock, manage::Manager};
+use ferrid_core::{env::Env, manage::Manager};
 use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
 
 pub use config::ServerConfig;
@@ -40,7 +40,8 @@ pub struct AppState {
     /// The store as the manager sees it, counting calls for `/metrics`.
     pub store: Arc<ferrid_core::store::CountingStore>,
     pub metrics: Arc<ops::Metrics>,
-    pub clock: Arc<dyn Clock>,
+    /// Time and randomness, given at start (docs/ARCHITECTURE.md "Time and randomness").
+    pub env: Env,
     /// Failed client authentications per source address (this instance's view).
     pub throttle: Arc<ferrid_core::client_auth::throttle::Throttle>,
     /// `Cache-Control` of the JWKS and discovery documents (the rotation's premise).
@@ -51,7 +52,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn clock_now(&self) -> i64 {
-        self.clock.now()
+        self.env.clock.now()
     }
 }
 
@@ -98,22 +99,28 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the listener, opens the store, bootstraps and loads the snapshot.
+    /// Binds the listener, opens the store, bootstraps and loads the snapshot, on the
+    /// operating system's clocks and random source.
     pub async fn bind(config: &ServerConfig) -> anyhow::Result<Server> {
+        Server::bind_with_env(config, Env::system()).await
+    }
+
+    /// [`Server::bind`] reading time and randomness from `env` only (tests pass a fake).
+    pub async fn bind_with_env(config: &ServerConfig, env: Env) -> anyhow::Result<Server> {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let public_url = match &config.public_url {
             Some(u) => u.clone(),
             None => ferrid_core::urls::PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
         };
-        let started = startup::start(config, public_url).await?;
-        let throttle = Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle));
-        ferrid_core::client_auth::failures::spawn(started.store.clone(), throttle.clone());
+        let started = startup::start(config, public_url, env.clone()).await?;
+        let throttle = Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle, env.clock.clone()));
+        ferrid_core::client_auth::failures::spawn(started.store.clone(), throttle.clone(), env.clock.clone());
         let state = AppState {
             manager: started.manager,
             store: started.store,
             metrics: Arc::new(ops::Metrics::default()),
-            clock: Arc::new(ferrid_core::clock::SystemClock),
+            env,
             throttle,
             trusted_proxies: config.trusted_proxies.clone().into(),
             documents_cache_control: axum::http::HeaderValue::from_str(&format!(
@@ -140,9 +147,13 @@ impl Server {
     /// Serves until `shutdown` resolves, then gives in-flight requests the drain
     /// timeout to finish before their connections are dropped.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let listener = connections::LimitedListener::new(
+            self.listener,
+            self.max_connections,
+            self.max_connections_per_source,
+            self.state.env.clock.clone(),
+        );
         let app = router(self.state);
-        let listener =
-            connections::LimitedListener::new(self.listener, self.max_connections, self.max_connections_per_source);
         serve::serve(listener, app, self.timeouts, self.drain_timeout, shutdown).await
     }
 }
@@ -172,7 +183,12 @@ pub async fn shutdown_signal() {
 
 /// Starts a server in the background and returns it bound (for tests and embedding).
 pub async fn spawn(config: &ServerConfig) -> anyhow::Result<(SocketAddr, AppState)> {
-    let server = Server::bind(config).await?;
+    spawn_with_env(config, Env::system()).await
+}
+
+/// [`spawn`] on the given environment (tests pass a fake clock).
+pub async fn spawn_with_env(config: &ServerConfig, env: Env) -> anyhow::Result<(SocketAddr, AppState)> {
+    let server = Server::bind_with_env(config, env).await?;
     let (addr, state) = (server.addr, server.state.clone());
     tokio::spawn(server.run(std::future::pending()));
     Ok((addr, state))

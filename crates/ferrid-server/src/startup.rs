@@ -8,8 +8,8 @@ use std::{
 
 use anyhow::{Context, bail};
 use ferrid_core::{
-    clock::SystemClock,
     crypto::KeyCipher,
+    env::Env,
     manage::{Manager, bootstrap::Bootstrap},
     runtime::Registry,
     store::{CountingStore, Store},
@@ -49,13 +49,14 @@ fn master_key(config: &ServerConfig) -> anyhow::Result<KeyCipher> {
     KeyCipher::from_text(&text).with_context(|| format!("{} does not hold a valid master key", path.display()))
 }
 
-async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
+async fn open_store(config: &ServerConfig, env: &Env) -> anyhow::Result<Arc<dyn Store>> {
+    let clock = env.clock.as_ref();
     match config.database_url.as_deref() {
-        None => {
-            Ok(Arc::new(SqliteStore::open_dir(&config.data_dir).await.context("opening the embedded SQLite store")?))
-        }
+        None => Ok(Arc::new(
+            SqliteStore::open_dir_at(&config.data_dir, clock).await.context("opening the embedded SQLite store")?,
+        )),
         Some(url) if url.starts_with("sqlite:") => {
-            Ok(Arc::new(SqliteStore::open_url(url).await.context("opening the SQLite store")?))
+            Ok(Arc::new(SqliteStore::open_url_at(url, clock).await.context("opening the SQLite store")?))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Ok(Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?))
@@ -106,15 +107,19 @@ fn check_keys_decrypt(registry: &Registry) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn start(config: &ServerConfig, public_url: ferrid_core::urls::PublicUrl) -> anyhow::Result<Started> {
+pub async fn start(
+    config: &ServerConfig,
+    public_url: ferrid_core::urls::PublicUrl,
+    env: Env,
+) -> anyhow::Result<Started> {
     check_shared_master_key(config)?;
     // Owner-only (0700): it holds the database, the master key and the admin secret.
     ferrid_store::sqlite::private_dir(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let cipher = master_key(config)?;
-    let store = Arc::new(CountingStore::new(open_store(config).await?));
+    let store = Arc::new(CountingStore::new(open_store(config, &env).await?));
     let registry = Arc::new(Registry::new(cipher, public_url));
-    let manager = Arc::new(Manager::new(store.clone(), registry, Arc::new(SystemClock)));
+    let manager = Arc::new(Manager::new(store.clone(), registry, env));
     let mut admin_secret_file = None;
     match manager.bootstrap(config.admin_secret.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))? {
         Bootstrap::AlreadyDone => {}

@@ -3,6 +3,7 @@
 use std::{path::Path, str::FromStr, time::Duration};
 
 use async_trait::async_trait;
+use ferrid_core::env::{Clock, SystemClock};
 use ferrid_core::model::UnixTime;
 use ferrid_core::{
     audit::{AuditEntry, AuditQuery, AuditRecord},
@@ -34,6 +35,12 @@ impl SqliteStore {
     /// owner-only (0600) before SQLite opens it; SQLite gives its `-wal` and `-shm`
     /// files the database file's permissions.
     pub async fn open_dir(dir: &Path) -> Result<SqliteStore, sqlx::Error> {
+        Self::open_dir_at(dir, &SystemClock::new()).await
+    }
+
+    /// [`SqliteStore::open_dir`], loading the replay guard's unexpired entries as of
+    /// `clock`'s time.
+    pub async fn open_dir_at(dir: &Path, clock: &dyn Clock) -> Result<SqliteStore, sqlx::Error> {
         private_dir(dir).map_err(sqlx::Error::Io)?;
         private_file(&dir.join("ferrid.db")).map_err(sqlx::Error::Io)?;
         let opts = SqliteConnectOptions::new()
@@ -43,11 +50,16 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        Self::open(opts).await
+        Self::open(opts, clock).await
     }
 
     /// Opens a database URL such as `sqlite://path/ferrid.db`.
     pub async fn open_url(url: &str) -> Result<SqliteStore, sqlx::Error> {
+        Self::open_url_at(url, &SystemClock::new()).await
+    }
+
+    /// [`SqliteStore::open_url`] as of `clock`'s time (see [`SqliteStore::open_dir_at`]).
+    pub async fn open_url_at(url: &str, clock: &dyn Clock) -> Result<SqliteStore, sqlx::Error> {
         let opts = SqliteConnectOptions::from_str(url)?;
         let file = opts.get_filename();
         if !file.as_os_str().is_empty() && file != Path::new(":memory:") {
@@ -58,17 +70,15 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        Self::open(opts).await
+        Self::open(opts, clock).await
     }
 
-    async fn open(opts: SqliteConnectOptions) -> Result<SqliteStore, sqlx::Error> {
+    async fn open(opts: SqliteConnectOptions, clock: &dyn Clock) -> Result<SqliteStore, sqlx::Error> {
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
         migrate::run_sqlite(&pool).await?;
         // One connection: replay-guard inserts queue in the pool instead of contending
         // for SQLite's write lock (whose busy handler sleeps).
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-        let jtis = crate::jti_memory::MemoryJtis::load(pool.clone(), now).await?;
+        let jtis = crate::jti_memory::MemoryJtis::load(pool.clone(), clock.now()).await?;
         Ok(SqliteStore { pool, jtis })
     }
 

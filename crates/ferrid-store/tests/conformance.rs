@@ -62,8 +62,7 @@ async fn postgres() -> Option<Backend> {
 }
 
 fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) as u32
+    u32::from_le_bytes(ferrid_core::env::random_bytes())
 }
 
 async fn backends() -> Vec<Backend> {

@@ -50,8 +50,7 @@ async fn postgres_reopened_after(edit: &str) -> Option<Result<(), sqlx::Error>> 
 }
 
 fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) as u32
+    u32::from_le_bytes(ferrid_core::env::random_bytes())
 }
 
 fn refused(result: Result<(), sqlx::Error>, backend: &str, needles: &[&str]) {

@@ -43,7 +43,7 @@ struct SeedArgs {
 async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse()?, args.data_dir.clone());
     config.print_admin_secret = false;
-    let server = ferrid_server::Server::bind(&config).await?;
+    let server = ferrid_server::Server::bind_with_env(&config, ferrid_core::env::Env::system()).await?;
     let s =
         server.state.manager.seed(args.tenants, args.clients).await.map_err(|e| anyhow::anyhow!("seeding: {e:?}"))?;
     let out = serde_json::json!({ "tenant": s.tenant, "track": s.track, "client_id": s.client_id, "client_secret": s.client_secret });
@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
             let config = settings.into_config()?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let result = runtime.block_on(async move {
-                let server = ferrid_server::Server::bind(&config).await?;
+                let server = ferrid_server::Server::bind_with_env(&config, ferrid_core::env::Env::system()).await?;
                 tracing::info!(addr = %server.addr, "ferrid listening");
                 server.run(ferrid_server::shutdown_signal()).await?;
                 Ok(())

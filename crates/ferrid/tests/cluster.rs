@@ -7,9 +7,10 @@ use common::free_port;
 
 use std::{
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
+use ferrid_core::env::{Clock, SystemClock};
 use serde_json::{Value, json};
 
 const ADMIN_SECRET: &str = "cluster-admin-secret-0123456789";
@@ -115,10 +116,10 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let start = Instant::now();
-    while start.elapsed() < within {
+    let start = SystemClock::new(); // real time: the instances are other processes
+    while start.monotonic() < within {
         if f().await {
-            return Some(start.elapsed());
+            return Some(start.monotonic());
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -209,7 +210,7 @@ async fn an_assertion_used_at_one_instance_is_refused_at_the_other() {
     let cert = rcgen::CertificateParams::new(vec!["pk".into()]).unwrap().self_signed(&kp).unwrap().pem();
     let (s, _) = post(&a.base, &tok, "/tenants/master/tracks/master/apps/pk/keys", json!({ "pem": cert })).await;
     assert_eq!(s, 201);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemClock::new().now();
     let claims = json!({ "iss": "pk", "sub": "pk", "aud": format!("{CLUSTER_URL}/master/master"), "iat": now, "exp": now + 300, "jti": "once" });
     let key = jsonwebtoken::EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).unwrap();
     let assertion =
@@ -313,13 +314,13 @@ async fn sigterm_shuts_down_gracefully() {
     let mut a = start(None, tempfile::tempdir().unwrap()).await;
     let out = Command::new("kill").args(["-TERM", &a.child.id().to_string()]).output().unwrap();
     assert!(out.status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let clock = SystemClock::new(); // real time: ferrid runs as another process
     loop {
         if let Some(status) = a.child.try_wait().unwrap() {
             assert!(status.success(), "exit status {status}");
             break;
         }
-        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
+        assert!(clock.monotonic() < Duration::from_secs(10), "still running 10 s after SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

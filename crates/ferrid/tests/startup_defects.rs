@@ -10,8 +10,10 @@ use std::{
     io::{Read, Write},
     net::TcpStream,
     process::{Child, Command, Output, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+use ferrid_core::env::{Clock, SystemClock};
 
 struct Running(Child);
 
@@ -38,9 +40,10 @@ fn serve(dir: &std::path::Path, port: u16, args: &[&str], env: &[(&str, &str)]) 
 /// Runs a command expected to exit by itself within 30 s; kills it (and fails) otherwise.
 fn run_to_exit(mut cmd: Command) -> Output {
     let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // real time: ferrid runs as another process
+    let clock = SystemClock::new();
     while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
+        if clock.monotonic() > Duration::from_secs(30) {
             let _ = child.kill();
             let out = child.wait_with_output().unwrap();
             panic!("ferrid was still running after 30 s: {}", String::from_utf8_lossy(&out.stderr));
@@ -125,18 +128,20 @@ Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngr
         )
         .unwrap();
     std::thread::sleep(Duration::from_millis(200));
-    let start = Instant::now();
+    let start = SystemClock::new(); // real time: ferrid runs as another process
     let out = Command::new("kill").args(["-TERM", &running.0.id().to_string()]).output().unwrap();
     assert!(out.status.success());
-    let deadline = start + Duration::from_secs(10);
     let status = loop {
         if let Some(status) = running.0.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM with a 1 s drain deadline");
+        assert!(
+            start.monotonic() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM with a 1 s drain deadline"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let took = start.elapsed();
+    let took = start.monotonic();
     assert!(status.success(), "{status:?}");
     assert!(took >= Duration::from_millis(900), "exited before the drain deadline: {took:?}");
     assert!(took < Duration::from_secs(3), "took {took:?} for a 1 s drain deadline");

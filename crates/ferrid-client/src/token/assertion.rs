@@ -1,7 +1,7 @@
 //! `private_key_jwt` (RFC 7523 §2.2, §3): client assertions signed with a key read once
 //! from a PEM or PKCS#12/PFX file.
 
-use std::{str::FromStr, time::SystemTime};
+use std::str::FromStr;
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -57,7 +57,7 @@ impl AssertionSigner {
 
     /// A new assertion: `iss` = `sub` = the client, `aud` the token endpoint, a fresh `jti`.
     pub(crate) fn sign(&self) -> Result<String, TokenError> {
-        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = crate::env::unix_now();
         let claims = json!({
             "iss": self.client_id, "sub": self.client_id, "aud": self.audience,
             "iat": now, "nbf": now, "exp": now + LIFETIME, "jti": jti(),
@@ -109,7 +109,7 @@ fn pfx_to_pem(der: &[u8], password: &str) -> Result<Vec<u8>, String> {
 /// 128 random bits, base64url.
 fn jti() -> String {
     let mut b = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut b).expect("system randomness");
+    crate::env::fill_random(&mut b);
     ferrid_oauth::b64::encode(&b)
 }
 

@@ -53,7 +53,7 @@ impl RefreshPolicy {
 /// A uniform draw from `[0, 1)`.
 fn random_unit() -> f64 {
     let mut b = [0u8; 4];
-    aws_lc_rs::rand::fill(&mut b).expect("system randomness");
+    crate::env::fill_random(&mut b);
     f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0)
 }
 

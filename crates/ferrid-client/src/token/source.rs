@@ -73,7 +73,7 @@ impl Token {
 }
 
 fn jwt_lifetime(token: &str) -> Option<Duration> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    let now = crate::env::unix_now();
     jwt_exp(token).filter(|exp| *exp > now).map(|exp| Duration::from_secs(exp - now))
 }
 
@@ -130,7 +130,7 @@ impl TokenSource {
 
     /// A token valid now; see the module documentation for when this makes a request.
     pub async fn token(&self) -> Result<Arc<Token>, TokenError> {
-        let round = match self.peek(Instant::now()) {
+        let round = match self.peek(crate::env::now()) {
             Peek::Fresh(t) => return Ok(t),
             Peek::Stale(t) => {
                 self.refresh_in_background();
@@ -144,7 +144,7 @@ impl TokenSource {
             let s = self.state();
             if s.round != round {
                 // A refresh ended while we waited: share its outcome.
-                if let Some(t) = s.token.as_ref().filter(|t| Instant::now() < t.expires_at) {
+                if let Some(t) = s.token.as_ref().filter(|t| crate::env::now() < t.expires_at) {
                     return Ok(t.clone());
                 }
                 if let Some(f) = &s.failure {
@@ -190,7 +190,7 @@ impl TokenSource {
         let Ok(guard) = self.inner.flight.clone().try_lock_owned() else {
             return; // a refresh is already running
         };
-        let now = Instant::now();
+        let now = crate::env::now();
         {
             let s = self.state();
             let fresh = s.token.as_ref().is_some_and(|t| now < t.refresh_at);
@@ -216,7 +216,7 @@ impl TokenSource {
         let mut streak = self.state().failure.as_ref().map_or(0, |f| f.streak);
         let mut attempt = 0;
         loop {
-            let sent = Instant::now();
+            let sent = crate::env::now();
             let result = self.inner.client.request().await;
             let mut s = self.state();
             match result {
@@ -237,7 +237,7 @@ impl TokenSource {
                         tokio::time::sleep(delay).await;
                         continue;
                     }
-                    s.failure = Some(Failure { error: error.clone(), streak, retry_at: Instant::now() + delay });
+                    s.failure = Some(Failure { error: error.clone(), streak, retry_at: crate::env::now() + delay });
                     s.round += 1;
                     return Err(error);
                 }

@@ -108,7 +108,7 @@ impl JwksCache {
 
     /// The keys that may have signed a token with this `kid` and `alg`.
     pub(crate) async fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Result<Vec<Arc<KeyEntry>>, KeyError> {
-        let started = Instant::now();
+        let started = crate::env::now();
         let held = lock(&self.inner.keys).clone();
         if let Some(set) = held.as_ref().filter(|s| started < s.fetched_at + self.inner.cache_duration) {
             let c = pick(set, kid, alg);
@@ -132,7 +132,7 @@ impl JwksCache {
     /// held afterwards (possibly older keys when the fetch failed).
     async fn refresh(&self) -> Option<Arc<KeySet>> {
         let _one = self.inner.fetch.lock().await;
-        let now = Instant::now();
+        let now = crate::env::now();
         let recent =
             lock(&self.inner.last_attempt).as_ref().is_some_and(|(t, _)| now < *t + self.inner.refetch_interval);
         if !recent {

@@ -8,7 +8,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{
@@ -73,7 +73,7 @@ impl Seen {
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub token: String,
-    pub at: Instant,
+    pub at: tokio::time::Instant,
     pub lifetime: Option<u64>,
 }
 
@@ -160,7 +160,7 @@ async fn token(State(s): State<AuthServer>, headers: HeaderMap, body: String) ->
         return oauth_error(StatusCode::FORBIDDEN, "access_denied");
     }
     let token = format!("tok-{n}");
-    s.issued.lock().unwrap().push(Issued { token: token.clone(), at: Instant::now(), lifetime: b.lifetime });
+    s.issued.lock().unwrap().push(Issued { token: token.clone(), at: ferrid_client::env::now(), lifetime: b.lifetime });
     let mut resp = json!({ "access_token": token, "token_type": "Bearer" });
     if let Some(l) = b.lifetime {
         resp["expires_in"] = if b.flavor == Flavor::IbmAppId { json!(l.to_string()) } else { json!(l) };
@@ -185,7 +185,7 @@ pub fn key(alg: SigningAlg) -> Arc<SigningKey> {
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    ferrid_client::env::unix_now() as i64
 }
 
 impl Issuer {

@@ -1,7 +1,7 @@
 //! What happens to a failed client authentication after the response has gone: it is
 //! counted in the store's shared buckets (so that several instances behind one load
-//! balancer throttle together, DESIGN §7), the shared levels are brought back into this
-//! instance's [`Throttle`], and it is written to the tenant's audit log (DESIGN §4).
+//! balancer throttle together, docs/ARCHITECTURE.md "Invariants"), the shared levels are brought back into this
+//! instance's [`Throttle`], and it is written to the tenant's audit log (docs/ARCHITECTURE.md "Invariants").
 //!
 //! Reports arrive on a bounded queue and are handled in batches off the request path; a
 //! full queue drops reports (counted by [`Throttle::dropped_reports`]) rather than
@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::throttle::{Failure, Throttle};
-use crate::{audit::AuditRecord, store::Store};
+use crate::{audit::AuditRecord, env::Clock, store::Store};
 
 /// Reports waiting before new ones are dropped.
 pub const QUEUE: usize = 10_000;
@@ -25,14 +25,15 @@ const MAX_BATCH: usize = 256;
 /// How often full buckets are removed from the store.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
-/// Connects `throttle` to a reporter task on `store`, for as long as the process runs.
-pub fn spawn(store: Arc<dyn Store>, throttle: Arc<Throttle>) {
+/// Connects `throttle` to a reporter task on `store`, for as long as the process runs;
+/// the shared buckets refill on `clock`'s wall time (instances share no monotonic clock).
+pub fn spawn(store: Arc<dyn Store>, throttle: Arc<Throttle>, clock: Arc<dyn Clock>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     throttle.report_to(tx);
-    tokio::spawn(run(store, throttle, rx));
+    tokio::spawn(run(store, throttle, clock, rx));
 }
 
-async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, mut rx: mpsc::Receiver<Failure>) {
+async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Failure>) {
     let mut purge = tokio::time::interval(PURGE_EVERY);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -41,13 +42,13 @@ async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, mut rx: mpsc::Recei
                 if n == 0 {
                     return;
                 }
-                record(store.as_ref(), &throttle, &batch).await;
+                record(store.as_ref(), &throttle, clock.now_millis(), &batch).await;
                 batch.clear();
             }
             _ = purge.tick() => {
                 let cfg = throttle.config();
                 let full_after_ms = (cfg.burst / cfg.per_second * 1000.0) as i64;
-                if let Err(e) = store.purge_auth_failures(now_ms() - full_after_ms).await {
+                if let Err(e) = store.purge_auth_failures(clock.now_millis() - full_after_ms).await {
                     tracing::warn!(error = %e, "could not purge failed-authentication buckets");
                 }
             }
@@ -65,7 +66,7 @@ fn bucket_keys(source: IpAddr, client: Option<&str>, registered: bool) -> (Strin
 
 /// Counts one batch in the shared buckets, lowers this instance's buckets to the shared
 /// levels and appends the audit records.
-async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
+async fn record(store: &dyn Store, throttle: &Throttle, now_ms: i64, batch: &[Failure]) {
     let keys: Vec<(String, Option<String>)> =
         batch.iter().map(|f| bucket_keys(f.source, f.client.as_deref(), f.registered)).collect();
     let mut counts: HashMap<&str, u32> = HashMap::new();
@@ -76,7 +77,7 @@ async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
     }
     let buckets: Vec<(String, u32)> = counts.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
     let cfg = throttle.config();
-    match store.take_auth_failures(&buckets, cfg.burst, cfg.per_second / 1000.0, now_ms()).await {
+    match store.take_auth_failures(&buckets, cfg.burst, cfg.per_second / 1000.0, now_ms).await {
         Ok(levels) => {
             let level: HashMap<&str, f64> = buckets.iter().map(|(k, _)| k.as_str()).zip(levels).collect();
             for (f, (source, client)) in batch.iter().zip(&keys) {
@@ -108,10 +109,6 @@ fn audit_record(f: &Failure) -> AuditRecord {
         source: Some(f.source.to_string()),
         details: json!({ "client_id": f.client }),
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -31,10 +31,7 @@ use ferrid_oauth::name::Name;
 use tokio::sync::mpsc;
 
 use super::slow::SlowGate;
-use crate::{
-    clock::{Monotonic, SystemMonotonic},
-    model::UnixTime,
-};
+use crate::{env::Clock, model::UnixTime};
 
 /// Failures allowed in a burst, and how fast the allowance comes back.
 #[derive(Debug, Clone, Copy)]
@@ -104,7 +101,7 @@ impl Gate {
 /// has failed, and a read lock without allocation otherwise.
 pub struct Throttle {
     config: ThrottleConfig,
-    time: Arc<dyn Monotonic>,
+    time: Arc<dyn Clock>,
     state: RwLock<State>,
     tracked: AtomicUsize,
     /// Where failures are reported for the shared buckets and the audit log.
@@ -128,11 +125,8 @@ pub struct Failure {
 }
 
 impl Throttle {
-    pub fn new(config: ThrottleConfig) -> Throttle {
-        Throttle::with_clock(config, Arc::new(SystemMonotonic::default()))
-    }
-
-    pub fn with_clock(config: ThrottleConfig, time: Arc<dyn Monotonic>) -> Throttle {
+    /// Buckets refill on `time`'s monotonic reading.
+    pub fn new(config: ThrottleConfig, time: Arc<dyn Clock>) -> Throttle {
         Throttle {
             config,
             time,
@@ -164,7 +158,7 @@ impl Throttle {
     }
 
     fn now(&self) -> u64 {
-        self.time.elapsed().as_millis() as u64
+        self.time.monotonic().as_millis() as u64
     }
 
     fn level(&self, b: Bucket, now: u64) -> f64 {

@@ -6,7 +6,7 @@ use ferrid_oauth::{OAuthError, form::Form, scope::ScopeRef};
 use serde::Serialize;
 
 use crate::{
-    crypto::random_bytes,
+    env::random_bytes,
     model::UnixTime,
     runtime::{ClientRuntime, Grant, TrackRuntime},
 };

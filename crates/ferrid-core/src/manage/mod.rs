@@ -18,7 +18,7 @@ use ferrid_oauth::name::Name;
 
 use crate::{
     audit::AuditRecord,
-    clock::Clock,
+    env::Env,
     runtime::Registry,
     store::{Store, StoreError},
 };
@@ -96,7 +96,8 @@ pub type ManageResult<T> = Result<T, ManageError>;
 pub struct Manager {
     store: Arc<dyn Store>,
     registry: Arc<Registry>,
-    clock: Arc<dyn Clock>,
+    /// Time and randomness (docs/ARCHITECTURE.md "Time and randomness").
+    env: Env,
     /// Serialises snapshot reloads so an older read never replaces a newer one.
     reload: tokio::sync::Mutex<()>,
     /// Serialises changes that may take `ferrid-api:admin` from a client, so that two
@@ -105,14 +106,8 @@ pub struct Manager {
 }
 
 impl Manager {
-    pub fn new(store: Arc<dyn Store>, registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Manager {
-        Manager {
-            store,
-            registry,
-            clock,
-            reload: tokio::sync::Mutex::new(()),
-            admin_change: tokio::sync::Mutex::new(()),
-        }
+    pub fn new(store: Arc<dyn Store>, registry: Arc<Registry>, env: Env) -> Manager {
+        Manager { store, registry, env, reload: tokio::sync::Mutex::new(()), admin_change: tokio::sync::Mutex::new(()) }
     }
 
     pub fn registry(&self) -> &Registry {
@@ -123,8 +118,13 @@ impl Manager {
         self.store.as_ref()
     }
 
+    /// The environment the manager was started with.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
     fn now(&self) -> i64 {
-        self.clock.now()
+        self.env.now()
     }
 
     /// The audit record of a change `caller` makes now in `tenant`'s log.

@@ -4,7 +4,7 @@ use axum::{
     extract::{RawQuery, State},
     response::{IntoResponse, Response},
 };
-use ferrid_core::{audit::AuditEntry, clock::rfc3339, manage::audit};
+use ferrid_core::{audit::AuditEntry, manage::audit, model::rfc3339};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 

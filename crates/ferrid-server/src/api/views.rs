@@ -3,9 +3,8 @@
 //! drift.
 
 use ferrid_core::{
-    clock::rfc3339,
     manage::rotation::KeyLife,
-    model::{self, AppSpec, KeyState, SecretRecord, StoredClientKey},
+    model::{self, AppSpec, KeyState, SecretRecord, StoredClientKey, rfc3339},
     urls::PublicUrl,
 };
 use ferrid_oauth::{jwk::Jwk, jwt::SigningAlg};

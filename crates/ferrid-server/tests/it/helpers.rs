@@ -27,10 +27,19 @@ pub async fn spawn_in(dir: tempfile::TempDir) -> TestApp {
 
 /// Starts ferrid with a configuration adjusted by `adjust`.
 pub async fn spawn_with(dir: tempfile::TempDir, adjust: impl FnOnce(&mut ServerConfig)) -> TestApp {
+    spawn_with_env(dir, ferrid_core::env::Env::system(), adjust).await
+}
+
+/// Starts ferrid on `env` (a `FakeEnv`'s for tests that wait on time).
+pub async fn spawn_with_env(
+    dir: tempfile::TempDir,
+    env: ferrid_core::env::Env,
+    adjust: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
     config.print_admin_secret = false;
     adjust(&mut config);
-    let (addr, _state) = ferrid_server::spawn(&config).await.expect("server starts");
+    let (addr, _state) = ferrid_server::spawn_with_env(&config, env).await.expect("server starts");
     let admin_secret = std::fs::read_to_string(dir.path().join("admin-secret")).expect("admin secret file");
     TestApp {
         base: format!("http://{addr}"),
@@ -39,6 +48,18 @@ pub async fn spawn_with(dir: tempfile::TempDir, adjust: impl FnOnce(&mut ServerC
         data_dir: dir.path().to_path_buf(),
         _dir: dir,
     }
+}
+
+/// Polls `check` until it holds, for up to 5 s: for work done off the request path (a
+/// reporter task, a background job), so a wait for a condition, not for a fixed time.
+pub async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
+    for _ in 0..250 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    check().await
 }
 
 pub fn basic(id: &str, secret: &str) -> String {

@@ -42,8 +42,10 @@ impl Signer {
     }
 }
 
+/// Wall time, as the server (on the system environment) reads it.
 pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    use ferrid_core::env::Clock;
+    ferrid_core::env::SystemClock::new().now()
 }
 
 pub(crate) fn jti() -> String {

@@ -77,8 +77,9 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_source() {
     // another client behind the same balancer is served
     assert_eq!(attempt_via(&app, &url, "203.0.113.10", &c.id, &c.secret).await, 200);
     // the audit log names the forwarded source
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let (_, page) = app.get_api("/tenants/t1/audit?action=client_auth.failed", &admin).await;
+    let failed = || app.get_api("/tenants/t1/audit?action=client_auth.failed", &admin);
+    eventually(|| async { failed().await.1["items"].as_array().is_some_and(|a| !a.is_empty()) }).await;
+    let (_, page) = failed().await;
     assert_eq!(page["items"][0]["source"], "203.0.113.9", "{page}");
 }
 

@@ -274,12 +274,7 @@ async fn issuing_tokens_makes_no_store_call() {
     // request path: two store calls, made by the reporter task
     let r = app.post_form(&app.token_url("t1", "prod"), Some((&c.id, "wrong")), "grant_type=client_credentials").await;
     assert_eq!(r.status(), 401);
-    for _ in 0..50 {
-        if app.metric("ferrid_store_calls_total").await == before + 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    eventually(|| async { app.metric("ferrid_store_calls_total").await == before + 2 }).await;
     assert_eq!(app.metric("ferrid_store_calls_total").await, before + 2);
 }
 

@@ -1,13 +1,13 @@
 use super::*;
-use crate::clock::ManualMonotonic;
+use crate::env::FakeClock;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-fn manual(burst: f64, per_second: f64) -> (Throttle, Arc<ManualMonotonic>) {
-    let clock = Arc::new(ManualMonotonic::default());
-    (Throttle::with_clock(ThrottleConfig { burst, per_second }, clock.clone()), clock)
+fn manual(burst: f64, per_second: f64) -> (Throttle, Arc<FakeClock>) {
+    let clock = Arc::new(FakeClock::new(0));
+    (Throttle::new(ThrottleConfig { burst, per_second }, clock.clone()), clock)
 }
 
 #[test]
@@ -53,7 +53,7 @@ fn shared_levels_lower_local_buckets_but_never_raise_them() {
 
 #[test]
 fn failures_are_reported_with_where_they_happened() {
-    let t = Throttle::new(ThrottleConfig::default());
+    let t = Throttle::new(ThrottleConfig::default(), Arc::new(FakeClock::new(0)));
     let (tx, mut rx) = mpsc::channel(1);
     t.report_to(tx);
     t.failed("acme", "prod", Some(&"x".repeat(500)), false, ip("10.0.0.3"), 7);
