@@ -1,13 +1,11 @@
 //! KrakenD's two `auth/client-credentials` samples, parsed unchanged and run in the
 //! gateway in-process against the test token endpoints (basic, and Auth0-like).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use axum::{Router, http::HeaderMap, routing::any};
-use common::*;
 use ferrid_client::gateway::{EndpointConfig, Gateway, GatewayConfig};
+use ferrid_testkit::fake::*;
 use serde_json::{Value, json};
 
 const BASIC: &str = include_str!("fixtures/client-credentials-basic.json");

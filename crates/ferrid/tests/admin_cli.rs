@@ -1,10 +1,11 @@
 //! The real `ferrid admin` binary against a real `ferrid serve` process.
 
-mod common;
-use common::free_port;
+use std::process::Command;
 
-use std::process::{Child, Command, Stdio};
-
+use ferrid_testkit::{
+    certs,
+    process::{KillOnDrop, free_port, serve_command, start_serving},
+};
 use serde_json::Value;
 
 const ADMIN_SECRET: &str = "admin-cli-test-secret-0123456789";
@@ -24,16 +25,9 @@ const FERRID_VARS: [&str; 10] = [
 ];
 
 struct Server {
-    child: Child,
+    _child: KillOnDrop,
     base: String,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// What one `ferrid admin` run did.
@@ -69,20 +63,10 @@ impl Run {
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_ferrid"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .env("FERRID_ADMIN_SECRET", ADMIN_SECRET)
-        .env("FERRID_LOG", "warn")
-        .env_remove("FERRID_DATABASE_URL")
-        .env_remove("FERRID_PUBLIC_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    common::wait_ready(&base).await;
-    Server { child, base, dir }
+    let mut cmd = serve_command(env!("CARGO_BIN_EXE_ferrid"), dir.path(), port);
+    cmd.env("FERRID_ADMIN_SECRET", ADMIN_SECRET).env_remove("FERRID_DATABASE_URL").env_remove("FERRID_PUBLIC_URL");
+    let (child, base) = start_serving(cmd, port).await;
+    Server { _child: child, base, dir }
 }
 
 impl Server {
@@ -205,23 +189,6 @@ async fn secrets_are_added_listed_and_deleted_and_printed_only_when_added() {
     assert_eq!(missing.code, 4, "{}", missing.stderr);
 }
 
-/// A self-signed ECDSA certificate and its key as PEM and as a PFX with `password`.
-fn certificate(dir: &std::path::Path, name: &str, password: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["svc.example".into()]).unwrap().self_signed(&kp).unwrap();
-    let mut store = p12_keystore::KeyStore::new();
-    let chain = p12_keystore::PrivateKeyChain::new(
-        vec![1u8],
-        p12_keystore::PrivateKey::from_der(&kp.serialize_der()).unwrap(),
-        [p12_keystore::Certificate::from_der(cert.der()).unwrap()],
-    );
-    store.add_entry("client", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
-    let (pfx, pem) = (dir.join(format!("{name}.pfx")), dir.join(format!("{name}.pem")));
-    std::fs::write(&pfx, store.writer(password).write().unwrap()).unwrap();
-    std::fs::write(&pem, cert.pem()).unwrap();
-    (pfx, pem)
-}
-
 #[tokio::test]
 async fn keys_are_added_from_a_pfx_or_a_pem_listed_and_deleted() {
     let s = start().await;
@@ -229,7 +196,7 @@ async fn keys_are_added_from_a_pfx_or_a_pem_listed_and_deleted() {
     let pk = ["app", "create", "pk", "--kind", "oauth_client", "--client-auth-method", "private_key_jwt"];
     let created = s.admin(&with(&[&pk[..], &["--scope", "party-api2:read1"]].concat(), &PROD)).ok();
     assert!(created.stdout.contains("private_key_jwt"));
-    let (pfx, pem) = certificate(s.dir.path(), "one", "pfx-password");
+    let (pfx, pem) = certs::write_pfx_and_pem(s.dir.path(), "one", "pfx-password");
     let (pfx, pem) = (pfx.to_str().unwrap(), pem.to_str().unwrap());
 
     let wrong = s.admin(&with(&["key", "add", "pk", "--pfx", pfx, "--password", "nope"], &PROD));
@@ -245,7 +212,7 @@ async fn keys_are_added_from_a_pfx_or_a_pem_listed_and_deleted() {
     let again = s.admin_with(&with(&["key", "add", "pk", "--pem", pem], &PROD), &env);
     assert_eq!(again.code, 4, "{}", again.stderr);
     assert!(again.stderr.contains("409") && again.stderr.contains(&kid), "{}", again.stderr);
-    let (_, other_pem) = certificate(s.dir.path(), "two", "unused");
+    let (_, other_pem) = certs::write_pfx_and_pem(s.dir.path(), "two", "unused");
     let other = s.admin(&with(&["key", "add", "pk", "--pem", other_pem.to_str().unwrap(), "-o", "json"], &PROD)).ok();
     assert_ne!(other.json()["kid"], kid.as_str());
 

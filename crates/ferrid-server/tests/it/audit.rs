@@ -6,7 +6,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{helpers::*, permissions::tenant_admin};
+use ferrid_testkit::*;
+
+use crate::permissions::tenant_admin;
 
 async fn audit(app: &TestApp, token: &str, tenant: &str, query: &str) -> (StatusCode, Value) {
     app.get_api(&format!("/tenants/{tenant}/audit{query}"), token).await

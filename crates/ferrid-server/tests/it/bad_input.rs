@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 #[tokio::test]
 async fn malformed_token_requests_get_4xx_json_errors() {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn client_with(app: &TestApp, extra: Value) -> (StatusCodeOr, Value) {
     let admin = app.admin_token().await;

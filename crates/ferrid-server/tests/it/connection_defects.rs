@@ -12,7 +12,7 @@ use tokio::{
     net::{TcpSocket, TcpStream},
 };
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 const SHORT: Duration = Duration::from_millis(300);
 const LONG: Duration = Duration::from_secs(60);
@@ -199,9 +199,7 @@ async fn the_data_directory_and_database_files_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), data.clone());
-    config.print_admin_secret = false;
-    let (_addr, _state) = ferrid_server::spawn(&config).await.expect("server starts");
+    let _app = TestServer::builder().data_dir(data.clone()).spawn().await;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700, "data directory");
     for name in ["ferrid.db", "ferrid.db-wal", "ferrid.db-shm", "master.key", "admin-secret"] {
@@ -215,10 +213,10 @@ async fn the_data_directory_and_database_files_are_owner_only() {
 /// an empty body.
 #[tokio::test]
 async fn a_path_naming_no_endpoint_answers_oauth_json() {
-    let app = crate::helpers::spawn_app().await;
+    let app = ferrid_testkit::spawn_app().await;
     for path in ["/nope", "/master/master/oauth/nothing", "/a/b/c/d/e/f"] {
         let r = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
-        let b = crate::helpers::assert_oauth_error(r, 404, "invalid_request").await;
+        let b = ferrid_testkit::assert_oauth_error(r, 404, "invalid_request").await;
         assert!(b["error_description"].is_string(), "{path}: {b}");
     }
 }

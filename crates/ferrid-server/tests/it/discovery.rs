@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn get_json(app: &TestApp, url: &str) -> (u16, Value) {
     let r = app.http.get(url).send().await.unwrap();

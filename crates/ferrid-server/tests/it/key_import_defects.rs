@@ -15,7 +15,7 @@ use aws_lc_rs::{
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 /// Key imports share two slots per process: these tests take turns, so one's uploads
 /// never queue behind the other's.

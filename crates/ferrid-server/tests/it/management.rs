@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 fn field_names(b: &Value) -> Vec<String> {
     b["errors"]

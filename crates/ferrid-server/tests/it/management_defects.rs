@@ -4,8 +4,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
 use crate::permissions::tenant_admin;
+use ferrid_testkit::*;
 
 const ADMIN_APP: &str = "/tenants/master/tracks/master/apps/admin";
 

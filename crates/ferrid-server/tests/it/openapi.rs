@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 /// Every route of the management API. Adding a route means adding it here, and this file
 /// then checks that the router serves it and that the document describes it.

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 /// A tenant administrator of `t`: a client in `t/master` granted `ferrid-api:tenant`.
 pub(crate) async fn tenant_admin(app: &TestApp, admin: &str, t: &str) -> String {

@@ -5,7 +5,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rcgen::{CertificateParams, KeyPair};
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 pub(crate) const TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 pub(crate) const KEYS: &str = "/tenants/t1/tracks/prod/apps/pk/keys";
@@ -104,7 +104,7 @@ async fn each_algorithm_authenticates_with_an_uploaded_certificate() {
         let r = present(&app, &s.sign(&claims(&app))).await;
         assert_eq!(r.status(), 200, "{alg:?}");
         let b: Value = r.json().await.unwrap();
-        let cl = crate::helpers::claims(b["access_token"].as_str().unwrap());
+        let cl = ferrid_testkit::claims(b["access_token"].as_str().unwrap());
         assert_eq!(cl["sub"], "pk");
         assert_eq!(cl["aud"], "api");
     }
@@ -338,35 +338,15 @@ async fn keys_upload_as_pem_jwk_or_pfx_and_are_listed_without_private_material()
 
 #[tokio::test]
 async fn pfx_uploads_need_the_right_password_and_say_what_is_wrong() {
-    if std::process::Command::new("openssl").arg("version").output().is_err() {
+    let s = signer(Algorithm::RS256);
+    let Some(pfx) = ferrid_testkit::certs::openssl_pfx(&s.kp.serialize_pem(), &s.cert_pem, "correct-horse") else {
         eprintln!("SKIPPED: the openssl command is not installed; PFX fixtures cannot be made");
         return;
-    }
+    };
     let app = spawn_app().await;
-    let s = signer(Algorithm::RS256);
     let admin = setup(&app, &s).await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("k.pem"), s.kp.serialize_pem()).unwrap();
-    std::fs::write(dir.path().join("c.pem"), &s.cert_pem).unwrap();
-    let out = std::process::Command::new("openssl")
-        .args([
-            "pkcs12",
-            "-export",
-            "-inkey",
-            "k.pem",
-            "-in",
-            "c.pem",
-            "-passout",
-            "pass:correct-horse",
-            "-out",
-            "k.pfx",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     use base64::Engine;
-    let pfx = base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.path().join("k.pfx")).unwrap());
+    let pfx = base64::engine::general_purpose::STANDARD.encode(pfx);
     for (body, field) in [
         (json!({ "pfx": pfx }), "password"),
         (json!({ "pfx": pfx, "password": "wrong" }), "password"),

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn jwks(app: &TestApp) -> (Value, String) {
     let r = app.http.get(format!("{}/oauth/keys", app.issuer("t1", "prod"))).send().await.unwrap();

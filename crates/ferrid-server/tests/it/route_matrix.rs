@@ -11,7 +11,9 @@ use base64::Engine;
 use reqwest::{Method, header::HeaderMap};
 use serde_json::{Value, json};
 
-use crate::{helpers::*, openapi::ROUTES, permissions::tenant_admin};
+use ferrid_testkit::*;
+
+use crate::{openapi::ROUTES, permissions::tenant_admin};
 
 /// Who calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use oauth2::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 /// oauth2's HTTP client interface, served by this test's reqwest.
 async fn send(http: reqwest::Client, req: HttpRequest) -> Result<HttpResponse, reqwest::Error> {

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 const SECRETS: &str = "/tenants/t1/tracks/prod/apps/svc/secrets";
 

@@ -1,7 +1,7 @@
 //! Failed client authentication is throttled per source address (DESIGN §3): an
 //! attacker's failures hold back the attacker, never a healthy client elsewhere.
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 fn from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().unwrap()).build().unwrap()

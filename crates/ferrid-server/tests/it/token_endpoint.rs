@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 #[tokio::test]
 async fn basic_client_gets_an_rfc9068_token_that_verifies_against_the_jwks() {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn token(app: &TestApp, c: &ClientCreds, params: &str) -> reqwest::Response {
     let body = format!("grant_type=client_credentials{params}");
