@@ -26,6 +26,12 @@ pub fn grants(pairs: &[(&str, &[&str])]) -> Value {
     pairs.iter().map(|(r, s)| json!({ "resource": r, "scopes": s })).collect()
 }
 
+/// The `access_token` of a token response that must be `200 OK`.
+pub async fn access_token(r: Response) -> String {
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
 impl TestApp {
     pub fn issuer(&self, tenant: &str, track: &str) -> String {
         format!("{}/{tenant}/{track}", self.base)
@@ -64,9 +70,7 @@ impl TestApp {
             "grant_type=client_credentials&client_id=admin&client_secret={}&scope=ferrid-api:admin",
             self.admin_secret
         );
-        let r = self.post_form(&self.token_url("master", "master"), None, &body).await;
-        assert_eq!(r.status(), StatusCode::OK);
-        r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+        access_token(self.post_form(&self.token_url("master", "master"), None, &body).await).await
     }
 
     /// A management API call (`/api/v1{path}`): the status and the JSON body (`Null`
@@ -113,6 +117,24 @@ impl TestApp {
         let body =
             json!({ "name": name, "kind": "oauth_client", "client_auth_method": method, "resource_scopes": grants });
         ClientCreds::from_body(&self.create(&format!("/tenants/{t}/tracks/{tr}/apps"), admin, body).await)
+    }
+
+    /// A `client_secret_basic` client granted `grants` (resource, scopes).
+    pub async fn basic_client(
+        &self,
+        admin: &str,
+        t: &str,
+        tr: &str,
+        name: &str,
+        grants: &[(&str, &[&str])],
+    ) -> ClientCreds {
+        self.client(admin, t, tr, name, "client_secret_basic", self::grants(grants)).await
+    }
+
+    /// The access token `creds` gets at `tenant/track` with more form parameters
+    /// (`&scope=…`); the request must succeed.
+    pub async fn token_for(&self, tenant: &str, track: &str, creds: &ClientCreds, extra: &str) -> String {
+        access_token(self.token(tenant, track, creds, extra).await).await
     }
 
     /// The standard fixture: tenant t1, track `tr` (alg), resources party-api2

@@ -19,5 +19,5 @@ pub mod process;
 pub mod server;
 
 pub use api::ClientCreds;
-pub use oauth::{assert_oauth_error, basic, claims, header, verify_with_jwks};
+pub use oauth::{assert_oauth_error, basic, basic_attempt, claims, client_from, header, verify_with_jwks};
 pub use server::{TestApp, TestServer, spawn_app, spawn_in, spawn_with};

@@ -49,3 +49,20 @@ pub async fn verify_with_jwks(app: &TestApp, token: &str, tenant: &str, track: &
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub", "nbf"]);
     jsonwebtoken::decode::<Value>(token, &key, &v).expect("token verifies").claims
 }
+
+/// An HTTP client whose requests come from the local address `ip` (a source of its own
+/// for the throttle: 127.0.0.2, 127.0.0.3 …).
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().unwrap()).build().unwrap()
+}
+
+/// A client-credentials request from `http` to `url` with Basic credentials.
+pub async fn basic_attempt(http: &reqwest::Client, url: &str, id: &str, secret: &str) -> Response {
+    http.post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", basic(id, secret))
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+}

@@ -1,7 +1,5 @@
 //! First start, restarts and operations endpoints.
 
-use serde_json::Value;
-
 use ferrid_testkit::*;
 
 #[tokio::test]
@@ -42,8 +40,7 @@ async fn a_restart_keeps_registrations_and_keys() {
     let path = dir.path().to_path_buf();
     let app = spawn_in(dir).await;
     let (_, c) = app.fixture("prod", "ES256").await;
-    let r = app.token("t1", "prod", &c, "").await;
-    let old_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let old_token = app.token_for("t1", "prod", &c, "").await;
     // a second server on the same data directory: no second bootstrap, same keys
     let again = TestServer::builder().data_dir(path).spawn().await;
     let r = again.token("t1", "prod", &c, "").await;

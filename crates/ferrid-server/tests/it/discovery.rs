@@ -63,8 +63,7 @@ async fn jwks_publishes_the_signing_key_with_its_kid_and_alg() {
     assert_eq!(k["alg"], "ES256");
     assert_eq!(k["use"], "sig");
     assert!(k.get("d").is_none(), "no private member");
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let r = app.token("t1", "prod", &c, "").await;
     let tok: Value = r.json().await.unwrap();
     assert_eq!(header(tok["access_token"].as_str().unwrap())["kid"], k["kid"]);
     // tracks have their own keys

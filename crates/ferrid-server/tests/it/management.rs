@@ -82,8 +82,7 @@ async fn the_track_default_lifetime_applies_to_clients_without_their_own() {
         app.api(Method::PATCH, "/tenants/t1/tracks/prod", &admin, Some(json!({ "access_token_lifetime": 900 }))).await;
     assert_eq!(s, 200);
     let c = app.client(&admin, "t1", "prod", "svc", "client_secret_basic", json!([])).await;
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let r = app.token("t1", "prod", &c, "").await;
     assert_eq!(r.json::<Value>().await.unwrap()["expires_in"], 900);
 }
 
@@ -183,13 +182,7 @@ async fn replace_uses_if_match_and_changes_take_effect_at_once() {
     // a second edit based on the old version is refused, not silently applied
     let r = put(&etag).await.unwrap();
     assert_eq!(r.status(), 412);
-    let tok = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials&scope=party-api2:read1",
-        )
-        .await;
+    let tok = app.token("t1", "prod", &c, "&scope=party-api2:read1").await;
     assert_oauth_error(tok, 400, "invalid_scope").await;
 }
 

@@ -17,16 +17,7 @@ async fn token(app: &TestApp, t: &str, tr: &str, c: &ClientCreds, extra: &str) -
 
 /// A client of `master/master` granted `ferrid-api:tenant`, and its token.
 async fn master_tenant_admin(app: &TestApp, admin: &str) -> String {
-    let c = app
-        .client(
-            admin,
-            "master",
-            "master",
-            "ops",
-            "client_secret_basic",
-            json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }]),
-        )
-        .await;
+    let c = app.basic_client(admin, "master", "master", "ops", &[("ferrid-api", &["tenant"])]).await;
     let (s, b) = token(app, "master", "master", &c, "&scope=ferrid-api:tenant").await;
     assert_eq!(s, 200, "{b}");
     b["access_token"].as_str().unwrap().to_owned()
@@ -74,15 +65,7 @@ async fn the_last_client_holding_ferrid_api_admin_cannot_be_deleted_or_stripped(
     let (s, b) = app.api(Method::PUT, ADMIN_APP, &admin, Some(as_resource)).await;
     assert_eq!(s, 409, "{b}");
     // with a second holder, the first may give the privilege up
-    app.client(
-        &admin,
-        "master",
-        "master",
-        "admin2",
-        "client_secret_basic",
-        json!([{ "resource": "ferrid-api", "scopes": ["admin"] }]),
-    )
-    .await;
+    app.basic_client(&admin, "master", "master", "admin2", &[("ferrid-api", &["admin"])]).await;
     let (s, b) = app
         .api(
             Method::PUT,

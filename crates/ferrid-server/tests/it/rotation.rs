@@ -17,9 +17,7 @@ fn kids(jwks: &Value) -> Vec<String> {
 }
 
 async fn token(app: &TestApp, c: &ClientCreds) -> String {
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
-    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+    app.token_for("t1", "prod", c, "").await
 }
 
 /// Verifies `token` against a JWKS document fetched earlier (a validator's cache).

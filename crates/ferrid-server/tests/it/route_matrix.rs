@@ -273,11 +273,7 @@ impl World {
         app.resource(&admin, "t1", "master", "other", &["x"]).await;
         let grants = json!([{ "resource": "other", "scopes": ["x"] }]);
         let c = app.client(&admin, "t1", "master", "elsewhere", "client_secret_basic", grants).await;
-        let r = app
-            .post_form(&app.token_url("t1", "master"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
-            .await;
-        assert_eq!(r.status(), 200);
-        let wrong_audience = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+        let wrong_audience = app.token_for("t1", "master", &c, "").await;
         assert_eq!(claims(&wrong_audience)["aud"], "other");
         // the claims of t1's administrator, unsigned
         let mut payload = claims(&own);

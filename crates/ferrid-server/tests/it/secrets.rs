@@ -98,8 +98,7 @@ async fn a_deleted_secret_is_refused_at_once() {
     let id = list["items"][0]["id"].as_str().unwrap().to_owned();
     let (s, _) = app.api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None).await;
     assert_eq!(s, 204);
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let r = app.token("t1", "prod", &c, "").await;
     assert_oauth_error(r, 401, "invalid_client").await;
     let (s, _) = app.api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None).await;
     assert_eq!(s, 404);

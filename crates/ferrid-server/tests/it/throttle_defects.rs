@@ -8,20 +8,8 @@ use serde_json::json;
 
 use ferrid_testkit::*;
 
-fn from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().unwrap()).build().unwrap()
-}
-
 async fn attempt(http: &reqwest::Client, url: &str, id: &str, secret: &str) -> u16 {
-    http.post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("authorization", basic(id, secret))
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    basic_attempt(http, url, id, secret).await.status().as_u16()
 }
 
 /// A `client_secret_basic` client `name` of t1/prod with the chosen `secrets`, its
@@ -55,7 +43,7 @@ async fn a_huge_client_id_does_not_grow_the_throttle() {
     let url = app.token_url("t1", "prod");
     let sources = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
     for (n, ip) in sources.iter().enumerate() {
-        let http = from(ip);
+        let http = client_from(ip);
         for i in 0..10 {
             let id = format!("{n}-{i}-{}", "x".repeat(250_000));
             assert_eq!(attempt(&http, &url, &id, "guess").await, 401);
@@ -78,7 +66,7 @@ async fn wrong_guesses_are_charged_before_the_slow_check() {
     chosen_client(&app, &admin, "horse", &[chosen]).await;
     let url = app.token_url("t1", "prod");
     let before = app.metric("ferrid_slow_secret_checks_total").await;
-    let attacker = from("127.0.0.2");
+    let attacker = client_from("127.0.0.2");
     let guesses: Vec<_> = (0..40)
         .map(|i| {
             let (attacker, url) = (attacker.clone(), url.clone());
@@ -93,7 +81,7 @@ async fn wrong_guesses_are_charged_before_the_slow_check() {
     let slow = app.metric("ferrid_slow_secret_checks_total").await - before;
     assert!(slow <= 5, "{slow} slow checks for a burst of 5");
     let started = Instant::now();
-    assert_eq!(attempt(&from("127.0.0.3"), &url, "horse", chosen).await, 200);
+    assert_eq!(attempt(&client_from("127.0.0.3"), &url, "horse", chosen).await, 200);
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
 }
 
@@ -106,7 +94,7 @@ async fn a_known_good_client_is_served_from_a_throttled_source() {
     let chosen = "correct horse battery staple";
     chosen_client(&app, &admin, "horse", &[chosen]).await;
     let url = app.token_url("t1", "prod");
-    let nat = from("127.0.0.2");
+    let nat = client_from("127.0.0.2");
     assert_eq!(attempt(&nat, &url, "horse", chosen).await, 200, "verified once");
     // a neighbour behind the same address guesses until the address is held back
     for _ in 0..3 {
@@ -130,7 +118,7 @@ async fn a_wrong_guess_costs_at_most_one_slow_hash() {
         ["alpha chosen secret one", "bravo chosen secret two", "charlie chosen secret 3", "delta chosen secret four"];
     chosen_client(&app, &admin, "many", &secrets).await;
     let url = app.token_url("t1", "prod");
-    let http = from("127.0.0.2");
+    let http = client_from("127.0.0.2");
     for (id, guess) in [
         ("many", "alpha chosen secret wrong"),
         ("many", "zulu chosen secret wrong"),

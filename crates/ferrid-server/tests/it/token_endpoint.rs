@@ -9,13 +9,7 @@ use ferrid_testkit::*;
 async fn basic_client_gets_an_rfc9068_token_that_verifies_against_the_jwks() {
     let app = spawn_app().await;
     let (_, c) = app.fixture("prod", "RS256").await;
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials&scope=party-api2:read1",
-        )
-        .await;
+    let r = app.token("t1", "prod", &c, "&scope=party-api2:read1").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert_eq!(r.headers()["pragma"], "no-cache");
@@ -126,8 +120,7 @@ async fn a_client_of_another_track_is_unknown_here() {
     let app = spawn_app().await;
     let (admin, c) = app.fixture("prod", "ES256").await;
     app.tenant_track(&admin, "t1", "test", "ES256").await;
-    let r =
-        app.post_form(&app.token_url("t1", "test"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let r = app.token("t1", "test", &c, "").await;
     assert_oauth_error(r, 401, "invalid_client").await;
 }
 
@@ -263,9 +256,7 @@ async fn issuing_tokens_makes_no_store_call() {
     let (_, c) = app.fixture("prod", "ES256").await;
     let before = app.metric("ferrid_store_calls_total").await;
     for _ in 0..20 {
-        let r = app
-            .post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
-            .await;
+        let r = app.token("t1", "prod", &c, "").await;
         assert_eq!(r.status(), 200);
     }
     assert_eq!(app.metric("ferrid_store_calls_total").await, before);
@@ -289,9 +280,7 @@ async fn each_token_has_its_own_jti() {
     let (_, c) = app.fixture("prod", "ES256").await;
     let mut seen = std::collections::HashSet::new();
     for _ in 0..5 {
-        let r = app
-            .post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
-            .await;
+        let r = app.token("t1", "prod", &c, "").await;
         let b: Value = r.json().await.unwrap();
         assert!(seen.insert(claims(b["access_token"].as_str().unwrap())["jti"].as_str().unwrap().to_owned()));
     }
