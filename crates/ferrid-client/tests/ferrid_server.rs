@@ -7,7 +7,11 @@ use ferrid_client::{
     },
     validate::{Algorithm, KeySource, ValidationError, Validator, ValidatorConfig},
 };
-use ferrid_testkit::{TestApp, api::grants, certs, spawn_app};
+use ferrid_testkit::{
+    TestApp,
+    api::{grants, spawn_t1_prod},
+    certs,
+};
 use serde_json::{Value, json};
 
 struct Ferrid {
@@ -23,10 +27,7 @@ struct Creds {
 impl Ferrid {
     /// ferrid with tenant t1, track prod (ES256) and resource `api` (read, write).
     async fn start() -> Ferrid {
-        let app = spawn_app().await;
-        let admin = app.admin_token().await;
-        app.tenant_track(&admin, "t1", "prod", "ES256").await;
-        app.resource(&admin, "t1", "prod", "api", &["read", "write"]).await;
+        let (app, admin) = spawn_t1_prod(&[("api", &["read", "write"])]).await;
         Ferrid { app, admin }
     }
 

@@ -32,6 +32,18 @@ pub async fn access_token(r: Response) -> String {
     r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
 }
 
+/// ferrid with tenant t1, track prod (ES256) and `resources` (name, scopes): the app and
+/// an admin token.
+pub async fn spawn_t1_prod(resources: &[(&str, &[&str])]) -> (TestApp, String) {
+    let app = crate::spawn_app().await;
+    let admin = app.admin_token().await;
+    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    for (name, scopes) in resources {
+        app.resource(&admin, "t1", "prod", name, scopes).await;
+    }
+    (app, admin)
+}
+
 impl TestApp {
     pub fn issuer(&self, tenant: &str, track: &str) -> String {
         format!("{}/{tenant}/{track}", self.base)

@@ -18,6 +18,8 @@ pub mod pg;
 pub mod process;
 pub mod server;
 
-pub use api::ClientCreds;
-pub use oauth::{assert_oauth_error, basic, basic_attempt, claims, client_from, header, verify_with_jwks};
+pub use api::{ClientCreds, spawn_t1_prod};
+pub use oauth::{
+    assert_oauth_error, basic, basic_attempt, claims, client_from, header, percent_encode, verify_with_jwks,
+};
 pub use server::{TestApp, TestServer, spawn_app, spawn_in, spawn_with};

@@ -66,3 +66,17 @@ pub async fn basic_attempt(http: &reqwest::Client, url: &str, id: &str, secret: 
         .await
         .unwrap()
 }
+
+/// Percent-encodes every byte but the unreserved characters (RFC 3986 §2.3), for form
+/// values (RFC 6749 Appendix B).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

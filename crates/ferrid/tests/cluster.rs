@@ -77,6 +77,11 @@ async fn post(base: &str, tok: &str, path: &str, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
+/// A bodiless call with a bearer token.
+async fn call(method: reqwest::Method, url: &str, tok: &str) -> reqwest::Response {
+    reqwest::Client::new().request(method, url).bearer_auth(tok).send().await.unwrap()
+}
+
 /// Polls `f` until it returns true or `within` passes; returns the time it took.
 async fn eventually<F, Fut>(within: Duration, mut f: F) -> Option<Duration>
 where
@@ -110,19 +115,10 @@ async fn registrations_and_deletions_reach_the_other_instance_within_a_second() 
             .await;
     assert!(took.is_some(), "an app registered through A got no token from B within 1 s");
     // delete its secret through A: B refuses it within a second
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/v1/tenants/master/tracks/master/apps/svc/secrets", a.base))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
+    let secrets = format!("{}/api/v1/tenants/master/tracks/master/apps/svc/secrets", a.base);
+    let r = call(reqwest::Method::GET, &secrets, &tok).await;
     let id = r.json::<Value>().await.unwrap()["items"][0]["id"].as_str().unwrap().to_owned();
-    let r = reqwest::Client::new()
-        .delete(format!("{}/api/v1/tenants/master/tracks/master/apps/svc/secrets/{id}", a.base))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
+    let r = call(reqwest::Method::DELETE, &format!("{secrets}/{id}"), &tok).await;
     assert_eq!(r.status(), 204);
     let took =
         eventually(Duration::from_secs(1), || async { token(&b.base, "svc", &secret, None).await.status() == 401 })
@@ -235,12 +231,8 @@ async fn acknowledged_writes_survive(database_url: Option<&str>) {
     let data = if database_url.is_some() { dir } else { tempdir_at(path) };
     let b = start(database_url, data).await;
     let tok = admin(&b.base).await;
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/v1/tenants/crash/tracks/master/apps?limit=1000", b.base))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
+    let r = call(reqwest::Method::GET, &format!("{}/api/v1/tenants/crash/tracks/master/apps?limit=1000", b.base), &tok)
+        .await;
     let listed: Vec<String> = r.json::<Value>().await.unwrap()["items"]
         .as_array()
         .unwrap()

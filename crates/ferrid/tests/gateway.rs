@@ -11,7 +11,7 @@ use std::{
 
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, response::IntoResponse, routing::any};
 use ferrid_client::token::{ClientCredentialsConfig, fetch_token};
-use ferrid_testkit::{TestApp, api, process::KillOnDrop, spawn_app};
+use ferrid_testkit::{TestApp, api, process::KillOnDrop};
 use serde_json::{Value, json};
 
 const SECRET_MARKER: &str = "gateway-secret";
@@ -25,11 +25,7 @@ impl Ferrid {
     /// ferrid with tenant t1, track prod (ES256), resources orders (read, write) and
     /// inventory (read).
     async fn start() -> Ferrid {
-        let app = spawn_app().await;
-        let admin = app.admin_token().await;
-        app.tenant_track(&admin, "t1", "prod", "ES256").await;
-        app.resource(&admin, "t1", "prod", "orders", &["read", "write"]).await;
-        app.resource(&admin, "t1", "prod", "inventory", &["read"]).await;
+        let (app, admin) = api::spawn_t1_prod(&[("orders", &["read", "write"]), ("inventory", &["read"])]).await;
         Ferrid { app, admin }
     }
 

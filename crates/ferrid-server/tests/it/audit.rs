@@ -101,9 +101,7 @@ async fn failed_client_authentication_is_recorded_with_its_source() {
 
 #[tokio::test]
 async fn the_log_is_filtered_and_paged_in_a_stable_order() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     for i in 0..7 {
         app.resource(&admin, "t1", "prod", &format!("r{i}"), &["read"]).await;
     }

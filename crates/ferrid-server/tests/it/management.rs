@@ -51,9 +51,7 @@ async fn unknown_fields_are_named() {
 
 #[tokio::test]
 async fn tracks_take_a_signing_algorithm_at_creation_only() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let (s, b) = app.get_api("/tenants/t1/tracks/prod", &admin).await;
     assert_eq!(s, 200);
     assert_eq!(b["signing_alg"], "ES256");
@@ -75,9 +73,7 @@ async fn tracks_take_a_signing_algorithm_at_creation_only() {
 
 #[tokio::test]
 async fn the_track_default_lifetime_applies_to_clients_without_their_own() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let (s, _) =
         app.api(Method::PATCH, "/tenants/t1/tracks/prod", &admin, Some(json!({ "access_token_lifetime": 900 }))).await;
     assert_eq!(s, 200);
@@ -115,10 +111,7 @@ async fn registering_a_client_answers_with_what_a_developer_needs_next() {
 
 #[tokio::test]
 async fn app_validation_names_each_bad_field() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
-    app.resource(&admin, "t1", "prod", "api", &["read"]).await;
+    let (app, admin) = spawn_t1_prod(&[("api", &["read"])]).await;
     let cases = [
         (json!({ "name": "r", "kind": "oauth_resource", "scopes": [] }), vec!["scopes"]),
         (json!({ "name": "r", "kind": "oauth_resource", "scopes": ["ok", "b:d"] }), vec!["scopes[1]"]),
@@ -149,10 +142,7 @@ async fn app_validation_names_each_bad_field() {
 
 #[tokio::test]
 async fn duplicate_app_names_conflict() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
-    app.resource(&admin, "t1", "prod", "api", &["read"]).await;
+    let (app, admin) = spawn_t1_prod(&[("api", &["read"])]).await;
     let (s, _) =
         app.post_api("/tenants/t1/tracks/prod/apps", &admin, json!({ "name": "api", "kind": "oauth_client" })).await;
     assert_eq!(s, 409);
@@ -235,9 +225,7 @@ async fn ferrids_own_registrations_are_protected() {
 
 #[tokio::test]
 async fn listings_are_paginated_in_name_order() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     for n in ["c", "a", "b"] {
         app.resource(&admin, "t1", "prod", n, &["s"]).await;
     }

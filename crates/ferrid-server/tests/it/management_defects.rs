@@ -210,9 +210,7 @@ async fn audit_ids_count_only_the_tenants_own_log() {
 
 #[tokio::test]
 async fn a_remove_transform_in_foxids_shape_removes_one_value() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let body = json!({
         "name": "svc", "kind": "oauth_client", "client_auth_method": "client_secret_basic",
         "claims": [{ "claim": "role", "values": ["admin", "user", "auditor"] }, { "claim": "tmp", "values": ["x"] }],
@@ -234,9 +232,7 @@ async fn a_remove_transform_in_foxids_shape_removes_one_value() {
 
 #[tokio::test]
 async fn a_claim_transform_replaces_sub() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let body = json!({
         "name": "svc", "kind": "oauth_client", "client_auth_method": "client_secret_basic",
         "claim_transforms": [{ "order": 1, "type": "concatenate", "action": "replace", "claims_in": ["client_id"],

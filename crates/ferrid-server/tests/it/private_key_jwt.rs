@@ -78,21 +78,11 @@ pub(crate) fn claims(app: &TestApp) -> Value {
 }
 
 pub(crate) async fn present(app: &TestApp, assertion: &str) -> reqwest::Response {
-    let body =
-        format!("grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}", urlenc(TYPE));
+    let body = format!(
+        "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+        percent_encode(TYPE)
+    );
     app.post_form(&app.token_url("t1", "prod"), None, &body).await
-}
-
-fn urlenc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -194,7 +184,7 @@ async fn the_audience_may_be_the_issuer_or_either_token_endpoint() {
     // and the app-scoped endpoint accepts it
     let body = format!(
         "grant_type=client_credentials&client_id=pk&client_assertion_type={}&client_assertion={}",
-        urlenc(TYPE),
+        percent_encode(TYPE),
         s.sign(&claims(&app))
     );
     assert_eq!(app.post_form(&format!("{issuer}/pk/oauth/token"), None, &body).await.status(), 200);
@@ -239,14 +229,14 @@ async fn wrong_type_none_hmac_and_foreign_keys_are_refused() {
     // a body client_id that is not the assertion's
     let body = format!(
         "grant_type=client_credentials&client_id=other&client_assertion_type={}&client_assertion={}",
-        urlenc(TYPE),
+        percent_encode(TYPE),
         s.sign(&claims(&app))
     );
     assert_oauth_error(app.post_form(&app.token_url("t1", "prod"), None, &body).await, 401, "invalid_client").await;
     // an assertion together with a secret is two methods at once
     let body = format!(
         "grant_type=client_credentials&client_secret=x&client_assertion_type={}&client_assertion={}",
-        urlenc(TYPE),
+        percent_encode(TYPE),
         s.sign(&claims(&app))
     );
     assert_oauth_error(app.post_form(&app.token_url("t1", "prod"), None, &body).await, 400, "invalid_request").await;

@@ -58,9 +58,7 @@ async fn every_track_algorithm_issues_tokens_that_verify() {
 
 #[tokio::test]
 async fn post_client_authenticates_in_the_body_and_also_by_basic() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let c = app.client(&admin, "t1", "prod", "svc", "client_secret_post", json!([])).await;
     let url = app.token_url("t1", "prod");
     let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
@@ -236,9 +234,7 @@ async fn unknown_tenant_or_track_is_404() {
 
 #[tokio::test]
 async fn the_client_lifetime_sets_expires_in_and_exp() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let body = json!({ "name": "short", "kind": "oauth_client", "access_token_lifetime": 300 });
     let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
     assert_eq!(s, 201);
