@@ -44,6 +44,14 @@ pub async fn spawn_t1_prod(resources: &[(&str, &[&str])]) -> (TestApp, String) {
     (app, admin)
 }
 
+/// ferrid with the standard fixture on track `prod` (ES256): the app, an admin token and
+/// the client `svc` (see [`TestApp::fixture`]).
+pub async fn spawn_fixture() -> (TestApp, String, ClientCreds) {
+    let app = crate::spawn_app().await;
+    let (admin, c) = app.fixture("prod", "ES256").await;
+    (app, admin, c)
+}
+
 impl TestApp {
     pub fn issuer(&self, tenant: &str, track: &str) -> String {
         format!("{}/{tenant}/{track}", self.base)

@@ -20,8 +20,7 @@ fn actions(page: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn every_management_change_is_recorded_with_who_what_and_a_summary_but_no_secret() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let base = "/tenants/t1/tracks/prod/apps/svc";
     let (s, chosen) =
         app.post_api(&format!("{base}/secrets"), &admin, json!({ "secret": "a-chosen-secret-0123456789" })).await;
@@ -71,8 +70,7 @@ async fn every_management_change_is_recorded_with_who_what_and_a_summary_but_no_
 
 #[tokio::test]
 async fn failed_client_authentication_is_recorded_with_its_source() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let r = app.post_form(&url, Some((&c.id, "wrong-secret-xyz")), "grant_type=client_credentials").await;
     assert_eq!(r.status(), 401);

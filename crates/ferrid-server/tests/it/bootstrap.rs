@@ -54,8 +54,7 @@ async fn a_restart_keeps_registrations_and_keys() {
 
 #[tokio::test]
 async fn private_keys_are_encrypted_at_rest() {
-    let app = spawn_app().await;
-    let (_, _) = app.fixture("prod", "ES256").await;
+    let (app, _, _) = spawn_fixture().await;
     let db = std::fs::read(app.data_dir.join("ferrid.db")).unwrap();
     let wal = std::fs::read(app.data_dir.join("ferrid.db-wal")).unwrap_or_default();
     assert!(!db.is_empty());

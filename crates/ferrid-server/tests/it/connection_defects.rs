@@ -46,14 +46,19 @@ async fn raw_get_from(addr: &str, source: Option<&str>) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// ferrid with the given header, idle and body timeouts.
+async fn with_timeouts(header: Duration, idle: Duration, body: Duration) -> TestApp {
+    spawn_with(tempfile::tempdir().unwrap(), move |c| {
+        c.header_timeout = header;
+        c.idle_timeout = idle;
+        c.body_timeout = body;
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_silent_connection_is_closed_after_the_header_timeout() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
-        c.header_timeout = SHORT;
-        c.idle_timeout = LONG;
-        c.body_timeout = LONG;
-    })
-    .await;
+    let app = with_timeouts(SHORT, LONG, LONG).await;
     let mut s = TcpStream::connect(addr(&app)).await.unwrap();
     let start = Instant::now();
     let out = closed_within(&mut s, Duration::from_secs(5)).await.expect("the silent connection is closed");
@@ -82,12 +87,7 @@ async fn a_half_sent_head_does_not_hold_a_slot() {
 
 #[tokio::test]
 async fn a_trickled_body_is_cut_off() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
-        c.header_timeout = LONG;
-        c.idle_timeout = LONG;
-        c.body_timeout = SHORT;
-    })
-    .await;
+    let app = with_timeouts(LONG, LONG, SHORT).await;
     let s = TcpStream::connect(addr(&app)).await.unwrap();
     let (mut rd, mut wr) = s.into_split();
     wr.write_all(
@@ -120,12 +120,7 @@ Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n",
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
-        c.header_timeout = LONG;
-        c.idle_timeout = SHORT;
-        c.body_timeout = LONG;
-    })
-    .await;
+    let app = with_timeouts(LONG, SHORT, LONG).await;
     let mut s = TcpStream::connect(addr(&app)).await.unwrap();
     // Keep-alive is HTTP/1.1's default: the connection stays open after the answer.
     s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();

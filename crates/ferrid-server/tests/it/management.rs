@@ -150,8 +150,7 @@ async fn duplicate_app_names_conflict() {
 
 #[tokio::test]
 async fn replace_uses_if_match_and_changes_take_effect_at_once() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let path = "/tenants/t1/tracks/prod/apps/svc";
     let r = app.http.get(format!("{}/api/v1{path}", app.base)).bearer_auth(&admin).send().await.unwrap();
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
@@ -178,8 +177,7 @@ async fn replace_uses_if_match_and_changes_take_effect_at_once() {
 
 #[tokio::test]
 async fn deleting_apps_tracks_and_tenants_takes_effect_at_the_token_endpoint() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let (s, _) = app.api(Method::DELETE, "/tenants/t1/tracks/prod/apps/svc", &admin, None).await;
     assert_eq!(s, 204);

@@ -172,8 +172,7 @@ async fn a_deleted_tenant_or_track_stays_deleted_while_writes_race() {
 
 #[tokio::test]
 async fn changing_an_apps_kind_removes_its_credentials() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let path = "/tenants/t1/tracks/prod/apps/svc";
     let resource = json!({ "name": "svc", "kind": "oauth_resource", "scopes": ["x"] });
     let (s, b) = app.api(Method::PUT, path, &admin, Some(resource)).await;
@@ -208,6 +207,16 @@ async fn audit_ids_count_only_the_tenants_own_log() {
     assert_eq!(ids, expected, "ids reveal other tenants' events");
 }
 
+/// Registers the client `svc` of t1/prod as `body` says; its token response.
+async fn svc_token(app: &TestApp, admin: &str, body: Value) -> Value {
+    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", admin, body).await;
+    assert_eq!(s, 201, "{b}");
+    let c = ClientCreds { id: "svc".into(), secret: b["client_secret"].as_str().unwrap().into() };
+    let (s, t) = token(app, "t1", "prod", &c, "").await;
+    assert_eq!(s, 200);
+    t
+}
+
 #[tokio::test]
 async fn a_remove_transform_in_foxids_shape_removes_one_value() {
     let (app, admin) = spawn_t1_prod(&[]).await;
@@ -220,11 +229,7 @@ async fn a_remove_transform_in_foxids_shape_removes_one_value() {
             { "order": 3, "type": "match_claim", "action": "remove", "claim_out": "tmp" }
         ]
     });
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
-    assert_eq!(s, 201, "{b}");
-    let c = ClientCreds { id: "svc".into(), secret: b["client_secret"].as_str().unwrap().into() };
-    let (s, t) = token(&app, "t1", "prod", &c, "").await;
-    assert_eq!(s, 200);
+    let t = svc_token(&app, &admin, body).await;
     let cl = claims(t["access_token"].as_str().unwrap());
     assert_eq!(cl["role"], "user");
     assert!(cl.get("tmp").is_none());
@@ -238,11 +243,7 @@ async fn a_claim_transform_replaces_sub() {
         "claim_transforms": [{ "order": 1, "type": "concatenate", "action": "replace", "claims_in": ["client_id"],
                                "claim_out": "sub", "transformation": "service:{0}" }]
     });
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
-    assert_eq!(s, 201, "{b}");
-    let c = ClientCreds { id: "svc".into(), secret: b["client_secret"].as_str().unwrap().into() };
-    let (s, t) = token(&app, "t1", "prod", &c, "").await;
-    assert_eq!(s, 200);
+    let t = svc_token(&app, &admin, body).await;
     let cl = claims(t["access_token"].as_str().unwrap());
     assert_eq!(cl["sub"], "service:svc");
     assert_eq!(cl["client_id"], "svc");

@@ -29,8 +29,7 @@ async fn no_token_or_a_bad_token_is_401_with_a_bearer_challenge() {
 
 #[tokio::test]
 async fn a_token_for_another_resource_or_track_is_refused() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let tok = app.token_for("t1", "prod", &c, "").await;
     let (s, _) = app.get_api("/tenants", &tok).await;
     assert_eq!(s, 401);

@@ -82,8 +82,7 @@ async fn rotation_pre_publishes_the_next_key_and_keeps_the_retired_one() {
 
 #[tokio::test]
 async fn the_rotation_period_is_a_track_setting() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let (_, t) = app.get_api("/tenants/t1/tracks/prod", &admin).await;
     assert_eq!(t["key_rotation_days"], 90);
     let (s, t) = app

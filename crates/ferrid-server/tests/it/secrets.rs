@@ -10,8 +10,7 @@ const SECRETS: &str = "/tenants/t1/tracks/prod/apps/svc/secrets";
 
 #[tokio::test]
 async fn secrets_are_listed_with_id_info_and_creation_time_only() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let (s, b) = app.get_api(SECRETS, &admin).await;
     assert_eq!(s, 200);
     let items = b["items"].as_array().unwrap();
@@ -26,8 +25,7 @@ async fn secrets_are_listed_with_id_info_and_creation_time_only() {
 
 #[tokio::test]
 async fn a_generated_secret_is_shown_once_and_works_beside_the_first() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let (s, b) = app.post_api(SECRETS, &admin, json!({})).await;
     assert_eq!(s, 201);
     let second = b["secret"].as_str().unwrap().to_owned();
@@ -40,8 +38,7 @@ async fn a_generated_secret_is_shown_once_and_works_beside_the_first() {
 
 #[tokio::test]
 async fn a_chosen_secret_is_stored_with_the_slow_hash_and_works() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let chosen = "correct horse battery staple";
     let (s, b) = app.post_api(SECRETS, &admin, json!({ "secret": chosen })).await;
     assert_eq!(s, 201, "{b}");
@@ -69,8 +66,7 @@ async fn a_chosen_secret_is_stored_with_the_slow_hash_and_works() {
 
 #[tokio::test]
 async fn a_short_chosen_secret_is_refused_naming_the_field() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let (s, b) = app.post_api(SECRETS, &admin, json!({ "secret": "short" })).await;
     assert_eq!(s, 400);
     assert_eq!(b["errors"][0]["field"], "secret");
@@ -78,8 +74,7 @@ async fn a_short_chosen_secret_is_refused_naming_the_field() {
 
 #[tokio::test]
 async fn a_client_holds_at_most_ten_secrets() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     for _ in 0..9 {
         let (s, _) = app.post_api(SECRETS, &admin, json!({})).await;
         assert_eq!(s, 201);
@@ -92,8 +87,7 @@ async fn a_client_holds_at_most_ten_secrets() {
 
 #[tokio::test]
 async fn a_deleted_secret_is_refused_at_once() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let (_, list) = app.get_api(SECRETS, &admin).await;
     let id = list["items"][0]["id"].as_str().unwrap().to_owned();
     let (s, _) = app.api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None).await;
@@ -106,8 +100,7 @@ async fn a_deleted_secret_is_refused_at_once() {
 
 #[tokio::test]
 async fn resources_hold_no_secrets() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let (s, _) = app.get_api("/tenants/t1/tracks/prod/apps/orders/secrets", &admin).await;
     assert_eq!(s, 404);
     let (s, b) = app

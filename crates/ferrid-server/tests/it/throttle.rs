@@ -7,8 +7,7 @@ use ferrid_testkit::basic_attempt as attempt;
 
 #[tokio::test]
 async fn an_attackers_failures_hold_back_the_attacker_not_another_client() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let attacker = client_from("127.0.0.2");
     let mut statuses = Vec::new();

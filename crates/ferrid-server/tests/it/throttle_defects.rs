@@ -112,8 +112,7 @@ async fn a_known_good_client_is_served_from_a_throttled_source() {
 /// `info` it shares, or against a dummy hash, exactly as for an unknown client id.
 #[tokio::test]
 async fn a_wrong_guess_costs_at_most_one_slow_hash() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let secrets =
         ["alpha chosen secret one", "bravo chosen secret two", "charlie chosen secret 3", "delta chosen secret four"];
     chosen_client(&app, &admin, "many", &secrets).await;

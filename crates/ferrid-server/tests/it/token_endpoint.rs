@@ -68,8 +68,7 @@ async fn post_client_authenticates_in_the_body_and_also_by_basic() {
 
 #[tokio::test]
 async fn basic_client_sending_its_secret_in_the_body_is_invalid_client() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
     let r = app.post_form(&app.token_url("t1", "prod"), None, &body).await;
     assert_oauth_error(r, 401, "invalid_client").await;
@@ -77,8 +76,7 @@ async fn basic_client_sending_its_secret_in_the_body_is_invalid_client() {
 
 #[tokio::test]
 async fn wrong_secret_is_401_invalid_client_with_www_authenticate() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let r = app
         .post_form(&app.token_url("t1", "prod"), Some((&c.id, "wrong-secret")), "grant_type=client_credentials")
         .await;
@@ -95,8 +93,7 @@ async fn wrong_secret_is_401_invalid_client_with_www_authenticate() {
 
 #[tokio::test]
 async fn unknown_client_and_missing_credentials_are_invalid_client() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     assert_oauth_error(
         app.post_form(&url, Some(("nobody", &c.secret)), "grant_type=client_credentials").await,
@@ -115,8 +112,7 @@ async fn unknown_client_and_missing_credentials_are_invalid_client() {
 
 #[tokio::test]
 async fn a_client_of_another_track_is_unknown_here() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     app.tenant_track(&admin, "t1", "test", "ES256").await;
     let r = app.token("t1", "test", &c, "").await;
     assert_oauth_error(r, 401, "invalid_client").await;
@@ -124,8 +120,7 @@ async fn a_client_of_another_track_is_unknown_here() {
 
 #[tokio::test]
 async fn credentials_in_both_header_and_body_are_invalid_request() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
     let r = app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), &body).await;
     assert_oauth_error(r, 400, "invalid_request").await;
@@ -133,8 +128,7 @@ async fn credentials_in_both_header_and_body_are_invalid_request() {
 
 #[tokio::test]
 async fn basic_credentials_are_form_url_decoded_after_base64() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let c = app.client(&admin, "t1", "prod", "my-svc_1", "client_secret_basic", json!([])).await;
     // openid-client style: every non-alphanumeric character percent-encoded.
     let enc = |s: &str| {
@@ -157,8 +151,7 @@ async fn basic_credentials_are_form_url_decoded_after_base64() {
 
 #[tokio::test]
 async fn grant_type_rules() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let auth = Some((c.id.as_str(), c.secret.as_str()));
     assert_oauth_error(app.post_form(&url, auth, "scope=orders:read").await, 400, "invalid_request").await;
@@ -182,8 +175,7 @@ async fn grant_type_rules() {
 
 #[tokio::test]
 async fn a_repeated_parameter_is_invalid_request() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let auth = Some((c.id.as_str(), c.secret.as_str()));
     let r = app.post_form(&url, auth, "grant_type=client_credentials&grant_type=client_credentials").await;
@@ -194,8 +186,7 @@ async fn a_repeated_parameter_is_invalid_request() {
 
 #[tokio::test]
 async fn only_form_bodies_are_accepted() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let r = app
         .http
         .post(app.token_url("t1", "prod"))
@@ -211,8 +202,7 @@ async fn only_form_bodies_are_accepted() {
 
 #[tokio::test]
 async fn app_scoped_token_endpoint_requires_the_client_to_be_that_app() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let other = app.client(&admin, "t1", "prod", "other", "client_secret_basic", json!([])).await;
     let url = format!("{}/svc/oauth/token", app.issuer("t1", "prod"));
     assert_eq!(app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await.status(), 200);
@@ -224,8 +214,7 @@ async fn app_scoped_token_endpoint_requires_the_client_to_be_that_app() {
 
 #[tokio::test]
 async fn unknown_tenant_or_track_is_404() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     for url in [app.token_url("nope", "prod"), app.token_url("t1", "nope")] {
         let r = app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
         assert_eq!(r.status(), 404);
@@ -248,8 +237,7 @@ async fn the_client_lifetime_sets_expires_in_and_exp() {
 
 #[tokio::test]
 async fn issuing_tokens_makes_no_store_call() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let before = app.metric("ferrid_store_calls_total").await;
     for _ in 0..20 {
         let r = app.token("t1", "prod", &c, "").await;
@@ -272,8 +260,7 @@ async fn issuing_tokens_makes_no_store_call() {
 
 #[tokio::test]
 async fn each_token_has_its_own_jti() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let mut seen = std::collections::HashSet::new();
     for _ in 0..5 {
         let r = app.token("t1", "prod", &c, "").await;

@@ -19,8 +19,7 @@ async fn ok_claims(app: &TestApp, c: &ClientCreds, params: &str) -> (Value, Valu
 
 /// The token response and claims the standard fixture's client gets with `params`.
 async fn fixture_claims(params: &str) -> (Value, Value) {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     ok_claims(&app, &c, params).await
 }
 
@@ -54,8 +53,7 @@ async fn a_bare_resource_in_scope_gives_all_its_granted_scopes() {
 
 #[tokio::test]
 async fn unknown_or_ungranted_scopes_fail_the_whole_request_with_invalid_scope() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     for s in [
         "party-api2:write",          // not a scope of the resource
         "orders:write",              // a scope of the resource, not granted
@@ -70,8 +68,7 @@ async fn unknown_or_ungranted_scopes_fail_the_whole_request_with_invalid_scope()
 
 #[tokio::test]
 async fn audience_selects_resources_repeated_or_space_separated() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let (_, cl) = ok_claims(&app, &c, "&audience=orders").await;
     assert_eq!(cl["aud"], "orders");
     assert_eq!(cl["scope"], "orders:read");
@@ -84,8 +81,7 @@ async fn audience_selects_resources_repeated_or_space_separated() {
 
 #[tokio::test]
 async fn resource_accepts_a_name_or_the_absolute_uri() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let (_, cl) = ok_claims(&app, &c, "&resource=orders").await;
     assert_eq!(cl["aud"], "orders");
     let uri = format!("{}/orders", app.issuer("t1", "prod"));
@@ -95,8 +91,7 @@ async fn resource_accepts_a_name_or_the_absolute_uri() {
 
 #[tokio::test]
 async fn unknown_targets_are_invalid_target() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let frag = percent_encode(&format!("{}/orders#x", app.issuer("t1", "prod")));
     for p in [
         "&audience=nope",
