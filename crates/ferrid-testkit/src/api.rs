@@ -35,12 +35,18 @@ pub async fn access_token(r: Response) -> String {
 /// ferrid with tenant t1, track prod (ES256) and `resources` (name, scopes): the app and
 /// an admin token.
 pub async fn spawn_t1_prod(resources: &[(&str, &[&str])]) -> (TestApp, String) {
-    let app = crate::spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
     for (name, scopes) in resources {
         app.resource(&admin, "t1", "prod", name, scopes).await;
     }
+    (app, admin)
+}
+
+/// ferrid and an admin token.
+pub async fn spawn_admin() -> (TestApp, String) {
+    let app = crate::spawn_app().await;
+    let admin = app.admin_token().await;
     (app, admin)
 }
 

@@ -18,7 +18,7 @@ pub mod pg;
 pub mod process;
 pub mod server;
 
-pub use api::{ClientCreds, spawn_fixture, spawn_t1_prod};
+pub use api::{ClientCreds, spawn_admin, spawn_fixture, spawn_t1_prod};
 pub use oauth::{
     assert_oauth_error, basic, basic_attempt, claims, client_from, header, percent_encode, verify_with_jwks,
 };

@@ -129,8 +129,7 @@ async fn the_log_is_filtered_and_paged_in_a_stable_order() {
 
 #[tokio::test]
 async fn a_tenant_administrator_reads_its_own_log_only() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let t1 = tenant_admin(&app, &admin, "t1").await;
     let _t2 = tenant_admin(&app, &admin, "t2").await;
     let (s, page) = audit(&app, &t1, "t1", "").await;

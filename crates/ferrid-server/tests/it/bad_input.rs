@@ -73,8 +73,7 @@ async fn broken_basic_headers_are_invalid_request() {
 
 #[tokio::test]
 async fn over_long_and_odd_path_names_are_404() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let long = "a".repeat(300);
     for p in [
         format!("/tenants/{long}"),
@@ -92,8 +91,7 @@ async fn over_long_and_odd_path_names_are_404() {
 
 #[tokio::test]
 async fn malformed_management_bodies_are_400_naming_the_body() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let url = format!("{}/api/v1/tenants", app.base);
     for body in ["{", "[]", "\"x\"", "null", "{\"name\": \"\u{0}\"}"] {
         let r = app

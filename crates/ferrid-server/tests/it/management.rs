@@ -14,10 +14,8 @@ fn field_names(b: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn tenant_names_follow_the_rule_and_duplicates_conflict() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme" })).await;
-    assert_eq!(s, 201);
+    let (app, admin) = spawn_admin().await;
+    let b = app.create("/tenants", &admin, json!({ "name": "acme" })).await;
     assert_eq!(b["name"], "acme");
     let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme" })).await;
     assert_eq!(s, 409);
@@ -42,8 +40,7 @@ async fn tenant_names_follow_the_rule_and_duplicates_conflict() {
 
 #[tokio::test]
 async fn unknown_fields_are_named() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme", "colour": "red" })).await;
     assert_eq!(s, 400);
     assert_eq!(field_names(&b), ["colour"]);
@@ -84,13 +81,11 @@ async fn the_track_default_lifetime_applies_to_clients_without_their_own() {
 
 #[tokio::test]
 async fn registering_a_client_answers_with_what_a_developer_needs_next() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     app.tenant_track(&admin, "t1", "prod", "RS256").await;
     app.resource(&admin, "t1", "prod", "party-api2", &["read1", "read2"]).await;
     let body = json!({ "name": "svc1", "kind": "oauth_client", "resource_scopes": [{ "resource": "party-api2", "scopes": ["read1"] }] });
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
-    assert_eq!(s, 201);
+    let b = app.create("/tenants/t1/tracks/prod/apps", &admin, body).await;
     let secret = b["client_secret"].as_str().unwrap().to_owned();
     let issuer = app.issuer("t1", "prod");
     assert_eq!(b["client_id"], "svc1");
@@ -200,8 +195,7 @@ async fn deleting_apps_tracks_and_tenants_takes_effect_at_the_token_endpoint() {
 
 #[tokio::test]
 async fn ferrids_own_registrations_are_protected() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     for (m, p) in [
         (Method::DELETE, "/tenants/master"),
         (Method::DELETE, "/tenants/master/tracks/master"),

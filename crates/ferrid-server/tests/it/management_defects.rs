@@ -25,8 +25,7 @@ async fn master_tenant_admin(app: &TestApp, admin: &str) -> String {
 
 #[tokio::test]
 async fn a_master_tenant_administrator_cannot_take_over_the_admin_client() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let ops = master_tenant_admin(&app, &admin).await;
     // the tenant administrator still manages the master tenant's other apps
     let (s, _) = app.get_api("/tenants/master/tracks/master/apps/ops", &ops).await;
@@ -54,8 +53,7 @@ async fn a_master_tenant_administrator_cannot_take_over_the_admin_client() {
 
 #[tokio::test]
 async fn the_last_client_holding_ferrid_api_admin_cannot_be_deleted_or_stripped() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let (s, b) = app.api(Method::DELETE, ADMIN_APP, &admin, None).await;
     assert_eq!(s, 409, "{b}");
     let stripped = json!({ "name": "admin", "kind": "oauth_client", "client_auth_method": "client_secret_post" });
@@ -80,8 +78,7 @@ async fn the_last_client_holding_ferrid_api_admin_cannot_be_deleted_or_stripped(
 
 #[tokio::test]
 async fn a_management_token_dies_with_its_client_or_its_grant() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let t1 = tenant_admin(&app, &admin, "t1").await;
     let (s, _) = app.get_api("/tenants/t1", &t1).await;
     assert_eq!(s, 200);
@@ -107,10 +104,8 @@ async fn a_management_token_dies_with_its_client_or_its_grant() {
 
 #[tokio::test]
 async fn a_default_token_carries_ferrid_api_only_when_asked_for() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let (s, _) = app.post_api("/tenants", &admin, json!({ "name": "t1" })).await;
-    assert_eq!(s, 201);
+    let (app, admin) = spawn_admin().await;
+    app.create("/tenants", &admin, json!({ "name": "t1" })).await;
     app.resource(&admin, "t1", "master", "billing", &["read"]).await;
     let grants =
         json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }, { "resource": "billing", "scopes": ["read"] }]);
@@ -191,8 +186,7 @@ async fn changing_an_apps_kind_removes_its_credentials() {
 
 #[tokio::test]
 async fn audit_ids_count_only_the_tenants_own_log() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     app.tenant_track(&admin, "busy", "prod", "ES256").await;
     for i in 0..5 {
         app.resource(&admin, "busy", "prod", &format!("r{i}"), &["s"]).await;
@@ -209,8 +203,7 @@ async fn audit_ids_count_only_the_tenants_own_log() {
 
 /// Registers the client `svc` of t1/prod as `body` says; its token response.
 async fn svc_token(app: &TestApp, admin: &str, body: Value) -> Value {
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", admin, body).await;
-    assert_eq!(s, 201, "{b}");
+    let b = app.create("/tenants/t1/tracks/prod/apps", admin, body).await;
     let c = ClientCreds { id: "svc".into(), secret: b["client_secret"].as_str().unwrap().into() };
     let (s, t) = token(app, "t1", "prod", &c, "").await;
     assert_eq!(s, 200);

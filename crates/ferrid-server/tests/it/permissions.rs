@@ -7,8 +7,7 @@ use ferrid_testkit::*;
 
 /// A tenant administrator of `t`: a client in `t/master` granted `ferrid-api:tenant`.
 pub(crate) async fn tenant_admin(app: &TestApp, admin: &str, t: &str) -> String {
-    let (s, _) = app.post_api("/tenants", admin, json!({ "name": t })).await;
-    assert_eq!(s, 201);
+    app.create("/tenants", admin, json!({ "name": t })).await;
     let c = app.basic_client(admin, t, "master", "ops", &[("ferrid-api", &["tenant"])]).await;
     app.token_for(t, "master", &c, "&scope=ferrid-api:tenant").await
 }
@@ -43,8 +42,7 @@ async fn a_token_for_another_resource_or_track_is_refused() {
 
 #[tokio::test]
 async fn a_master_client_without_a_ferrid_api_scope_is_forbidden() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let c = app.basic_client(&admin, "master", "master", "weak", &[("ferrid-api", &["tenant"])]).await;
     // scope tenant from the master tenant manages only the master tenant
     // ferrid-api is in a token only when asked for (issue 18)
@@ -55,21 +53,17 @@ async fn a_master_client_without_a_ferrid_api_scope_is_forbidden() {
 
 #[tokio::test]
 async fn a_tenant_administrator_manages_its_tenant_alone() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let t1 = tenant_admin(&app, &admin, "t1").await;
     let _t2 = tenant_admin(&app, &admin, "t2").await;
     // its own tenant: full management
-    let (s, _) = app.post_api("/tenants/t1/tracks", &t1, json!({ "name": "prod" })).await;
-    assert_eq!(s, 201);
-    let (s, _) = app
-        .post_api(
-            "/tenants/t1/tracks/prod/apps",
-            &t1,
-            json!({ "name": "api", "kind": "oauth_resource", "scopes": ["r"] }),
-        )
-        .await;
-    assert_eq!(s, 201);
+    app.create("/tenants/t1/tracks", &t1, json!({ "name": "prod" })).await;
+    app.create(
+        "/tenants/t1/tracks/prod/apps",
+        &t1,
+        json!({ "name": "api", "kind": "oauth_resource", "scopes": ["r"] }),
+    )
+    .await;
     // another tenant does not exist for it
     for p in [
         "/tenants/t2",
@@ -101,14 +95,12 @@ async fn a_tenant_administrator_manages_its_tenant_alone() {
 
 #[tokio::test]
 async fn only_an_administrator_grants_ferrid_api_admin() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let c = app.basic_client(&admin, "master", "master", "ops", &[("ferrid-api", &["tenant"])]).await;
     // ferrid-api is in a token only when asked for (issue 18)
     let master_tenant_admin = app.token_for("master", "master", &c, "&scope=ferrid-api:tenant").await;
     let body = json!({ "name": "escalate", "kind": "oauth_client", "resource_scopes": [{ "resource": "ferrid-api", "scopes": ["admin"] }] });
     let (s, _) = app.post_api("/tenants/master/tracks/master/apps", &master_tenant_admin, body.clone()).await;
     assert_eq!(s, 403);
-    let (s, _) = app.post_api("/tenants/master/tracks/master/apps", &admin, body).await;
-    assert_eq!(s, 201);
+    app.create("/tenants/master/tracks/master/apps", &admin, body).await;
 }

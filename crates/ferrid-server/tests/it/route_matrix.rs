@@ -249,8 +249,7 @@ fn b64(v: &Value) -> String {
 
 impl World {
     async fn new() -> World {
-        let app = spawn_app().await;
-        let admin = app.admin_token().await;
+        let (app, admin) = spawn_admin().await;
         let own = tenant_admin(&app, &admin, "t1").await;
         let other = tenant_admin(&app, &admin, "t2").await;
         let mut secret_id = String::new();
@@ -261,8 +260,7 @@ impl World {
             let grants = json!([{ "resource": "api", "scopes": ["read"] }]);
             app.client(&admin, t, "prod", "svc", "client_secret_basic", grants).await;
             let keys = format!("/tenants/{t}/tracks/prod/apps/svc/keys");
-            let (s, b) = app.post_api(&keys, &admin, json!({ "jwk": jwk1 })).await;
-            assert_eq!(s, 201, "{b}");
+            app.create(&keys, &admin, json!({ "jwk": jwk1 })).await;
             let (s, b) = app.get_api(&format!("/tenants/{t}/tracks/prod/apps/svc/secrets"), &admin).await;
             assert_eq!(s, 200, "{b}");
             if t == "t1" {

@@ -26,8 +26,7 @@ async fn secrets_are_listed_with_id_info_and_creation_time_only() {
 #[tokio::test]
 async fn a_generated_secret_is_shown_once_and_works_beside_the_first() {
     let (app, admin, c) = spawn_fixture().await;
-    let (s, b) = app.post_api(SECRETS, &admin, json!({})).await;
-    assert_eq!(s, 201);
+    let b = app.create(SECRETS, &admin, json!({})).await;
     let second = b["secret"].as_str().unwrap().to_owned();
     assert_eq!(second.len(), 43);
     let url = app.token_url("t1", "prod");
@@ -40,8 +39,7 @@ async fn a_generated_secret_is_shown_once_and_works_beside_the_first() {
 async fn a_chosen_secret_is_stored_with_the_slow_hash_and_works() {
     let (app, admin, c) = spawn_fixture().await;
     let chosen = "correct horse battery staple";
-    let (s, b) = app.post_api(SECRETS, &admin, json!({ "secret": chosen })).await;
-    assert_eq!(s, 201, "{b}");
+    let b = app.create(SECRETS, &admin, json!({ "secret": chosen })).await;
     assert!(b.get("secret").is_none(), "a chosen secret is not echoed");
     assert_eq!(b["info"], "cor");
     let url = app.token_url("t1", "prod");
@@ -76,8 +74,7 @@ async fn a_short_chosen_secret_is_refused_naming_the_field() {
 async fn a_client_holds_at_most_ten_secrets() {
     let (app, admin, _) = spawn_fixture().await;
     for _ in 0..9 {
-        let (s, _) = app.post_api(SECRETS, &admin, json!({})).await;
-        assert_eq!(s, 201);
+        app.create(SECRETS, &admin, json!({})).await;
     }
     let (s, b) = app.post_api(SECRETS, &admin, json!({})).await;
     assert_eq!(s, 409, "{b}");
@@ -103,14 +100,13 @@ async fn resources_hold_no_secrets() {
     let (app, admin, _) = spawn_fixture().await;
     let (s, _) = app.get_api("/tenants/t1/tracks/prod/apps/orders/secrets", &admin).await;
     assert_eq!(s, 404);
-    let (s, b) = app
-        .post_api(
+    let b = app
+        .create(
             "/tenants/t1/tracks/prod/apps",
             &admin,
             json!({ "name": "api2", "kind": "oauth_resource", "scopes": ["a"] }),
         )
         .await;
-    assert_eq!(s, 201);
     assert!(b.get("client_secret").is_none());
     let _: Value = b;
 }

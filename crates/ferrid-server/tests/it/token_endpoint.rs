@@ -36,8 +36,7 @@ async fn basic_client_gets_an_rfc9068_token_that_verifies_against_the_jwks() {
 
 #[tokio::test]
 async fn every_track_algorithm_issues_tokens_that_verify() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     for (i, alg) in ["RS256", "PS256", "ES256", "EdDSA"].iter().enumerate() {
         let tr = format!("tr{i}");
         app.tenant_track(&admin, "t1", &tr, alg).await;
@@ -225,8 +224,7 @@ async fn unknown_tenant_or_track_is_404() {
 async fn the_client_lifetime_sets_expires_in_and_exp() {
     let (app, admin) = spawn_t1_prod(&[]).await;
     let body = json!({ "name": "short", "kind": "oauth_client", "access_token_lifetime": 300 });
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
-    assert_eq!(s, 201);
+    let b = app.create("/tenants/t1/tracks/prod/apps", &admin, body).await;
     let secret = b["client_secret"].as_str().unwrap();
     let r = app.post_form(&app.token_url("t1", "prod"), Some(("short", secret)), "grant_type=client_credentials").await;
     let b: Value = r.json().await.unwrap();
