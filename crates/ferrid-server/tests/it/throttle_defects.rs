@@ -55,16 +55,23 @@ async fn a_huge_client_id_does_not_grow_the_throttle() {
     assert!(buckets <= sources.len() as u64, "{buckets} buckets for {} sources", sources.len());
 }
 
+/// ferrid throttling at `burst`, with the standard fixture and the client `horse` whose
+/// one secret is chosen: the app, the fixture's client, that secret and the token URL.
+async fn horse(burst: f64) -> (TestApp, ClientCreds, &'static str, String) {
+    let app = spawn_with(tempfile::tempdir().unwrap(), throttled(burst)).await;
+    let (admin, svc) = app.fixture("prod", "ES256").await;
+    let chosen = "correct horse battery staple";
+    chosen_client(&app, &admin, "horse", &[chosen]).await;
+    let url = app.token_url("t1", "prod");
+    (app, svc, chosen, url)
+}
+
 /// Many concurrent wrong guesses for a client with a chosen secret: each takes a token
 /// before its slow check, so no more slow checks run than the burst allows, and a
 /// correct request afterwards is answered at once.
 #[tokio::test]
 async fn wrong_guesses_are_charged_before_the_slow_check() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), throttled(5.0)).await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
-    let chosen = "correct horse battery staple";
-    chosen_client(&app, &admin, "horse", &[chosen]).await;
-    let url = app.token_url("t1", "prod");
+    let (app, _, chosen, url) = horse(5.0).await;
     let before = app.metric("ferrid_slow_secret_checks_total").await;
     let attacker = client_from("127.0.0.2");
     let guesses: Vec<_> = (0..40)
@@ -89,11 +96,7 @@ async fn wrong_guesses_are_charged_before_the_slow_check() {
 /// a chosen secret verified before. Anything else from it is throttled.
 #[tokio::test]
 async fn a_known_good_client_is_served_from_a_throttled_source() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), throttled(3.0)).await;
-    let (admin, svc) = app.fixture("prod", "ES256").await;
-    let chosen = "correct horse battery staple";
-    chosen_client(&app, &admin, "horse", &[chosen]).await;
-    let url = app.token_url("t1", "prod");
+    let (_app, svc, chosen, url) = horse(3.0).await;
     let nat = client_from("127.0.0.2");
     assert_eq!(attempt(&nat, &url, "horse", chosen).await, 200, "verified once");
     // a neighbour behind the same address guesses until the address is held back
