@@ -1,5 +1,6 @@
-//! The audit log (DESIGN §4, issue 5): every management change and every failed client
-//! authentication, per tenant, with filters, pagination and no secret in it.
+//! The audit log (docs/api.md, "The audit log"; issue 5): every management change and
+//! every failed client authentication, per tenant, with filters, pagination and no
+//! secret in it.
 
 use std::time::Duration;
 

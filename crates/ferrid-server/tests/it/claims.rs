@@ -1,4 +1,4 @@
-//! Issued claims and claim transforms (DESIGN §3 "Claim transforms").
+//! Issued claims and claim transforms (docs/protocol.md, "Claim transforms").
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,5 @@
-//! The management API: tenants, tracks and apps (DESIGN §5).
+//! The management API: tenants, tracks and apps (docs/protocol.md, "Management API";
+//! docs/api.md).
 
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -1,4 +1,5 @@
-//! Who may call the management API (DESIGN §5): admin, tenant administrators, nobody else.
+//! Who may call the management API (docs/api.md, "Authentication"): admin, tenant
+//! administrators, nobody else.
 
 use reqwest::Method;
 use serde_json::json;

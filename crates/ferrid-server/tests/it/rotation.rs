@@ -1,4 +1,5 @@
-//! Signing-key rotation (DESIGN §3 "Keys"): pre-published next key, retired key kept.
+//! Signing-key rotation (docs/security.md, "Keys and secrets at rest, and in logs"):
+//! pre-published next key, retired key kept.
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
-//! Every route of the management API (issue 5, DESIGN §5), table-driven: each route called
-//! by each kind of caller (no token, a forged token, a token for another audience, another
-//! tenant's administrator, this tenant's administrator, the administrator), and each error
-//! that applies to it (404, 400 naming the field, 409, 412), every error in the one shape.
+//! Every route of the management API (issue 5; docs/api.md), table-driven: each route
+//! called by each kind of caller (no token, a forged token, a token for another
+//! audience, another tenant's administrator, this tenant's administrator, the
+//! administrator), and each error that applies to it (404, 400 naming the field, 409,
+//! 412), every error in the one shape.
 //!
 //! The table must list exactly `openapi::ROUTES`, so a new route fails here until it has a row.
 

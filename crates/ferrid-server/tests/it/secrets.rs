@@ -1,5 +1,6 @@
-//! Client secrets (DESIGN §3): generated or chosen, listed without their value, at
-//! most 10, and deleted secrets stop working at once.
+//! Client secrets (docs/security.md, "Keys and secrets at rest, and in logs"):
+//! generated or chosen, listed without their value, at most 10, and deleted secrets
+//! stop working at once.
 
 use reqwest::Method;
 use serde_json::{Value, json};

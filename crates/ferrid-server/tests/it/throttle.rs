@@ -1,5 +1,6 @@
-//! Failed client authentication is throttled per source address (DESIGN §3): an
-//! attacker's failures hold back the attacker, never a healthy client elsewhere.
+//! Failed client authentication is throttled per source address (docs/protocol.md,
+//! "Throttling of failed client authentication"): an attacker's failures hold back the
+//! attacker, never a healthy client elsewhere.
 
 use ferrid_testkit::*;
 
