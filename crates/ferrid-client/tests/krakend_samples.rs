@@ -52,6 +52,16 @@ async fn run(sample: &str, token_url_in_sample: &str, flavor: Flavor, calls: usi
     (gw, server)
 }
 
+#[test]
+fn both_samples_parse_unchanged() {
+    for sample in [BASIC, AUTH0] {
+        let ep: EndpointConfig = serde_json::from_str(sample).unwrap();
+        assert_eq!(ep.endpoint, "/endpoint");
+        assert!(ep.backend[0].extra_config.contains_key("auth/client-credentials"));
+        assert!(ep.unknown.is_empty() && ep.backend[0].unknown.is_empty());
+    }
+}
+
 #[tokio::test]
 async fn the_basic_sample_runs_one_token_for_many_calls() {
     let (gw, server) =
