@@ -83,3 +83,15 @@ async fn health_and_readiness_answer() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("ferrid_tokens_issued_total"));
 }
+
+/// The test kit's PostgreSQL opt-in: the same server on a fresh database (skipped loudly
+/// without `FERRID_TEST_DATABASE_URL`).
+#[tokio::test]
+async fn the_server_runs_on_a_fresh_postgresql_database() {
+    let Some(server) = TestServer::postgres() else { return };
+    let app = server.spawn().await;
+    let (_, c) = app.fixture("prod", "ES256").await;
+    let token = app.token_for("t1", "prod", &c, "&scope=orders:read").await;
+    assert_eq!(claims(&token)["aud"], "orders");
+    assert!(!app.data_dir.join("ferrid.db").exists(), "no SQLite file beside PostgreSQL");
+}
