@@ -7,14 +7,16 @@ use ferrid_client::{
     },
     validate::{Algorithm, KeySource, ValidationError, Validator, ValidatorConfig},
 };
-use reqwest::Client;
+use ferrid_testkit::{
+    TestApp,
+    api::{grants, spawn_t1_prod},
+    certs,
+};
 use serde_json::{Value, json};
 
 struct Ferrid {
-    base: String,
-    http: Client,
+    app: TestApp,
     admin: String,
-    _dir: tempfile::TempDir,
 }
 
 struct Creds {
@@ -23,47 +25,29 @@ struct Creds {
 }
 
 impl Ferrid {
+    /// ferrid with tenant t1, track prod (ES256) and resource `api` (read, write).
     async fn start() -> Ferrid {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
-        config.print_admin_secret = false;
-        let (addr, _) = ferrid_server::spawn(&config).await.unwrap();
-        let secret = std::fs::read_to_string(dir.path().join("admin-secret")).unwrap();
-        let base = format!("http://{addr}");
-        let mut cfg = ClientCredentialsConfig::new("admin", secret, format!("{base}/master/master/oauth/token"));
-        cfg.scopes = vec!["ferrid-api:admin".into()];
-        let admin = fetch_token(cfg).await.unwrap().access_token;
-        let f = Ferrid { base, http: Client::new(), admin, _dir: dir };
-        f.post("/tenants", json!({ "name": "t1" })).await;
-        f.post("/tenants/t1/tracks", json!({ "name": "prod", "signing_alg": "ES256" })).await;
-        f.post(
-            "/tenants/t1/tracks/prod/apps",
-            json!({ "name": "api", "kind": "oauth_resource", "scopes": ["read", "write"] }),
-        )
-        .await;
-        f
+        let (app, admin) = spawn_t1_prod(&[("api", &["read", "write"])]).await;
+        Ferrid { app, admin }
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self.http.post(format!("{}/api/v1{path}", self.base)).bearer_auth(&self.admin).json(&body).send().await;
-        let r = r.unwrap();
-        assert_eq!(r.status(), 201, "{path}");
-        r.json().await.unwrap()
+        self.app.create(path, &self.admin, body).await
     }
 
     async fn client(&self, name: &str, method: &str) -> Creds {
         let body = json!({ "name": name, "kind": "oauth_client", "client_auth_method": method,
-                           "resource_scopes": [{ "resource": "api", "scopes": ["read"] }] });
+                           "resource_scopes": grants(&[("api", &["read"])]) });
         let b = self.post("/tenants/t1/tracks/prod/apps", body).await;
         Creds { id: b["client_id"].as_str().unwrap().into(), secret: b["client_secret"].as_str().map(str::to_owned) }
     }
 
     fn issuer(&self) -> String {
-        format!("{}/t1/prod", self.base)
+        self.app.issuer("t1", "prod")
     }
 
     fn token_url(&self) -> String {
-        format!("{}/oauth/token", self.issuer())
+        self.app.token_url("t1", "prod")
     }
 
     fn config(&self, c: &Creds, auth: AuthStyle) -> ClientCredentialsConfig {
@@ -75,8 +59,7 @@ impl Ferrid {
     }
 
     async fn issued(&self) -> u64 {
-        let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
-        text.lines().find_map(|l| l.strip_prefix("ferrid_tokens_issued_total")).unwrap().trim().parse().unwrap()
+        self.app.metric("ferrid_tokens_issued_total").await
     }
 }
 
@@ -149,7 +132,7 @@ async fn ferrid_refusals_come_back_typed() {
 async fn pk_client(f: &Ferrid, name: &str, alg: &'static rcgen::SignatureAlgorithm) -> (Creds, rcgen::KeyPair) {
     let creds = f.client(name, "private_key_jwt").await;
     let kp = rcgen::KeyPair::generate_for(alg).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["svc.example".into()]).unwrap().self_signed(&kp).unwrap();
+    let cert = certs::self_signed(&kp);
     f.post(&format!("/tenants/t1/tracks/prod/apps/{name}/keys"), json!({ "pem": cert.pem() })).await;
     (creds, kp)
 }
@@ -171,16 +154,8 @@ async fn private_key_jwt_with_a_pem_key_and_with_a_pfx() {
     assert_eq!(v.validate(t.access_token()).await.unwrap().sub(), Some("pk-pem"));
 
     let (creds, kp) = pk_client(&f, "pk-pfx", &rcgen::PKCS_RSA_SHA256).await;
-    let cert = rcgen::CertificateParams::new(vec!["svc.example".into()]).unwrap().self_signed(&kp).unwrap();
-    let mut store = p12_keystore::KeyStore::new();
-    let chain = p12_keystore::PrivateKeyChain::new(
-        vec![1u8],
-        p12_keystore::PrivateKey::from_der(&kp.serialize_der()).unwrap(),
-        [p12_keystore::Certificate::from_der(cert.der()).unwrap()],
-    );
-    store.add_entry("client", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
     let pfx = dir.path().join("key.pfx");
-    std::fs::write(&pfx, store.writer("pw").write().unwrap()).unwrap();
+    std::fs::write(&pfx, certs::pfx(&kp, &certs::self_signed(&kp), "pw")).unwrap();
     let pk = |password: &str| PrivateKeyJwtConfig {
         key_file: pfx.clone(),
         kid: None,

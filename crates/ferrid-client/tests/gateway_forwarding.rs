@@ -4,14 +4,12 @@
 //! namespaces the gateway does not implement stop the start. The gateway runs in-process
 //! in front of a backend recording every call.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use axum::{Router, http::HeaderMap, routing::any};
-use common::*;
 use ferrid_client::gateway::{Gateway, GatewayConfig, GatewayError};
 use ferrid_oauth::jwt::SigningAlg;
+use ferrid_testkit::fake::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -1,13 +1,11 @@
 //! KrakenD's two `auth/client-credentials` samples, parsed unchanged and run in the
 //! gateway in-process against the test token endpoints (basic, and Auth0-like).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use axum::{Router, http::HeaderMap, routing::any};
-use common::*;
 use ferrid_client::gateway::{EndpointConfig, Gateway, GatewayConfig};
+use ferrid_testkit::fake::*;
 use serde_json::{Value, json};
 
 const BASIC: &str = include_str!("fixtures/client-credentials-basic.json");
@@ -27,13 +25,15 @@ async fn backend() -> (String, Arc<Mutex<Vec<Option<String>>>>) {
     (format!("http://{}", serve(router).await), seen)
 }
 
-/// The sample as a whole file: the endpoint, a backend host, the token URL of `server`.
-async fn run(
-    sample: &str,
-    token_url_in_sample: &str,
-    server: &AuthServer,
-    calls: usize,
-) -> (Gateway, Vec<Option<String>>) {
+/// Starts a token endpoint of `flavor` holding the samples' placeholder credentials,
+/// serves `sample` (its token URL pointed there) and calls it `calls` times: every call
+/// reaches the backend with the one token.
+async fn run(sample: &str, token_url_in_sample: &str, flavor: Flavor, calls: usize) -> (Gateway, AuthServer) {
+    let server = AuthServer::start(flavor).await;
+    server.set(|b| {
+        b.client_id = "YOUR-CLIENT-ID".into();
+        b.secret = "YOUR-CLIENT-SECRET".into();
+    });
     let (host, seen) = backend().await;
     let endpoint: Value = serde_json::from_str(&sample.replace(token_url_in_sample, &server.token_url)).unwrap();
     let cfg = json!({ "version": 3, "port": 0, "listen_ip": "127.0.0.1", "host": [host], "endpoints": [endpoint] });
@@ -48,7 +48,8 @@ async fn run(
         assert_eq!(r.status(), 200);
     }
     let seen = seen.lock().unwrap().clone();
-    (gw, seen)
+    assert_eq!(seen, vec![Some("Bearer tok-1".to_owned()); calls]);
+    (gw, server)
 }
 
 #[test]
@@ -63,13 +64,8 @@ fn both_samples_parse_unchanged() {
 
 #[tokio::test]
 async fn the_basic_sample_runs_one_token_for_many_calls() {
-    let server = AuthServer::start(Flavor::Standard).await;
-    server.set(|b| {
-        b.client_id = "YOUR-CLIENT-ID".into();
-        b.secret = "YOUR-CLIENT-SECRET".into();
-    });
-    let (gw, seen) = run(BASIC, "https://your.custom.identity.service.tld/token_endpoint", &server, 10).await;
-    assert_eq!(seen, vec![Some("Bearer tok-1".to_owned()); 10]);
+    let (gw, server) =
+        run(BASIC, "https://your.custom.identity.service.tld/token_endpoint", Flavor::Standard, 10).await;
     assert_eq!(server.requests(), 1);
     let req = &server.seen()[0];
     assert_eq!(req.basic.as_ref().map(|b| b.0.as_str()), Some("YOUR-CLIENT-ID"));
@@ -79,13 +75,7 @@ async fn the_basic_sample_runs_one_token_for_many_calls() {
 
 #[tokio::test]
 async fn the_auth0_sample_runs_with_the_credentials_in_the_body_and_reports_martian() {
-    let server = AuthServer::start(Flavor::Auth0).await;
-    server.set(|b| {
-        b.client_id = "YOUR-CLIENT-ID".into();
-        b.secret = "YOUR-CLIENT-SECRET".into();
-    });
-    let (gw, seen) = run(AUTH0, "https://custom.auth0.tld/token_endpoint", &server, 10).await;
-    assert_eq!(seen, vec![Some("Bearer tok-1".to_owned()); 10]);
+    let (gw, server) = run(AUTH0, "https://custom.auth0.tld/token_endpoint", Flavor::Auth0, 10).await;
     assert_eq!(server.requests(), 1, "straight to the body: the params carry the secret");
     let req = &server.seen()[0];
     assert!(req.basic.is_none());

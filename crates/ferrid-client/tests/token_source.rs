@@ -1,15 +1,13 @@
 //! The token source against test servers: sharing, refresh ahead of expiry, back-off,
 //! and the Auth0 and IBM App ID behaviours.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use ferrid_client::token::{
     AuthStyle, ClientCredentialsConfig, ParamValues, RefreshPolicy, TokenClient, TokenError, TokenSource,
     default_http_client,
 };
+use ferrid_testkit::fake::*;
 
 fn config(server: &AuthServer) -> ClientCredentialsConfig {
     ClientCredentialsConfig::new(CLIENT_ID, SECRET, server.token_url.clone())

@@ -1,16 +1,14 @@
 //! The validator, the tower layer and the extractor against a test issuer.
 
-mod common;
-
 use std::time::Duration;
 
 use axum::{Extension, Router, body::Body, http::Request, routing::get};
-use common::*;
 use ferrid_client::{
     token::default_http_client,
     validate::{Algorithm, Claims, KeySource, ScopeMatch, ValidateLayer, ValidationError, Validator, ValidatorConfig},
 };
 use ferrid_oauth::{b64, jwt::SigningAlg};
+use ferrid_testkit::fake::*;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
+use ferrid_testkit::{TestServer, api::grants, certs::openssl_pfx};
 use serde_json::{Value, json};
 
 #[derive(Clone, Default)]
@@ -30,62 +31,31 @@ async fn a_full_scenario_at_trace_level_logs_no_secret() {
         .with_ansi(false)
         .init();
 
-    let dir = tempfile::tempdir().unwrap();
     let admin_secret = "operator-chosen-admin-secret-42";
-    let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
-    config.admin_secret = Some(secrecy::SecretString::from(admin_secret));
-    let (addr, _) = ferrid_server::spawn(&config).await.unwrap();
-    let base = format!("http://{addr}");
-    let http = reqwest::Client::new();
+    let app = TestServer::builder().config(move |c| c.admin_secret = Some(admin_secret.into())).spawn().await;
+    let url = app.token_url("t1", "prod");
     let token = |id: String, secret: String, basic: bool| {
-        let http = http.clone();
-        let url = format!("{base}/t1/prod/oauth/token");
+        let (app, url) = (&app, &url);
         async move {
-            let req = http.post(url).header("content-type", "application/x-www-form-urlencoded");
-            let req = if basic {
-                let b = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
-                req.header("authorization", format!("Basic {b}")).body("grant_type=client_credentials")
+            let r = if basic {
+                app.post_form(url, Some((&id, &secret)), "grant_type=client_credentials").await
             } else {
-                req.body(format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"))
+                let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+                app.post_form(url, None, &body).await
             };
-            req.send().await.unwrap().json::<Value>().await.unwrap()
+            r.json::<Value>().await.unwrap()
         }
     };
-    let r: Value = http
-        .post(format!("{base}/master/master/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "admin"),
-            ("client_secret", admin_secret),
-            ("scope", "ferrid-api:admin"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let admin = r["access_token"].as_str().unwrap().to_owned();
-    let api =
-        |path: &str, body: Value| http.post(format!("{base}/api/v1{path}")).bearer_auth(&admin).json(&body).send();
-    api("/tenants", json!({ "name": "t1" })).await.unwrap();
-    api("/tenants/t1/tracks", json!({ "name": "prod", "signing_alg": "ES256" })).await.unwrap();
-    api("/tenants/t1/tracks/prod/apps", json!({ "name": "api", "kind": "oauth_resource", "scopes": ["read"] }))
-        .await
-        .unwrap();
-    let c: Value = api(
-        "/tenants/t1/tracks/prod/apps",
-        json!({ "name": "svc", "kind": "oauth_client",
-        "resource_scopes": [{ "resource": "api", "scopes": ["read"] }] }),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let admin = app.admin_token().await;
+    let api = |path: &'static str, body: Value| app.post_api(path, &admin, body);
+    api("/tenants", json!({ "name": "t1" })).await;
+    api("/tenants/t1/tracks", json!({ "name": "prod", "signing_alg": "ES256" })).await;
+    api("/tenants/t1/tracks/prod/apps", json!({ "name": "api", "kind": "oauth_resource", "scopes": ["read"] })).await;
+    let body = json!({ "name": "svc", "kind": "oauth_client", "resource_scopes": grants(&[("api", &["read"])]) });
+    let (_, c) = api("/tenants/t1/tracks/prod/apps", body).await;
     let generated = c["client_secret"].as_str().unwrap().to_owned();
     let chosen = "a chosen secret that must not leak";
-    api("/tenants/t1/tracks/prod/apps/svc/secrets", json!({ "secret": chosen })).await.unwrap();
+    api("/tenants/t1/tracks/prod/apps/svc/secrets", json!({ "secret": chosen })).await;
     let mut secrets = vec![admin_secret.to_owned(), generated.clone(), chosen.to_owned(), admin.clone()];
     for (secret, basic) in [(&generated, true), (&generated, false), (&chosen.to_owned(), true)] {
         let t = token("svc".into(), secret.clone(), basic).await;
@@ -95,35 +65,12 @@ async fn a_full_scenario_at_trace_level_logs_no_secret() {
     token("svc".into(), "wrong-secret-value-123".into(), true).await;
     secrets.push("wrong-secret-value-123".into());
     // a PFX with its password, when openssl is there to make one
-    if std::process::Command::new("openssl").arg("version").output().is_ok() {
-        let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-        let cert = rcgen::CertificateParams::new(vec!["svc".into()]).unwrap().self_signed(&kp).unwrap().pem();
-        std::fs::write(dir.path().join("k.pem"), kp.serialize_pem()).unwrap();
-        std::fs::write(dir.path().join("c.pem"), cert).unwrap();
-        let out = std::process::Command::new("openssl")
-            .args([
-                "pkcs12",
-                "-export",
-                "-inkey",
-                "k.pem",
-                "-in",
-                "c.pem",
-                "-passout",
-                "pass:pfx-password-xyz",
-                "-out",
-                "k.pfx",
-            ])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let pfx = base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.path().join("k.pfx")).unwrap());
-        api("/tenants/t1/tracks/prod/apps/svc/keys", json!({ "pfx": pfx, "password": "pfx-password-xyz" }))
-            .await
-            .unwrap();
-        api("/tenants/t1/tracks/prod/apps/svc/keys", json!({ "pfx": pfx, "password": "wrong-pfx-password" }))
-            .await
-            .unwrap();
+    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["svc".into()]).unwrap().self_signed(&kp).unwrap().pem();
+    if let Some(pfx) = openssl_pfx(&kp.serialize_pem(), &cert, "pfx-password-xyz") {
+        let pfx = base64::engine::general_purpose::STANDARD.encode(pfx);
+        api("/tenants/t1/tracks/prod/apps/svc/keys", json!({ "pfx": pfx, "password": "pfx-password-xyz" })).await;
+        api("/tenants/t1/tracks/prod/apps/svc/keys", json!({ "pfx": pfx, "password": "wrong-pfx-password" })).await;
         secrets.push("pfx-password-xyz".into());
         secrets.push("wrong-pfx-password".into());
     }

@@ -1,10 +1,11 @@
 //! The real `ferrid admin` binary against a real `ferrid serve` process.
 
-mod common;
-use common::free_port;
+use std::process::Command;
 
-use std::process::{Child, Command, Stdio};
-
+use ferrid_testkit::{
+    certs,
+    process::{KillOnDrop, free_port, serve_command, start_serving},
+};
 use serde_json::Value;
 
 const ADMIN_SECRET: &str = "admin-cli-test-secret-0123456789";
@@ -24,16 +25,9 @@ const FERRID_VARS: [&str; 10] = [
 ];
 
 struct Server {
-    child: Child,
+    _child: KillOnDrop,
     base: String,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// What one `ferrid admin` run did.
@@ -55,6 +49,14 @@ impl Run {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 
+    /// Asserts the exit status `code` and that standard error names each of `needles`.
+    #[track_caller]
+    fn fails(self, code: i32, needles: &[&str]) -> Run {
+        assert_eq!(self.code, code, "stderr:\n{}", self.stderr);
+        assert!(needles.iter().all(|n| self.stderr.contains(n)), "{}", self.stderr);
+        self
+    }
+
     /// The value of a `key: value` line of text output.
     #[track_caller]
     fn field(&self, key: &str) -> String {
@@ -69,20 +71,10 @@ impl Run {
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_ferrid"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .env("FERRID_ADMIN_SECRET", ADMIN_SECRET)
-        .env("FERRID_LOG", "warn")
-        .env_remove("FERRID_DATABASE_URL")
-        .env_remove("FERRID_PUBLIC_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    common::wait_ready(&base).await;
-    Server { child, base, dir }
+    let mut cmd = serve_command(env!("CARGO_BIN_EXE_ferrid"), dir.path(), port);
+    cmd.env("FERRID_ADMIN_SECRET", ADMIN_SECRET).env_remove("FERRID_DATABASE_URL").env_remove("FERRID_PUBLIC_URL");
+    let (child, base) = start_serving(cmd, port).await;
+    Server { _child: child, base, dir }
 }
 
 impl Server {
@@ -104,6 +96,11 @@ impl Server {
             stdout: String::from_utf8(out.stdout).unwrap(),
             stderr: String::from_utf8(out.stderr).unwrap(),
         }
+    }
+
+    /// `ferrid admin app create svc` (a client of acme/prod) granted `scope`.
+    fn create_svc(&self, scope: &str) -> Run {
+        self.admin(&with(&["app", "create", "svc", "--kind", "oauth_client", "--scope", scope], &PROD))
     }
 
     /// Tenant `acme`, track `prod` and resource `party-api2` (scopes read1, write).
@@ -135,8 +132,7 @@ fn with<'a>(args: &[&'a str], ctx: &[&'a str]) -> Vec<&'a str> {
 async fn a_client_created_by_the_cli_gets_a_token_with_the_printed_secret() {
     let s = start().await;
     s.setup();
-    let created =
-        s.admin(&with(&["app", "create", "svc", "--kind", "oauth_client", "--scope", "party-api2:read1"], &PROD)).ok();
+    let created = s.create_svc("party-api2:read1").ok();
     assert_eq!(created.field("client_id"), "svc");
     let issuer = format!("{}/acme/prod", s.base);
     assert_eq!(created.field("issuer"), issuer);
@@ -175,8 +171,7 @@ async fn a_client_created_by_the_cli_gets_a_token_with_the_printed_secret() {
 async fn secrets_are_added_listed_and_deleted_and_printed_only_when_added() {
     let s = start().await;
     s.setup();
-    let created =
-        s.admin(&with(&["app", "create", "svc", "--kind", "oauth_client", "--scope", "party-api2:write"], &PROD)).ok();
+    let created = s.create_svc("party-api2:write").ok();
     let (url, first) = (created.field("token_endpoint"), created.field("client_secret"));
 
     let added = s.admin(&with(&["secret", "add", "svc"], &PROD)).ok();
@@ -205,23 +200,6 @@ async fn secrets_are_added_listed_and_deleted_and_printed_only_when_added() {
     assert_eq!(missing.code, 4, "{}", missing.stderr);
 }
 
-/// A self-signed ECDSA certificate and its key as PEM and as a PFX with `password`.
-fn certificate(dir: &std::path::Path, name: &str, password: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["svc.example".into()]).unwrap().self_signed(&kp).unwrap();
-    let mut store = p12_keystore::KeyStore::new();
-    let chain = p12_keystore::PrivateKeyChain::new(
-        vec![1u8],
-        p12_keystore::PrivateKey::from_der(&kp.serialize_der()).unwrap(),
-        [p12_keystore::Certificate::from_der(cert.der()).unwrap()],
-    );
-    store.add_entry("client", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
-    let (pfx, pem) = (dir.join(format!("{name}.pfx")), dir.join(format!("{name}.pem")));
-    std::fs::write(&pfx, store.writer(password).write().unwrap()).unwrap();
-    std::fs::write(&pem, cert.pem()).unwrap();
-    (pfx, pem)
-}
-
 #[tokio::test]
 async fn keys_are_added_from_a_pfx_or_a_pem_listed_and_deleted() {
     let s = start().await;
@@ -229,12 +207,10 @@ async fn keys_are_added_from_a_pfx_or_a_pem_listed_and_deleted() {
     let pk = ["app", "create", "pk", "--kind", "oauth_client", "--client-auth-method", "private_key_jwt"];
     let created = s.admin(&with(&[&pk[..], &["--scope", "party-api2:read1"]].concat(), &PROD)).ok();
     assert!(created.stdout.contains("private_key_jwt"));
-    let (pfx, pem) = certificate(s.dir.path(), "one", "pfx-password");
+    let (pfx, pem) = certs::write_pfx_and_pem(s.dir.path(), "one", "pfx-password");
     let (pfx, pem) = (pfx.to_str().unwrap(), pem.to_str().unwrap());
 
-    let wrong = s.admin(&with(&["key", "add", "pk", "--pfx", pfx, "--password", "nope"], &PROD));
-    assert_eq!(wrong.code, 1);
-    assert!(wrong.stderr.contains("password:"), "{}", wrong.stderr);
+    s.admin(&with(&["key", "add", "pk", "--pfx", pfx, "--password", "nope"], &PROD)).fails(1, &["password:"]);
 
     // the password from the environment, as a script would pass it
     let env = [("FERRID_ADMIN_SECRET", ADMIN_SECRET), ("FERRID_PFX_PASSWORD", "pfx-password")];
@@ -245,7 +221,7 @@ async fn keys_are_added_from_a_pfx_or_a_pem_listed_and_deleted() {
     let again = s.admin_with(&with(&["key", "add", "pk", "--pem", pem], &PROD), &env);
     assert_eq!(again.code, 4, "{}", again.stderr);
     assert!(again.stderr.contains("409") && again.stderr.contains(&kid), "{}", again.stderr);
-    let (_, other_pem) = certificate(s.dir.path(), "two", "unused");
+    let (_, other_pem) = certs::write_pfx_and_pem(s.dir.path(), "two", "unused");
     let other = s.admin(&with(&["key", "add", "pk", "--pem", other_pem.to_str().unwrap(), "-o", "json"], &PROD)).ok();
     assert_ne!(other.json()["kid"], kid.as_str());
 
@@ -334,7 +310,7 @@ async fn updates_change_settings_and_a_stale_version_is_refused_with_412() {
     assert_eq!(track.field("access_token_lifetime"), "1200");
 
     // apps: flags change a client in place, keeping the rest
-    s.admin(&with(&["app", "create", "svc", "--kind", "oauth_client", "--scope", "party-api2:read1"], &PROD)).ok();
+    s.create_svc("party-api2:read1").ok();
     let updated = s
         .admin(&with(&["app", "update", "svc", "--scope", "party-api2:read1,party-api2:write", "-o", "json"], &PROD))
         .ok()
@@ -354,33 +330,25 @@ async fn a_validation_error_names_the_field_on_stderr_and_exits_1() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     assert!(r.stderr.contains("HTTP 400") && r.stderr.contains("access_token_lifetime:"), "{}", r.stderr);
-    let r = s.admin(&with(&["app", "create", "svc", "--kind", "oauth_client", "--scope", "nope:read"], &PROD));
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("resource_scopes[0].resource:"), "{}", r.stderr);
+    s.create_svc("nope:read").fails(1, &["resource_scopes[0].resource:"]);
 }
 
 #[tokio::test]
 async fn not_found_and_conflict_exit_4() {
     let s = start().await;
     s.setup();
-    let r = s.admin(&with(&["app", "get", "nope"], &PROD));
-    assert_eq!(r.code, 4);
-    assert!(r.stderr.contains("not found") && r.stderr.contains("404"), "{}", r.stderr);
-    let r = s.admin(&["tenant", "create", "acme"]);
-    assert_eq!(r.code, 4);
-    assert!(r.stderr.contains("409"), "{}", r.stderr);
+    s.admin(&with(&["app", "get", "nope"], &PROD)).fails(4, &["not found", "404"]);
+    s.admin(&["tenant", "create", "acme"]).fails(4, &["409"]);
 }
 
 #[tokio::test]
 async fn a_wrong_secret_is_an_authentication_failure_with_exit_status_3() {
     let s = start().await;
-    let r = s.admin_with(&["tenant", "list"], &[("FERRID_ADMIN_SECRET", "wrong-secret")]);
-    assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("invalid_client") && r.stderr.contains("/master/master/oauth/token"), "{}", r.stderr);
+    let r = s
+        .admin_with(&["tenant", "list"], &[("FERRID_ADMIN_SECRET", "wrong-secret")])
+        .fails(3, &["invalid_client", "/master/master/oauth/token"]);
     assert!(!r.stderr.contains("wrong-secret"));
-    let r = s.admin_with(&["tenant", "list"], &[("FERRID_TOKEN", "not-a-token")]);
-    assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("401"), "{}", r.stderr);
+    s.admin_with(&["tenant", "list"], &[("FERRID_TOKEN", "not-a-token")]).fails(3, &["401"]);
 }
 
 #[tokio::test]
@@ -394,9 +362,7 @@ async fn credentials_come_from_a_flag_either_variable_or_a_ready_token() {
     let t = body["access_token"].as_str().unwrap();
     let r = s.admin_with(&["tenant", "get", "master", "-o", "json"], &[("FERRID_TOKEN", t)]).ok();
     assert_eq!(r.json()["name"], "master");
-    let none = s.admin_with(&["tenant", "list"], &[]);
-    assert_eq!(none.code, 2);
-    assert!(none.stderr.contains("FERRID_ADMIN_SECRET"), "{}", none.stderr);
+    s.admin_with(&["tenant", "list"], &[]).fails(2, &["FERRID_ADMIN_SECRET"]);
 }
 
 #[tokio::test]
@@ -409,34 +375,24 @@ async fn a_tenant_administrator_manages_only_its_tenant() {
         [("FERRID_CLIENT_ID", "acme-admin"), ("FERRID_CLIENT_SECRET", secret.as_str()), ("FERRID_AUTH_TENANT", "acme")];
     let r = s.admin_with(&["app", "list", "-t", "acme", "--track", "prod"], &env).ok();
     assert!(r.stdout.contains("party-api2"));
-    let r = s.admin_with(&["tenant", "get", "master"], &env);
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    s.admin_with(&["tenant", "get", "master"], &env).fails(4, &[]);
 }
 
 #[tokio::test]
 async fn usage_errors_and_an_unreachable_server_have_their_own_exit_status() {
     let s = start().await;
-    let r = s.admin(&["app", "list"]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--tenant"), "{}", r.stderr);
+    s.admin(&["app", "list"]).fails(2, &["--tenant"]);
     assert_eq!(s.admin(&["app", "frobnicate"]).code, 2);
-    let r = s.admin(&["app", "create", "x", "-t", "acme", "--kind", "oauth_client", "--scope", "read"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("RESOURCE:SCOPE"));
-    let r = s.admin(&["key", "add", "x", "-t", "acme", "--pem", "a.pem", "--jwk", "a.jwk"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    let r = s.admin(&["key", "add", "x", "-t", "acme", "--pem", "/no/such/file.pem"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("/no/such/file.pem"), "{}", r.stderr);
-    let r = s.admin(&["key", "add", "x", "-t", "acme", "--pem", "a.pem", "--jwk", "a.jwk"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    let r = s.admin(&["key", "add", "x", "-t", "acme", "--pem", "/no/such/file.pem"]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("/no/such/file.pem"), "{}", r.stderr);
+    s.admin(&["app", "create", "x", "-t", "acme", "--kind", "oauth_client", "--scope", "read"])
+        .fails(2, &["RESOURCE:SCOPE"]);
+    s.admin(&["key", "add", "x", "-t", "acme", "--pem", "a.pem", "--jwk", "a.jwk"]).fails(2, &[]);
+    s.admin(&["key", "add", "x", "-t", "acme", "--pem", "/no/such/file.pem"]).fails(2, &["/no/such/file.pem"]);
+    s.admin(&["key", "add", "x", "-t", "acme", "--pem", "a.pem", "--jwk", "a.jwk"]).fails(2, &[]);
+    s.admin(&["key", "add", "x", "-t", "acme", "--pem", "/no/such/file.pem"]).fails(2, &["/no/such/file.pem"]);
     let port = free_port();
-    let r = s.admin_with(
+    s.admin_with(
         &["tenant", "list", "--url", &format!("http://127.0.0.1:{port}")],
         &[("FERRID_ADMIN_SECRET", ADMIN_SECRET)],
-    );
-    assert_eq!(r.code, 5, "{}", r.stderr);
+    )
+    .fails(5, &[]);
 }

@@ -2,31 +2,25 @@
 //! safety, graceful shutdown. PostgreSQL tests read `FERRID_TEST_DATABASE_URL` and are
 //! skipped loudly without it.
 
-mod common;
-use common::free_port;
-
 use std::{
-    process::{Child, Command, Stdio},
+    process::Command,
     time::Duration,
 };
 
+use ferrid_testkit::{
+    pg::PgDb,
+    process::{KillOnDrop, free_port, serve_command, start_serving},
+    server::TEST_MASTER_KEY as MASTER_KEY,
+};
 use ferrid_core::env::{Clock, SystemClock};
 use serde_json::{Value, json};
 
 const ADMIN_SECRET: &str = "cluster-admin-secret-0123456789";
-const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 
 struct Instance {
-    child: Child,
+    child: KillOnDrop,
     base: String,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The public URL every instance of a cluster shares (as behind one load balancer):
@@ -42,52 +36,26 @@ async fn start(database_url: Option<&str>, dir: tempfile::TempDir) -> Instance {
 /// [`start`] with more `FERRID_*` variables.
 async fn start_with(database_url: Option<&str>, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Instance {
     let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrid"));
-    cmd.envs(env.iter().copied());
-    if database_url.is_some() {
-        cmd.env("FERRID_PUBLIC_URL", CLUSTER_URL);
-    }
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .env("FERRID_ADMIN_SECRET", ADMIN_SECRET)
-        .env("FERRID_MASTER_KEY", MASTER_KEY)
-        .env("FERRID_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut cmd = serve_command(env!("CARGO_BIN_EXE_ferrid"), dir.path(), port);
+    cmd.envs(env.iter().copied()).env("FERRID_ADMIN_SECRET", ADMIN_SECRET).env("FERRID_MASTER_KEY", MASTER_KEY);
     if let Some(url) = database_url {
-        cmd.env("FERRID_DATABASE_URL", url);
+        cmd.env("FERRID_PUBLIC_URL", CLUSTER_URL).env("FERRID_DATABASE_URL", url);
     }
-    let child = cmd.spawn().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    common::wait_ready(&base).await;
+    let (child, base) = start_serving(cmd, port).await;
     Instance { child, base, _dir: dir }
 }
 
-/// A fresh PostgreSQL database URL, dropped when the guard goes.
-struct PgDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args([&self.admin, "-qc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
-            .output();
-    }
-}
-
 fn pg() -> Option<PgDb> {
-    let Ok(admin) = std::env::var("FERRID_TEST_DATABASE_URL") else {
-        eprintln!("SKIPPED (PostgreSQL): FERRID_TEST_DATABASE_URL is not set");
-        return None;
-    };
-    let name = format!("ferrid_c_{}_{}", std::process::id(), free_port());
-    let out = Command::new("psql").args([&admin, "-qc", &format!("CREATE DATABASE {name}")]).output().expect("psql");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    Some(PgDb { admin, name, url })
+    ferrid_testkit::pg::fresh_database("ferrid_c")
+}
+
+/// Two instances on one fresh PostgreSQL database, with more `FERRID_*` variables;
+/// `None` without PostgreSQL.
+async fn two_instances(env: &[(&str, &str)]) -> Option<(PgDb, Instance, Instance)> {
+    let db = pg()?;
+    let a = start_with(Some(&db.url), tempfile::tempdir().unwrap(), env).await;
+    let b = start_with(Some(&db.url), tempfile::tempdir().unwrap(), env).await;
+    Some((db, a, b))
 }
 
 async fn token(base: &str, id: &str, secret: &str, scope: Option<&str>) -> reqwest::Response {
@@ -108,6 +76,11 @@ async fn post(base: &str, tok: &str, path: &str, body: Value) -> (u16, Value) {
     let r =
         reqwest::Client::new().post(format!("{base}/api/v1{path}")).bearer_auth(tok).json(&body).send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// A bodiless call with a bearer token.
+async fn call(method: reqwest::Method, url: &str, tok: &str) -> reqwest::Response {
+    reqwest::Client::new().request(method, url).bearer_auth(tok).send().await.unwrap()
 }
 
 /// Polls `f` until it returns true or `within` passes; returns the time it took.
@@ -135,9 +108,7 @@ async fn client_in_master(base: &str, tok: &str, name: &str) -> String {
 
 #[tokio::test]
 async fn registrations_and_deletions_reach_the_other_instance_within_a_second() {
-    let Some(db) = pg() else { return };
-    let a = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
-    let b = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let Some((_db, a, b)) = two_instances(&[]).await else { return };
     let tok = admin(&a.base).await;
     let secret = client_in_master(&a.base, &tok, "svc").await;
     let took =
@@ -145,19 +116,10 @@ async fn registrations_and_deletions_reach_the_other_instance_within_a_second() 
             .await;
     assert!(took.is_some(), "an app registered through A got no token from B within 1 s");
     // delete its secret through A: B refuses it within a second
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/v1/tenants/master/tracks/master/apps/svc/secrets", a.base))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
+    let secrets = format!("{}/api/v1/tenants/master/tracks/master/apps/svc/secrets", a.base);
+    let r = call(reqwest::Method::GET, &secrets, &tok).await;
     let id = r.json::<Value>().await.unwrap()["items"][0]["id"].as_str().unwrap().to_owned();
-    let r = reqwest::Client::new()
-        .delete(format!("{}/api/v1/tenants/master/tracks/master/apps/svc/secrets/{id}", a.base))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
+    let r = call(reqwest::Method::DELETE, &format!("{secrets}/{id}"), &tok).await;
     assert_eq!(r.status(), 204);
     let took =
         eventually(Duration::from_secs(1), || async { token(&b.base, "svc", &secret, None).await.status() == 401 })
@@ -167,9 +129,7 @@ async fn registrations_and_deletions_reach_the_other_instance_within_a_second() 
 
 #[tokio::test]
 async fn instances_publish_the_same_keys_and_accept_each_others_tokens() {
-    let Some(db) = pg() else { return };
-    let a = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
-    let b = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let Some((_db, a, b)) = two_instances(&[]).await else { return };
     let jwks = |base: String| async move {
         reqwest::get(format!("{base}/master/master/oauth/keys")).await.unwrap().json::<Value>().await.unwrap()
     };
@@ -194,9 +154,7 @@ async fn instances_publish_the_same_keys_and_accept_each_others_tokens() {
 
 #[tokio::test]
 async fn an_assertion_used_at_one_instance_is_refused_at_the_other() {
-    let Some(db) = pg() else { return };
-    let a = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
-    let b = start(Some(&db.url), tempfile::tempdir().unwrap()).await;
+    let Some((_db, a, b)) = two_instances(&[]).await else { return };
     let tok = admin(&a.base).await;
     let (s, b2) = post(
         &a.base,
@@ -266,20 +224,16 @@ async fn acknowledged_writes_survive(database_url: Option<&str>) {
         acked
     });
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    a.child.kill().unwrap(); // SIGKILL
-    a.child.wait().unwrap();
+    a.child.0.kill().unwrap(); // SIGKILL
+    a.child.0.wait().unwrap();
     let acked = writer.await.unwrap();
     assert!(acked.len() > 5, "too few writes before the kill: {}", acked.len());
     let dir = tempfile::tempdir().unwrap();
     let data = if database_url.is_some() { dir } else { tempdir_at(path) };
     let b = start(database_url, data).await;
     let tok = admin(&b.base).await;
-    let r = reqwest::Client::new()
-        .get(format!("{}/api/v1/tenants/crash/tracks/master/apps?limit=1000", b.base))
-        .bearer_auth(&tok)
-        .send()
-        .await
-        .unwrap();
+    let r = call(reqwest::Method::GET, &format!("{}/api/v1/tenants/crash/tracks/master/apps?limit=1000", b.base), &tok)
+        .await;
     let listed: Vec<String> = r.json::<Value>().await.unwrap()["items"]
         .as_array()
         .unwrap()
@@ -312,11 +266,11 @@ async fn a_sigkill_loses_no_acknowledged_write_on_postgres() {
 #[tokio::test]
 async fn sigterm_shuts_down_gracefully() {
     let mut a = start(None, tempfile::tempdir().unwrap()).await;
-    let out = Command::new("kill").args(["-TERM", &a.child.id().to_string()]).output().unwrap();
+    let out = Command::new("kill").args(["-TERM", &a.child.0.id().to_string()]).output().unwrap();
     assert!(out.status.success());
     let clock = SystemClock::new(); // real time: ferrid runs as another process
     loop {
-        if let Some(status) = a.child.try_wait().unwrap() {
+        if let Some(status) = a.child.0.try_wait().unwrap() {
             assert!(status.success(), "exit status {status}");
             break;
         }
@@ -325,14 +279,13 @@ async fn sigterm_shuts_down_gracefully() {
     }
 }
 
-/// DESIGN §7: the failed-authentication counters hold across instances. Without the
+/// The failed-authentication counters hold across instances (docs/security.md,
+/// "Throttling failed client authentication, across instances"). Without the
 /// shared buckets B would allow the source its own burst of five more failures.
 #[tokio::test]
 async fn failures_at_one_instance_throttle_the_source_at_the_other() {
-    let Some(db) = pg() else { return };
     let env = [("FERRID_THROTTLE_BURST", "5"), ("FERRID_THROTTLE_PER_SECOND", "0.01")];
-    let a = start_with(Some(&db.url), tempfile::tempdir().unwrap(), &env).await;
-    let b = start_with(Some(&db.url), tempfile::tempdir().unwrap(), &env).await;
+    let Some((_db, a, b)) = two_instances(&env).await else { return };
     let wrong = || "not-the-admin-secret-at-all-0000";
     for _ in 0..5 {
         assert_eq!(token(&a.base, "admin", wrong(), None).await.status(), 401);

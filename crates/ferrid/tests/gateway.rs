@@ -4,7 +4,7 @@
 use std::{
     collections::HashSet,
     io::{BufRead, BufReader},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -12,58 +12,36 @@ use std::{
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, response::IntoResponse, routing::any};
 use ferrid_client::token::{ClientCredentialsConfig, fetch_token};
 use ferrid_core::env::Clock;
+use ferrid_testkit::{TestApp, api, process::KillOnDrop};
 use serde_json::{Value, json};
 
 const SECRET_MARKER: &str = "gateway-secret";
 
 struct Ferrid {
-    base: String,
-    http: reqwest::Client,
+    app: TestApp,
     admin: String,
-    _dir: tempfile::TempDir,
 }
 
 impl Ferrid {
+    /// ferrid with tenant t1, track prod (ES256), resources orders (read, write) and
+    /// inventory (read).
     async fn start() -> Ferrid {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
-        config.print_admin_secret = false;
-        let (addr, _) = ferrid_server::spawn(&config).await.unwrap();
-        let secret = std::fs::read_to_string(dir.path().join("admin-secret")).unwrap();
-        let base = format!("http://{addr}");
-        let mut admin = ClientCredentialsConfig::new("admin", secret, format!("{base}/master/master/oauth/token"));
-        admin.scopes = vec!["ferrid-api:admin".into()];
-        let admin = fetch_token(admin).await.unwrap().access_token;
-        let f = Ferrid { base, http: reqwest::Client::new(), admin, _dir: dir };
-        f.post("/tenants", json!({ "name": "t1" })).await;
-        f.post("/tenants/t1/tracks", json!({ "name": "prod", "signing_alg": "ES256" })).await;
-        let apps = "/tenants/t1/tracks/prod/apps";
-        f.post(apps, json!({ "name": "orders", "kind": "oauth_resource", "scopes": ["read", "write"] })).await;
-        f.post(apps, json!({ "name": "inventory", "kind": "oauth_resource", "scopes": ["read"] })).await;
-        f
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self.http.post(format!("{}/api/v1{path}", self.base)).bearer_auth(&self.admin).json(&body).send();
-        let r = r.await.unwrap();
-        assert_eq!(r.status(), 201, "{path}");
-        r.json().await.unwrap()
+        let (app, admin) = api::spawn_t1_prod(&[("orders", &["read", "write"]), ("inventory", &["read"])]).await;
+        Ferrid { app, admin }
     }
 
     /// A client_secret_basic client granted `grants` (`resource:scope`).
     async fn client(&self, name: &str, grants: &[(&str, &[&str])]) -> (String, String) {
-        let rs: Vec<Value> = grants.iter().map(|(r, s)| json!({ "resource": r, "scopes": s })).collect();
-        let body = json!({ "name": name, "kind": "oauth_client", "client_auth_method": "client_secret_basic", "resource_scopes": rs });
-        let b = self.post("/tenants/t1/tracks/prod/apps", body).await;
-        (b["client_id"].as_str().unwrap().into(), b["client_secret"].as_str().unwrap().into())
+        let c = self.app.client(&self.admin, "t1", "prod", name, "client_secret_basic", api::grants(grants)).await;
+        (c.id, c.secret)
     }
 
     fn issuer(&self) -> String {
-        format!("{}/t1/prod", self.base)
+        self.app.issuer("t1", "prod")
     }
 
     fn token_url(&self) -> String {
-        format!("{}/oauth/token", self.issuer())
+        self.app.token_url("t1", "prod")
     }
 
     async fn token(&self, (id, secret): &(String, String), scope: &str) -> String {
@@ -73,12 +51,11 @@ impl Ferrid {
     }
 
     async fn tokens_issued(&self) -> u64 {
-        let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
-        text.lines().find_map(|l| l.strip_prefix("ferrid_tokens_issued_total")).unwrap().trim().parse().unwrap()
+        self.app.metric("ferrid_tokens_issued_total").await
     }
 
     async fn jwks(&self) -> Value {
-        self.http.get(format!("{}/oauth/keys", self.issuer())).send().await.unwrap().json().await.unwrap()
+        self.app.jwks("t1", "prod").await
     }
 }
 
@@ -130,24 +107,14 @@ async fn backend_call(State(b): State<Backend>, req: axum::extract::Request) -> 
 }
 
 async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
+    format!("http://{}", ferrid_testkit::fake::serve(router).await)
 }
 
 struct GatewayProc {
-    child: Child,
+    _child: KillOnDrop,
     base: String,
     stderr: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for GatewayProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl GatewayProc {
@@ -185,7 +152,7 @@ impl GatewayProc {
             .trim()
             .strip_prefix("ferrid gateway listening on ")
             .unwrap_or_else(|| panic!("gateway did not start: {line:?}\n{}", stderr.lock().unwrap()));
-        GatewayProc { base: format!("http://{addr}"), child, stderr, _dir: dir }
+        GatewayProc { base: format!("http://{addr}"), _child: KillOnDrop(child), stderr, _dir: dir }
     }
 
     fn stderr(&self) -> String {

@@ -3,36 +3,26 @@
 //! client cannot hold past the drain deadline. PostgreSQL tests read
 //! `FERRID_TEST_DATABASE_URL` and are skipped loudly without it.
 
-mod common;
-use common::free_port;
-
 use std::{
     io::{Read, Write},
     net::TcpStream,
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output, Stdio},
     time::Duration,
 };
 
+use ferrid_testkit::{
+    pg::{PgDb, fresh_database},
+    process::{free_port, serve_command, start_serving},
+    server::TEST_MASTER_KEY,
+};
 use ferrid_core::env::{Clock, SystemClock};
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn serve(dir: &std::path::Path, port: u16, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrid"));
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir)
-        .args(args)
+    let mut cmd = serve_command(env!("CARGO_BIN_EXE_ferrid"), dir, port);
+    cmd.args(args)
         .env_remove("FERRID_MASTER_KEY")
         .env_remove("FERRID_DATABASE_URL")
         .env("FERRID_ADMIN_SECRET", "startup-admin-secret-0123456789")
-        .env("FERRID_LOG", "warn")
         .envs(env.iter().copied());
     cmd
 }
@@ -53,31 +43,8 @@ fn run_to_exit(mut cmd: Command) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// A fresh PostgreSQL database URL, dropped when the guard goes.
-struct PgDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args([&self.admin, "-qc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
-            .output();
-    }
-}
-
 fn pg() -> Option<PgDb> {
-    let Ok(admin) = std::env::var("FERRID_TEST_DATABASE_URL") else {
-        eprintln!("SKIPPED (PostgreSQL): FERRID_TEST_DATABASE_URL is not set");
-        return None;
-    };
-    let name = format!("ferrid_s_{}_{}", std::process::id(), free_port());
-    let out = Command::new("psql").args([&admin, "-qc", &format!("CREATE DATABASE {name}")]).output().expect("psql");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    Some(PgDb { admin, name, url })
+    fresh_database("ferrid_s")
 }
 
 #[test]
@@ -95,13 +62,11 @@ async fn a_store_whose_keys_do_not_decrypt_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     {
-        let child = serve(dir.path(), port, &[], &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let _running = Running(child);
-        common::wait_ready(&format!("http://127.0.0.1:{port}")).await;
+        let _running = start_serving(serve(dir.path(), port, &[], &[]), port).await;
     }
     // Another valid master key (32 bytes, base64url) than the one generated at first start.
     let key = dir.path().join("master.key");
-    let other = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let other = TEST_MASTER_KEY;
     assert_ne!(std::fs::read_to_string(&key).unwrap().trim(), other);
     std::fs::write(&key, other).unwrap();
     let out = run_to_exit(serve(dir.path(), free_port(), &[], &[]));
@@ -116,9 +81,7 @@ async fn sigterm_with_a_stuck_client_exits_within_the_drain_deadline() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let args = ["--drain-timeout", "1", "--body-timeout", "120", "--header-timeout", "120", "--idle-timeout", "120"];
-    let child = serve(dir.path(), port, &args, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let mut running = Running(child);
-    common::wait_ready(&format!("http://127.0.0.1:{port}")).await;
+    let (mut running, _) = start_serving(serve(dir.path(), port, &args, &[]), port).await;
     // A request whose body never finishes: in flight until the drain deadline.
     let mut stuck = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stuck

@@ -40,6 +40,7 @@
 
 pub mod config;
 mod proxy;
+mod report;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -58,11 +59,13 @@ pub use config::{
     BackendConfig, EndpointConfig, FerridNamespace, GatewayConfig, GatewayError, ValidatorNamespace, parse_duration,
 };
 use hyper_util::{client::legacy::connect::HttpConnector, rt::TokioExecutor};
+pub use report::Report;
 use serde_json::Value;
 
 use self::{
     config::{Piece, pieces},
     proxy::{BackendClient, Pass, Route},
+    report::security_bearing,
 };
 use crate::{
     token::{ClientCredentialsConfig, RefreshPolicy, TokenClient, TokenSource, default_http_client},
@@ -72,41 +75,6 @@ use crate::{
 const CLIENT_CREDENTIALS: &str = "auth/client-credentials";
 const VALIDATOR: &str = "auth/validator";
 const FERRID: &str = "ferrid/gateway";
-
-/// Whether an `extra_config` namespace carries security (rate limits, CORS and other
-/// HTTP security policies, input validation, authentication), so that running without
-/// it must be asked for.
-fn security_bearing(ns: &str) -> bool {
-    matches!(ns.split('/').next(), Some("qos" | "security" | "validation" | "auth"))
-}
-
-/// What the configuration holds that ferrid ignores.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
-    /// `extra_config` namespaces not supported, with how often each appears.
-    pub ignored_namespaces: BTreeMap<String, usize>,
-    /// Other settings not supported, by name (`endpoints[].input_headers`).
-    pub ignored_settings: BTreeSet<String>,
-}
-
-impl Report {
-    /// Logs one warning per ignored namespace and one listing the ignored settings.
-    pub fn log(&self) {
-        for (ns, n) in &self.ignored_namespaces {
-            tracing::warn!(namespace = %ns, occurrences = n, "extra_config namespace not supported by ferrid; ignored");
-        }
-        if !self.ignored_settings.is_empty() {
-            let names: Vec<_> = self.ignored_settings.iter().map(String::as_str).collect();
-            tracing::warn!(settings = %names.join(", "), "settings not supported by ferrid; ignored");
-        }
-    }
-
-    /// Records unknown settings; `"no-op"` encodings are what ferrid does anyway.
-    fn settings(&mut self, prefix: &str, unknown: &BTreeMap<String, Value>) {
-        let noop = |k: &str, v: &Value| matches!(k, "output_encoding" | "encoding") && v == "no-op";
-        self.ignored_settings.extend(unknown.iter().filter(|(k, v)| !noop(k, v)).map(|(k, _)| format!("{prefix}{k}")));
-    }
-}
 
 /// A gateway ready to serve.
 pub struct Gateway {

@@ -5,14 +5,14 @@ use ferrid_core::store::Store;
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::json;
 
-use crate::{
-    helpers::*,
-    private_key_jwt::{claims, jti, now, present, setup, signer},
-};
+use ferrid_testkit::*;
+
+use crate::private_key_jwt::{claims, jti, now, present, setup, signer};
 
 #[tokio::test]
 async fn an_assertion_cannot_be_replayed_inside_the_exp_leeway() {
-    let (app, state) = spawn_with_state().await;
+    let app = spawn_app().await;
+    let state = &app.state;
     let s = signer(Algorithm::ES256);
     setup(&app, &s).await;
     // exp 5 s ago: still inside the verifier's 60 s leeway, so it is accepted once…
@@ -80,21 +80,4 @@ async fn an_assertion_with_an_unknown_crit_is_refused() {
     assert_oauth_error(present(&app, &a).await, 401, "invalid_client").await;
     // the same assertion without `crit` is fine
     assert_eq!(present(&app, &s.sign(&claims(&app))).await.status(), 200);
-}
-
-/// Like `spawn_app`, keeping the server's state (its store) for the purge above.
-async fn spawn_with_state() -> (TestApp, ferrid_server::AppState) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
-    config.print_admin_secret = false;
-    let (addr, state) = ferrid_server::spawn(&config).await.expect("server starts");
-    let admin_secret = std::fs::read_to_string(dir.path().join("admin-secret")).expect("admin secret file");
-    let app = TestApp {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
-        admin_secret,
-        data_dir: dir.path().to_path_buf(),
-        _dir: dir,
-    };
-    (app, state)
 }

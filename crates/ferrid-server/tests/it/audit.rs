@@ -1,10 +1,13 @@
-//! The audit log (DESIGN §4, issue 5): every management change and every failed client
-//! authentication, per tenant, with filters, pagination and no secret in it.
+//! The audit log (docs/api.md, "The audit log"; issue 5): every management change and
+//! every failed client authentication, per tenant, with filters, pagination and no
+//! secret in it.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{helpers::*, permissions::tenant_admin};
+use ferrid_testkit::*;
+
+use crate::permissions::tenant_admin;
 
 async fn audit(app: &TestApp, token: &str, tenant: &str, query: &str) -> (StatusCode, Value) {
     app.get_api(&format!("/tenants/{tenant}/audit{query}"), token).await
@@ -16,8 +19,7 @@ fn actions(page: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn every_management_change_is_recorded_with_who_what_and_a_summary_but_no_secret() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let base = "/tenants/t1/tracks/prod/apps/svc";
     let (s, chosen) =
         app.post_api(&format!("{base}/secrets"), &admin, json!({ "secret": "a-chosen-secret-0123456789" })).await;
@@ -67,8 +69,7 @@ async fn every_management_change_is_recorded_with_who_what_and_a_summary_but_no_
 
 #[tokio::test]
 async fn failed_client_authentication_is_recorded_with_its_source() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let r = app.post_form(&url, Some((&c.id, "wrong-secret-xyz")), "grant_type=client_credentials").await;
     assert_eq!(r.status(), 401);
@@ -92,9 +93,7 @@ async fn failed_client_authentication_is_recorded_with_its_source() {
 
 #[tokio::test]
 async fn the_log_is_filtered_and_paged_in_a_stable_order() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     for i in 0..7 {
         app.resource(&admin, "t1", "prod", &format!("r{i}"), &["read"]).await;
     }
@@ -124,8 +123,7 @@ async fn the_log_is_filtered_and_paged_in_a_stable_order() {
 
 #[tokio::test]
 async fn a_tenant_administrator_reads_its_own_log_only() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let t1 = tenant_admin(&app, &admin, "t1").await;
     let _t2 = tenant_admin(&app, &admin, "t2").await;
     let (s, page) = audit(&app, &t1, "t1", "").await;

@@ -3,12 +3,11 @@
 
 use serde_json::json;
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 #[tokio::test]
 async fn malformed_token_requests_get_4xx_json_errors() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let bodies: Vec<Vec<u8>> = vec![
         b"".to_vec(),
@@ -37,8 +36,7 @@ async fn malformed_token_requests_get_4xx_json_errors() {
 
 #[tokio::test]
 async fn an_oversize_token_request_is_413() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let body = format!("grant_type=client_credentials&x={}", "a".repeat(300 * 1024));
     let r = app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), &body).await;
     assert_oauth_error(r, 413, "invalid_request").await;
@@ -46,8 +44,7 @@ async fn an_oversize_token_request_is_413() {
 
 #[tokio::test]
 async fn broken_basic_headers_are_invalid_request() {
-    let app = spawn_app().await;
-    let (_, _) = app.fixture("prod", "ES256").await;
+    let (app, _, _) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     use base64::Engine;
     let b64 = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
@@ -76,8 +73,7 @@ async fn broken_basic_headers_are_invalid_request() {
 
 #[tokio::test]
 async fn over_long_and_odd_path_names_are_404() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let long = "a".repeat(300);
     for p in [
         format!("/tenants/{long}"),
@@ -95,8 +91,7 @@ async fn over_long_and_odd_path_names_are_404() {
 
 #[tokio::test]
 async fn malformed_management_bodies_are_400_naming_the_body() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let url = format!("{}/api/v1/tenants", app.base);
     for body in ["{", "[]", "\"x\"", "null", "{\"name\": \"\u{0}\"}"] {
         let r = app
@@ -154,8 +149,7 @@ async fn an_early_refusal_keeps_the_connection_usable() {
 
 #[tokio::test]
 async fn parameters_have_length_limits() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let auth = Some((c.id.as_str(), c.secret.as_str()));
     let long_scope = format!("grant_type=client_credentials&scope={}", "a".repeat(2001));

@@ -1,8 +1,6 @@
 //! First start, restarts and operations endpoints.
 
-use serde_json::Value;
-
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 #[tokio::test]
 async fn first_start_writes_the_generated_admin_secret_owner_only() {
@@ -23,19 +21,13 @@ async fn first_start_writes_the_generated_admin_secret_owner_only() {
 
 #[tokio::test]
 async fn admin_secret_from_the_environment_is_used() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
-    config.admin_secret = Some(secrecy::SecretString::from("an-operator-chosen-secret"));
-    let (addr, _) = ferrid_server::spawn(&config).await.unwrap();
-    assert!(!dir.path().join("admin-secret").exists());
-    let http = reqwest::Client::new();
-    let r = http
-        .post(format!("http://{addr}/master/master/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "admin"),
-            ("client_secret", "an-operator-chosen-secret"),
-        ])
+    let chosen = "an-operator-chosen-secret";
+    let app = TestServer::builder().config(move |c| c.admin_secret = Some(chosen.into())).spawn().await;
+    assert!(!app.data_dir.join("admin-secret").exists());
+    let r = app
+        .http
+        .post(app.token_url("master", "master"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "admin"), ("client_secret", chosen)])
         .send()
         .await
         .unwrap();
@@ -48,48 +40,21 @@ async fn a_restart_keeps_registrations_and_keys() {
     let path = dir.path().to_path_buf();
     let app = spawn_in(dir).await;
     let (_, c) = app.fixture("prod", "ES256").await;
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
-    let old_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let old_token = app.token_for("t1", "prod", &c, "").await;
     // a second server on the same data directory: no second bootstrap, same keys
-    let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), path);
-    config.print_admin_secret = false;
-    let (addr, _) = ferrid_server::spawn(&config).await.unwrap();
-    let again = TestApp { base: format!("http://{addr}"), ..restarted(&app) };
-    let r = again
-        .post_form(&again.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
-        .await;
+    let again = TestServer::builder().data_dir(path).spawn().await;
+    let r = again.token("t1", "prod", &c, "").await;
     assert_eq!(r.status(), 200);
     assert!(!again.admin_token().await.is_empty());
-    let jwks_old: Value =
-        app.http.get(format!("{}/oauth/keys", app.issuer("t1", "prod"))).send().await.unwrap().json().await.unwrap();
-    let jwks_new: Value = again
-        .http
-        .get(format!("{}/oauth/keys", again.issuer("t1", "prod")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks_old = app.jwks("t1", "prod").await;
+    let jwks_new = again.jwks("t1", "prod").await;
     assert_eq!(jwks_old, jwks_new);
     assert_eq!(header(&old_token)["kid"], jwks_new["keys"][0]["kid"]);
 }
 
-fn restarted(app: &TestApp) -> TestApp {
-    TestApp {
-        base: app.base.clone(),
-        http: app.http.clone(),
-        admin_secret: app.admin_secret.clone(),
-        data_dir: app.data_dir.clone(),
-        _dir: tempfile::tempdir().unwrap(),
-    }
-}
-
 #[tokio::test]
 async fn private_keys_are_encrypted_at_rest() {
-    let app = spawn_app().await;
-    let (_, _) = app.fixture("prod", "ES256").await;
+    let (app, _, _) = spawn_fixture().await;
     let db = std::fs::read(app.data_dir.join("ferrid.db")).unwrap();
     let wal = std::fs::read(app.data_dir.join("ferrid.db-wal")).unwrap_or_default();
     assert!(!db.is_empty());
@@ -117,4 +82,16 @@ async fn health_and_readiness_answer() {
     let r = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("ferrid_tokens_issued_total"));
+}
+
+/// The test kit's PostgreSQL opt-in: the same server on a fresh database (skipped loudly
+/// without `FERRID_TEST_DATABASE_URL`).
+#[tokio::test]
+async fn the_server_runs_on_a_fresh_postgresql_database() {
+    let Some(server) = TestServer::postgres() else { return };
+    let app = server.spawn().await;
+    let (_, c) = app.fixture("prod", "ES256").await;
+    let token = app.token_for("t1", "prod", &c, "&scope=orders:read").await;
+    assert_eq!(claims(&token)["aud"], "orders");
+    assert!(!app.data_dir.join("ferrid.db").exists(), "no SQLite file beside PostgreSQL");
 }

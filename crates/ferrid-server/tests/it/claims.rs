@@ -1,8 +1,8 @@
-//! Issued claims and claim transforms (DESIGN §3 "Claim transforms").
+//! Issued claims and claim transforms (docs/protocol.md, "Claim transforms").
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn client_with(app: &TestApp, extra: Value) -> (StatusCodeOr, Value) {
     let admin = app.admin_token().await;

@@ -14,7 +14,7 @@ use tokio::{
     net::{TcpSocket, TcpStream},
 };
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 const SHORT: Duration = Duration::from_millis(300);
 const LONG: Duration = Duration::from_secs(60);
@@ -48,14 +48,19 @@ async fn raw_get_from(addr: &str, source: Option<&str>) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// ferrid with the given header, idle and body timeouts.
+async fn with_timeouts(header: Duration, idle: Duration, body: Duration) -> TestApp {
+    spawn_with(tempfile::tempdir().unwrap(), move |c| {
+        c.header_timeout = header;
+        c.idle_timeout = idle;
+        c.body_timeout = body;
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_silent_connection_is_closed_after_the_header_timeout() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
-        c.header_timeout = SHORT;
-        c.idle_timeout = LONG;
-        c.body_timeout = LONG;
-    })
-    .await;
+    let app = with_timeouts(SHORT, LONG, LONG).await;
     let mut s = TcpStream::connect(addr(&app)).await.unwrap();
     let start = SystemClock::new(); // real time: the timeouts act on real sockets
     let out = closed_within(&mut s, Duration::from_secs(5)).await.expect("the silent connection is closed");
@@ -84,12 +89,7 @@ async fn a_half_sent_head_does_not_hold_a_slot() {
 
 #[tokio::test]
 async fn a_trickled_body_is_cut_off() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
-        c.header_timeout = LONG;
-        c.idle_timeout = LONG;
-        c.body_timeout = SHORT;
-    })
-    .await;
+    let app = with_timeouts(LONG, LONG, SHORT).await;
     let s = TcpStream::connect(addr(&app)).await.unwrap();
     let (mut rd, mut wr) = s.into_split();
     wr.write_all(
@@ -122,12 +122,7 @@ Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n",
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
-        c.header_timeout = LONG;
-        c.idle_timeout = SHORT;
-        c.body_timeout = LONG;
-    })
-    .await;
+    let app = with_timeouts(LONG, SHORT, LONG).await;
     let mut s = TcpStream::connect(addr(&app)).await.unwrap();
     // Keep-alive is HTTP/1.1's default: the connection stays open after the answer.
     s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
@@ -201,9 +196,7 @@ async fn the_data_directory_and_database_files_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut config = ferrid_server::ServerConfig::new("127.0.0.1:0".parse().unwrap(), data.clone());
-    config.print_admin_secret = false;
-    let (_addr, _state) = ferrid_server::spawn(&config).await.expect("server starts");
+    let _app = TestServer::builder().data_dir(data.clone()).spawn().await;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700, "data directory");
     for name in ["ferrid.db", "ferrid.db-wal", "ferrid.db-shm", "master.key", "admin-secret"] {
@@ -217,10 +210,10 @@ async fn the_data_directory_and_database_files_are_owner_only() {
 /// an empty body.
 #[tokio::test]
 async fn a_path_naming_no_endpoint_answers_oauth_json() {
-    let app = crate::helpers::spawn_app().await;
+    let app = ferrid_testkit::spawn_app().await;
     for path in ["/nope", "/master/master/oauth/nothing", "/a/b/c/d/e/f"] {
         let r = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
-        let b = crate::helpers::assert_oauth_error(r, 404, "invalid_request").await;
+        let b = ferrid_testkit::assert_oauth_error(r, 404, "invalid_request").await;
         assert!(b["error_description"].is_string(), "{path}: {b}");
     }
 }

@@ -8,7 +8,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn raw_get(addr: &str) -> String {
     let mut s = TcpStream::connect(addr).await.unwrap();

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn get_json(app: &TestApp, url: &str) -> (u16, Value) {
     let r = app.http.get(url).send().await.unwrap();
@@ -12,8 +12,7 @@ async fn get_json(app: &TestApp, url: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported() {
-    let app = spawn_app().await;
-    let (_, _) = app.fixture("prod", "ES256").await;
+    let (app, _, _) = spawn_fixture().await;
     let issuer = app.issuer("t1", "prod");
     for url in [
         format!("{issuer}/.well-known/openid-configuration"),
@@ -36,8 +35,7 @@ async fn discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported(
 
 #[tokio::test]
 async fn app_scoped_discovery_keeps_the_issuer_and_scopes_the_token_endpoint() {
-    let app = spawn_app().await;
-    let (_, _) = app.fixture("prod", "ES256").await;
+    let (app, _, _) = spawn_fixture().await;
     let issuer = app.issuer("t1", "prod");
     for seg in ["svc", "svc(*)", "svc(login)"] {
         let (s, d) = get_json(&app, &format!("{issuer}/{seg}/.well-known/openid-configuration")).await;
@@ -51,8 +49,7 @@ async fn app_scoped_discovery_keeps_the_issuer_and_scopes_the_token_endpoint() {
 
 #[tokio::test]
 async fn jwks_publishes_the_signing_key_with_its_kid_and_alg() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let (s, jwks) = get_json(&app, &format!("{}/oauth/keys", app.issuer("t1", "prod"))).await;
     assert_eq!(s, 200);
     let keys = jwks["keys"].as_array().unwrap();
@@ -63,8 +60,7 @@ async fn jwks_publishes_the_signing_key_with_its_kid_and_alg() {
     assert_eq!(k["alg"], "ES256");
     assert_eq!(k["use"], "sig");
     assert!(k.get("d").is_none(), "no private member");
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let r = app.token("t1", "prod", &c, "").await;
     let tok: Value = r.json().await.unwrap();
     assert_eq!(header(tok["access_token"].as_str().unwrap())["kid"], k["kid"]);
     // tracks have their own keys

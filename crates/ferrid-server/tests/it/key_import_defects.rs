@@ -13,7 +13,7 @@ use base64::Engine;
 use ferrid_core::env::{Clock, SystemClock};
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 /// Key imports share two slots per process: these tests take turns, so one's uploads
 /// never queue behind the other's.

@@ -1,7 +1,5 @@
 //! Black-box HTTP tests: the real server on port 0 with a fresh SQLite store per test.
 
-mod helpers;
-
 mod assertion_defects;
 mod audit;
 mod bad_input;

@@ -1,9 +1,10 @@
-//! The management API: tenants, tracks and apps (DESIGN §5).
+//! The management API: tenants, tracks and apps (docs/protocol.md, "Management API";
+//! docs/api.md).
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 fn field_names(b: &Value) -> Vec<String> {
     b["errors"]
@@ -14,10 +15,8 @@ fn field_names(b: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn tenant_names_follow_the_rule_and_duplicates_conflict() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme" })).await;
-    assert_eq!(s, 201);
+    let (app, admin) = spawn_admin().await;
+    let b = app.create("/tenants", &admin, json!({ "name": "acme" })).await;
     assert_eq!(b["name"], "acme");
     let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme" })).await;
     assert_eq!(s, 409);
@@ -42,8 +41,7 @@ async fn tenant_names_follow_the_rule_and_duplicates_conflict() {
 
 #[tokio::test]
 async fn unknown_fields_are_named() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let (s, b) = app.post_api("/tenants", &admin, json!({ "name": "acme", "colour": "red" })).await;
     assert_eq!(s, 400);
     assert_eq!(field_names(&b), ["colour"]);
@@ -51,9 +49,7 @@ async fn unknown_fields_are_named() {
 
 #[tokio::test]
 async fn tracks_take_a_signing_algorithm_at_creation_only() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let (s, b) = app.get_api("/tenants/t1/tracks/prod", &admin).await;
     assert_eq!(s, 200);
     assert_eq!(b["signing_alg"], "ES256");
@@ -75,27 +71,22 @@ async fn tracks_take_a_signing_algorithm_at_creation_only() {
 
 #[tokio::test]
 async fn the_track_default_lifetime_applies_to_clients_without_their_own() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let (s, _) =
         app.api(Method::PATCH, "/tenants/t1/tracks/prod", &admin, Some(json!({ "access_token_lifetime": 900 }))).await;
     assert_eq!(s, 200);
     let c = app.client(&admin, "t1", "prod", "svc", "client_secret_basic", json!([])).await;
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let r = app.token("t1", "prod", &c, "").await;
     assert_eq!(r.json::<Value>().await.unwrap()["expires_in"], 900);
 }
 
 #[tokio::test]
 async fn registering_a_client_answers_with_what_a_developer_needs_next() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     app.tenant_track(&admin, "t1", "prod", "RS256").await;
     app.resource(&admin, "t1", "prod", "party-api2", &["read1", "read2"]).await;
     let body = json!({ "name": "svc1", "kind": "oauth_client", "resource_scopes": [{ "resource": "party-api2", "scopes": ["read1"] }] });
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
-    assert_eq!(s, 201);
+    let b = app.create("/tenants/t1/tracks/prod/apps", &admin, body).await;
     let secret = b["client_secret"].as_str().unwrap().to_owned();
     let issuer = app.issuer("t1", "prod");
     assert_eq!(b["client_id"], "svc1");
@@ -116,10 +107,7 @@ async fn registering_a_client_answers_with_what_a_developer_needs_next() {
 
 #[tokio::test]
 async fn app_validation_names_each_bad_field() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
-    app.resource(&admin, "t1", "prod", "api", &["read"]).await;
+    let (app, admin) = spawn_t1_prod(&[("api", &["read"])]).await;
     let cases = [
         (json!({ "name": "r", "kind": "oauth_resource", "scopes": [] }), vec!["scopes"]),
         (json!({ "name": "r", "kind": "oauth_resource", "scopes": ["ok", "b:d"] }), vec!["scopes[1]"]),
@@ -150,10 +138,7 @@ async fn app_validation_names_each_bad_field() {
 
 #[tokio::test]
 async fn duplicate_app_names_conflict() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
-    app.resource(&admin, "t1", "prod", "api", &["read"]).await;
+    let (app, admin) = spawn_t1_prod(&[("api", &["read"])]).await;
     let (s, _) =
         app.post_api("/tenants/t1/tracks/prod/apps", &admin, json!({ "name": "api", "kind": "oauth_client" })).await;
     assert_eq!(s, 409);
@@ -161,8 +146,7 @@ async fn duplicate_app_names_conflict() {
 
 #[tokio::test]
 async fn replace_uses_if_match_and_changes_take_effect_at_once() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let path = "/tenants/t1/tracks/prod/apps/svc";
     let r = app.http.get(format!("{}/api/v1{path}", app.base)).bearer_auth(&admin).send().await.unwrap();
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
@@ -183,20 +167,13 @@ async fn replace_uses_if_match_and_changes_take_effect_at_once() {
     // a second edit based on the old version is refused, not silently applied
     let r = put(&etag).await.unwrap();
     assert_eq!(r.status(), 412);
-    let tok = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials&scope=party-api2:read1",
-        )
-        .await;
+    let tok = app.token("t1", "prod", &c, "&scope=party-api2:read1").await;
     assert_oauth_error(tok, 400, "invalid_scope").await;
 }
 
 #[tokio::test]
 async fn deleting_apps_tracks_and_tenants_takes_effect_at_the_token_endpoint() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let (s, _) = app.api(Method::DELETE, "/tenants/t1/tracks/prod/apps/svc", &admin, None).await;
     assert_eq!(s, 204);
@@ -219,8 +196,7 @@ async fn deleting_apps_tracks_and_tenants_takes_effect_at_the_token_endpoint() {
 
 #[tokio::test]
 async fn ferrids_own_registrations_are_protected() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     for (m, p) in [
         (Method::DELETE, "/tenants/master"),
         (Method::DELETE, "/tenants/master/tracks/master"),
@@ -242,9 +218,7 @@ async fn ferrids_own_registrations_are_protected() {
 
 #[tokio::test]
 async fn listings_are_paginated_in_name_order() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     for n in ["c", "a", "b"] {
         app.resource(&admin, "t1", "prod", n, &["s"]).await;
     }

@@ -4,8 +4,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
 use crate::permissions::tenant_admin;
+use ferrid_testkit::*;
 
 const ADMIN_APP: &str = "/tenants/master/tracks/master/apps/admin";
 
@@ -17,16 +17,7 @@ async fn token(app: &TestApp, t: &str, tr: &str, c: &ClientCreds, extra: &str) -
 
 /// A client of `master/master` granted `ferrid-api:tenant`, and its token.
 async fn master_tenant_admin(app: &TestApp, admin: &str) -> String {
-    let c = app
-        .client(
-            admin,
-            "master",
-            "master",
-            "ops",
-            "client_secret_basic",
-            json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }]),
-        )
-        .await;
+    let c = app.basic_client(admin, "master", "master", "ops", &[("ferrid-api", &["tenant"])]).await;
     let (s, b) = token(app, "master", "master", &c, "&scope=ferrid-api:tenant").await;
     assert_eq!(s, 200, "{b}");
     b["access_token"].as_str().unwrap().to_owned()
@@ -34,8 +25,7 @@ async fn master_tenant_admin(app: &TestApp, admin: &str) -> String {
 
 #[tokio::test]
 async fn a_master_tenant_administrator_cannot_take_over_the_admin_client() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let ops = master_tenant_admin(&app, &admin).await;
     // the tenant administrator still manages the master tenant's other apps
     let (s, _) = app.get_api("/tenants/master/tracks/master/apps/ops", &ops).await;
@@ -63,8 +53,7 @@ async fn a_master_tenant_administrator_cannot_take_over_the_admin_client() {
 
 #[tokio::test]
 async fn the_last_client_holding_ferrid_api_admin_cannot_be_deleted_or_stripped() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let (s, b) = app.api(Method::DELETE, ADMIN_APP, &admin, None).await;
     assert_eq!(s, 409, "{b}");
     let stripped = json!({ "name": "admin", "kind": "oauth_client", "client_auth_method": "client_secret_post" });
@@ -74,15 +63,7 @@ async fn the_last_client_holding_ferrid_api_admin_cannot_be_deleted_or_stripped(
     let (s, b) = app.api(Method::PUT, ADMIN_APP, &admin, Some(as_resource)).await;
     assert_eq!(s, 409, "{b}");
     // with a second holder, the first may give the privilege up
-    app.client(
-        &admin,
-        "master",
-        "master",
-        "admin2",
-        "client_secret_basic",
-        json!([{ "resource": "ferrid-api", "scopes": ["admin"] }]),
-    )
-    .await;
+    app.basic_client(&admin, "master", "master", "admin2", &[("ferrid-api", &["admin"])]).await;
     let (s, b) = app
         .api(
             Method::PUT,
@@ -97,8 +78,7 @@ async fn the_last_client_holding_ferrid_api_admin_cannot_be_deleted_or_stripped(
 
 #[tokio::test]
 async fn a_management_token_dies_with_its_client_or_its_grant() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let t1 = tenant_admin(&app, &admin, "t1").await;
     let (s, _) = app.get_api("/tenants/t1", &t1).await;
     assert_eq!(s, 200);
@@ -124,10 +104,8 @@ async fn a_management_token_dies_with_its_client_or_its_grant() {
 
 #[tokio::test]
 async fn a_default_token_carries_ferrid_api_only_when_asked_for() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let (s, _) = app.post_api("/tenants", &admin, json!({ "name": "t1" })).await;
-    assert_eq!(s, 201);
+    let (app, admin) = spawn_admin().await;
+    app.create("/tenants", &admin, json!({ "name": "t1" })).await;
     app.resource(&admin, "t1", "master", "billing", &["read"]).await;
     let grants =
         json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }, { "resource": "billing", "scopes": ["read"] }]);
@@ -189,8 +167,7 @@ async fn a_deleted_tenant_or_track_stays_deleted_while_writes_race() {
 
 #[tokio::test]
 async fn changing_an_apps_kind_removes_its_credentials() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let path = "/tenants/t1/tracks/prod/apps/svc";
     let resource = json!({ "name": "svc", "kind": "oauth_resource", "scopes": ["x"] });
     let (s, b) = app.api(Method::PUT, path, &admin, Some(resource)).await;
@@ -209,8 +186,7 @@ async fn changing_an_apps_kind_removes_its_credentials() {
 
 #[tokio::test]
 async fn audit_ids_count_only_the_tenants_own_log() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     app.tenant_track(&admin, "busy", "prod", "ES256").await;
     for i in 0..5 {
         app.resource(&admin, "busy", "prod", &format!("r{i}"), &["s"]).await;
@@ -225,11 +201,18 @@ async fn audit_ids_count_only_the_tenants_own_log() {
     assert_eq!(ids, expected, "ids reveal other tenants' events");
 }
 
+/// Registers the client `svc` of t1/prod as `body` says; its token response.
+async fn svc_token(app: &TestApp, admin: &str, body: Value) -> Value {
+    let b = app.create("/tenants/t1/tracks/prod/apps", admin, body).await;
+    let c = ClientCreds { id: "svc".into(), secret: b["client_secret"].as_str().unwrap().into() };
+    let (s, t) = token(app, "t1", "prod", &c, "").await;
+    assert_eq!(s, 200);
+    t
+}
+
 #[tokio::test]
 async fn a_remove_transform_in_foxids_shape_removes_one_value() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let body = json!({
         "name": "svc", "kind": "oauth_client", "client_auth_method": "client_secret_basic",
         "claims": [{ "claim": "role", "values": ["admin", "user", "auditor"] }, { "claim": "tmp", "values": ["x"] }],
@@ -239,11 +222,7 @@ async fn a_remove_transform_in_foxids_shape_removes_one_value() {
             { "order": 3, "type": "match_claim", "action": "remove", "claim_out": "tmp" }
         ]
     });
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
-    assert_eq!(s, 201, "{b}");
-    let c = ClientCreds { id: "svc".into(), secret: b["client_secret"].as_str().unwrap().into() };
-    let (s, t) = token(&app, "t1", "prod", &c, "").await;
-    assert_eq!(s, 200);
+    let t = svc_token(&app, &admin, body).await;
     let cl = claims(t["access_token"].as_str().unwrap());
     assert_eq!(cl["role"], "user");
     assert!(cl.get("tmp").is_none());
@@ -251,19 +230,13 @@ async fn a_remove_transform_in_foxids_shape_removes_one_value() {
 
 #[tokio::test]
 async fn a_claim_transform_replaces_sub() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let body = json!({
         "name": "svc", "kind": "oauth_client", "client_auth_method": "client_secret_basic",
         "claim_transforms": [{ "order": 1, "type": "concatenate", "action": "replace", "claims_in": ["client_id"],
                                "claim_out": "sub", "transformation": "service:{0}" }]
     });
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
-    assert_eq!(s, 201, "{b}");
-    let c = ClientCreds { id: "svc".into(), secret: b["client_secret"].as_str().unwrap().into() };
-    let (s, t) = token(&app, "t1", "prod", &c, "").await;
-    assert_eq!(s, 200);
+    let t = svc_token(&app, &admin, body).await;
     let cl = claims(t["access_token"].as_str().unwrap());
     assert_eq!(cl["sub"], "service:svc");
     assert_eq!(cl["client_id"], "svc");

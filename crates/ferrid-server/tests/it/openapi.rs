@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 /// Every route of the management API. Adding a route means adding it here, and this file
 /// then checks that the router serves it and that the document describes it.
@@ -220,8 +220,7 @@ async fn the_swagger_page_loads_only_from_this_server_and_runs_no_inline_script(
 
 #[tokio::test]
 async fn an_undecodable_path_segment_is_a_404_in_the_api_shape() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let (s, b) = app.get_api("/tenants/%FF%FE", &admin).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(b["error"], "not_found");

@@ -1,33 +1,16 @@
-//! Who may call the management API (DESIGN §5): admin, tenant administrators, nobody else.
+//! Who may call the management API (docs/api.md, "Authentication"): admin, tenant
+//! administrators, nobody else.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 /// A tenant administrator of `t`: a client in `t/master` granted `ferrid-api:tenant`.
 pub(crate) async fn tenant_admin(app: &TestApp, admin: &str, t: &str) -> String {
-    let (s, _) = app.post_api("/tenants", admin, json!({ "name": t })).await;
-    assert_eq!(s, 201);
-    let c = app
-        .client(
-            admin,
-            t,
-            "master",
-            "ops",
-            "client_secret_basic",
-            json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }]),
-        )
-        .await;
-    let r = app
-        .post_form(
-            &app.token_url(t, "master"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials&scope=ferrid-api:tenant",
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+    app.create("/tenants", admin, json!({ "name": t })).await;
+    let c = app.basic_client(admin, t, "master", "ops", &[("ferrid-api", &["tenant"])]).await;
+    app.token_for(t, "master", &c, "&scope=ferrid-api:tenant").await
 }
 
 #[tokio::test]
@@ -46,11 +29,8 @@ async fn no_token_or_a_bad_token_is_401_with_a_bearer_challenge() {
 
 #[tokio::test]
 async fn a_token_for_another_resource_or_track_is_refused() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
-    let tok = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let (app, _, c) = spawn_fixture().await;
+    let tok = app.token_for("t1", "prod", &c, "").await;
     let (s, _) = app.get_api("/tenants", &tok).await;
     assert_eq!(s, 401);
     // a forged token: the admin token with its payload swapped keeps a stale signature
@@ -63,49 +43,28 @@ async fn a_token_for_another_resource_or_track_is_refused() {
 
 #[tokio::test]
 async fn a_master_client_without_a_ferrid_api_scope_is_forbidden() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let c = app
-        .client(
-            &admin,
-            "master",
-            "master",
-            "weak",
-            "client_secret_basic",
-            json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }]),
-        )
-        .await;
+    let (app, admin) = spawn_admin().await;
+    let c = app.basic_client(&admin, "master", "master", "weak", &[("ferrid-api", &["tenant"])]).await;
     // scope tenant from the master tenant manages only the master tenant
-    let r = app
-        .post_form(
-            &app.token_url("master", "master"),
-            Some((&c.id, &c.secret)),
-            // ferrid-api is in a token only when asked for (issue 18)
-            "grant_type=client_credentials&scope=ferrid-api:tenant",
-        )
-        .await;
-    let tok = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    // ferrid-api is in a token only when asked for (issue 18)
+    let tok = app.token_for("master", "master", &c, "&scope=ferrid-api:tenant").await;
     let (s, _) = app.post_api("/tenants", &tok, json!({ "name": "x" })).await;
     assert_eq!(s, 403);
 }
 
 #[tokio::test]
 async fn a_tenant_administrator_manages_its_tenant_alone() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     let t1 = tenant_admin(&app, &admin, "t1").await;
     let _t2 = tenant_admin(&app, &admin, "t2").await;
     // its own tenant: full management
-    let (s, _) = app.post_api("/tenants/t1/tracks", &t1, json!({ "name": "prod" })).await;
-    assert_eq!(s, 201);
-    let (s, _) = app
-        .post_api(
-            "/tenants/t1/tracks/prod/apps",
-            &t1,
-            json!({ "name": "api", "kind": "oauth_resource", "scopes": ["r"] }),
-        )
-        .await;
-    assert_eq!(s, 201);
+    app.create("/tenants/t1/tracks", &t1, json!({ "name": "prod" })).await;
+    app.create(
+        "/tenants/t1/tracks/prod/apps",
+        &t1,
+        json!({ "name": "api", "kind": "oauth_resource", "scopes": ["r"] }),
+    )
+    .await;
     // another tenant does not exist for it
     for p in [
         "/tenants/t2",
@@ -137,30 +96,12 @@ async fn a_tenant_administrator_manages_its_tenant_alone() {
 
 #[tokio::test]
 async fn only_an_administrator_grants_ferrid_api_admin() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let c = app
-        .client(
-            &admin,
-            "master",
-            "master",
-            "ops",
-            "client_secret_basic",
-            json!([{ "resource": "ferrid-api", "scopes": ["tenant"] }]),
-        )
-        .await;
-    let r = app
-        .post_form(
-            &app.token_url("master", "master"),
-            Some((&c.id, &c.secret)),
-            // ferrid-api is in a token only when asked for (issue 18)
-            "grant_type=client_credentials&scope=ferrid-api:tenant",
-        )
-        .await;
-    let master_tenant_admin = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let (app, admin) = spawn_admin().await;
+    let c = app.basic_client(&admin, "master", "master", "ops", &[("ferrid-api", &["tenant"])]).await;
+    // ferrid-api is in a token only when asked for (issue 18)
+    let master_tenant_admin = app.token_for("master", "master", &c, "&scope=ferrid-api:tenant").await;
     let body = json!({ "name": "escalate", "kind": "oauth_client", "resource_scopes": [{ "resource": "ferrid-api", "scopes": ["admin"] }] });
     let (s, _) = app.post_api("/tenants/master/tracks/master/apps", &master_tenant_admin, body.clone()).await;
     assert_eq!(s, 403);
-    let (s, _) = app.post_api("/tenants/master/tracks/master/apps", &admin, body).await;
-    assert_eq!(s, 201);
+    app.create("/tenants/master/tracks/master/apps", &admin, body).await;
 }

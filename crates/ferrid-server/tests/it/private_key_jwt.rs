@@ -5,7 +5,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rcgen::{CertificateParams, KeyPair};
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 pub(crate) const TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 pub(crate) const KEYS: &str = "/tenants/t1/tracks/prod/apps/pk/keys";
@@ -80,21 +80,11 @@ pub(crate) fn claims(app: &TestApp) -> Value {
 }
 
 pub(crate) async fn present(app: &TestApp, assertion: &str) -> reqwest::Response {
-    let body =
-        format!("grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}", urlenc(TYPE));
+    let body = format!(
+        "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+        percent_encode(TYPE)
+    );
     app.post_form(&app.token_url("t1", "prod"), None, &body).await
-}
-
-fn urlenc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -106,7 +96,7 @@ async fn each_algorithm_authenticates_with_an_uploaded_certificate() {
         let r = present(&app, &s.sign(&claims(&app))).await;
         assert_eq!(r.status(), 200, "{alg:?}");
         let b: Value = r.json().await.unwrap();
-        let cl = crate::helpers::claims(b["access_token"].as_str().unwrap());
+        let cl = ferrid_testkit::claims(b["access_token"].as_str().unwrap());
         assert_eq!(cl["sub"], "pk");
         assert_eq!(cl["aud"], "api");
     }
@@ -196,7 +186,7 @@ async fn the_audience_may_be_the_issuer_or_either_token_endpoint() {
     // and the app-scoped endpoint accepts it
     let body = format!(
         "grant_type=client_credentials&client_id=pk&client_assertion_type={}&client_assertion={}",
-        urlenc(TYPE),
+        percent_encode(TYPE),
         s.sign(&claims(&app))
     );
     assert_eq!(app.post_form(&format!("{issuer}/pk/oauth/token"), None, &body).await.status(), 200);
@@ -241,14 +231,14 @@ async fn wrong_type_none_hmac_and_foreign_keys_are_refused() {
     // a body client_id that is not the assertion's
     let body = format!(
         "grant_type=client_credentials&client_id=other&client_assertion_type={}&client_assertion={}",
-        urlenc(TYPE),
+        percent_encode(TYPE),
         s.sign(&claims(&app))
     );
     assert_oauth_error(app.post_form(&app.token_url("t1", "prod"), None, &body).await, 401, "invalid_client").await;
     // an assertion together with a secret is two methods at once
     let body = format!(
         "grant_type=client_credentials&client_secret=x&client_assertion_type={}&client_assertion={}",
-        urlenc(TYPE),
+        percent_encode(TYPE),
         s.sign(&claims(&app))
     );
     assert_oauth_error(app.post_form(&app.token_url("t1", "prod"), None, &body).await, 400, "invalid_request").await;
@@ -340,35 +330,15 @@ async fn keys_upload_as_pem_jwk_or_pfx_and_are_listed_without_private_material()
 
 #[tokio::test]
 async fn pfx_uploads_need_the_right_password_and_say_what_is_wrong() {
-    if std::process::Command::new("openssl").arg("version").output().is_err() {
+    let s = signer(Algorithm::RS256);
+    let Some(pfx) = ferrid_testkit::certs::openssl_pfx(&s.kp.serialize_pem(), &s.cert_pem, "correct-horse") else {
         eprintln!("SKIPPED: the openssl command is not installed; PFX fixtures cannot be made");
         return;
-    }
+    };
     let app = spawn_app().await;
-    let s = signer(Algorithm::RS256);
     let admin = setup(&app, &s).await;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("k.pem"), s.kp.serialize_pem()).unwrap();
-    std::fs::write(dir.path().join("c.pem"), &s.cert_pem).unwrap();
-    let out = std::process::Command::new("openssl")
-        .args([
-            "pkcs12",
-            "-export",
-            "-inkey",
-            "k.pem",
-            "-in",
-            "c.pem",
-            "-passout",
-            "pass:correct-horse",
-            "-out",
-            "k.pfx",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     use base64::Engine;
-    let pfx = base64::engine::general_purpose::STANDARD.encode(std::fs::read(dir.path().join("k.pfx")).unwrap());
+    let pfx = base64::engine::general_purpose::STANDARD.encode(pfx);
     for (body, field) in [
         (json!({ "pfx": pfx }), "password"),
         (json!({ "pfx": pfx, "password": "wrong" }), "password"),

@@ -1,10 +1,11 @@
-//! Signing-key rotation (DESIGN §3 "Keys"): pre-published next key, retired key kept.
+//! Signing-key rotation (docs/security.md, "Keys and secrets at rest, and in logs"):
+//! pre-published next key, retired key kept.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn jwks(app: &TestApp) -> (Value, String) {
     let r = app.http.get(format!("{}/oauth/keys", app.issuer("t1", "prod"))).send().await.unwrap();
@@ -17,9 +18,7 @@ fn kids(jwks: &Value) -> Vec<String> {
 }
 
 async fn token(app: &TestApp, c: &ClientCreds) -> String {
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
-    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+    app.token_for("t1", "prod", c, "").await
 }
 
 /// Verifies `token` against a JWKS document fetched earlier (a validator's cache).
@@ -82,8 +81,7 @@ async fn rotation_pre_publishes_the_next_key_and_keeps_the_retired_one() {
 
 #[tokio::test]
 async fn the_rotation_period_is_a_track_setting() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let (_, t) = app.get_api("/tenants/t1/tracks/prod", &admin).await;
     assert_eq!(t["key_rotation_days"], 90);
     let (s, t) = app

@@ -1,7 +1,8 @@
-//! Every route of the management API (issue 5, DESIGN §5), table-driven: each route called
-//! by each kind of caller (no token, a forged token, a token for another audience, another
-//! tenant's administrator, this tenant's administrator, the administrator), and each error
-//! that applies to it (404, 400 naming the field, 409, 412), every error in the one shape.
+//! Every route of the management API (issue 5; docs/api.md), table-driven: each route
+//! called by each kind of caller (no token, a forged token, a token for another
+//! audience, another tenant's administrator, this tenant's administrator, the
+//! administrator), and each error that applies to it (404, 400 naming the field, 409,
+//! 412), every error in the one shape.
 //!
 //! The table must list exactly `openapi::ROUTES`, so a new route fails here until it has a row.
 
@@ -11,7 +12,9 @@ use base64::Engine;
 use reqwest::{Method, header::HeaderMap};
 use serde_json::{Value, json};
 
-use crate::{helpers::*, openapi::ROUTES, permissions::tenant_admin};
+use ferrid_testkit::*;
+
+use crate::{openapi::ROUTES, permissions::tenant_admin};
 
 /// Who calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,8 +250,7 @@ fn b64(v: &Value) -> String {
 
 impl World {
     async fn new() -> World {
-        let app = spawn_app().await;
-        let admin = app.admin_token().await;
+        let (app, admin) = spawn_admin().await;
         let own = tenant_admin(&app, &admin, "t1").await;
         let other = tenant_admin(&app, &admin, "t2").await;
         let mut secret_id = String::new();
@@ -259,8 +261,7 @@ impl World {
             let grants = json!([{ "resource": "api", "scopes": ["read"] }]);
             app.client(&admin, t, "prod", "svc", "client_secret_basic", grants).await;
             let keys = format!("/tenants/{t}/tracks/prod/apps/svc/keys");
-            let (s, b) = app.post_api(&keys, &admin, json!({ "jwk": jwk1 })).await;
-            assert_eq!(s, 201, "{b}");
+            app.create(&keys, &admin, json!({ "jwk": jwk1 })).await;
             let (s, b) = app.get_api(&format!("/tenants/{t}/tracks/prod/apps/svc/secrets"), &admin).await;
             assert_eq!(s, 200, "{b}");
             if t == "t1" {
@@ -271,11 +272,7 @@ impl World {
         app.resource(&admin, "t1", "master", "other", &["x"]).await;
         let grants = json!([{ "resource": "other", "scopes": ["x"] }]);
         let c = app.client(&admin, "t1", "master", "elsewhere", "client_secret_basic", grants).await;
-        let r = app
-            .post_form(&app.token_url("t1", "master"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
-            .await;
-        assert_eq!(r.status(), 200);
-        let wrong_audience = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+        let wrong_audience = app.token_for("t1", "master", &c, "").await;
         assert_eq!(claims(&wrong_audience)["aud"], "other");
         // the claims of t1's administrator, unsigned
         let mut payload = claims(&own);

@@ -6,7 +6,7 @@ use oauth2::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 /// oauth2's HTTP client interface, served by this test's reqwest.
 async fn send(http: reqwest::Client, req: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
@@ -25,8 +25,7 @@ async fn send(http: reqwest::Client, req: HttpRequest) -> Result<HttpResponse, r
 
 #[tokio::test]
 async fn the_rust_oauth2_crate_gets_tokens_with_basic_and_body_credentials() {
-    let app = spawn_app().await;
-    let (admin, basic_client) = app.fixture("prod", "ES256").await;
+    let (app, admin, basic_client) = spawn_fixture().await;
     let post_client = app
         .client(
             &admin,

@@ -1,17 +1,17 @@
-//! Client secrets (DESIGN §3): generated or chosen, listed without their value, at
-//! most 10, and deleted secrets stop working at once.
+//! Client secrets (docs/security.md, "Keys and secrets at rest, and in logs"):
+//! generated or chosen, listed without their value, at most 10, and deleted secrets
+//! stop working at once.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 const SECRETS: &str = "/tenants/t1/tracks/prod/apps/svc/secrets";
 
 #[tokio::test]
 async fn secrets_are_listed_with_id_info_and_creation_time_only() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let (s, b) = app.get_api(SECRETS, &admin).await;
     assert_eq!(s, 200);
     let items = b["items"].as_array().unwrap();
@@ -26,10 +26,8 @@ async fn secrets_are_listed_with_id_info_and_creation_time_only() {
 
 #[tokio::test]
 async fn a_generated_secret_is_shown_once_and_works_beside_the_first() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
-    let (s, b) = app.post_api(SECRETS, &admin, json!({})).await;
-    assert_eq!(s, 201);
+    let (app, admin, c) = spawn_fixture().await;
+    let b = app.create(SECRETS, &admin, json!({})).await;
     let second = b["secret"].as_str().unwrap().to_owned();
     assert_eq!(second.len(), 43);
     let url = app.token_url("t1", "prod");
@@ -40,11 +38,9 @@ async fn a_generated_secret_is_shown_once_and_works_beside_the_first() {
 
 #[tokio::test]
 async fn a_chosen_secret_is_stored_with_the_slow_hash_and_works() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let chosen = "correct horse battery staple";
-    let (s, b) = app.post_api(SECRETS, &admin, json!({ "secret": chosen })).await;
-    assert_eq!(s, 201, "{b}");
+    let b = app.create(SECRETS, &admin, json!({ "secret": chosen })).await;
     assert!(b.get("secret").is_none(), "a chosen secret is not echoed");
     assert_eq!(b["info"], "cor");
     let url = app.token_url("t1", "prod");
@@ -69,8 +65,7 @@ async fn a_chosen_secret_is_stored_with_the_slow_hash_and_works() {
 
 #[tokio::test]
 async fn a_short_chosen_secret_is_refused_naming_the_field() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let (s, b) = app.post_api(SECRETS, &admin, json!({ "secret": "short" })).await;
     assert_eq!(s, 400);
     assert_eq!(b["errors"][0]["field"], "secret");
@@ -78,11 +73,9 @@ async fn a_short_chosen_secret_is_refused_naming_the_field() {
 
 #[tokio::test]
 async fn a_client_holds_at_most_ten_secrets() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     for _ in 0..9 {
-        let (s, _) = app.post_api(SECRETS, &admin, json!({})).await;
-        assert_eq!(s, 201);
+        app.create(SECRETS, &admin, json!({})).await;
     }
     let (s, b) = app.post_api(SECRETS, &admin, json!({})).await;
     assert_eq!(s, 409, "{b}");
@@ -92,14 +85,12 @@ async fn a_client_holds_at_most_ten_secrets() {
 
 #[tokio::test]
 async fn a_deleted_secret_is_refused_at_once() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let (_, list) = app.get_api(SECRETS, &admin).await;
     let id = list["items"][0]["id"].as_str().unwrap().to_owned();
     let (s, _) = app.api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None).await;
     assert_eq!(s, 204);
-    let r =
-        app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let r = app.token("t1", "prod", &c, "").await;
     assert_oauth_error(r, 401, "invalid_client").await;
     let (s, _) = app.api(Method::DELETE, &format!("{SECRETS}/{id}"), &admin, None).await;
     assert_eq!(s, 404);
@@ -107,18 +98,16 @@ async fn a_deleted_secret_is_refused_at_once() {
 
 #[tokio::test]
 async fn resources_hold_no_secrets() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let (s, _) = app.get_api("/tenants/t1/tracks/prod/apps/orders/secrets", &admin).await;
     assert_eq!(s, 404);
-    let (s, b) = app
-        .post_api(
+    let b = app
+        .create(
             "/tenants/t1/tracks/prod/apps",
             &admin,
             json!({ "name": "api2", "kind": "oauth_resource", "scopes": ["a"] }),
         )
         .await;
-    assert_eq!(s, 201);
     assert!(b.get("client_secret").is_none());
     let _: Value = b;
 }

@@ -1,28 +1,16 @@
-//! Failed client authentication is throttled per source address (DESIGN §3): an
-//! attacker's failures hold back the attacker, never a healthy client elsewhere.
+//! Failed client authentication is throttled per source address (docs/protocol.md,
+//! "Throttling of failed client authentication"): an attacker's failures hold back the
+//! attacker, never a healthy client elsewhere.
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
-fn from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().unwrap()).build().unwrap()
-}
-
-async fn attempt(http: &reqwest::Client, url: &str, id: &str, secret: &str) -> reqwest::Response {
-    http.post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("authorization", basic(id, secret))
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap()
-}
+use ferrid_testkit::basic_attempt as attempt;
 
 #[tokio::test]
 async fn an_attackers_failures_hold_back_the_attacker_not_another_client() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
-    let attacker = from("127.0.0.2");
+    let attacker = client_from("127.0.0.2");
     let mut statuses = Vec::new();
     // the default burst is 100 failures, refilled at one a second
     for _ in 0..105 {
@@ -38,7 +26,7 @@ async fn an_attackers_failures_hold_back_the_attacker_not_another_client() {
     // (issue 18; a_known_good_client_is_served_from_a_throttled_source)
     assert_eq!(attempt(&attacker, &url, &c.id, &c.secret).await.status(), 200);
     // the real client, from its own address, is served at once, every time
-    let healthy = from("127.0.0.3");
+    let healthy = client_from("127.0.0.3");
     for _ in 0..5 {
         assert_eq!(attempt(&healthy, &url, &c.id, &c.secret).await.status(), 200);
     }

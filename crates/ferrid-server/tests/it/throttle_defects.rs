@@ -8,22 +8,10 @@ use ferrid_core::env::{Clock, SystemClock};
 
 use serde_json::json;
 
-use crate::helpers::*;
-
-fn from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().unwrap()).build().unwrap()
-}
+use ferrid_testkit::*;
 
 async fn attempt(http: &reqwest::Client, url: &str, id: &str, secret: &str) -> u16 {
-    http.post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("authorization", basic(id, secret))
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    basic_attempt(http, url, id, secret).await.status().as_u16()
 }
 
 /// A `client_secret_basic` client `name` of t1/prod with the chosen `secrets`, its
@@ -57,7 +45,7 @@ async fn a_huge_client_id_does_not_grow_the_throttle() {
     let url = app.token_url("t1", "prod");
     let sources = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
     for (n, ip) in sources.iter().enumerate() {
-        let http = from(ip);
+        let http = client_from(ip);
         for i in 0..10 {
             let id = format!("{n}-{i}-{}", "x".repeat(250_000));
             assert_eq!(attempt(&http, &url, &id, "guess").await, 401);
@@ -69,18 +57,25 @@ async fn a_huge_client_id_does_not_grow_the_throttle() {
     assert!(buckets <= sources.len() as u64, "{buckets} buckets for {} sources", sources.len());
 }
 
+/// ferrid throttling at `burst`, with the standard fixture and the client `horse` whose
+/// one secret is chosen: the app, the fixture's client, that secret and the token URL.
+async fn horse(burst: f64) -> (TestApp, ClientCreds, &'static str, String) {
+    let app = spawn_with(tempfile::tempdir().unwrap(), throttled(burst)).await;
+    let (admin, svc) = app.fixture("prod", "ES256").await;
+    let chosen = "correct horse battery staple";
+    chosen_client(&app, &admin, "horse", &[chosen]).await;
+    let url = app.token_url("t1", "prod");
+    (app, svc, chosen, url)
+}
+
 /// Many concurrent wrong guesses for a client with a chosen secret: each takes a token
 /// before its slow check, so no more slow checks run than the burst allows, and a
 /// correct request afterwards is answered at once.
 #[tokio::test]
 async fn wrong_guesses_are_charged_before_the_slow_check() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), throttled(5.0)).await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
-    let chosen = "correct horse battery staple";
-    chosen_client(&app, &admin, "horse", &[chosen]).await;
-    let url = app.token_url("t1", "prod");
+    let (app, _, chosen, url) = horse(5.0).await;
     let before = app.metric("ferrid_slow_secret_checks_total").await;
-    let attacker = from("127.0.0.2");
+    let attacker = client_from("127.0.0.2");
     let guesses: Vec<_> = (0..40)
         .map(|i| {
             let (attacker, url) = (attacker.clone(), url.clone());
@@ -95,7 +90,7 @@ async fn wrong_guesses_are_charged_before_the_slow_check() {
     let slow = app.metric("ferrid_slow_secret_checks_total").await - before;
     assert!(slow <= 5, "{slow} slow checks for a burst of 5");
     let started = SystemClock::new(); // real time: the latency a healthy client sees
-    assert_eq!(attempt(&from("127.0.0.3"), &url, "horse", chosen).await, 200);
+    assert_eq!(attempt(&client_from("127.0.0.3"), &url, "horse", chosen).await, 200);
     assert!(started.monotonic() < Duration::from_secs(3), "{:?}", started.monotonic());
 }
 
@@ -103,12 +98,8 @@ async fn wrong_guesses_are_charged_before_the_slow_check() {
 /// a chosen secret verified before. Anything else from it is throttled.
 #[tokio::test]
 async fn a_known_good_client_is_served_from_a_throttled_source() {
-    let app = spawn_with(tempfile::tempdir().unwrap(), throttled(3.0)).await;
-    let (admin, svc) = app.fixture("prod", "ES256").await;
-    let chosen = "correct horse battery staple";
-    chosen_client(&app, &admin, "horse", &[chosen]).await;
-    let url = app.token_url("t1", "prod");
-    let nat = from("127.0.0.2");
+    let (_app, svc, chosen, url) = horse(3.0).await;
+    let nat = client_from("127.0.0.2");
     assert_eq!(attempt(&nat, &url, "horse", chosen).await, 200, "verified once");
     // a neighbour behind the same address guesses until the address is held back
     for _ in 0..3 {
@@ -126,13 +117,12 @@ async fn a_known_good_client_is_served_from_a_throttled_source() {
 /// `info` it shares, or against a dummy hash, exactly as for an unknown client id.
 #[tokio::test]
 async fn a_wrong_guess_costs_at_most_one_slow_hash() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let secrets =
         ["alpha chosen secret one", "bravo chosen secret two", "charlie chosen secret 3", "delta chosen secret four"];
     chosen_client(&app, &admin, "many", &secrets).await;
     let url = app.token_url("t1", "prod");
-    let http = from("127.0.0.2");
+    let http = client_from("127.0.0.2");
     for (id, guess) in [
         ("many", "alpha chosen secret wrong"),
         ("many", "zulu chosen secret wrong"),

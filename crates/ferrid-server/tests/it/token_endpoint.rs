@@ -3,19 +3,13 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 #[tokio::test]
 async fn basic_client_gets_an_rfc9068_token_that_verifies_against_the_jwks() {
     let app = spawn_app().await;
     let (_, c) = app.fixture("prod", "RS256").await;
-    let r = app
-        .post_form(
-            &app.token_url("t1", "prod"),
-            Some((&c.id, &c.secret)),
-            "grant_type=client_credentials&scope=party-api2:read1",
-        )
-        .await;
+    let r = app.token("t1", "prod", &c, "&scope=party-api2:read1").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert_eq!(r.headers()["pragma"], "no-cache");
@@ -42,8 +36,7 @@ async fn basic_client_gets_an_rfc9068_token_that_verifies_against_the_jwks() {
 
 #[tokio::test]
 async fn every_track_algorithm_issues_tokens_that_verify() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
+    let (app, admin) = spawn_admin().await;
     for (i, alg) in ["RS256", "PS256", "ES256", "EdDSA"].iter().enumerate() {
         let tr = format!("tr{i}");
         app.tenant_track(&admin, "t1", &tr, alg).await;
@@ -64,9 +57,7 @@ async fn every_track_algorithm_issues_tokens_that_verify() {
 
 #[tokio::test]
 async fn post_client_authenticates_in_the_body_and_also_by_basic() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let c = app.client(&admin, "t1", "prod", "svc", "client_secret_post", json!([])).await;
     let url = app.token_url("t1", "prod");
     let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
@@ -76,8 +67,7 @@ async fn post_client_authenticates_in_the_body_and_also_by_basic() {
 
 #[tokio::test]
 async fn basic_client_sending_its_secret_in_the_body_is_invalid_client() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
     let r = app.post_form(&app.token_url("t1", "prod"), None, &body).await;
     assert_oauth_error(r, 401, "invalid_client").await;
@@ -85,8 +75,7 @@ async fn basic_client_sending_its_secret_in_the_body_is_invalid_client() {
 
 #[tokio::test]
 async fn wrong_secret_is_401_invalid_client_with_www_authenticate() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let r = app
         .post_form(&app.token_url("t1", "prod"), Some((&c.id, "wrong-secret")), "grant_type=client_credentials")
         .await;
@@ -103,8 +92,7 @@ async fn wrong_secret_is_401_invalid_client_with_www_authenticate() {
 
 #[tokio::test]
 async fn unknown_client_and_missing_credentials_are_invalid_client() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     assert_oauth_error(
         app.post_form(&url, Some(("nobody", &c.secret)), "grant_type=client_credentials").await,
@@ -123,18 +111,15 @@ async fn unknown_client_and_missing_credentials_are_invalid_client() {
 
 #[tokio::test]
 async fn a_client_of_another_track_is_unknown_here() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     app.tenant_track(&admin, "t1", "test", "ES256").await;
-    let r =
-        app.post_form(&app.token_url("t1", "test"), Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
+    let r = app.token("t1", "test", &c, "").await;
     assert_oauth_error(r, 401, "invalid_client").await;
 }
 
 #[tokio::test]
 async fn credentials_in_both_header_and_body_are_invalid_request() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let body = format!("grant_type=client_credentials&client_id={}&client_secret={}", c.id, c.secret);
     let r = app.post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), &body).await;
     assert_oauth_error(r, 400, "invalid_request").await;
@@ -142,8 +127,7 @@ async fn credentials_in_both_header_and_body_are_invalid_request() {
 
 #[tokio::test]
 async fn basic_credentials_are_form_url_decoded_after_base64() {
-    let app = spawn_app().await;
-    let (admin, _) = app.fixture("prod", "ES256").await;
+    let (app, admin, _) = spawn_fixture().await;
     let c = app.client(&admin, "t1", "prod", "my-svc_1", "client_secret_basic", json!([])).await;
     // openid-client style: every non-alphanumeric character percent-encoded.
     let enc = |s: &str| {
@@ -166,8 +150,7 @@ async fn basic_credentials_are_form_url_decoded_after_base64() {
 
 #[tokio::test]
 async fn grant_type_rules() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let auth = Some((c.id.as_str(), c.secret.as_str()));
     assert_oauth_error(app.post_form(&url, auth, "scope=orders:read").await, 400, "invalid_request").await;
@@ -191,8 +174,7 @@ async fn grant_type_rules() {
 
 #[tokio::test]
 async fn a_repeated_parameter_is_invalid_request() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let url = app.token_url("t1", "prod");
     let auth = Some((c.id.as_str(), c.secret.as_str()));
     let r = app.post_form(&url, auth, "grant_type=client_credentials&grant_type=client_credentials").await;
@@ -203,8 +185,7 @@ async fn a_repeated_parameter_is_invalid_request() {
 
 #[tokio::test]
 async fn only_form_bodies_are_accepted() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let r = app
         .http
         .post(app.token_url("t1", "prod"))
@@ -220,8 +201,7 @@ async fn only_form_bodies_are_accepted() {
 
 #[tokio::test]
 async fn app_scoped_token_endpoint_requires_the_client_to_be_that_app() {
-    let app = spawn_app().await;
-    let (admin, c) = app.fixture("prod", "ES256").await;
+    let (app, admin, c) = spawn_fixture().await;
     let other = app.client(&admin, "t1", "prod", "other", "client_secret_basic", json!([])).await;
     let url = format!("{}/svc/oauth/token", app.issuer("t1", "prod"));
     assert_eq!(app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await.status(), 200);
@@ -233,8 +213,7 @@ async fn app_scoped_token_endpoint_requires_the_client_to_be_that_app() {
 
 #[tokio::test]
 async fn unknown_tenant_or_track_is_404() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     for url in [app.token_url("nope", "prod"), app.token_url("t1", "nope")] {
         let r = app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await;
         assert_eq!(r.status(), 404);
@@ -243,12 +222,9 @@ async fn unknown_tenant_or_track_is_404() {
 
 #[tokio::test]
 async fn the_client_lifetime_sets_expires_in_and_exp() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let body = json!({ "name": "short", "kind": "oauth_client", "access_token_lifetime": 300 });
-    let (s, b) = app.post_api("/tenants/t1/tracks/prod/apps", &admin, body).await;
-    assert_eq!(s, 201);
+    let b = app.create("/tenants/t1/tracks/prod/apps", &admin, body).await;
     let secret = b["client_secret"].as_str().unwrap();
     let r = app.post_form(&app.token_url("t1", "prod"), Some(("short", secret)), "grant_type=client_credentials").await;
     let b: Value = r.json().await.unwrap();
@@ -259,13 +235,10 @@ async fn the_client_lifetime_sets_expires_in_and_exp() {
 
 #[tokio::test]
 async fn issuing_tokens_makes_no_store_call() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let before = app.metric("ferrid_store_calls_total").await;
     for _ in 0..20 {
-        let r = app
-            .post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
-            .await;
+        let r = app.token("t1", "prod", &c, "").await;
         assert_eq!(r.status(), 200);
     }
     assert_eq!(app.metric("ferrid_store_calls_total").await, before);
@@ -280,13 +253,10 @@ async fn issuing_tokens_makes_no_store_call() {
 
 #[tokio::test]
 async fn each_token_has_its_own_jti() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let mut seen = std::collections::HashSet::new();
     for _ in 0..5 {
-        let r = app
-            .post_form(&app.token_url("t1", "prod"), Some((&c.id, &c.secret)), "grant_type=client_credentials")
-            .await;
+        let r = app.token("t1", "prod", &c, "").await;
         let b: Value = r.json().await.unwrap();
         assert!(seen.insert(claims(b["access_token"].as_str().unwrap())["jti"].as_str().unwrap().to_owned()));
     }

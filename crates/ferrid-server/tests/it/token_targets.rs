@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use ferrid_testkit::*;
 
 async fn token(app: &TestApp, c: &ClientCreds, params: &str) -> reqwest::Response {
     let body = format!("grant_type=client_credentials{params}");
@@ -17,46 +17,43 @@ async fn ok_claims(app: &TestApp, c: &ClientCreds, params: &str) -> (Value, Valu
     (b, cl)
 }
 
+/// The token response and claims the standard fixture's client gets with `params`.
+async fn fixture_claims(params: &str) -> (Value, Value) {
+    let (app, _, c) = spawn_fixture().await;
+    ok_claims(&app, &c, params).await
+}
+
 #[tokio::test]
 async fn dotted_alias_is_accepted_and_tokens_carry_the_colon_form() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
-    let (b, cl) = ok_claims(&app, &c, "&scope=party-api2.read2").await;
+    let (b, cl) = fixture_claims("&scope=party-api2.read2").await;
     assert_eq!(b["scope"], "party-api2:read2");
     assert_eq!(cl["scope"], "party-api2:read2");
 }
 
 #[tokio::test]
 async fn without_scope_or_target_the_token_carries_every_grant() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
-    let (b, cl) = ok_claims(&app, &c, "").await;
+    let (b, cl) = fixture_claims("").await;
     assert_eq!(b["scope"], "party-api2:read1 party-api2:read2 orders:read");
     assert_eq!(cl["aud"], json!(["party-api2", "orders"]));
 }
 
 #[tokio::test]
 async fn scopes_of_two_resources_give_an_audience_array() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
-    let (_, cl) = ok_claims(&app, &c, "&scope=party-api2:read1%20orders:read").await;
+    let (_, cl) = fixture_claims("&scope=party-api2:read1%20orders:read").await;
     assert_eq!(cl["aud"], json!(["party-api2", "orders"]));
     assert_eq!(cl["scope"], "party-api2:read1 orders:read");
 }
 
 #[tokio::test]
 async fn a_bare_resource_in_scope_gives_all_its_granted_scopes() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
-    let (_, cl) = ok_claims(&app, &c, "&scope=party-api2").await;
+    let (_, cl) = fixture_claims("&scope=party-api2").await;
     assert_eq!(cl["aud"], "party-api2");
     assert_eq!(cl["scope"], "party-api2:read1 party-api2:read2");
 }
 
 #[tokio::test]
 async fn unknown_or_ungranted_scopes_fail_the_whole_request_with_invalid_scope() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     for s in [
         "party-api2:write",          // not a scope of the resource
         "orders:write",              // a scope of the resource, not granted
@@ -71,8 +68,7 @@ async fn unknown_or_ungranted_scopes_fail_the_whole_request_with_invalid_scope()
 
 #[tokio::test]
 async fn audience_selects_resources_repeated_or_space_separated() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let (_, cl) = ok_claims(&app, &c, "&audience=orders").await;
     assert_eq!(cl["aud"], "orders");
     assert_eq!(cl["scope"], "orders:read");
@@ -85,20 +81,18 @@ async fn audience_selects_resources_repeated_or_space_separated() {
 
 #[tokio::test]
 async fn resource_accepts_a_name_or_the_absolute_uri() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
+    let (app, _, c) = spawn_fixture().await;
     let (_, cl) = ok_claims(&app, &c, "&resource=orders").await;
     assert_eq!(cl["aud"], "orders");
     let uri = format!("{}/orders", app.issuer("t1", "prod"));
-    let (_, cl) = ok_claims(&app, &c, &format!("&resource={}", urlencode(&uri))).await;
+    let (_, cl) = ok_claims(&app, &c, &format!("&resource={}", percent_encode(&uri))).await;
     assert_eq!(cl["aud"], "orders");
 }
 
 #[tokio::test]
 async fn unknown_targets_are_invalid_target() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
-    let frag = urlencode(&format!("{}/orders#x", app.issuer("t1", "prod")));
+    let (app, _, c) = spawn_fixture().await;
+    let frag = percent_encode(&format!("{}/orders#x", app.issuer("t1", "prod")));
     for p in [
         "&audience=nope",
         "&resource=nope",
@@ -111,33 +105,17 @@ async fn unknown_targets_are_invalid_target() {
 
 #[tokio::test]
 async fn a_target_with_no_scope_named_gets_all_its_granted_scopes_beside_named_ones() {
-    let app = spawn_app().await;
-    let (_, c) = app.fixture("prod", "ES256").await;
-    let (_, cl) = ok_claims(&app, &c, "&scope=party-api2:read2&audience=orders").await;
+    let (_, cl) = fixture_claims("&scope=party-api2:read2&audience=orders").await;
     assert_eq!(cl["aud"], json!(["party-api2", "orders"]));
     assert_eq!(cl["scope"], "party-api2:read2 orders:read");
 }
 
 #[tokio::test]
 async fn a_client_granted_nothing_gets_its_own_name_as_audience() {
-    let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    app.tenant_track(&admin, "t1", "prod", "ES256").await;
+    let (app, admin) = spawn_t1_prod(&[]).await;
     let c = app.client(&admin, "t1", "prod", "lonely", "client_secret_basic", json!([])).await;
     let (b, cl) = ok_claims(&app, &c, "").await;
     assert_eq!(cl["aud"], "lonely");
     assert!(cl.get("scope").is_none());
     assert!(b.get("scope").is_none());
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

@@ -1,6 +1,5 @@
-//! Test servers written for these tests: a token endpoint that can behave like a plain
+//! Servers standing in for other parties: a token endpoint that can behave like a plain
 //! RFC 6749 server, like Auth0 or like IBM App ID, and an issuer publishing a JWKS.
-#![allow(dead_code)]
 
 use std::{
     net::SocketAddr,
