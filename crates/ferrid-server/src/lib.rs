@@ -42,7 +42,7 @@ pub struct AppState {
     pub metrics: Arc<ops::Metrics>,
     pub clock: Arc<dyn Clock>,
     /// Failed client authentications per source address (this instance's view).
-    pub throttle: Arc<ferrid_core::client_auth::throttle::Throttle>,
+    pub throttle: Arc<ferrid_core::throttle::Throttle>,
     /// `Cache-Control` of the JWKS and discovery documents (the rotation's premise).
     pub documents_cache_control: axum::http::HeaderValue,
     /// Proxies whose `X-Forwarded-For` names the source of a request.
@@ -95,6 +95,8 @@ pub struct Server {
     max_connections_per_source: usize,
     timeouts: connections::Timeouts,
     drain_timeout: Duration,
+    /// The background tasks, signalled and joined once the server has drained.
+    jobs: Arc<ferrid_core::jobs::Jobs>,
 }
 
 impl Server {
@@ -107,8 +109,8 @@ impl Server {
             None => ferrid_core::urls::PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
         };
         let started = startup::start(config, public_url).await?;
-        let throttle = Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle));
-        ferrid_core::client_auth::failures::spawn(started.store.clone(), throttle.clone());
+        let throttle = Arc::new(ferrid_core::throttle::Throttle::new(config.throttle));
+        ferrid_core::throttle::failures::spawn(&started.jobs, started.store.clone(), throttle.clone());
         let state = AppState {
             manager: started.manager,
             store: started.store,
@@ -134,16 +136,20 @@ impl Server {
                 idle: config.idle_timeout,
             },
             drain_timeout: config.drain_timeout,
+            jobs: started.jobs,
         })
     }
 
     /// Serves until `shutdown` resolves, then gives in-flight requests the drain
-    /// timeout to finish before their connections are dropped.
+    /// timeout to finish before their connections are dropped, and then stops the
+    /// background tasks.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = router(self.state);
         let listener =
             connections::LimitedListener::new(self.listener, self.max_connections, self.max_connections_per_source);
-        serve::serve(listener, app, self.timeouts, self.drain_timeout, shutdown).await
+        let served = serve::serve(listener, app, self.timeouts, self.drain_timeout, shutdown).await;
+        self.jobs.shutdown().await;
+        served
     }
 }
 

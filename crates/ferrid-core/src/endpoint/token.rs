@@ -3,11 +3,12 @@
 use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form};
 
 use crate::{
-    client_auth::{self, Credentials, secret::Attempt, throttle::Throttle},
+    client_auth::{self, Credentials, secret::Attempt},
     grant::client_credentials,
     model::UnixTime,
     runtime::{ClientRuntime, TrackRuntime},
     store::Store,
+    throttle::Throttle,
 };
 
 /// The parts of the HTTP request the token endpoint reads.

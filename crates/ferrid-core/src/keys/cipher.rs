@@ -1,22 +1,10 @@
-//! Randomness and the encryption of private keys at rest (DESIGN §3 "Keys").
+//! The encryption of track private keys at rest (docs/ARCHITECTURE.md, "No secret in
+//! clear at rest"): AES-256-GCM under the master key, bound to the key's place.
 
-use aws_lc_rs::{
-    aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey},
-    rand::{SecureRandom, SystemRandom},
-};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
-/// Fills a fixed-size array from the operating system's CSPRNG.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    SystemRandom::new().fill(&mut b).expect("the OS random source works");
-    b
-}
-
-/// A random identifier: 16 bytes, base64url (22 characters).
-pub fn random_id() -> String {
-    ferrid_oauth::b64::encode(&random_bytes::<16>())
-}
+use crate::crypto::random_bytes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CipherError {

@@ -1,18 +1,18 @@
-//! Signing-key rotation (DESIGN §3 "Keys"): the next key is published in the JWKS at
-//! least the JWKS cache lifetime before it signs, and a retired key stays published at
-//! least the longest token lifetime. The algorithm never changes.
+//! The signing-key rotation planner (docs/ARCHITECTURE.md, "Key rotation"; RFC 7517
+//! §5: a JWKS may hold several keys, so verifiers see the next key before it signs): the
+//! next key is published in the JWKS at least twice the JWKS cache lifetime before it
+//! signs, and a retired key stays published at least the longest token lifetime. The
+//! algorithm never changes.
 //!
 //! Every instance runs the same planner on its snapshot; each step is one conditional
 //! store transaction under the track's row lock, so instances racing on a track make the
 //! step once between them (`add_next_key` creates only if there is no next key;
 //! `promote_next_key` succeeds only while the key is still `next`).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Caller, ManageError, ManageResult, Manager, tracks};
-use crate::audit::AuditRecord;
 use crate::model::{KeyState, TOKEN_LIFETIME_RANGE, TrackSettings, UnixTime};
 
 /// One key's life, as the planner sees it.
@@ -70,94 +70,6 @@ pub fn plan(keys: &[KeyLife], settings: &TrackSettings, now: UnixTime, cfg: &Rot
         steps.push(Step::DeleteRetiredBefore(now - keep));
     }
     steps
-}
-
-impl Manager {
-    /// Runs the due rotation steps of every track once.
-    pub async fn rotation_tick(&self, cfg: &RotationConfig) {
-        let now = self.now();
-        for rt in self.registry.tracks() {
-            for step in plan(&rt.key_states, &rt.settings, now, cfg) {
-                if let Err(e) = self.apply_step(None, &rt.tenant, &rt.track, rt.settings.signing_alg, &step).await {
-                    tracing::warn!(tenant = %rt.tenant, track = %rt.track, ?step, error = %e, "key rotation step failed");
-                }
-            }
-        }
-    }
-
-    /// Applies one step, recorded in the audit log as the caller's (rotate now) or as
-    /// ferrid's own (the schedule).
-    async fn apply_step(
-        &self,
-        caller: Option<&Caller>,
-        tenant: &str,
-        track: &str,
-        alg: ferrid_oauth::jwt::SigningAlg,
-        step: &Step,
-    ) -> ManageResult<()> {
-        let now = self.now();
-        let target = format!("tenants/{tenant}/tracks/{track}/keys");
-        let audit = |action: &str, details: serde_json::Value| match caller {
-            Some(c) => self.audit(c, tenant, action, target.clone(), details),
-            None => AuditRecord::system(tenant, now, action, target.clone(), details),
-        };
-        let changed = match step {
-            Step::CreateNext => {
-                let key = tracks::generate_key(self, tenant, track, alg, KeyState::Next).await?;
-                let audit =
-                    audit("track_key.create", serde_json::json!({ "after": { "kid": key.kid, "state": "next" } }));
-                self.store.add_next_key(tenant, track, &key, &audit).await
-            }
-            Step::Promote(kid) => {
-                let audit =
-                    audit("track_key.promote", serde_json::json!({ "after": { "kid": kid, "state": "active" } }));
-                self.store.promote_next_key(tenant, track, kid, now, &audit).await
-            }
-            Step::DeleteRetiredBefore(t) => {
-                let audit = audit("track_key.delete_retired", serde_json::json!({ "retired_before": t }));
-                self.store.delete_retired_keys(tenant, track, *t, &audit).await.map(|n| n > 0)
-            }
-        }
-        .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
-        if changed {
-            tracing::info!(tenant, track, ?step, "key rotation");
-            self.refresh_track(tenant, track).await?;
-        }
-        Ok(())
-    }
-
-    /// Runs [`Manager::rotation_tick`] every `cfg.interval` for as long as the process runs.
-    pub fn spawn_rotation(self: &Arc<Self>, cfg: RotationConfig) {
-        let this = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(cfg.interval);
-            loop {
-                tick.tick().await;
-                this.rotation_tick(&cfg).await;
-            }
-        });
-    }
-
-    /// `GET …/tracks/{track}/keys`: the track's keys and where each is in its life.
-    pub async fn track_keys(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Vec<KeyLife>> {
-        self.get_track(caller, tenant, track).await?;
-        let data =
-            self.store.load_track(tenant, track).await.map_err(|e| ManageError::from_store(e, || "keys".into()))?;
-        Ok(data
-            .keys
-            .iter()
-            .map(|k| KeyLife { kid: k.kid.clone(), state: k.state, created: k.created, changed: k.changed })
-            .collect())
-    }
-
-    /// `POST …/tracks/{track}/keys/rotate`: publishes the next key now; it signs once it
-    /// has been published for the pre-publication window (never at once, so that cached
-    /// JWKS keep validating).
-    pub async fn rotate_now(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Vec<KeyLife>> {
-        let t = self.get_track(caller, tenant, track).await?;
-        self.apply_step(Some(caller), &t.tenant, &t.name, t.settings.signing_alg, &Step::CreateNext).await?;
-        self.track_keys(caller, tenant, track).await
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What happens to a failed client authentication after the response has gone: it is
 //! counted in the store's shared buckets (so that several instances behind one load
-//! balancer throttle together, DESIGN §7), the shared levels are brought back into this
-//! instance's [`Throttle`], and it is written to the tenant's audit log (DESIGN §4).
+//! balancer throttle together, docs/security.md), the shared levels are brought back into this
+//! instance's [`Throttle`], and it is written to the tenant's audit log (docs/ARCHITECTURE.md, "A failed client authentication").
 //!
 //! Reports arrive on a bounded queue and are handled in batches off the request path; a
 //! full queue drops reports (counted by [`Throttle::dropped_reports`]) rather than
@@ -15,8 +15,8 @@ use ferrid_oauth::name::Name;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::throttle::{Failure, Throttle};
-use crate::{audit::AuditRecord, store::Store};
+use super::{Failure, Throttle};
+use crate::{audit::AuditRecord, jobs::Jobs, store::Store};
 
 /// Reports waiting before new ones are dropped.
 pub const QUEUE: usize = 10_000;
@@ -25,11 +25,11 @@ const MAX_BATCH: usize = 256;
 /// How often full buckets are removed from the store.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
-/// Connects `throttle` to a reporter task on `store`, for as long as the process runs.
-pub fn spawn(store: Arc<dyn Store>, throttle: Arc<Throttle>) {
+/// Connects `throttle` to a reporter task on `store`, until `jobs` shut down.
+pub fn spawn(jobs: &Jobs, store: Arc<dyn Store>, throttle: Arc<Throttle>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     throttle.report_to(tx);
-    tokio::spawn(run(store, throttle, rx));
+    jobs.spawn("auth-failures", run(store, throttle, rx));
 }
 
 async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, mut rx: mpsc::Receiver<Failure>) {

@@ -4,7 +4,7 @@
 
 use ferrid_core::{
     clock::rfc3339,
-    manage::rotation::KeyLife,
+    keys::rotation::KeyLife,
     model::{self, AppSpec, KeyState, SecretRecord, StoredClientKey},
     urls::PublicUrl,
 };
