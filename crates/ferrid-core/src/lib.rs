@@ -13,7 +13,7 @@
 //! - [`credentials`]: secret hashing (`S256`, `P2HS512`, Argon2id) and verification.
 //! - [`keys`]: track keys encrypted at rest and the rotation planner.
 //! - [`jobs`]: the background tasks and their shutdown signal.
-//! - [`crypto`]: randomness.
+//! - [`crypto`]: randomness from the operating system.
 //! - [`clock`], [`urls`]: time and the public URLs.
 //!
 //! No web framework and no SQL here.

@@ -25,7 +25,7 @@ use crate::{
     },
     model::{ClientAuthMethod, UnixTime},
     runtime::{ClientRuntime, ClientSecret, TrackRuntime},
-    throttle::Throttle,
+    throttle::{self, Throttle},
 };
 
 /// Each client has one configured method. A `client_secret_post` client may also send
@@ -80,14 +80,14 @@ pub async fn authenticate<'t>(
     let candidates: Vec<&ClientSecret> = client.map(|c| candidates(c, presented)).unwrap_or_default();
     let fail = || {
         if let Some(ip) = at.source {
-            at.throttle.report(&track.tenant, &track.track, sent, key.is_some(), ip, at.now);
+            at.throttle.report(failure(track, sent, key.is_some(), ip, at.now));
         }
         Err(OAuthError::invalid_client())
     };
     if candidates.is_empty() && !could_be_chosen(presented) {
         // No chosen secret can be this long or short: a fast failure.
         if let Some(ip) = at.source {
-            at.throttle.failed(&track.tenant, &track.track, sent, key.is_some(), ip, at.now);
+            at.throttle.failed(failure(track, sent, key.is_some(), ip, at.now));
         }
         return Err(OAuthError::invalid_client());
     }
@@ -117,6 +117,16 @@ pub async fn authenticate<'t>(
         }
         _ => fail(),
     }
+}
+
+fn failure<'a>(
+    track: &'a TrackRuntime,
+    client: Option<&'a str>,
+    registered: bool,
+    source: IpAddr,
+    at: UnixTime,
+) -> throttle::Attempt<'a> {
+    throttle::Attempt { tenant: &track.tenant, track: &track.track, client, registered, source, at }
 }
 
 fn throttled(wait: std::time::Duration) -> OAuthError {

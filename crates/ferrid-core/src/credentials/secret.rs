@@ -190,4 +190,21 @@ mod tests {
         assert!(!d.verify(b"a person chose this one"));
         assert!(could_be_chosen(&"x".repeat(16)) && !could_be_chosen(&"x".repeat(15)));
     }
+
+    #[test]
+    fn s256_and_p2hs512_with_tampered_parameters_fail() {
+        let generated = generate();
+        let (alg, hash, salt) = record_generated(&generated, 0).hash.to_columns();
+        let other_salt = ferrid_oauth::b64::encode(&[0u8; 16]);
+        let resalted = SecretHash::from_columns(&alg, &hash, &other_salt).unwrap();
+        assert!(!resalted.verify(generated.expose_secret().as_bytes()));
+        let chosen = "a person chose this one";
+        let (alg, hash, salt2) = record_chosen(&SecretString::from(chosen), 0).hash.to_columns();
+        assert_eq!(alg, P2HS512_10);
+        let fewer = SecretHash::from_columns("P2HS512:9", &hash, &salt2).unwrap();
+        assert!(!fewer.verify(chosen.as_bytes()), "other iterations");
+        let resalted = SecretHash::from_columns(&alg, &hash, &salt).unwrap();
+        assert!(!resalted.verify(chosen.as_bytes()), "other salt");
+        assert!(SecretHash::from_columns("P2HS512:0", &hash, &salt2).is_none());
+    }
 }

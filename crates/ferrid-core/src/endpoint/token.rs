@@ -92,7 +92,14 @@ async fn by_assertion<'t>(
     if let (Err(e), Some(ip)) = (&authenticated, req.source)
         && e.error == ferrid_oauth::ErrorCode::InvalidClient
     {
-        ctx.throttle.failed(&track.tenant, &track.track, client_id, registered.is_some(), ip, ctx.now);
+        ctx.throttle.failed(crate::throttle::Attempt {
+            tenant: &track.tenant,
+            track: &track.track,
+            client: client_id,
+            registered: registered.is_some(),
+            source: ip,
+            at: ctx.now,
+        });
     }
     authenticated
 }

@@ -137,7 +137,7 @@ impl Manager {
         target: String,
         details: serde_json::Value,
     ) -> AuditRecord {
-        AuditRecord::change(caller, tenant, self.now(), action, target, details)
+        AuditRecord::change(caller.actor(), tenant, self.now(), action, target, details)
     }
 
     /// Re-reads one track from the store into the snapshot.

@@ -93,6 +93,19 @@ pub struct Throttle {
     slow: SlowGate,
 }
 
+/// A failed authentication as the request saw it, before it is reported.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub tenant: &'a str,
+    pub track: &'a str,
+    /// The client id the request named, if any.
+    pub client: Option<&'a str>,
+    /// Whether `client` is registered in the track (only then has it a bucket).
+    pub registered: bool,
+    pub source: IpAddr,
+    pub at: UnixTime,
+}
+
 /// One failed client authentication, as reported to [`failures`].
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -216,34 +229,19 @@ impl Throttle {
     /// `tenant/track` and reports it. `registered` says whether `client` is a client of
     /// the track. A full report queue drops the report (counted), never delays the
     /// response.
-    pub fn failed(
-        &self,
-        tenant: &str,
-        track: &str,
-        client: Option<&str>,
-        registered: bool,
-        source: IpAddr,
-        at: UnixTime,
-    ) {
+    pub fn failed(&self, f: Attempt<'_>) {
         let now = self.now();
         let mut state = self.write(now);
-        self.take_in(&mut state, client.filter(|_| registered), source, 1.0, now, true);
+        self.take_in(&mut state, f.client.filter(|_| f.registered), f.source, 1.0, now, true);
         drop(state);
-        self.report(tenant, track, client, registered, source, at);
+        self.report(f);
     }
 
     /// A failure whose tokens were already taken (by [`Throttle::try_take`]): only
     /// reported.
-    pub fn report(
-        &self,
-        tenant: &str,
-        track: &str,
-        client: Option<&str>,
-        registered: bool,
-        source: IpAddr,
-        at: UnixTime,
-    ) {
+    pub fn report(&self, f: Attempt<'_>) {
         if let Some(tx) = self.reporter.get() {
+            let Attempt { tenant, track, client, registered, source, at } = f;
             let client = client.map(|c| c.chars().take(MAX_REPORTED_CLIENT).collect());
             let failure =
                 Failure { tenant: tenant.to_owned(), track: track.to_owned(), client, registered, source, at };
