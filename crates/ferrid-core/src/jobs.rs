@@ -123,17 +123,25 @@ mod tests {
 
     use super::*;
 
+    /// A round that waits `busy` and then counts itself.
+    fn counting(count: &Arc<AtomicUsize>, busy: Duration) -> impl FnMut() -> BoxedRound + Send + 'static {
+        let count = Arc::clone(count);
+        move || {
+            let count = Arc::clone(&count);
+            Box::pin(async move {
+                tokio::time::sleep(busy).await;
+                count.fetch_add(1, Ordering::Relaxed);
+            })
+        }
+    }
+
+    type BoxedRound = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
     #[tokio::test(start_paused = true)]
     async fn shutdown_stops_periodic_and_long_running_tasks_and_joins_them() {
         let jobs = Jobs::default();
         let rounds = Arc::new(AtomicUsize::new(0));
-        let counted = rounds.clone();
-        jobs.every("count", Duration::from_secs(10), move || {
-            let counted = counted.clone();
-            async move {
-                counted.fetch_add(1, Ordering::Relaxed);
-            }
-        });
+        jobs.every("count", Duration::from_secs(10), counting(&rounds, Duration::ZERO));
         jobs.spawn("forever", std::future::pending());
         tokio::time::sleep(Duration::from_secs(25)).await;
         assert_eq!(rounds.load(Ordering::Relaxed), 3, "at 0 s, 10 s and 20 s");
@@ -148,14 +156,7 @@ mod tests {
     async fn a_round_in_progress_finishes_before_shutdown_returns() {
         let jobs = Jobs::default();
         let done = Arc::new(AtomicUsize::new(0));
-        let d = done.clone();
-        jobs.every("slow", Duration::from_secs(60), move || {
-            let d = d.clone();
-            async move {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                d.fetch_add(1, Ordering::Relaxed);
-            }
-        });
+        jobs.every("slow", Duration::from_secs(60), counting(&done, Duration::from_secs(1)));
         tokio::task::yield_now().await;
         jobs.shutdown().await;
         assert_eq!(done.load(Ordering::Relaxed), 1);
