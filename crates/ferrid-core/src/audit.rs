@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::{manage::Caller, model::UnixTime};
+use crate::model::UnixTime;
 
 /// What happened: who did what to which object, when, and a before/after summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,26 +58,11 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
-/// The actor string of a management caller.
-pub fn actor(caller: &Caller) -> String {
-    match caller {
-        Caller::Admin { client } => format!("client:master/master/{client}"),
-        Caller::Tenant { tenant, client } => format!("client:{tenant}/master/{client}"),
-    }
-}
-
 impl AuditRecord {
-    /// A management change by `caller`.
-    pub fn change(caller: &Caller, tenant: &str, at: UnixTime, action: &str, target: String, details: Value) -> Self {
-        AuditRecord {
-            tenant: tenant.to_owned(),
-            at,
-            actor: actor(caller),
-            action: action.to_owned(),
-            target,
-            source: None,
-            details,
-        }
+    /// A management change by `actor` (a management caller's `client:{tenant}/master/{client}`;
+    /// the management service names it, so this module does not depend on it).
+    pub fn change(actor: String, tenant: &str, at: UnixTime, action: &str, target: String, details: Value) -> Self {
+        AuditRecord { tenant: tenant.to_owned(), at, actor, action: action.to_owned(), target, source: None, details }
     }
 
     /// A change ferrid made itself (bootstrap, scheduled key rotation).

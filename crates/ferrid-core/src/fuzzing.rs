@@ -18,7 +18,7 @@ use crate::{
         keys::{KeyInput, import_key},
         private_key_jwt,
     },
-    crypto::{KeyCipher, key_context},
+    keys::{KeyCipher, key_context},
     model::*,
     runtime::TrackRuntime,
     urls::PublicUrl,

@@ -8,7 +8,11 @@
 //! - [`client_auth`]: client authentication methods (`client_auth/secret.rs`).
 //! - [`grant`]: one module per grant (`grant/client_credentials.rs`).
 //! - [`manage`]: the management service: authorization, validation, bootstrap.
-//! - [`secret`], [`crypto`]: secret hashing, private keys encrypted at rest.
+//! - [`throttle`]: failure throttling (token buckets per source and per key), slow-check
+//!   bounds, and the failure reporter.
+//! - [`credentials`]: secret hashing (`S256`, `P2HS512`, Argon2id) and verification.
+//! - [`keys`]: track keys encrypted at rest and the rotation planner.
+//! - [`jobs`]: the background tasks and their shutdown signal.
 //! - [`env`]: time and randomness (the only module reading the OS clocks and RNG).
 //! - [`urls`]: the public URLs.
 //!
@@ -17,15 +21,17 @@
 pub mod audit;
 pub mod claims;
 pub mod client_auth;
-pub mod crypto;
+pub mod credentials;
 pub mod endpoint;
 pub mod env;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod grant;
+pub mod jobs;
+pub mod keys;
 pub mod manage;
 pub mod model;
 pub mod runtime;
-pub mod secret;
 pub mod store;
+pub mod throttle;
 pub mod urls;

@@ -257,7 +257,7 @@ impl KeyState {
     }
 }
 
-/// A track signing key; the private key is encrypted at rest (see [`crate::crypto`]).
+/// A track signing key; the private key is encrypted at rest (see [`crate::keys::cipher`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct TrackKey {
     pub kid: String,

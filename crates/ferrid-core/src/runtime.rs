@@ -13,7 +13,7 @@ use ferrid_oauth::{
 
 use crate::{
     client_auth::keys::ClientKey,
-    crypto::{KeyCipher, key_context},
+    keys::{KeyCipher, key_context},
     model::{AppSpec, ClientAuthMethod, KeyState, SecretHash, TrackData, TrackSettings},
     urls::PublicUrl,
 };
@@ -71,7 +71,7 @@ pub struct TrackRuntime {
     pub verifying: Vec<VerifyingKey>,
     pub jwks_json: String,
     /// Every key's life (kid, state, created, last change), for the rotation planner.
-    pub key_states: Vec<crate::manage::rotation::KeyLife>,
+    pub key_states: Vec<crate::keys::rotation::KeyLife>,
     pub clients: HashMap<Name, ClientRuntime>,
     /// Resource name → its scopes.
     pub resources: HashMap<Name, Vec<String>>,
@@ -106,7 +106,7 @@ impl TrackRuntime {
         let key_states = data
             .keys
             .iter()
-            .map(|k| crate::manage::rotation::KeyLife {
+            .map(|k| crate::keys::rotation::KeyLife {
                 kid: k.kid.clone(),
                 state: k.state,
                 created: k.created,

@@ -21,9 +21,9 @@ pub struct ServerConfig {
     pub print_admin_secret: bool,
     /// How many failed client authentications a source may make, and how fast that
     /// allowance refills.
-    pub throttle: ferrid_core::client_auth::throttle::ThrottleConfig,
+    pub throttle: ferrid_core::throttle::ThrottleConfig,
     /// Key rotation timing and the JWKS cache lifetime it is built on.
-    pub rotation: ferrid_core::manage::rotation::RotationConfig,
+    pub rotation: ferrid_core::keys::rotation::RotationConfig,
     /// Audit records older than this many days are deleted; 0 keeps them all.
     pub audit_retention_days: u32,
     /// Connections served at once; one more is answered `429` and closed.

@@ -43,7 +43,7 @@ pub struct AppState {
     /// Time and randomness, given at start (docs/ARCHITECTURE.md "Time and randomness").
     pub env: Env,
     /// Failed client authentications per source address (this instance's view).
-    pub throttle: Arc<ferrid_core::client_auth::throttle::Throttle>,
+    pub throttle: Arc<ferrid_core::throttle::Throttle>,
     /// `Cache-Control` of the JWKS and discovery documents (the rotation's premise).
     pub documents_cache_control: axum::http::HeaderValue,
     /// Proxies whose `X-Forwarded-For` names the source of a request.
@@ -96,6 +96,8 @@ pub struct Server {
     max_connections_per_source: usize,
     timeouts: connections::Timeouts,
     drain_timeout: Duration,
+    /// The background tasks, signalled and joined once the server has drained.
+    jobs: Arc<ferrid_core::jobs::Jobs>,
 }
 
 impl Server {
@@ -114,8 +116,8 @@ impl Server {
             None => ferrid_core::urls::PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
         };
         let started = startup::start(config, public_url, env.clone()).await?;
-        let throttle = Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle, env.clock.clone()));
-        ferrid_core::client_auth::failures::spawn(started.store.clone(), throttle.clone(), env.clock.clone());
+        let throttle = Arc::new(ferrid_core::throttle::Throttle::new(config.throttle, env.clock.clone()));
+        ferrid_core::throttle::failures::spawn(&started.jobs, started.store.clone(), throttle.clone(), env.clock.clone());
         let state = AppState {
             manager: started.manager,
             store: started.store,
@@ -141,11 +143,13 @@ impl Server {
                 idle: config.idle_timeout,
             },
             drain_timeout: config.drain_timeout,
+            jobs: started.jobs,
         })
     }
 
     /// Serves until `shutdown` resolves, then gives in-flight requests the drain
-    /// timeout to finish before their connections are dropped.
+    /// timeout to finish before their connections are dropped, and then stops the
+    /// background tasks.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let listener = connections::LimitedListener::new(
             self.listener,
@@ -154,7 +158,9 @@ impl Server {
             self.state.env.clock.clone(),
         );
         let app = router(self.state);
-        serve::serve(listener, app, self.timeouts, self.drain_timeout, shutdown).await
+        let served = serve::serve(listener, app, self.timeouts, self.drain_timeout, shutdown).await;
+        self.jobs.shutdown().await;
+        served
     }
 }
 

@@ -8,8 +8,9 @@ use std::{
 
 use anyhow::{Context, bail};
 use ferrid_core::{
-    crypto::KeyCipher,
     env::Env,
+    jobs::Jobs,
+    keys::KeyCipher,
     manage::{Manager, bootstrap::Bootstrap},
     runtime::Registry,
     store::{CountingStore, Store},
@@ -71,6 +72,8 @@ pub struct Started {
     pub store: Arc<CountingStore>,
     /// Where a generated admin secret was written, if one was generated.
     pub admin_secret_file: Option<PathBuf>,
+    /// The background tasks, stopped when the server stops.
+    pub jobs: Arc<Jobs>,
 }
 
 /// Instances sharing a PostgreSQL database must share the master key that encrypts the
@@ -141,11 +144,12 @@ pub async fn start(
         }
     }
     // Listen before loading, so that no change falls between the two.
-    manager.watch_changes();
+    let jobs = Arc::new(Jobs::default());
+    manager.watch_changes(&jobs);
     manager.load_snapshot().await.map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
     check_keys_decrypt(manager.registry())?;
-    manager.spawn_jti_purge(std::time::Duration::from_secs(600));
-    manager.spawn_rotation(config.rotation);
-    manager.spawn_audit_retention(config.audit_retention_days);
-    Ok(Started { manager, store, admin_secret_file })
+    manager.spawn_jti_purge(&jobs, std::time::Duration::from_secs(600));
+    manager.spawn_rotation(&jobs, config.rotation);
+    manager.spawn_audit_retention(&jobs, config.audit_retention_days);
+    Ok(Started { manager, store, admin_secret_file, jobs })
 }

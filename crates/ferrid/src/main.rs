@@ -70,8 +70,8 @@ fn main() -> anyhow::Result<()> {
                 server.run(ferrid_server::shutdown_signal()).await?;
                 Ok(())
             });
-            // The server has drained (or passed its drain deadline): background work
-            // still running is not waited for.
+            // The server has drained (or passed its drain deadline) and stopped its
+            // background jobs; anything else still running is not waited for.
             runtime.shutdown_timeout(std::time::Duration::from_millis(500));
             result
         }

@@ -4,12 +4,9 @@
 //! against the client's registration. Every failure of the second step is the same
 //! 401 `invalid_client`, so an attacker learns nothing about which part was wrong.
 
-pub mod failures;
 pub mod keys;
 pub mod private_key_jwt;
 pub mod secret;
-pub mod slow;
-pub mod throttle;
 
 use ferrid_oauth::{OAuthError, basic, form::Form};
 

@@ -1,6 +1,6 @@
 //! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1), with the failure
-//! throttle (DESIGN §3: "Failed attempts always take the full path and are throttled per
-//! client and per source address").
+//! throttle (RFC 9700 §2.5; docs/security.md): failed attempts always take the full path
+//! and are throttled per client and per source address.
 //!
 //! The order of checks (docs/security.md, "Issue 18"):
 //! 1. cheap checks — generated secrets (one SHA-256 each) and chosen secrets verified
@@ -9,7 +9,7 @@
 //! 2. a source (or client at that source) whose bucket is empty gets 429 for anything
 //!    else;
 //! 3. a secret that could be a chosen one takes a token *before* its slow check (given
-//!    back if it was right), under the bounds of [`super::slow`]; it is checked only
+//!    back if it was right), under the bounds of [`crate::throttle::slow`]; it is checked only
 //!    against the chosen secrets whose `info` it shares, or against a dummy hash, so a
 //!    wrong guess costs one slow hash whether the client exists or not.
 
@@ -17,30 +17,16 @@ use std::net::IpAddr;
 
 use ferrid_oauth::OAuthError;
 
-use super::throttle::Throttle;
 use crate::{
     client_auth::Credentials,
+    credentials::{
+        secret::{could_be_chosen, info_of},
+        verified::verified,
+    },
     model::{ClientAuthMethod, UnixTime},
     runtime::{ClientRuntime, ClientSecret, TrackRuntime},
-    secret::{could_be_chosen, info_of},
+    throttle::{self, Throttle},
 };
-
-/// Chosen secrets verified once, process-wide, keyed by secret id (random and never
-/// reused): an entry of a removed secret is never consulted again, since only the ids
-/// of a client's current secrets are looked up. One cache, not one per client, keeps
-/// the snapshot small with many clients.
-fn verified() -> &'static crate::secret::VerifiedCache {
-    static CACHE: std::sync::OnceLock<crate::secret::VerifiedCache> = std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
-
-/// Forgets verified chosen secrets that were removed (their ids are never reused, so
-/// this only returns the memory).
-pub fn forget_verified(ids: &[String]) {
-    if !ids.is_empty() {
-        verified().forget(ids);
-    }
-}
 
 /// Each client has one configured method. A `client_secret_post` client may also send
 /// its secret by Basic (as FoxIDs allows); a `client_secret_basic` client must use Basic.
@@ -60,7 +46,7 @@ pub struct Attempt<'a> {
 }
 
 /// Authenticates the client that `creds` (Basic or Post) name by `presented`; on an
-/// app-scoped URL (`app`) the client must be that app (DESIGN §2).
+/// app-scoped URL (`app`) the client must be that app (docs/api.md).
 pub async fn authenticate<'t>(
     track: &'t TrackRuntime,
     creds: &Credentials<'_>,
@@ -94,14 +80,14 @@ pub async fn authenticate<'t>(
     let candidates: Vec<&ClientSecret> = client.map(|c| candidates(c, presented)).unwrap_or_default();
     let fail = || {
         if let Some(ip) = at.source {
-            at.throttle.report(&track.tenant, &track.track, sent, key.is_some(), ip, at.now);
+            at.throttle.report(failure(track, sent, key.is_some(), ip, at.now));
         }
         Err(OAuthError::invalid_client())
     };
     if candidates.is_empty() && !could_be_chosen(presented) {
         // No chosen secret can be this long or short: a fast failure.
         if let Some(ip) = at.source {
-            at.throttle.failed(&track.tenant, &track.track, sent, key.is_some(), ip, at.now);
+            at.throttle.failed(failure(track, sent, key.is_some(), ip, at.now));
         }
         return Err(OAuthError::invalid_client());
     }
@@ -133,6 +119,16 @@ pub async fn authenticate<'t>(
     }
 }
 
+fn failure<'a>(
+    track: &'a TrackRuntime,
+    client: Option<&'a str>,
+    registered: bool,
+    source: IpAddr,
+    at: UnixTime,
+) -> throttle::Attempt<'a> {
+    throttle::Attempt { tenant: &track.tenant, track: &track.track, client, registered, source, at }
+}
+
 fn throttled(wait: std::time::Duration) -> OAuthError {
     OAuthError::throttled(wait.as_secs().saturating_add(1))
 }
@@ -150,7 +146,7 @@ fn cheap_match(client: &ClientRuntime, presented: &[u8], tag: Option<&[u8; 32]>)
         matched |= match (s.hash.is_slow(), tag) {
             // every generated secret has the same public length: a presented secret of
             // another length (say 300 KB) is not hashed at all
-            (false, _) => presented.len() == crate::secret::GENERATED_LEN && s.hash.verify(presented),
+            (false, _) => presented.len() == crate::credentials::secret::GENERATED_LEN && s.hash.verify(presented),
             (true, Some(t)) => verified().matches_tag(&s.id, t),
             (true, None) => false,
         };
@@ -158,7 +154,7 @@ fn cheap_match(client: &ClientRuntime, presented: &[u8], tag: Option<&[u8; 32]>)
     matched
 }
 
-/// The chosen secrets `presented` can be: those with the same `info` (DESIGN §3: the
+/// The chosen secrets `presented` can be: those with the same `info` (docs/security.md: the
 /// first 3 characters of a secret longer than 20, none for a shorter one).
 fn candidates<'c>(client: &'c ClientRuntime, presented: &str) -> Vec<&'c ClientSecret> {
     let info = info_of(presented);
@@ -171,7 +167,7 @@ mod tests {
     use crate::model::SecretHash;
 
     fn chosen(id: &str, secret: &str) -> ClientSecret {
-        let rec = crate::secret::record_chosen(&secret.to_owned().into(), 0);
+        let rec = crate::credentials::secret::record_chosen(&secret.to_owned().into(), 0);
         ClientSecret { id: id.into(), info: rec.info, hash: rec.hash }
     }
 
@@ -182,7 +178,7 @@ mod tests {
             info: info.map(str::to_owned),
             hash: SecretHash::Pbkdf2Sha512 { iterations: 1, salt: vec![0], hash: vec![0] },
         };
-        let generated = crate::secret::record_generated(&crate::secret::generate(), 0);
+        let generated = crate::credentials::secret::record_generated(&crate::credentials::secret::generate(), 0);
         let client = ClientRuntime {
             name: ferrid_oauth::name::Name::parse("c").unwrap(),
             method: ClientAuthMethod::ClientSecretPost,

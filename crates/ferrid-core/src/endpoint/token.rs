@@ -3,11 +3,12 @@
 use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form};
 
 use crate::{
-    client_auth::{self, Credentials, secret::Attempt, throttle::Throttle},
+    client_auth::{self, Credentials, secret::Attempt},
     grant::client_credentials,
     model::UnixTime,
     runtime::{ClientRuntime, TrackRuntime},
     store::Store,
+    throttle::Throttle,
 };
 
 /// The parts of the HTTP request the token endpoint reads.
@@ -91,7 +92,14 @@ async fn by_assertion<'t>(
     if let (Err(e), Some(ip)) = (&authenticated, req.source)
         && e.error == ferrid_oauth::ErrorCode::InvalidClient
     {
-        ctx.throttle.failed(&track.tenant, &track.track, client_id, registered.is_some(), ip, ctx.now);
+        ctx.throttle.failed(crate::throttle::Attempt {
+            tenant: &track.tenant,
+            track: &track.track,
+            client: client_id,
+            registered: registered.is_some(),
+            source: ip,
+            at: ctx.now,
+        });
     }
     authenticated
 }

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{Caller, FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input, path_name};
 use crate::{
+    credentials::secret,
     model::{App, AppSpec, MAX_SECRETS_PER_CLIENT, SecretRecord},
-    secret,
     store::PageRequest,
 };
 

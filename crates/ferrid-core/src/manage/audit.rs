@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::{Caller, FieldError, ManageError, ManageResult, Manager, path_name};
 use crate::audit::{AuditEntry, AuditQuery, Order};
+use crate::jobs::Jobs;
 
 /// Longest accepted filter value.
 const MAX_FILTER: usize = 500;
@@ -62,17 +63,16 @@ impl Manager {
         self.store.list_audit(&name, q).await.map_err(|e| ManageError::from_store(e, || "audit log".into()))
     }
 
-    /// Deletes records older than `days` days, every hour, for as long as the process
-    /// runs; `days == 0` keeps everything.
-    pub fn spawn_audit_retention(self: &Arc<Self>, days: u32) {
+    /// Deletes records older than `days` days, every hour, until `jobs` shut down;
+    /// `days == 0` keeps everything.
+    pub fn spawn_audit_retention(self: &Arc<Self>, jobs: &Jobs, days: u32) {
         if days == 0 {
             return;
         }
         let this = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-            loop {
-                tick.tick().await;
+        jobs.every("audit-retention", std::time::Duration::from_secs(3600), move || {
+            let this = Arc::clone(&this);
+            async move {
                 let before = this.now() - i64::from(days) * 86_400;
                 match this.store.purge_audit(before).await {
                     Ok(0) => {}

@@ -19,6 +19,14 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// The actor string of this caller in the audit log.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Admin { client } => format!("client:master/master/{client}"),
+            Caller::Tenant { tenant, client } => format!("client:{tenant}/master/{client}"),
+        }
+    }
+
     /// Whether the caller may see and change `tenant`.
     pub fn may_manage(&self, tenant: &str) -> bool {
         match self {

@@ -7,8 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{ADMIN_CLIENT, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, tracks};
 use crate::{
+    credentials::secret,
     model::{App, AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, Tenant, TrackSettings},
-    secret,
 };
 
 /// What bootstrap did.

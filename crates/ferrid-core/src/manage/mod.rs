@@ -19,6 +19,7 @@ use ferrid_oauth::name::Name;
 use crate::{
     audit::AuditRecord,
     env::Env,
+    jobs::Jobs,
     runtime::Registry,
     store::{Store, StoreError},
 };
@@ -136,7 +137,7 @@ impl Manager {
         target: String,
         details: serde_json::Value,
     ) -> AuditRecord {
-        AuditRecord::change(caller, tenant, self.now(), action, target, details)
+        AuditRecord::change(caller.actor(), tenant, self.now(), action, target, details)
     }
 
     /// Re-reads one track from the store into the snapshot.
@@ -177,10 +178,10 @@ impl Manager {
     /// Follows changes announced by other instances (PostgreSQL) until the store stops
     /// announcing: a changed track is reloaded, a tenant-wide change or a possible gap
     /// reloads everything.
-    pub fn watch_changes(self: &Arc<Self>) {
+    pub fn watch_changes(self: &Arc<Self>, jobs: &Jobs) {
         let Some(mut rx) = self.store.subscribe() else { return };
         let this = Arc::clone(self);
-        tokio::spawn(async move {
+        jobs.spawn("change-watcher", async move {
             while let Some(change) = rx.recv().await {
                 let result = match &change {
                     crate::store::Change::Track { tenant, track } if track != "*" => {
@@ -195,13 +196,12 @@ impl Manager {
         });
     }
 
-    /// Removes expired replay-guard entries every `every`, for as long as the process runs.
-    pub fn spawn_jti_purge(self: &Arc<Self>, every: std::time::Duration) {
+    /// Removes expired replay-guard entries every `every`, until `jobs` shut down.
+    pub fn spawn_jti_purge(self: &Arc<Self>, jobs: &Jobs, every: std::time::Duration) {
         let this = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
+        jobs.every("jti-purge", every, move || {
+            let this = Arc::clone(&this);
+            async move {
                 if let Err(e) = this.store.purge_jtis(this.now()).await {
                     tracing::warn!(error = %e, "could not purge expired client-assertion ids");
                 }
@@ -228,7 +228,7 @@ fn forget_removed_secrets(before: Option<&crate::runtime::TrackRuntime>, after: 
     let Some(before) = before else { return };
     let kept: std::collections::HashSet<String> = after.map(slow_ids).unwrap_or_default().into_iter().collect();
     let gone: Vec<String> = slow_ids(before).into_iter().filter(|id| !kept.contains(id)).collect();
-    crate::client_auth::secret::forget_verified(&gone);
+    crate::credentials::verified::forget_verified(&gone);
 }
 
 /// Parses a path segment as a name; an invalid one cannot exist, so it is a 404.

@@ -1,76 +1,14 @@
-//! Signing-key rotation (DESIGN §3 "Keys"): the next key is published in the JWKS at
-//! least the JWKS cache lifetime before it signs, and a retired key stays published at
-//! least the longest token lifetime. The algorithm never changes.
-//!
-//! Every instance runs the same planner on its snapshot; each step is one conditional
-//! store transaction under the track's row lock, so instances racing on a track make the
-//! step once between them (`add_next_key` creates only if there is no next key;
-//! `promote_next_key` succeeds only while the key is still `next`).
+//! Key rotation as the management service runs it: the planner's steps
+//! ([`crate::keys::rotation`]) applied as conditional store transactions, on schedule or
+//! on request (`POST …/keys/rotate`).
 
-use std::{sync::Arc, time::Duration};
-
-use serde::Serialize;
+use std::sync::Arc;
 
 use super::{Caller, ManageError, ManageResult, Manager, tracks};
 use crate::audit::AuditRecord;
-use crate::model::{KeyState, TOKEN_LIFETIME_RANGE, TrackSettings, UnixTime};
-
-/// One key's life, as the planner sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyLife {
-    pub kid: String,
-    pub state: KeyState,
-    pub created: UnixTime,
-    pub changed: UnixTime,
-}
-
-/// Timing of rotation for a deployment.
-#[derive(Debug, Clone, Copy)]
-pub struct RotationConfig {
-    /// The JWKS `Cache-Control: max-age`, seconds: a next key is published at least
-    /// twice this long before it signs.
-    pub jwks_max_age: u64,
-    /// How often each instance looks at every track.
-    pub interval: Duration,
-}
-
-impl Default for RotationConfig {
-    fn default() -> Self {
-        RotationConfig { jwks_max_age: 300, interval: Duration::from_secs(60) }
-    }
-}
-
-/// What the planner asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// Generate the next key (published, not signing).
-    CreateNext,
-    /// The next key has been published long enough: it signs from now on.
-    Promote(String),
-    /// Retired keys that changed state before this time can go.
-    DeleteRetiredBefore(UnixTime),
-}
-
-/// The steps due for a track at `now`.
-pub fn plan(keys: &[KeyLife], settings: &TrackSettings, now: UnixTime, cfg: &RotationConfig) -> Vec<Step> {
-    let prepublish = 2 * cfg.jwks_max_age as i64;
-    let rotation = i64::from(settings.key_rotation_days) * 86_400;
-    let mut steps = Vec::new();
-    let next = keys.iter().find(|k| k.state == KeyState::Next);
-    let active = keys.iter().find(|k| k.state == KeyState::Active);
-    match (next, active) {
-        (Some(n), _) if n.created + prepublish <= now => steps.push(Step::Promote(n.kid.clone())),
-        (None, Some(a)) if a.changed + rotation - prepublish <= now => steps.push(Step::CreateNext),
-        (None, None) => steps.push(Step::CreateNext),
-        _ => {}
-    }
-    // A retired key verifies the tokens it signed until the longest of them expires.
-    let keep = i64::from(*TOKEN_LIFETIME_RANGE.end()) + cfg.jwks_max_age as i64;
-    if keys.iter().any(|k| k.state == KeyState::Retired && k.changed + keep < now) {
-        steps.push(Step::DeleteRetiredBefore(now - keep));
-    }
-    steps
-}
+use crate::jobs::Jobs;
+use crate::keys::rotation::{KeyLife, RotationConfig, Step, plan};
+use crate::model::KeyState;
 
 impl Manager {
     /// Runs the due rotation steps of every track once.
@@ -126,15 +64,12 @@ impl Manager {
         Ok(())
     }
 
-    /// Runs [`Manager::rotation_tick`] every `cfg.interval` for as long as the process runs.
-    pub fn spawn_rotation(self: &Arc<Self>, cfg: RotationConfig) {
+    /// Runs [`Manager::rotation_tick`] every `cfg.interval` until `jobs` shut down.
+    pub fn spawn_rotation(self: &Arc<Self>, jobs: &Jobs, cfg: RotationConfig) {
         let this = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(cfg.interval);
-            loop {
-                tick.tick().await;
-                this.rotation_tick(&cfg).await;
-            }
+        jobs.every("key-rotation", cfg.interval, move || {
+            let this = Arc::clone(&this);
+            async move { this.rotation_tick(&cfg).await }
         });
     }
 
@@ -157,42 +92,5 @@ impl Manager {
         let t = self.get_track(caller, tenant, track).await?;
         self.apply_step(Some(caller), &t.tenant, &t.name, t.settings.signing_alg, &Step::CreateNext).await?;
         self.track_keys(caller, tenant, track).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn life(kid: &str, state: KeyState, created: i64, changed: i64) -> KeyLife {
-        KeyLife { kid: kid.into(), state, created, changed }
-    }
-
-    const CFG: RotationConfig = RotationConfig { jwks_max_age: 300, interval: Duration::from_secs(60) };
-
-    #[test]
-    fn a_young_active_key_needs_nothing() {
-        let s = TrackSettings::default();
-        assert!(plan(&[life("a", KeyState::Active, 0, 0)], &s, 86_400, &CFG).is_empty());
-    }
-
-    #[test]
-    fn the_next_key_is_created_ahead_of_rotation_and_promoted_after_prepublication() {
-        let s = TrackSettings { key_rotation_days: 1, ..TrackSettings::default() };
-        let due = 86_400 - 600;
-        assert!(plan(&[life("a", KeyState::Active, 0, 0)], &s, due - 1, &CFG).is_empty());
-        assert_eq!(plan(&[life("a", KeyState::Active, 0, 0)], &s, due, &CFG), [Step::CreateNext]);
-        let keys = [life("a", KeyState::Active, 0, 0), life("b", KeyState::Next, due, due)];
-        // published for less than twice the JWKS cache lifetime: not yet
-        assert!(plan(&keys, &s, due + 599, &CFG).is_empty());
-        assert_eq!(plan(&keys, &s, due + 600, &CFG), [Step::Promote("b".into())]);
-    }
-
-    #[test]
-    fn retired_keys_stay_published_for_the_longest_token_lifetime() {
-        let s = TrackSettings::default();
-        let keys = [life("b", KeyState::Active, 1000, 1000), life("a", KeyState::Retired, 0, 1000)];
-        assert!(plan(&keys, &s, 1000 + 86_400 + 300, &CFG).is_empty());
-        assert_eq!(plan(&keys, &s, 1000 + 86_400 + 301, &CFG), [Step::DeleteRetiredBefore(1001)]);
     }
 }

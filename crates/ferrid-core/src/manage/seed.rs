@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::{Caller, ManageError, ManageResult, Manager, tracks};
 use crate::{
+    credentials::secret,
     model::{App, AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, ResourceSpec, TrackSettings},
-    secret,
 };
 
 /// The client a benchmark loads, and how to reach it.

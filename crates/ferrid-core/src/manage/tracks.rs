@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Caller, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input::Fields, path_name};
 use crate::{
-    crypto::key_context,
+    keys::key_context,
     model::{
         ASSERTION_LIFETIME_RANGE, App, AppSpec, KeyState, ResourceSpec, SecretRecord, Track, TrackKey, TrackSettings,
     },

@@ -3,7 +3,7 @@
 //! drift.
 
 use ferrid_core::{
-    manage::rotation::KeyLife,
+    keys::rotation::KeyLife,
     model::{self, AppSpec, KeyState, SecretRecord, StoredClientKey, rfc3339},
     urls::PublicUrl,
 };

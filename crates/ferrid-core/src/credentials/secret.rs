@@ -1,5 +1,5 @@
-//! Client secrets (DESIGN §3 "Client secrets"): generation, hashing by entropy, and
-//! constant-time verification.
+//! Client secrets (docs/security.md; RFC 6749 §2.3.1, §10.10): generation, hashing by
+//! entropy, and constant-time verification.
 //!
 //! - A generated secret (32 random bytes) is stored as SHA-256 over `salt || secret`:
 //!   256 bits of entropy make a slow hash pointless, and the check stays cheap.
@@ -8,7 +8,7 @@
 
 use std::num::NonZeroU32;
 
-use aws_lc_rs::{digest, hmac, pbkdf2};
+use aws_lc_rs::{digest, pbkdf2};
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
@@ -35,7 +35,8 @@ pub fn generate() -> SecretString {
     SecretString::from(ferrid_oauth::b64::encode(&random_bytes::<32>()))
 }
 
-/// DESIGN §3: a secret longer than 20 characters is listed with its first 3 as `info`.
+/// A secret longer than 20 characters is listed with its first 3 as `info` (as FoxIDs
+/// lists them), so a person can tell their secrets apart.
 pub fn info_of(secret: &str) -> Option<String> {
     (secret.chars().count() > 20).then(|| secret.chars().take(3).collect())
 }
@@ -141,78 +142,9 @@ impl SecretHash {
     }
 }
 
-/// Remembers chosen secrets already verified, as a keyed digest under a key that exists
-/// only in this process, so a slow hash is paid once per secret, not per request.
-pub struct VerifiedCache {
-    key: hmac::Key,
-    entries: std::sync::RwLock<std::collections::HashMap<String, [u8; 32]>>,
-}
-
-impl Default for VerifiedCache {
-    fn default() -> Self {
-        VerifiedCache { key: hmac::Key::new(hmac::HMAC_SHA256, &random_bytes::<32>()), entries: Default::default() }
-    }
-}
-
-impl VerifiedCache {
-    /// The keyed digest of a presented secret, computed once per request.
-    pub fn tag(&self, secret: &[u8]) -> [u8; 32] {
-        hmac::sign(&self.key, secret).as_ref().try_into().expect("HMAC-SHA256 is 32 bytes")
-    }
-
-    /// Whether `presented` is the secret `id` verified earlier (constant-time).
-    pub fn matches(&self, id: &str, presented: &[u8]) -> bool {
-        self.matches_tag(id, &self.tag(presented))
-    }
-
-    /// Whether the secret whose [`VerifiedCache::tag`] is `tag` is the secret `id`
-    /// verified earlier (constant-time).
-    pub fn matches_tag(&self, id: &str, tag: &[u8; 32]) -> bool {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        match entries.get(id) {
-            Some(t) => tag.ct_eq(t).into(),
-            None => false,
-        }
-    }
-
-    pub fn remember(&self, id: &str, presented: &[u8]) {
-        let tag = self.tag(presented);
-        self.entries.write().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), tag);
-    }
-
-    /// Drops the entries of removed secrets.
-    pub fn forget(&self, ids: &[String]) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        for id in ids {
-            entries.remove(id);
-        }
-    }
-
-    /// How many verified secrets are remembered.
-    pub fn len(&self) -> usize {
-        self.entries.read().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_removed_secret_is_forgotten_by_the_verified_cache() {
-        let cache = VerifiedCache::default();
-        cache.remember("s1", b"chosen one");
-        cache.remember("s2", b"chosen two");
-        assert!(cache.matches("s1", b"chosen one"));
-        cache.forget(&["s1".to_owned()]);
-        assert!(!cache.matches("s1", b"chosen one"));
-        assert!(cache.matches("s2", b"chosen two"));
-        assert_eq!(cache.len(), 1);
-    }
 
     #[test]
     fn generated_secrets_are_43_base64url_characters() {
@@ -260,11 +192,19 @@ mod tests {
     }
 
     #[test]
-    fn verified_cache_recognises_only_the_same_secret() {
-        let c = VerifiedCache::default();
-        c.remember("id1", b"secret");
-        assert!(c.matches("id1", b"secret"));
-        assert!(!c.matches("id1", b"secreT"));
-        assert!(!c.matches("id2", b"secret"));
+    fn s256_and_p2hs512_with_tampered_parameters_fail() {
+        let generated = generate();
+        let (alg, hash, salt) = record_generated(&generated, 0).hash.to_columns();
+        let other_salt = ferrid_oauth::b64::encode(&[0u8; 16]);
+        let resalted = SecretHash::from_columns(&alg, &hash, &other_salt).unwrap();
+        assert!(!resalted.verify(generated.expose_secret().as_bytes()));
+        let chosen = "a person chose this one";
+        let (alg, hash, salt2) = record_chosen(&SecretString::from(chosen), 0).hash.to_columns();
+        assert_eq!(alg, P2HS512_10);
+        let fewer = SecretHash::from_columns("P2HS512:9", &hash, &salt2).unwrap();
+        assert!(!fewer.verify(chosen.as_bytes()), "other iterations");
+        let resalted = SecretHash::from_columns(&alg, &hash, &salt).unwrap();
+        assert!(!resalted.verify(chosen.as_bytes()), "other salt");
+        assert!(SecretHash::from_columns("P2HS512:0", &hash, &salt2).is_none());
     }
 }

@@ -1,5 +1,7 @@
-//! Throttling of failed client authentication (DESIGN §3; RFC 9700 §2.5 asks for protection against credential guessing): token buckets
-//! per source address and per (registered client, source address). Only failures keep
+//! Throttling of failed authentication (RFC 9700 §2.5 asks for protection against
+//! credential guessing; docs/security.md): token buckets per source address and per
+//! (holder, source address), where a holder is a registered client of the track today
+//! (a user of the track next: any valid name, see [`buckets`]). Only failures keep
 //! tokens (a slow secret check takes one before it runs and gives it back when the
 //! secret was right), only the buckets of the request's own source are consulted, and
 //! every bucket refills, so no bucket ever locks anyone out for good.
@@ -13,12 +15,16 @@
 //! swept away every [`SWEEP_EVERY`].
 //!
 //! Each instance decides from its own buckets (no store call on the request path). A
-//! failure is also reported to [`super::failures`], which counts it in the store's shared
+//! failure is also reported to [`failures`], which counts it in the store's shared
 //! buckets and brings the shared level back here, so that failures spread over several
-//! instances behind one load balancer add up (DESIGN §7).
+//! instances behind one load balancer add up (docs/security.md, "Issue 18").
+
+pub mod failures;
+pub mod slow;
+
+mod buckets;
 
 use std::{
-    collections::HashMap,
     net::IpAddr,
     sync::{
         Arc, OnceLock, RwLock,
@@ -27,11 +33,11 @@ use std::{
     time::Duration,
 };
 
-use ferrid_oauth::name::Name;
 use tokio::sync::mpsc;
 
-use super::slow::SlowGate;
 use crate::{env::Clock, model::UnixTime};
+use buckets::{Bucket, State, client_slot, find, slot_key};
+use slow::SlowGate;
 
 /// Failures allowed in a burst, and how fast the allowance comes back.
 #[derive(Debug, Clone, Copy)]
@@ -55,32 +61,6 @@ pub const MAX_CLIENTS_PER_SOURCE: usize = 32;
 pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
 /// A reported client id is cut to this many characters (a registered one is at most 50).
 const MAX_REPORTED_CLIENT: usize = 100;
-/// The key of the bucket shared by a source's clients beyond [`MAX_CLIENTS_PER_SOURCE`]
-/// (no valid name is empty).
-const OVERFLOW: &str = "";
-
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    /// Milliseconds on the throttle's monotonic clock.
-    at: u64,
-}
-
-/// The buckets of one source address: its own, and one per registered client that
-/// failed from it.
-#[derive(Debug)]
-struct Source {
-    bucket: Bucket,
-    clients: Vec<(Box<str>, Bucket)>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    sources: HashMap<IpAddr, Source>,
-    /// Sources plus client buckets.
-    buckets: usize,
-    swept: u64,
-}
 
 /// Whether a request's source, and its client at that source, have failures left:
 /// `Some(wait)` for a bucket that is empty.
@@ -110,7 +90,20 @@ pub struct Throttle {
     slow: SlowGate,
 }
 
-/// One failed client authentication, as reported to [`super::failures`].
+/// A failed authentication as the request saw it, before it is reported.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub tenant: &'a str,
+    pub track: &'a str,
+    /// The client id the request named, if any.
+    pub client: Option<&'a str>,
+    /// Whether `client` is registered in the track (only then has it a bucket).
+    pub registered: bool,
+    pub source: IpAddr,
+    pub at: UnixTime,
+}
+
+/// One failed client authentication, as reported to [`failures`].
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub tenant: String,
@@ -230,34 +223,19 @@ impl Throttle {
     /// `tenant/track` and reports it. `registered` says whether `client` is a client of
     /// the track. A full report queue drops the report (counted), never delays the
     /// response.
-    pub fn failed(
-        &self,
-        tenant: &str,
-        track: &str,
-        client: Option<&str>,
-        registered: bool,
-        source: IpAddr,
-        at: UnixTime,
-    ) {
+    pub fn failed(&self, f: Attempt<'_>) {
         let now = self.now();
         let mut state = self.write(now);
-        self.take_in(&mut state, client.filter(|_| registered), source, 1.0, now, true);
+        self.take_in(&mut state, f.client.filter(|_| f.registered), f.source, 1.0, now, true);
         drop(state);
-        self.report(tenant, track, client, registered, source, at);
+        self.report(f);
     }
 
     /// A failure whose tokens were already taken (by [`Throttle::try_take`]): only
     /// reported.
-    pub fn report(
-        &self,
-        tenant: &str,
-        track: &str,
-        client: Option<&str>,
-        registered: bool,
-        source: IpAddr,
-        at: UnixTime,
-    ) {
+    pub fn report(&self, f: Attempt<'_>) {
         if let Some(tx) = self.reporter.get() {
+            let Attempt { tenant, track, client, registered, source, at } = f;
             let client = client.map(|c| c.chars().take(MAX_REPORTED_CLIENT).collect());
             let failure =
                 Failure { tenant: tenant.to_owned(), track: track.to_owned(), client, registered, source, at };
@@ -297,11 +275,7 @@ impl Throttle {
         let lower = |b: Bucket, shared: f64| Bucket { tokens: self.level(b, now).min(shared).max(0.0), at: now };
         self.make_room(&mut state, now);
         let full = self.full();
-        let State { sources, buckets, .. } = &mut *state;
-        let entry = sources.entry(source).or_insert_with(|| {
-            *buckets += 1;
-            Source { bucket: full, clients: Vec::new() }
-        });
+        let (entry, buckets) = state.source(source, full);
         if let Some(level) = source_level {
             entry.bucket = lower(entry.bucket, level);
         }
@@ -309,7 +283,7 @@ impl Throttle {
             let b = client_slot(entry, c, full, buckets);
             *b = lower(*b, level);
         }
-        self.tracked.store(sources.len(), Ordering::Relaxed);
+        self.tracked.store(state.sources.len(), Ordering::Relaxed);
     }
 
     /// The write lock, after sweeping away full buckets when [`SWEEP_EVERY`] has passed.
@@ -362,11 +336,7 @@ impl Throttle {
     fn take_in(&self, state: &mut State, client: Option<&str>, source: IpAddr, n: f64, now: u64, from_source: bool) {
         self.make_room(state, now);
         let full = self.full();
-        let State { sources, buckets, .. } = state;
-        let entry = sources.entry(source).or_insert_with(|| {
-            *buckets += 1;
-            Source { bucket: full, clients: Vec::new() }
-        });
+        let (entry, buckets) = state.source(source, full);
         let take = |b: Bucket| Bucket { tokens: (self.level(b, now) - n).max(0.0), at: now };
         if from_source {
             entry.bucket = take(entry.bucket);
@@ -375,39 +345,8 @@ impl Throttle {
             let b = client_slot(entry, c, full, buckets);
             *b = take(*b);
         }
-        self.tracked.store(sources.len(), Ordering::Relaxed);
+        self.tracked.store(state.sources.len(), Ordering::Relaxed);
     }
-}
-
-/// The key of `client`'s bucket at a source: its name, or the overflow bucket for a name
-/// that is no valid name (callers pass registered clients only) or that finds the source
-/// full.
-fn slot_key<'k>(entry: &Source, client: &'k str) -> &'k str {
-    let known = |k: &str| entry.clients.iter().any(|(x, _)| &**x == k);
-    if Name::check(client).is_err() || (entry.clients.len() >= MAX_CLIENTS_PER_SOURCE && !known(client)) {
-        OVERFLOW
-    } else {
-        client
-    }
-}
-
-fn find(entry: &Source, client: &str) -> Option<Bucket> {
-    let k = slot_key(entry, client);
-    entry.clients.iter().find(|(x, _)| **x == *k).map(|(_, b)| *b)
-}
-
-/// The client's bucket at a source (see [`slot_key`]), created full if missing.
-fn client_slot<'s>(entry: &'s mut Source, client: &str, full: Bucket, buckets: &mut usize) -> &'s mut Bucket {
-    let k = slot_key(entry, client);
-    let i = match entry.clients.iter().position(|(x, _)| **x == *k) {
-        Some(i) => i,
-        None => {
-            entry.clients.push((k.into(), full));
-            *buckets += 1;
-            entry.clients.len() - 1
-        }
-    };
-    &mut entry.clients[i].1
 }
 
 #[cfg(test)]

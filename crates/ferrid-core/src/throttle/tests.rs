@@ -1,6 +1,17 @@
 use super::*;
 use crate::env::FakeClock;
 
+fn fail<'a>(
+    tenant: &'a str,
+    track: &'a str,
+    client: Option<&'a str>,
+    registered: bool,
+    source: IpAddr,
+    at: UnixTime,
+) -> Attempt<'a> {
+    Attempt { tenant, track, client, registered, source, at }
+}
+
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -15,7 +26,7 @@ fn a_source_is_held_back_after_its_burst_of_failures() {
     let (t, _) = manual(3.0, 1.0);
     for _ in 0..3 {
         assert_eq!(t.check(Some("c"), ip("10.0.0.1")).wait(), None);
-        t.failed("t", "k", Some("c"), true, ip("10.0.0.1"), 0);
+        t.failed(fail("t", "k", Some("c"), true, ip("10.0.0.1"), 0));
     }
     let gate = t.check(Some("c"), ip("10.0.0.1"));
     assert!(gate.source.is_some() && gate.client.is_some());
@@ -30,7 +41,7 @@ fn a_source_is_held_back_after_its_burst_of_failures() {
 #[test]
 fn buckets_refill() {
     let (t, clock) = manual(1.0, 1.0);
-    t.failed("t", "k", None, false, ip("10.0.0.1"), 0);
+    t.failed(fail("t", "k", None, false, ip("10.0.0.1"), 0));
     assert!(t.check(None, ip("10.0.0.1")).source.is_some());
     clock.advance(Duration::from_millis(1000));
     assert_eq!(t.check(None, ip("10.0.0.1")), Gate::default());
@@ -46,7 +57,7 @@ fn shared_levels_lower_local_buckets_but_never_raise_them() {
     assert!(t.check(Some("other"), ip("10.0.0.1")).source.is_some());
     // a fuller shared bucket does not undo local failures
     let (u, _) = manual(1.0, 0.001);
-    u.failed("t", "k", None, false, ip("10.0.0.2"), 0);
+    u.failed(fail("t", "k", None, false, ip("10.0.0.2"), 0));
     u.apply_shared(None, ip("10.0.0.2"), Some(1.0), None);
     assert!(u.check(None, ip("10.0.0.2")).source.is_some());
 }
@@ -56,8 +67,8 @@ fn failures_are_reported_with_where_they_happened() {
     let t = Throttle::new(ThrottleConfig::default(), Arc::new(FakeClock::new(0)));
     let (tx, mut rx) = mpsc::channel(1);
     t.report_to(tx);
-    t.failed("acme", "prod", Some(&"x".repeat(500)), false, ip("10.0.0.3"), 7);
-    t.failed("acme", "prod", Some("y"), true, ip("10.0.0.3"), 8); // queue full: dropped, not blocked
+    t.failed(fail("acme", "prod", Some(&"x".repeat(500)), false, ip("10.0.0.3"), 7));
+    t.failed(fail("acme", "prod", Some("y"), true, ip("10.0.0.3"), 8)); // queue full: dropped, not blocked
     let f = rx.try_recv().expect("reported");
     assert_eq!((f.tenant.as_str(), f.track.as_str(), f.at, f.registered), ("acme", "prod", 7, false));
     assert_eq!(f.client.as_deref().map(str::len), Some(MAX_REPORTED_CLIENT));
@@ -68,8 +79,8 @@ fn failures_are_reported_with_where_they_happened() {
 fn an_unregistered_client_id_of_any_size_gets_no_bucket() {
     let (t, _) = manual(100.0, 1.0);
     for i in 0..50 {
-        t.failed("t", "k", Some(&format!("{i}{}", "x".repeat(300_000))), false, ip("10.0.0.1"), 0);
-        t.failed("t", "k", Some(&format!("unknown-{i}")), false, ip("10.0.0.1"), 0);
+        t.failed(fail("t", "k", Some(&format!("{i}{}", "x".repeat(300_000))), false, ip("10.0.0.1"), 0));
+        t.failed(fail("t", "k", Some(&format!("unknown-{i}")), false, ip("10.0.0.1"), 0));
     }
     assert_eq!(t.buckets(), 1, "the source's bucket only");
 }
@@ -78,7 +89,7 @@ fn an_unregistered_client_id_of_any_size_gets_no_bucket() {
 fn a_source_keeps_a_bounded_number_of_client_buckets() {
     let (t, _) = manual(100.0, 1.0);
     for i in 0..500 {
-        t.failed("t", "k", Some(&format!("client-{i}")), true, ip("10.0.0.1"), 0);
+        t.failed(fail("t", "k", Some(&format!("client-{i}")), true, ip("10.0.0.1"), 0));
     }
     // the source, MAX_CLIENTS_PER_SOURCE clients and their shared overflow bucket
     assert_eq!(t.buckets(), 1 + MAX_CLIENTS_PER_SOURCE + 1);
@@ -91,12 +102,12 @@ fn a_source_keeps_a_bounded_number_of_client_buckets() {
 fn buckets_that_refilled_are_swept_away() {
     let (t, clock) = manual(5.0, 1.0);
     for i in 0..20 {
-        t.failed("t", "k", Some("c"), true, IpAddr::from([10, 0, 0, i]), 0);
+        t.failed(fail("t", "k", Some("c"), true, IpAddr::from([10, 0, 0, i]), 0));
     }
     assert_eq!(t.buckets(), 40);
     // 5 s refill them; the next write after SWEEP_EVERY drops them
     clock.advance(SWEEP_EVERY.max(Duration::from_secs(5)));
-    t.failed("t", "k", None, false, ip("10.9.9.9"), 0);
+    t.failed(fail("t", "k", None, false, ip("10.9.9.9"), 0));
     assert_eq!(t.buckets(), 1);
     clock.advance(SWEEP_EVERY);
     t.refund(None, ip("10.9.9.9"), 1.0);
@@ -109,10 +120,10 @@ fn the_number_of_buckets_is_capped_dropping_the_fullest_sources_first() {
     let (t, _) = manual(100.0, 0.0001);
     // one source that failed a lot, then more sources than the cap that failed once
     for _ in 0..50 {
-        t.failed("t", "k", None, false, ip("192.0.2.1"), 0);
+        t.failed(fail("t", "k", None, false, ip("192.0.2.1"), 0));
     }
     for i in 0..(MAX_BUCKETS as u32 + 1000) {
-        t.failed("t", "k", None, false, IpAddr::from((i + (1 << 24)).to_be_bytes()), 0);
+        t.failed(fail("t", "k", None, false, IpAddr::from((i + (1 << 24)).to_be_bytes()), 0));
     }
     assert!(t.buckets() <= MAX_BUCKETS, "{}", t.buckets());
     assert!(t.check(None, ip("192.0.2.1")).wait().is_none());
@@ -138,7 +149,7 @@ fn a_slow_check_takes_its_token_before_and_gets_it_back_if_right() {
 fn a_held_back_failure_takes_from_the_clients_bucket_only() {
     let (t, _) = manual(1.0, 0.0001);
     let src = ip("10.0.0.1");
-    t.failed("t", "k", None, false, src, 0);
+    t.failed(fail("t", "k", None, false, src, 0));
     t.held_back("c", src);
     let gate = t.check(Some("c"), src);
     assert!(gate.source.is_some() && gate.client.is_some());

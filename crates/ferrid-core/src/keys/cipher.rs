@@ -1,5 +1,5 @@
-//! The encryption of private keys at rest (docs/ARCHITECTURE.md "No secret in clear at
-//! rest or in logs"); randomness comes from [`crate::env`].
+//! The encryption of track private keys at rest (docs/ARCHITECTURE.md, "No secret in
+//! clear at rest"): AES-256-GCM under the master key, bound to the key's place.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;

@@ -1,7 +1,8 @@
 //! What happens to a failed client authentication after the response has gone: it is
 //! counted in the store's shared buckets (so that several instances behind one load
-//! balancer throttle together, docs/ARCHITECTURE.md "Invariants"), the shared levels are brought back into this
-//! instance's [`Throttle`], and it is written to the tenant's audit log (docs/ARCHITECTURE.md "Invariants").
+//! balancer throttle together, docs/security.md), the shared levels are brought back into this
+//! instance's [`Throttle`], and it is written to the tenant's audit log
+//! (docs/ARCHITECTURE.md, "A failed client authentication").
 //!
 //! Reports arrive on a bounded queue and are handled in batches off the request path; a
 //! full queue drops reports (counted by [`Throttle::dropped_reports`]) rather than
@@ -15,8 +16,8 @@ use ferrid_oauth::name::Name;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::throttle::{Failure, Throttle};
-use crate::{audit::AuditRecord, env::Clock, store::Store};
+use super::{Failure, Throttle};
+use crate::{audit::AuditRecord, env::Clock, jobs::Jobs, store::Store};
 
 /// Reports waiting before new ones are dropped.
 pub const QUEUE: usize = 10_000;
@@ -25,12 +26,12 @@ const MAX_BATCH: usize = 256;
 /// How often full buckets are removed from the store.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
-/// Connects `throttle` to a reporter task on `store`, for as long as the process runs;
-/// the shared buckets refill on `clock`'s wall time (instances share no monotonic clock).
-pub fn spawn(store: Arc<dyn Store>, throttle: Arc<Throttle>, clock: Arc<dyn Clock>) {
+/// Connects `throttle` to a reporter task on `store`, until `jobs` shut down; the shared
+/// buckets refill on `clock`'s wall time (instances share no monotonic clock).
+pub fn spawn(jobs: &Jobs, store: Arc<dyn Store>, throttle: Arc<Throttle>, clock: Arc<dyn Clock>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     throttle.report_to(tx);
-    tokio::spawn(run(store, throttle, clock, rx));
+    jobs.spawn("auth-failures", run(store, throttle, clock, rx));
 }
 
 async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Failure>) {

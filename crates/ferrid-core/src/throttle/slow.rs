@@ -1,5 +1,4 @@
-//! Bounds on slow (PBKDF2) secret checks of one instance (DESIGN §3 "Client secrets";
-//! docs/security.md, "Issue 18"): at most [`RUNNING`] run at once, and at most
+//! Bounds on slow (PBKDF2) secret checks of one instance (docs/security.md, "Issue 18"): at most [`RUNNING`] run at once, and at most
 //! [`PER_SOURCE`] per source address, [`PER_CLIENT`] per client and [`IN_FLIGHT`] in
 //! all are running or waiting. A check past these bounds is refused at once (the caller
 //! answers 429 with `Retry-After`) instead of joining an unbounded queue, so a flood of
@@ -47,7 +46,7 @@ impl Default for SlowGate {
             running: Semaphore::new(RUNNING),
             in_flight: Mutex::default(),
             checks: AtomicU64::new(0),
-            dummy: crate::secret::dummy_slow_hash(),
+            dummy: crate::credentials::secret::dummy_slow_hash(),
         }
     }
 }
