@@ -1,6 +1,7 @@
 //! Every path ferrid serves outside the management API, named once: the router registers
 //! [`Route::ALL`], discovery and the management views build URLs from the same suffixes,
-//! and the management API's prefix is [`API_PREFIX`] (`docs/protocol.md`, `docs/api.md`).
+//! the management API's prefix is [`API_PREFIX`], and the audit log names objects by
+//! their paths below it ([`object`]) (`docs/protocol.md`, `docs/api.md`).
 //!
 //! Templates use axum's `{name}` captures: `{tenant}`, `{track}` and `{app}` (an app
 //! segment may carry a method selection, `{app}(method)`).
@@ -46,6 +47,20 @@ pub const OAUTH_AUTHORIZATION_SERVER: &str = suffix!(oauth);
 
 /// The management API's prefix (`docs/api.md`); audit targets are paths below it.
 pub const API_PREFIX: &str = "/api/v1";
+
+/// Paths of management objects below [`API_PREFIX`], without the leading slash: the
+/// `target` of an audit record (`docs/api.md`) and the tail of a `Location`.
+pub mod object {
+    /// `tenants/{tenant}/tracks/{track}`.
+    pub fn track(tenant: &str, track: &str) -> String {
+        format!("tenants/{tenant}/tracks/{track}")
+    }
+
+    /// `tenants/{tenant}/tracks/{track}/apps/{app}`.
+    pub fn app(tenant: &str, track: &str, app: &str) -> String {
+        format!("tenants/{tenant}/tracks/{track}/apps/{app}")
+    }
+}
 
 /// The HTTP method an endpoint takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +143,12 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn object_paths_are_below_the_api_prefix() {
+        assert_eq!(object::track("t", "p"), "tenants/t/tracks/p");
+        assert_eq!(object::app("t", "p", "a"), "tenants/t/tracks/p/apps/a");
+    }
 
     #[test]
     fn templates_are_distinct_and_absolute() {
