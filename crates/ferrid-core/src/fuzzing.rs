@@ -27,6 +27,7 @@ use crate::{
 /// A token request body, plus the same bytes as a Basic header value.
 pub fn token_request(data: &[u8]) {
     if let Ok(form) = Form::parse(data) {
+        let _ = ferrid_oauth::token::TokenRequest::from_form(&form);
         let _ = crate::client_auth::extract(form.get("authorization"), &form);
         let _ = form.get("scope").map(|s| s.split(' ').map(ScopeRef::parse).count());
     }

@@ -4,9 +4,11 @@
 //! - [`model`]: tenants, tracks, apps, secrets, track keys — as stored.
 //! - [`store`]: the [`store::Store`] trait; one call is one transaction.
 //! - [`runtime`]: the in-memory snapshot ([`runtime::Registry`]) that protocol requests read.
-//! - [`endpoint`]: protocol endpoints, framework-free (`endpoint/token.rs`).
+//! - [`endpoint`]: protocol endpoints, framework-free (`token`, `discovery`, `jwks`).
+//! - [`routes`]: every served path outside the management API, named once.
 //! - [`client_auth`]: client authentication methods (`client_auth/secret.rs`).
 //! - [`grant`]: one module per grant (`grant/client_credentials.rs`).
+//! - [`token`]: tokens shared by the grants (`token/access.rs`: RFC 9068 access tokens).
 //! - [`manage`]: the management service: authorization, validation, bootstrap.
 //! - [`throttle`]: failure throttling (token buckets per source and per key), slow-check
 //!   bounds, and the failure reporter.
@@ -31,7 +33,9 @@ pub mod jobs;
 pub mod keys;
 pub mod manage;
 pub mod model;
+pub mod routes;
 pub mod runtime;
 pub mod store;
 pub mod throttle;
+pub mod token;
 pub mod urls;

@@ -5,8 +5,6 @@ use std::{collections::HashMap, sync::Arc};
 
 use arc_swap::ArcSwap;
 use ferrid_oauth::{
-    discovery::ProviderMetadata,
-    jwk::Jwks,
     jwt::{SigningKey, VerifyingKey},
     name::Name,
 };
@@ -102,7 +100,7 @@ impl TrackRuntime {
                 signing = Some(parsed);
             }
         }
-        let jwks_json = serde_json::to_string(&Jwks { keys: published }).expect("JWKS serializes");
+        let jwks_json = crate::endpoint::jwks::render(published);
         let key_states = data
             .keys
             .iter()
@@ -177,24 +175,6 @@ impl TrackRuntime {
     /// Whether an app of this name exists in the track (for app-scoped URLs).
     pub fn has_app(&self, app: &str) -> bool {
         self.clients.contains_key(app) || self.resources.contains_key(app)
-    }
-
-    /// The discovery document (RFC 8414 / OIDC Discovery), track-level or app-scoped.
-    /// The issuer is the track's in both forms; only the endpoints move.
-    pub fn discovery(&self, urls: &PublicUrl, app: Option<&str>) -> ProviderMetadata {
-        let prefix = urls.endpoint_prefix(&self.tenant, &self.track, app);
-        ProviderMetadata {
-            issuer: self.issuer.clone(),
-            token_endpoint: format!("{prefix}/oauth/token"),
-            jwks_uri: format!("{}/oauth/keys", self.issuer),
-            response_types_supported: Vec::new(),
-            grant_types_supported: vec!["client_credentials".into()],
-            token_endpoint_auth_methods_supported: ClientAuthMethod::ALL.iter().map(|m| m.as_str().into()).collect(),
-            token_endpoint_auth_signing_alg_values_supported: Some(
-                crate::client_auth::private_key_jwt::ASSERTION_ALGS.iter().map(|a| a.as_str().into()).collect(),
-            ),
-            scopes_supported: Vec::new(),
-        }
     }
 }
 

@@ -1,4 +1,7 @@
-//! The public URLs of a deployment (DESIGN §2), derived from `--public-url`.
+//! The public URLs of a deployment, derived from `--public-url`: each track is an issuer
+//! `{base}/{tenant}/{track}` and its endpoints sit below it ([`crate::routes`]).
+
+use crate::routes;
 
 /// The public origin, without a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,21 @@ impl PublicUrl {
         }
     }
 
+    /// `{issuer}/oauth/token`, or its app-scoped form.
+    pub fn token_endpoint(&self, tenant: &str, track: &str, app: Option<&str>) -> String {
+        self.endpoint_prefix(tenant, track, app) + routes::TOKEN
+    }
+
+    /// `{issuer}/oauth/keys`.
+    pub fn jwks_uri(&self, tenant: &str, track: &str) -> String {
+        self.issuer(tenant, track) + routes::JWKS
+    }
+
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub fn discovery_endpoint(&self, tenant: &str, track: &str) -> String {
+        self.issuer(tenant, track) + routes::OPENID_CONFIGURATION
+    }
+
     /// Maps an issuer URL back to its tenant and track.
     pub fn split_issuer<'a>(&self, issuer: &'a str) -> Option<(&'a str, &'a str)> {
         let rest = issuer.strip_prefix(self.0.as_str())?.strip_prefix('/')?;
@@ -55,6 +73,15 @@ mod tests {
         assert_eq!(u.split_issuer(&iss), Some(("t1", "prod")));
         assert_eq!(u.split_issuer("http://127.0.0.1:8080/t1/prod/x"), None);
         assert_eq!(u.split_issuer("http://evil/t1/prod"), None);
+    }
+
+    #[test]
+    fn endpoints_sit_below_the_issuer() {
+        let u = PublicUrl::parse("https://id.example/base").unwrap();
+        assert_eq!(u.token_endpoint("t", "p", None), "https://id.example/base/t/p/oauth/token");
+        assert_eq!(u.token_endpoint("t", "p", Some("a")), "https://id.example/base/t/p/a/oauth/token");
+        assert_eq!(u.jwks_uri("t", "p"), "https://id.example/base/t/p/oauth/keys");
+        assert_eq!(u.discovery_endpoint("t", "p"), "https://id.example/base/t/p/.well-known/openid-configuration");
     }
 
     #[test]

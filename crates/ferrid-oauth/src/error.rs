@@ -54,7 +54,9 @@ impl ErrorCode {
 }
 
 /// What a protocol endpoint answers when it refuses a request. The description is
-/// written for the client; internal causes never go here (they are logged apart).
+/// written for the client; an internal cause never goes there: it is carried apart
+/// ([`OAuthError::with_cause`]), logged once where the error becomes a response, and
+/// never serialized.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OAuthError {
     pub error: ErrorCode,
@@ -65,11 +67,51 @@ pub struct OAuthError {
     /// Seconds for a `Retry-After` header (a throttled request, 429).
     #[serde(skip)]
     pub retry_after: Option<u64>,
+    /// Whether the error may be sent to the client's redirect URI (RFC 6749 §4.1.2.1)
+    /// rather than answered directly. No endpoint served today redirects.
+    #[serde(skip)]
+    redirect: bool,
+    /// What went wrong inside, for the operator's log only.
+    #[serde(skip)]
+    cause: Option<Box<str>>,
 }
 
 impl OAuthError {
     pub fn new(error: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        OAuthError { error, description: Some(description.into()), status: error.default_status(), retry_after: None }
+        OAuthError {
+            error,
+            description: Some(description.into()),
+            status: error.default_status(),
+            retry_after: None,
+            redirect: false,
+            cause: None,
+        }
+    }
+
+    /// The same error answered with another HTTP status (404, 405, 413 …).
+    pub fn with_status(self, status: u16) -> Self {
+        OAuthError { status, ..self }
+    }
+
+    /// Attaches the internal cause: logged once where the error is turned into a
+    /// response, never sent. It must not hold a secret or a token.
+    pub fn with_cause(self, cause: impl std::fmt::Display) -> Self {
+        OAuthError { cause: Some(cause.to_string().into_boxed_str()), ..self }
+    }
+
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+
+    /// Marks the error as one that may be redirected to the client (RFC 6749 §4.1.2.1:
+    /// only once the client and its redirect URI are known to be valid).
+    pub fn redirectable(self) -> Self {
+        OAuthError { redirect: true, ..self }
+    }
+
+    /// Whether the error may be redirected to the client; false unless [`Self::redirectable`].
+    pub fn may_redirect(&self) -> bool {
+        self.redirect
     }
 
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
@@ -132,6 +174,30 @@ mod tests {
         let e = OAuthError::invalid_scope("unknown scope");
         assert_eq!(e.to_json(), r#"{"error":"invalid_scope","error_description":"unknown scope"}"#);
         assert_eq!(e.status, 400);
+    }
+
+    #[test]
+    fn the_cause_is_never_serialized() {
+        let e = OAuthError::server_error().with_cause("signing failed: key 42 rejected");
+        assert_eq!(e.cause(), Some("signing failed: key 42 rejected"));
+        assert_eq!(e.to_json(), OAuthError::server_error().to_json());
+        assert!(!e.to_json().contains("signing"));
+        assert_eq!(e.to_string(), "server_error: the server could not complete the request");
+    }
+
+    #[test]
+    fn no_error_is_redirectable_unless_marked() {
+        let e = OAuthError::invalid_scope("unknown scope");
+        assert!(!e.may_redirect());
+        assert!(e.clone().redirectable().may_redirect());
+        assert_eq!(e.clone().redirectable().to_json(), e.to_json());
+    }
+
+    #[test]
+    fn with_status_keeps_the_body() {
+        let e = OAuthError::invalid_request("no such endpoint").with_status(404);
+        assert_eq!(e.status, 404);
+        assert_eq!(e.to_json(), r#"{"error":"invalid_request","error_description":"no such endpoint"}"#);
     }
 
     #[test]

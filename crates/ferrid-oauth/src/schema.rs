@@ -17,48 +17,33 @@ fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String).description(Some(description))
 }
 
-impl PartialSchema for Name {
-    fn schema() -> RefOr<Schema> {
-        string("A tenant, track or app name.")
-            .pattern(Some("^[a-z0-9_][a-z0-9_-]*$"))
-            .min_length(Some(1))
-            .max_length(Some(Name::MAX_LEN))
-            .into()
-    }
+/// A string of 1..=`max` characters matching `pattern`.
+fn pattern(description: &str, pattern: &str, max: usize) -> RefOr<Schema> {
+    string(description).pattern(Some(pattern)).min_length(Some(1)).max_length(Some(max)).into()
 }
 
-impl ToSchema for Name {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Name")
-    }
+/// `PartialSchema` from an expression and `ToSchema` under the type's own name.
+macro_rules! schema {
+    ($ty:ident, $schema:expr) => {
+        impl PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                $schema
+            }
+        }
+
+        impl ToSchema for $ty {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($ty))
+            }
+        }
+    };
 }
 
-impl PartialSchema for ScopeName {
-    fn schema() -> RefOr<Schema> {
-        string("A scope of a resource.")
-            .pattern(Some("^[A-Za-z0-9_][A-Za-z0-9_-]*$"))
-            .min_length(Some(1))
-            .max_length(Some(50))
-            .into()
-    }
-}
-
-impl ToSchema for ScopeName {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("ScopeName")
-    }
-}
-
-impl PartialSchema for SigningAlg {
-    fn schema() -> RefOr<Schema> {
-        string("A track's signing algorithm (fixed when the track is created).")
-            .enum_values(Some(SigningAlg::ALL.iter().map(|a| a.as_str())))
-            .into()
-    }
-}
-
-impl ToSchema for SigningAlg {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("SigningAlg")
-    }
-}
+schema!(Name, pattern("A tenant, track or app name.", "^[a-z0-9_][a-z0-9_-]*$", Name::MAX_LEN));
+schema!(ScopeName, pattern("A scope of a resource.", "^[A-Za-z0-9_][A-Za-z0-9_-]*$", 50));
+schema!(
+    SigningAlg,
+    string("A track's signing algorithm (fixed when the track is created).")
+        .enum_values(Some(SigningAlg::ALL.iter().map(|a| a.as_str())))
+        .into()
+);

@@ -25,10 +25,15 @@ use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Durat
 
 use axum::{
     Router,
+    handler::Handler,
     http::{HeaderValue, header},
-    routing::{get, post},
+    routing::{MethodRouter, get, post},
 };
-use ferrid_core::{env::Env, manage::Manager};
+use ferrid_core::{
+    env::Env,
+    manage::Manager,
+    routes::{Method, Route},
+};
 use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
 
 pub use config::ServerConfig;
@@ -56,23 +61,40 @@ impl AppState {
     }
 }
 
+/// The handler of each route of `ferrid_core::routes` (a new route does not compile
+/// until it has one here).
+fn handler(route: Route) -> MethodRouter<AppState> {
+    fn on<H: Handler<T, AppState>, T: 'static>(route: Route, h: H) -> MethodRouter<AppState> {
+        match route.method() {
+            Method::Get => get(h),
+            Method::Post => post(h),
+        }
+    }
+    match route {
+        Route::Token => on(route, protocol::token),
+        Route::AppToken => on(route, protocol::token_app),
+        Route::Jwks => on(route, protocol::jwks),
+        Route::OpenIdConfiguration | Route::OAuthAuthorizationServer | Route::OAuthAuthorizationServerInserted => {
+            on(route, protocol::discovery)
+        }
+        Route::AppOpenIdConfiguration | Route::AppOAuthAuthorizationServer => on(route, protocol::discovery_app),
+        Route::Healthz => on(route, ops::healthz),
+        Route::Readyz => on(route, ops::readyz),
+        Route::Metrics => on(route, ops::metrics),
+    }
+}
+
 /// The route table.
 pub fn router(state: AppState) -> Router {
-    let protocol = Router::new()
-        .route("/{tenant}/{track}/oauth/token", post(protocol::token))
-        .route("/{tenant}/{track}/{app}/oauth/token", post(protocol::token_app))
-        .route("/{tenant}/{track}/oauth/keys", get(protocol::jwks))
-        .route("/{tenant}/{track}/.well-known/openid-configuration", get(protocol::discovery))
-        .route("/{tenant}/{track}/.well-known/oauth-authorization-server", get(protocol::discovery))
-        // RFC 8414 §3.1: the well-known segment inserted before the issuer's path.
-        .route("/.well-known/oauth-authorization-server/{tenant}/{track}", get(protocol::discovery))
-        .route("/{tenant}/{track}/{app}/.well-known/openid-configuration", get(protocol::discovery_app))
-        .route("/{tenant}/{track}/{app}/.well-known/oauth-authorization-server", get(protocol::discovery_app))
-        .method_not_allowed_fallback(protocol::method_not_allowed);
-    let ops = Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics));
+    let (mut protocol, mut ops) = (Router::new(), Router::new());
+    for route in Route::ALL {
+        if route.is_protocol() {
+            protocol = protocol.route(route.template(), handler(route));
+        } else {
+            ops = ops.route(route.template(), handler(route));
+        }
+    }
+    let protocol = protocol.method_not_allowed_fallback(protocol::method_not_allowed);
     // Protocol responses set their own headers (nosniff included) and need no timer per
     // request: the token hot path stays free of middleware.
     let managed = Router::new()
@@ -117,7 +139,12 @@ impl Server {
         };
         let started = startup::start(config, public_url, env.clone()).await?;
         let throttle = Arc::new(ferrid_core::throttle::Throttle::new(config.throttle, env.clock.clone()));
-        ferrid_core::throttle::failures::spawn(&started.jobs, started.store.clone(), throttle.clone(), env.clock.clone());
+        ferrid_core::throttle::failures::spawn(
+            &started.jobs,
+            started.store.clone(),
+            throttle.clone(),
+            env.clock.clone(),
+        );
         let state = AppState {
             manager: started.manager,
             store: started.store,

@@ -1,6 +1,5 @@
-//! Protocol endpoints: token, JWKS and discovery, track-level and app-scoped.
-
-use std::sync::Arc;
+//! Protocol endpoints: token, JWKS and discovery, track-level and app-scoped. Thin
+//! adapters over `ferrid_core::endpoint`; the paths are `ferrid_core::routes`.
 
 use axum::{
     extract::{FromRequestParts, Path, Request, State},
@@ -12,9 +11,10 @@ use serde::de::DeserializeOwned;
 use axum::extract::ConnectInfo;
 
 use crate::connections::Peer;
-use ferrid_core::{
-    endpoint::token::{TokenContext, TokenHttpRequest},
-    runtime::TrackRuntime,
+use ferrid_core::endpoint::{
+    self, app_name, discovery,
+    jwks::document as jwks_document,
+    token::{TokenContext, TokenHttpRequest},
 };
 use ferrid_oauth::OAuthError;
 
@@ -30,8 +30,16 @@ const NO_STORE: [(header::HeaderName, HeaderValue); 4] = [
     (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
 ];
 
-/// The RFC 6749 §5.2 error response.
+/// The RFC 6749 §5.2 error response. The error's internal cause, if any, is logged here,
+/// once, and never sent.
 pub fn oauth_error(e: &OAuthError) -> Response {
+    if let Some(cause) = e.cause() {
+        if e.status >= 500 {
+            tracing::error!(error = e.error.as_str(), cause, "protocol request failed");
+        } else {
+            tracing::warn!(error = e.error.as_str(), cause, "protocol request refused");
+        }
+    }
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut resp = (status, NO_STORE, e.to_json()).into_response();
     if let Some(secs) = e.retry_after
@@ -46,11 +54,6 @@ pub fn oauth_error(e: &OAuthError) -> Response {
     resp
 }
 
-fn unknown_track() -> Response {
-    let e = OAuthError { status: 404, ..OAuthError::invalid_request("no such tenant, track or app") };
-    oauth_error(&e)
-}
-
 /// Path segments of a protocol route. A segment that does not percent-decode to UTF-8
 /// names no tenant, track or app: the same RFC 6749 §5.2 answer as an unknown one, not
 /// axum's plain-text 400.
@@ -62,7 +65,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Segment
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(Segments(v)),
-            Err(_) => Err(unknown_track()),
+            Err(_) => Err(oauth_error(&endpoint::unknown_track())),
         }
     }
 }
@@ -70,8 +73,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Segment
 /// 405 for a protocol route called with a method it does not take: RFC 6749 §5.2 JSON
 /// (axum adds the `Allow` header to the fallback's answer).
 pub async fn method_not_allowed() -> Response {
-    let e = OAuthError { status: 405, ..OAuthError::invalid_request("this endpoint does not take this method") };
-    oauth_error(&e)
+    oauth_error(&OAuthError::invalid_request("this endpoint does not take this method").with_status(405))
 }
 
 fn json(body: String, cache: HeaderValue) -> Response {
@@ -86,22 +88,6 @@ fn json(body: String, cache: HeaderValue) -> Response {
         .into_response()
 }
 
-/// Splits `{app}` or `{app}(method)` (DESIGN §2) into the app name.
-fn app_name(segment: &str) -> &str {
-    match segment.split_once('(') {
-        Some((name, rest)) if rest.ends_with(')') => name,
-        _ => segment,
-    }
-}
-
-fn track_and_app(state: &AppState, tenant: &str, track: &str, app: Option<&str>) -> Option<Arc<TrackRuntime>> {
-    let rt = state.manager.registry().track(tenant, track)?;
-    match app {
-        Some(a) if !rt.has_app(a) => None,
-        _ => Some(rt),
-    }
-}
-
 async fn token_inner(state: AppState, tenant: String, track: String, app: Option<String>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
@@ -109,12 +95,12 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
     let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
-            let e = OAuthError { status: 413, ..OAuthError::invalid_request("the request body is too large") };
-            return oauth_error(&e);
+            return oauth_error(&OAuthError::invalid_request("the request body is too large").with_status(413));
         }
     };
-    let Some(rt) = state.manager.registry().track(&tenant, &track) else {
-        return unknown_track();
+    let rt = match endpoint::track(state.manager.registry(), &tenant, &track) {
+        Ok(rt) => rt,
+        Err(e) => return oauth_error(&e),
     };
     let header_str = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
     let req = TokenHttpRequest {
@@ -166,44 +152,28 @@ pub async fn token_app(
     token_inner(state, tenant, track, Some(app), req).await
 }
 
-pub async fn jwks(State(state): State<AppState>, Segments((tenant, track)): Segments<(String, String)>) -> Response {
-    match state.manager.registry().track(&tenant, &track) {
-        Some(rt) => json(rt.jwks_json.clone(), state.documents_cache_control.clone()),
-        None => unknown_track(),
+/// A JWKS or discovery document, or the error of its lookup.
+fn document(state: &AppState, doc: Result<String, OAuthError>) -> Response {
+    match doc {
+        Ok(body) => json(body, state.documents_cache_control.clone()),
+        Err(e) => oauth_error(&e),
     }
 }
 
-fn discovery_doc(state: &AppState, tenant: &str, track: &str, app: Option<&str>) -> Response {
-    let app = app.map(app_name);
-    match track_and_app(state, tenant, track, app) {
-        Some(rt) => {
-            let doc = rt.discovery(state.manager.registry().urls(), app);
-            json(serde_json::to_string(&doc).expect("metadata serializes"), state.documents_cache_control.clone())
-        }
-        None => unknown_track(),
-    }
+pub async fn jwks(State(state): State<AppState>, Segments((tenant, track)): Segments<(String, String)>) -> Response {
+    document(&state, jwks_document(state.manager.registry(), &tenant, &track))
 }
 
 pub async fn discovery(
     State(state): State<AppState>,
     Segments((tenant, track)): Segments<(String, String)>,
 ) -> Response {
-    discovery_doc(&state, &tenant, &track, None)
+    document(&state, discovery::document(state.manager.registry(), &tenant, &track, None))
 }
 
 pub async fn discovery_app(
     State(state): State<AppState>,
     Segments((tenant, track, app)): Segments<(String, String, String)>,
 ) -> Response {
-    discovery_doc(&state, &tenant, &track, Some(&app))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn app_segment_may_carry_a_method_selection() {
-        assert_eq!(super::app_name("web(login)"), "web");
-        assert_eq!(super::app_name("web(*)"), "web");
-        assert_eq!(super::app_name("web"), "web");
-    }
+    document(&state, discovery::document(state.manager.registry(), &tenant, &track, Some(&app)))
 }

@@ -2,17 +2,14 @@
 //! safety, graceful shutdown. PostgreSQL tests read `FERRID_TEST_DATABASE_URL` and are
 //! skipped loudly without it.
 
-use std::{
-    process::Command,
-    time::Duration,
-};
+use std::{process::Command, time::Duration};
 
+use ferrid_core::env::{Clock, SystemClock};
 use ferrid_testkit::{
     pg::PgDb,
     process::{KillOnDrop, free_port, serve_command, start_serving},
     server::TEST_MASTER_KEY as MASTER_KEY,
 };
-use ferrid_core::env::{Clock, SystemClock};
 use serde_json::{Value, json};
 
 const ADMIN_SECRET: &str = "cluster-admin-secret-0123456789";

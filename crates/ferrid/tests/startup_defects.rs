@@ -10,12 +10,12 @@ use std::{
     time::Duration,
 };
 
+use ferrid_core::env::{Clock, SystemClock};
 use ferrid_testkit::{
     pg::{PgDb, fresh_database},
     process::{free_port, serve_command, start_serving},
     server::TEST_MASTER_KEY,
 };
-use ferrid_core::env::{Clock, SystemClock};
 
 fn serve(dir: &std::path::Path, port: u16, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = serve_command(env!("CARGO_BIN_EXE_ferrid"), dir, port);

@@ -94,10 +94,8 @@ pub async fn authenticate<'t>(
         return match store.use_jti(&track.tenant, &track.track, &v.client.name, &v.jti, v.keep_until, now).await {
             Ok(true) => Ok(v.client),
             Ok(false) => Err(fail()),
-            Err(e) => {
-                tracing::error!(error = %e, "jti replay guard unavailable");
-                Err(OAuthError::new(ferrid_oauth::ErrorCode::TemporarilyUnavailable, "try again later"))
-            }
+            Err(e) => Err(OAuthError::new(ferrid_oauth::ErrorCode::TemporarilyUnavailable, "try again later")
+                .with_cause(format_args!("jti replay guard unavailable: {e}"))),
         };
     }
     Err(fail())

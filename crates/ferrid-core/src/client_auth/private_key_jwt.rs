@@ -111,8 +111,9 @@ fn check_audience(
     let accepted = |a: &str| {
         a == track.issuer
             || a.strip_prefix(track.issuer.as_str()).is_some_and(|rest| {
-                rest == "/oauth/token"
-                    || rest.strip_prefix('/').and_then(|r| r.strip_suffix("/oauth/token")) == Some(client.name.as_str())
+                rest == crate::routes::TOKEN
+                    || rest.strip_prefix('/').and_then(|r| r.strip_suffix(crate::routes::TOKEN))
+                        == Some(client.name.as_str())
             })
     };
     let ok = match claims.get("aud") {

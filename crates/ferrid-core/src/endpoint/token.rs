@@ -1,6 +1,6 @@
 //! The token endpoint (RFC 6749 §3.2), as an ordered list of checks.
 
-use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form};
+use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form, token::TokenRequest};
 
 use crate::{
     client_auth::{self, Credentials, secret::Attempt},
@@ -40,8 +40,9 @@ pub async fn token(
     check_content_type(req.content_type)?;
     // RFC 6749 §3.2: no parameter twice; §3.1: empty means omitted.
     let form = Form::parse(req.body)?;
-    // RFC 6749 §4.4.2: grant_type is required; only client_credentials is served here.
-    check_grant_type(form.get("grant_type"))?;
+    // RFC 6749 §4.4.2: grant_type is required; an unknown grant (RFC 9700 §2.4: the
+    // password grant among them) is refused before the client authenticates.
+    let request = TokenRequest::from_form(&form)?;
     // RFC 6749 §2.3, §3.2.1: the client authenticates.
     let creds = client_auth::extract(req.authorization, &form)?;
     let secret = match &creds {
@@ -50,7 +51,7 @@ pub async fn token(
         Credentials::Assertion { .. } | Credentials::None { .. } => None,
     };
     let client = match secret {
-        // DESIGN §3: a secret is checked under the failure throttle (client_auth::secret).
+        // docs/protocol.md "Throttling of failed client authentication": a secret is checked under the failure throttle.
         Some(secret) => {
             let at = Attempt { throttle: ctx.throttle, source: req.source, now };
             client_auth::secret::authenticate(track, &creds, secret, req.app, &at).await?
@@ -58,7 +59,9 @@ pub async fn token(
         None => by_assertion(track, &creds, &req, &ctx).await?,
     };
     // RFC 6749 §4.4.3, RFC 9068: issue the token.
-    let issued = client_credentials::issue(track, client, &form, now)?;
+    let issued = match &request {
+        TokenRequest::ClientCredentials(cc) => client_credentials::issue(track, client, cc, now)?,
+    };
     Ok(TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer".into(),
@@ -68,7 +71,8 @@ pub async fn token(
 }
 
 /// A client assertion (or no credential at all): a held-back source is refused before
-/// the assertion is checked, and a failure takes a token afterwards (DESIGN §3).
+/// the assertion is checked, and a failure takes a token afterwards (`docs/protocol.md`
+/// "Throttling of failed client authentication").
 async fn by_assertion<'t>(
     track: &'t TrackRuntime,
     creds: &Credentials<'_>,
@@ -84,7 +88,7 @@ async fn by_assertion<'t>(
     }
     let authenticated = client_auth::authenticate(track, creds, ctx.store, ctx.now)
         .await
-        // DESIGN §2: on an app-scoped URL the client must be that app.
+        // docs/protocol.md: on an app-scoped URL the client must be that app.
         .and_then(|c| match req.app {
             Some(app) if app != c.name.as_str() => Err(OAuthError::invalid_client()),
             _ => Ok(c),
@@ -109,15 +113,5 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), OAuthError> {
     match essence {
         Some(e) if e.eq_ignore_ascii_case("application/x-www-form-urlencoded") => Ok(()),
         _ => Err(OAuthError::invalid_request("the request body must be application/x-www-form-urlencoded")),
-    }
-}
-
-fn check_grant_type(grant_type: Option<&str>) -> Result<(), OAuthError> {
-    match grant_type {
-        None => Err(OAuthError::invalid_request("grant_type is required")),
-        Some("client_credentials") => Ok(()),
-        // RFC 9700 §2.4: the resource owner password credentials grant is not offered.
-        Some("password") => Err(OAuthError::unsupported_grant_type("the password grant is not supported")),
-        Some(_) => Err(OAuthError::unsupported_grant_type("this grant type is not supported")),
     }
 }

@@ -1,14 +1,14 @@
-//! The client credentials grant (RFC 6749 §4.4) and its RFC 9068 access token.
+//! The client credentials grant (RFC 6749 §4.4): which resources and scopes the token
+//! carries. Minting is `token::access`'s.
 //!
 //! Everything here reads the in-memory [`TrackRuntime`]; nothing touches the store.
 
-use ferrid_oauth::{OAuthError, form::Form, scope::ScopeRef};
-use serde::Serialize;
+use ferrid_oauth::{OAuthError, scope::ScopeRef, token::ClientCredentials};
 
 use crate::{
-    env::random_bytes,
     model::UnixTime,
     runtime::{ClientRuntime, Grant, TrackRuntime},
+    token::access::{self, AccessToken, Audience},
 };
 
 /// An issued access token and what the response reports of it.
@@ -26,8 +26,12 @@ struct Selection<'g> {
 }
 
 /// Resolves `scope`, `audience` and `resource` into the token's audiences and scopes
-/// (DESIGN §3 "Token endpoint").
-fn resolve<'g>(client: &'g ClientRuntime, form: &Form<'_>, issuer: &str) -> Result<Vec<Selection<'g>>, OAuthError> {
+/// (`docs/protocol.md` "Scopes and targets").
+fn resolve<'g>(
+    client: &'g ClientRuntime,
+    req: &ClientCredentials<'_>,
+    issuer: &str,
+) -> Result<Vec<Selection<'g>>, OAuthError> {
     let mut sel: Vec<Selection<'g>> = Vec::new();
     let mut select = |grant: &'g Grant| -> usize {
         match sel.iter().position(|s| std::ptr::eq(s.grant, grant)) {
@@ -40,7 +44,7 @@ fn resolve<'g>(client: &'g ClientRuntime, form: &Form<'_>, issuer: &str) -> Resu
     };
     let mut picks: Vec<(usize, Option<&'g str>)> = Vec::new();
     // RFC 6749 §3.3: space-delimited scope tokens. Unknown or not granted → invalid_scope.
-    for token in form.get("scope").unwrap_or("").split(' ').filter(|t| !t.is_empty()) {
+    for token in req.scope.unwrap_or("").split(' ').filter(|t| !t.is_empty()) {
         let r = ScopeRef::parse(token)
             .map_err(|_| OAuthError::invalid_scope(format!("'{}' is not a scope reference", clip(token))))?;
         let not_granted = || OAuthError::invalid_scope(format!("scope '{r}' is unknown or not granted to this client"));
@@ -52,8 +56,8 @@ fn resolve<'g>(client: &'g ClientRuntime, form: &Form<'_>, issuer: &str) -> Resu
         picks.push((select(grant), scope));
     }
     // Auth0's `audience` (repeated or space-separated) and RFC 8707 `resource`.
-    let audiences = form.all("audience").flat_map(|a| a.split(' ')).filter(|a| !a.is_empty());
-    for target in audiences.chain(form.all("resource")) {
+    let audiences = req.audience.iter().flat_map(|a| a.split(' ')).filter(|a| !a.is_empty());
+    for target in audiences.chain(req.resource.iter()) {
         let name = target_name(target, issuer)?;
         let grant = client.grant(name).ok_or_else(|| {
             OAuthError::invalid_target(format!("resource '{}' is unknown or not granted to this client", clip(target)))
@@ -96,39 +100,16 @@ fn clip(s: &str) -> &str {
     }
 }
 
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Audience<'a> {
-    One(&'a str),
-    Many(Vec<&'a str>),
-}
-
-/// RFC 9068 §2.2 claims.
-#[derive(Serialize)]
-struct AccessTokenClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: Audience<'a>,
-    client_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'a str>,
-    iat: UnixTime,
-    nbf: UnixTime,
-    exp: UnixTime,
-    jti: &'a str,
-}
-
 /// Issues the access token for an authenticated client.
 pub fn issue(
     track: &TrackRuntime,
     client: &ClientRuntime,
-    form: &Form<'_>,
+    req: &ClientCredentials<'_>,
     now: UnixTime,
 ) -> Result<Issued, OAuthError> {
-    let key = track.signing.as_ref().ok_or_else(OAuthError::server_error)?;
-    let explicit = form.contains("scope") || form.contains("audience") || form.contains("resource");
-    let selections = if explicit {
-        resolve(client, form, &track.issuer)?
+    let key = access::signing_key(track)?;
+    let selections = if req.is_explicit() {
+        resolve(client, req, &track.issuer)?
     } else {
         // Neither scope nor target: every resource and scope the client is granted, except
         // ferrid's own management API, which a token carries only when asked for by
@@ -163,43 +144,10 @@ pub fn issue(
         [one] => Audience::One(&one.grant.resource),
         many => Audience::Many(many.iter().map(|s| s.grant.resource.as_str()).collect()),
     };
-    let jti = ferrid_oauth::b64::encode(&random_bytes::<16>());
     let lifetime = client.token_lifetime;
     let scope = (!scope.is_empty()).then_some(scope);
-    // Transforms read the protocol claims; what they and the fixed claims produce is
-    // appended, never replacing a protocol claim (claims::issue::PROTECTED) except `sub`,
-    // which a transform may replace (DESIGN §3 "Access tokens").
-    let members = client.claims.as_ref().map(|plan| {
-        let aud_values: Vec<String> = match &aud {
-            Audience::One(a) => vec![(*a).to_owned()],
-            Audience::Many(m) => m.iter().map(|a| (*a).to_owned()).collect(),
-        };
-        let scope_values = scope.iter().cloned().collect();
-        let protocol = [
-            ("client_id", vec![client.name.to_string()]),
-            ("sub", vec![client.name.to_string()]),
-            ("iss", vec![track.issuer.clone()]),
-            ("aud", aud_values),
-            ("scope", scope_values),
-        ];
-        plan.members(&protocol)
-    });
-    let sub = members.as_ref().and_then(|m| m.sub.as_deref()).unwrap_or(&client.name);
-    let claims = AccessTokenClaims {
-        iss: &track.issuer,
-        sub,
-        aud,
-        client_id: &client.name,
-        scope: scope.as_deref(),
-        iat: now,
-        nbf: now,
-        exp: now + i64::from(lifetime),
-        jti: &jti,
-    };
-    let mut json = serde_json::to_vec(&claims).map_err(|_| OAuthError::server_error())?;
-    if let Some(m) = &members {
-        crate::claims::issue::splice(&mut json, &m.json);
-    }
-    let access_token = key.sign_access_token(&json).map_err(|_| OAuthError::server_error())?;
+    let token =
+        AccessToken { client, subject: &client.name, audience: aud, scope: scope.as_deref(), issued_at: now, lifetime };
+    let access_token = access::mint(key, track, &token)?;
     Ok(Issued { access_token, expires_in: lifetime, scope })
 }

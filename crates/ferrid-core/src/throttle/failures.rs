@@ -98,8 +98,8 @@ async fn record(store: &dyn Store, throttle: &Throttle, now_ms: i64, batch: &[Fa
 fn audit_record(f: &Failure) -> AuditRecord {
     let client = f.client.as_deref().unwrap_or("");
     let target = match Name::check(client) {
-        Ok(()) => format!("tenants/{}/tracks/{}/apps/{client}", f.tenant, f.track),
-        Err(_) => format!("tenants/{}/tracks/{}", f.tenant, f.track),
+        Ok(()) => crate::routes::object::app(&f.tenant, &f.track, client),
+        Err(_) => crate::routes::object::track(&f.tenant, &f.track),
     };
     AuditRecord {
         tenant: f.tenant.clone(),

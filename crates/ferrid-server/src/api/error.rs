@@ -95,13 +95,12 @@ pub async fn method_not_allowed() -> Response {
 /// (as before, so the protocol endpoints' 404 is unchanged).
 pub async fn no_route(uri: axum::http::Uri) -> Response {
     let path = uri.path();
-    if path == "/api/v1" || path.starts_with("/api/v1/") {
+    let api = ferrid_core::routes::API_PREFIX;
+    if path.strip_prefix(api).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
         ApiError(ManageError::NotFound("no such route".into())).into_response()
     } else {
         // any other path names no endpoint: answered in the protocol endpoints' shape
         // (RFC 6749 §5.2 JSON), never an empty body
-        let e =
-            ferrid_oauth::OAuthError { status: 404, ..ferrid_oauth::OAuthError::invalid_request("no such endpoint") };
-        crate::protocol::oauth_error(&e)
+        crate::protocol::oauth_error(&ferrid_oauth::OAuthError::invalid_request("no such endpoint").with_status(404))
     }
 }

@@ -61,9 +61,9 @@ impl Track {
             access_token_lifetime: t.settings.access_token_lifetime,
             assertion_max_lifetime: t.settings.assertion_max_lifetime,
             key_rotation_days: t.settings.key_rotation_days,
-            discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
-            token_endpoint: format!("{issuer}/oauth/token"),
-            jwks_uri: format!("{issuer}/oauth/keys"),
+            discovery_endpoint: urls.discovery_endpoint(&t.tenant, &t.name),
+            token_endpoint: urls.token_endpoint(&t.tenant, &t.name, None),
+            jwks_uri: urls.jwks_uri(&t.tenant, &t.name),
             issuer,
             version: t.version,
             created: rfc3339(t.created),
@@ -123,8 +123,8 @@ impl AppRegistration {
         AppRegistration {
             app: App::of(a),
             client_secret: secret.map(str::to_owned),
-            token_endpoint: format!("{issuer}/oauth/token"),
-            discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
+            token_endpoint: urls.token_endpoint(&a.tenant, &a.track, None),
+            discovery_endpoint: urls.discovery_endpoint(&a.tenant, &a.track),
             issuer,
         }
     }

@@ -77,3 +77,18 @@ async fn unknown_tracks_have_no_documents() {
         assert_eq!(s, 404, "{p}");
     }
 }
+
+#[tokio::test]
+async fn every_listed_route_is_served() {
+    use ferrid_core::routes::{Method, Route};
+    let app = spawn_app().await;
+    let (_, c) = app.fixture("prod", "ES256").await;
+    for route in Route::ALL {
+        let url = format!("{}{}", app.base, route.path("t1", "prod", &c.id));
+        let r = match route.method() {
+            Method::Get => app.http.get(&url).send().await.unwrap(),
+            Method::Post => app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await,
+        };
+        assert_eq!(r.status().as_u16(), 200, "{route:?} at {url}");
+    }
+}

@@ -1,0 +1,184 @@
+//! Every path ferrid serves outside the management API, named once: the router registers
+//! [`Route::ALL`], discovery and the management views build URLs from the same suffixes,
+//! the management API's prefix is [`API_PREFIX`], and the audit log names objects by
+//! their paths below it ([`object`]) (`docs/protocol.md`, `docs/api.md`).
+//!
+//! Templates use axum's `{name}` captures: `{tenant}`, `{track}` and `{app}` (an app
+//! segment may carry a method selection, `{app}(method)`).
+
+/// The suffix of each protocol endpoint after the issuer (or the app-scoped prefix).
+macro_rules! suffix {
+    (token) => {
+        "/oauth/token"
+    };
+    (jwks) => {
+        "/oauth/keys"
+    };
+    (openid) => {
+        "/.well-known/openid-configuration"
+    };
+    (oauth) => {
+        "/.well-known/oauth-authorization-server"
+    };
+}
+
+/// A track's endpoint (`/{tenant}/{track}` is the issuer's path).
+macro_rules! track {
+    ($s:tt) => {
+        concat!("/{tenant}/{track}", suffix!($s))
+    };
+}
+
+/// An app-scoped endpoint.
+macro_rules! app {
+    ($s:tt) => {
+        concat!("/{tenant}/{track}/{app}", suffix!($s))
+    };
+}
+
+/// The token endpoint after the issuer: `{issuer}/oauth/token` (RFC 6749 §3.2).
+pub const TOKEN: &str = suffix!(token);
+/// The JWKS after the issuer: `{issuer}/oauth/keys` (RFC 8414 §2 `jwks_uri`).
+pub const JWKS: &str = suffix!(jwks);
+/// OpenID Connect Discovery 1.0 §4 after the issuer.
+pub const OPENID_CONFIGURATION: &str = suffix!(openid);
+/// RFC 8414 §3 after the issuer.
+pub const OAUTH_AUTHORIZATION_SERVER: &str = suffix!(oauth);
+
+/// The management API's prefix (`docs/api.md`); audit targets are paths below it.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Paths of management objects below [`API_PREFIX`], without the leading slash: the
+/// `target` of an audit record (`docs/api.md`) and the tail of a `Location`.
+pub mod object {
+    /// `tenants/{tenant}/tracks/{track}`.
+    pub fn track(tenant: &str, track: &str) -> String {
+        format!("tenants/{tenant}/tracks/{track}")
+    }
+
+    /// `tenants/{tenant}/tracks/{track}/apps/{app}`.
+    pub fn app(tenant: &str, track: &str, app: &str) -> String {
+        format!("tenants/{tenant}/tracks/{track}/apps/{app}")
+    }
+}
+
+/// The HTTP method an endpoint takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// One endpoint outside the management API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// RFC 6749 §3.2.
+    Token,
+    /// The token endpoint on an app-scoped URL: only that app may authenticate there.
+    AppToken,
+    Jwks,
+    OpenIdConfiguration,
+    OAuthAuthorizationServer,
+    /// RFC 8414 §3.1: the well-known segment inserted before the issuer's path.
+    OAuthAuthorizationServerInserted,
+    AppOpenIdConfiguration,
+    AppOAuthAuthorizationServer,
+    Healthz,
+    Readyz,
+    Metrics,
+}
+
+impl Route {
+    /// Every route, in the order the router registers them.
+    pub const ALL: [Route; 11] = [
+        Route::Token,
+        Route::AppToken,
+        Route::Jwks,
+        Route::OpenIdConfiguration,
+        Route::OAuthAuthorizationServer,
+        Route::OAuthAuthorizationServerInserted,
+        Route::AppOpenIdConfiguration,
+        Route::AppOAuthAuthorizationServer,
+        Route::Healthz,
+        Route::Readyz,
+        Route::Metrics,
+    ];
+
+    /// The path template the router matches.
+    pub const fn template(self) -> &'static str {
+        match self {
+            Route::Token => track!(token),
+            Route::AppToken => app!(token),
+            Route::Jwks => track!(jwks),
+            Route::OpenIdConfiguration => track!(openid),
+            Route::OAuthAuthorizationServer => track!(oauth),
+            Route::OAuthAuthorizationServerInserted => concat!(suffix!(oauth), "/{tenant}/{track}"),
+            Route::AppOpenIdConfiguration => app!(openid),
+            Route::AppOAuthAuthorizationServer => app!(oauth),
+            Route::Healthz => "/healthz",
+            Route::Readyz => "/readyz",
+            Route::Metrics => "/metrics",
+        }
+    }
+
+    pub const fn method(self) -> Method {
+        match self {
+            Route::Token | Route::AppToken => Method::Post,
+            _ => Method::Get,
+        }
+    }
+
+    /// Protocol endpoints answer errors as RFC 6749 §5.2 JSON and carry no middleware;
+    /// the operations routes are the others.
+    pub const fn is_protocol(self) -> bool {
+        !matches!(self, Route::Healthz | Route::Readyz | Route::Metrics)
+    }
+
+    /// The template with its captures filled in (for tests and examples).
+    pub fn path(self, tenant: &str, track: &str, app: &str) -> String {
+        self.template().replace("{tenant}", tenant).replace("{track}", track).replace("{app}", app)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_paths_are_below_the_api_prefix() {
+        assert_eq!(object::track("t", "p"), "tenants/t/tracks/p");
+        assert_eq!(object::app("t", "p", "a"), "tenants/t/tracks/p/apps/a");
+    }
+
+    #[test]
+    fn templates_are_distinct_and_absolute() {
+        for (i, a) in Route::ALL.iter().enumerate() {
+            assert!(a.template().starts_with('/'), "{a:?}");
+            assert!(!a.template().starts_with(API_PREFIX), "{a:?}");
+            for b in &Route::ALL[i + 1..] {
+                assert_ne!(a.template(), b.template(), "{a:?} and {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_served_paths_are_the_documented_ones() {
+        let paths: Vec<String> = Route::ALL.iter().map(|r| r.path("t", "p", "a")).collect();
+        assert_eq!(
+            paths,
+            [
+                "/t/p/oauth/token",
+                "/t/p/a/oauth/token",
+                "/t/p/oauth/keys",
+                "/t/p/.well-known/openid-configuration",
+                "/t/p/.well-known/oauth-authorization-server",
+                "/.well-known/oauth-authorization-server/t/p",
+                "/t/p/a/.well-known/openid-configuration",
+                "/t/p/a/.well-known/oauth-authorization-server",
+                "/healthz",
+                "/readyz",
+                "/metrics",
+            ]
+        );
+    }
+}
