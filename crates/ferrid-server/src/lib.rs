@@ -37,8 +37,8 @@ pub use config::ServerConfig;
 #[derive(Clone)]
 pub struct AppState {
     pub manager: Arc<Manager>,
-    /// The store as the manager sees it, counting calls for `/metrics`.
-    pub store: Arc<ferrid_core::store::CountingStore>,
+    /// The store's ports (the same ones the manager holds); `health.calls()` feeds `/metrics`.
+    pub stores: ferrid_core::store::Stores,
     pub metrics: Arc<ops::Metrics>,
     pub clock: Arc<dyn Clock>,
     /// Failed client authentications per source address (this instance's view).
@@ -108,10 +108,14 @@ impl Server {
         };
         let started = startup::start(config, public_url).await?;
         let throttle = Arc::new(ferrid_core::client_auth::throttle::Throttle::new(config.throttle));
-        ferrid_core::client_auth::failures::spawn(started.store.clone(), throttle.clone());
+        let failure_ports = ferrid_core::client_auth::failures::FailurePorts {
+            buckets: started.stores.failures.clone(),
+            audit: started.stores.audit.clone(),
+        };
+        ferrid_core::client_auth::failures::spawn(failure_ports, throttle.clone());
         let state = AppState {
             manager: started.manager,
-            store: started.store,
+            stores: started.stores,
             metrics: Arc::new(ops::Metrics::default()),
             clock: Arc::new(ferrid_core::clock::SystemClock),
             throttle,

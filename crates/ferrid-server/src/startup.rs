@@ -12,7 +12,7 @@ use ferrid_core::{
     crypto::KeyCipher,
     manage::{Manager, bootstrap::Bootstrap},
     runtime::Registry,
-    store::{CountingStore, Store},
+    store::Stores,
 };
 use ferrid_store::{PgStore, SqliteStore};
 use secrecy::ExposeSecret;
@@ -49,16 +49,16 @@ fn master_key(config: &ServerConfig) -> anyhow::Result<KeyCipher> {
     KeyCipher::from_text(&text).with_context(|| format!("{} does not hold a valid master key", path.display()))
 }
 
-async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
+async fn open_store(config: &ServerConfig) -> anyhow::Result<Stores> {
     match config.database_url.as_deref() {
-        None => {
-            Ok(Arc::new(SqliteStore::open_dir(&config.data_dir).await.context("opening the embedded SQLite store")?))
-        }
+        None => Ok(Stores::of(Arc::new(
+            SqliteStore::open_dir(&config.data_dir).await.context("opening the embedded SQLite store")?,
+        ))),
         Some(url) if url.starts_with("sqlite:") => {
-            Ok(Arc::new(SqliteStore::open_url(url).await.context("opening the SQLite store")?))
+            Ok(Stores::of(Arc::new(SqliteStore::open_url(url).await.context("opening the SQLite store")?)))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?))
+            Ok(Stores::of(Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?)))
         }
         Some(_) => bail!("--database-url must start with sqlite: or postgres://"),
     }
@@ -67,7 +67,8 @@ async fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
 /// Everything the server needs, ready.
 pub struct Started {
     pub manager: Arc<Manager>,
-    pub store: Arc<CountingStore>,
+    /// Every port of the store; each counts its calls where it enters the SQL layer.
+    pub stores: Stores,
     /// Where a generated admin secret was written, if one was generated.
     pub admin_secret_file: Option<PathBuf>,
 }
@@ -112,9 +113,9 @@ pub async fn start(config: &ServerConfig, public_url: ferrid_core::urls::PublicU
     ferrid_store::sqlite::private_dir(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let cipher = master_key(config)?;
-    let store = Arc::new(CountingStore::new(open_store(config).await?));
+    let stores = open_store(config).await?;
     let registry = Arc::new(Registry::new(cipher, public_url));
-    let manager = Arc::new(Manager::new(store.clone(), registry, Arc::new(SystemClock)));
+    let manager = Arc::new(Manager::new(stores.clone(), registry, Arc::new(SystemClock)));
     let mut admin_secret_file = None;
     match manager.bootstrap(config.admin_secret.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))? {
         Bootstrap::AlreadyDone => {}
@@ -142,5 +143,5 @@ pub async fn start(config: &ServerConfig, public_url: ferrid_core::urls::PublicU
     manager.spawn_jti_purge(std::time::Duration::from_secs(600));
     manager.spawn_rotation(config.rotation);
     manager.spawn_audit_retention(config.audit_retention_days);
-    Ok(Started { manager, store, admin_secret_file })
+    Ok(Started { manager, stores, admin_secret_file })
 }

@@ -1,7 +1,8 @@
 //! What happens to a failed client authentication after the response has gone: it is
 //! counted in the store's shared buckets (so that several instances behind one load
-//! balancer throttle together, DESIGN §7), the shared levels are brought back into this
-//! instance's [`Throttle`], and it is written to the tenant's audit log (DESIGN §4).
+//! balancer throttle together, `docs/ARCHITECTURE.md` "Invariants"), the shared levels are brought back into this
+//! instance's [`Throttle`], and it is written to the tenant's audit log
+//! (`docs/ARCHITECTURE.md`).
 //!
 //! Reports arrive on a bounded queue and are handled in batches off the request path; a
 //! full queue drops reports (counted by [`Throttle::dropped_reports`]) rather than
@@ -16,7 +17,10 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::throttle::{Failure, Throttle};
-use crate::{audit::AuditRecord, store::Store};
+use crate::{
+    audit::AuditRecord,
+    store::{AuditLog, FailureBuckets},
+};
 
 /// Reports waiting before new ones are dropped.
 pub const QUEUE: usize = 10_000;
@@ -25,14 +29,21 @@ const MAX_BATCH: usize = 256;
 /// How often full buckets are removed from the store.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
+/// The store ports the reporter uses: the shared buckets and the audit log.
+#[derive(Clone)]
+pub struct FailurePorts {
+    pub buckets: Arc<dyn FailureBuckets>,
+    pub audit: Arc<dyn AuditLog>,
+}
+
 /// Connects `throttle` to a reporter task on `store`, for as long as the process runs.
-pub fn spawn(store: Arc<dyn Store>, throttle: Arc<Throttle>) {
+pub fn spawn(store: FailurePorts, throttle: Arc<Throttle>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     throttle.report_to(tx);
     tokio::spawn(run(store, throttle, rx));
 }
 
-async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, mut rx: mpsc::Receiver<Failure>) {
+async fn run(store: FailurePorts, throttle: Arc<Throttle>, mut rx: mpsc::Receiver<Failure>) {
     let mut purge = tokio::time::interval(PURGE_EVERY);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -41,13 +52,13 @@ async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, mut rx: mpsc::Recei
                 if n == 0 {
                     return;
                 }
-                record(store.as_ref(), &throttle, &batch).await;
+                record(&store, &throttle, &batch).await;
                 batch.clear();
             }
             _ = purge.tick() => {
                 let cfg = throttle.config();
                 let full_after_ms = (cfg.burst / cfg.per_second * 1000.0) as i64;
-                if let Err(e) = store.purge_auth_failures(now_ms() - full_after_ms).await {
+                if let Err(e) = store.buckets.purge_auth_failures(now_ms() - full_after_ms).await {
                     tracing::warn!(error = %e, "could not purge failed-authentication buckets");
                 }
             }
@@ -65,7 +76,7 @@ fn bucket_keys(source: IpAddr, client: Option<&str>, registered: bool) -> (Strin
 
 /// Counts one batch in the shared buckets, lowers this instance's buckets to the shared
 /// levels and appends the audit records.
-async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
+async fn record(store: &FailurePorts, throttle: &Throttle, batch: &[Failure]) {
     let keys: Vec<(String, Option<String>)> =
         batch.iter().map(|f| bucket_keys(f.source, f.client.as_deref(), f.registered)).collect();
     let mut counts: HashMap<&str, u32> = HashMap::new();
@@ -76,7 +87,7 @@ async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
     }
     let buckets: Vec<(String, u32)> = counts.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
     let cfg = throttle.config();
-    match store.take_auth_failures(&buckets, cfg.burst, cfg.per_second / 1000.0, now_ms()).await {
+    match store.buckets.take_auth_failures(&buckets, cfg.burst, cfg.per_second / 1000.0, now_ms()).await {
         Ok(levels) => {
             let level: HashMap<&str, f64> = buckets.iter().map(|(k, _)| k.as_str()).zip(levels).collect();
             for (f, (source, client)) in batch.iter().zip(&keys) {
@@ -88,7 +99,7 @@ async fn record(store: &dyn Store, throttle: &Throttle, batch: &[Failure]) {
         Err(e) => tracing::warn!(error = %e, "could not count failed authentications in the store"),
     }
     let records: Vec<AuditRecord> = batch.iter().map(audit_record).collect();
-    if let Err(e) = store.append_audit(&records).await {
+    if let Err(e) = store.audit.append_audit(&records).await {
         tracing::warn!(error = %e, failures = records.len(), "could not write failed authentications to the audit log");
     }
 }

@@ -20,7 +20,7 @@ use crate::{
     audit::AuditRecord,
     clock::Clock,
     runtime::Registry,
-    store::{Store, StoreError},
+    store::{AppRef, StoreError, Stores, TrackRef},
 };
 
 pub use auth::Caller;
@@ -94,7 +94,7 @@ pub type ManageResult<T> = Result<T, ManageError>;
 
 /// The management service.
 pub struct Manager {
-    store: Arc<dyn Store>,
+    stores: Stores,
     registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
     /// Serialises snapshot reloads so an older read never replaces a newer one.
@@ -105,9 +105,9 @@ pub struct Manager {
 }
 
 impl Manager {
-    pub fn new(store: Arc<dyn Store>, registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Manager {
+    pub fn new(stores: Stores, registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Manager {
         Manager {
-            store,
+            stores,
             registry,
             clock,
             reload: tokio::sync::Mutex::new(()),
@@ -119,8 +119,9 @@ impl Manager {
         &self.registry
     }
 
-    pub fn store(&self) -> &dyn Store {
-        self.store.as_ref()
+    /// The store's ports.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
     }
 
     fn now(&self) -> i64 {
@@ -143,7 +144,11 @@ impl Manager {
     async fn refresh_track(&self, tenant: &str, track: &str) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
         let before = self.registry.track(tenant, track);
-        match self.store.load_track(tenant, track).await {
+        let loaded = match TrackRef::parse(tenant, track) {
+            Some(at) => self.stores.snapshots.load_track(&at).await,
+            None => Err(StoreError::NotFound),
+        };
+        match loaded {
             Ok(data) => self.registry.put_track(data),
             Err(StoreError::NotFound) => self.registry.remove_track(tenant, track),
             Err(e) => {
@@ -178,7 +183,7 @@ impl Manager {
     /// announcing: a changed track is reloaded, a tenant-wide change or a possible gap
     /// reloads everything.
     pub fn watch_changes(self: &Arc<Self>) {
-        let Some(mut rx) = self.store.subscribe() else { return };
+        let Some(mut rx) = self.stores.health.subscribe() else { return };
         let this = Arc::clone(self);
         tokio::spawn(async move {
             while let Some(change) = rx.recv().await {
@@ -202,7 +207,7 @@ impl Manager {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                if let Err(e) = this.store.purge_jtis(this.now()).await {
+                if let Err(e) = this.stores.replay.purge_jtis(this.now()).await {
                     tracing::warn!(error = %e, "could not purge expired client-assertion ids");
                 }
             }
@@ -212,7 +217,7 @@ impl Manager {
     /// Loads every track into the snapshot (start-up).
     pub async fn load_snapshot(&self) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
-        let all = self.store.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
+        let all = self.stores.snapshots.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
         self.registry.load_all(all);
         Ok(())
     }
@@ -229,6 +234,16 @@ fn forget_removed_secrets(before: Option<&crate::runtime::TrackRuntime>, after: 
     let kept: std::collections::HashSet<String> = after.map(slow_ids).unwrap_or_default().into_iter().collect();
     let gone: Vec<String> = slow_ids(before).into_iter().filter(|id| !kept.contains(id)).collect();
     crate::client_auth::secret::forget_verified(&gone);
+}
+
+/// The track a path names; an invalid name cannot exist, so it is a 404.
+pub fn track_at(tenant: &str, track: &str) -> ManageResult<TrackRef> {
+    Ok(TrackRef::new(path_name("tenant", tenant)?, path_name("track", track)?))
+}
+
+/// The app a path names; an invalid name cannot exist, so it is a 404.
+pub fn app_at(tenant: &str, track: &str, app: &str) -> ManageResult<AppRef> {
+    Ok(track_at(tenant, track)?.app(path_name("app", app)?))
 }
 
 /// Parses a path segment as a name; an invalid one cannot exist, so it is a 404.
