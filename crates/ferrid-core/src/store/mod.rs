@@ -97,7 +97,7 @@ pub struct Stores {
     pub health: Arc<dyn Health>,
 }
 
-/// A store that provides every port.
+/// A store that provides every port (implemented by each backend of `ferrid-store`).
 pub trait AllPorts:
     TenantStore
     + TrackStore
@@ -109,20 +109,6 @@ pub trait AllPorts:
     + ReplayGuard
     + FailureBuckets
     + Health
-{
-}
-
-impl<S> AllPorts for S where
-    S: TenantStore
-        + TrackStore
-        + SnapshotSource
-        + AppStore
-        + CredentialStore
-        + TrackKeyStore
-        + AuditLog
-        + ReplayGuard
-        + FailureBuckets
-        + Health
 {
 }
 

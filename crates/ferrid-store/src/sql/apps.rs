@@ -48,17 +48,9 @@ macro_rules! sql_apps {
         #[async_trait]
         impl AppStore for $store {
             async fn list_apps(&self, at: &TrackRef, page: &PageRequest) -> StoreResult<Vec<App>> {
-                sqlx::query("SELECT * FROM apps WHERE tenant = $1 AND track = $2 AND name > $3 ORDER BY name LIMIT $4")
-                    .bind(at.tenant.as_str())
-                    .bind(at.track.as_str())
-                    .bind(page.after.as_deref().unwrap_or(""))
-                    .bind(limit(page))
-                    .fetch_all(self.enter())
-                    .await
-                    .map_err(map_err)?
-                    .iter()
-                    .map(Self::app_row)
-                    .collect()
+                const SQL: &str =
+                    "SELECT * FROM apps WHERE tenant = $1 AND track = $2 AND name > $3 ORDER BY name LIMIT $4";
+                self.page(SQL, &[&at.tenant, &at.track], page, Self::app_row).await
             }
 
             async fn get_app(&self, at: &AppRef) -> StoreResult<App> {

@@ -100,5 +100,6 @@ macro_rules! sql_store {
         $crate::sql_failures!($store);
         $crate::sql_snapshot!($store, $db);
         $crate::sql_health!($store);
+        impl ferrid_core::store::AllPorts for $store {}
     };
 }

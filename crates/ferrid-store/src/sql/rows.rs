@@ -14,6 +14,30 @@ macro_rules! sql_rows {
                 row.try_get(col).map_err(map_err)
             }
 
+            /// One page of a listing: `sql` with `keys` bound first, then the page's
+            /// `after` and its limit.
+            async fn page<T: Send>(
+                &self,
+                sql: &'static str,
+                keys: &[&str],
+                page: &PageRequest,
+                row: fn(&$row) -> StoreResult<T>,
+            ) -> StoreResult<Vec<T>> {
+                let mut q = sqlx::query(sql);
+                for k in keys {
+                    q = q.bind(*k);
+                }
+                let after = page.after.as_deref().unwrap_or("");
+                q.bind(after)
+                    .bind(limit(page))
+                    .fetch_all(self.enter())
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(row)
+                    .collect()
+            }
+
             fn tenant_row(row: &$row) -> StoreResult<Tenant> {
                 Ok(Tenant { name: Self::name(row, "name")?, created: row.try_get("created").map_err(map_err)? })
             }

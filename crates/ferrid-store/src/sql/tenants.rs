@@ -14,15 +14,8 @@ macro_rules! sql_tenants {
             }
 
             async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
-                sqlx::query("SELECT name, created FROM tenants WHERE name > $1 ORDER BY name LIMIT $2")
-                    .bind(page.after.as_deref().unwrap_or(""))
-                    .bind(limit(page))
-                    .fetch_all(self.enter())
-                    .await
-                    .map_err(map_err)?
-                    .iter()
-                    .map(Self::tenant_row)
-                    .collect()
+                const SQL: &str = "SELECT name, created FROM tenants WHERE name > $1 ORDER BY name LIMIT $2";
+                self.page(SQL, &[], page, Self::tenant_row).await
             }
 
             async fn get_tenant(&self, tenant: &Name) -> StoreResult<Tenant> {

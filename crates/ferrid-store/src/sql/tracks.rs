@@ -30,16 +30,8 @@ macro_rules! sql_tracks {
         #[async_trait]
         impl TrackStore for $store {
             async fn list_tracks(&self, tenant: &Name, page: &PageRequest) -> StoreResult<Vec<Track>> {
-                sqlx::query("SELECT * FROM tracks WHERE tenant = $1 AND name > $2 ORDER BY name LIMIT $3")
-                    .bind(tenant.as_str())
-                    .bind(page.after.as_deref().unwrap_or(""))
-                    .bind(limit(page))
-                    .fetch_all(self.enter())
-                    .await
-                    .map_err(map_err)?
-                    .iter()
-                    .map(Self::track_row)
-                    .collect()
+                const SQL: &str = "SELECT * FROM tracks WHERE tenant = $1 AND name > $2 ORDER BY name LIMIT $3";
+                self.page(SQL, &[tenant], page, Self::track_row).await
             }
 
             async fn get_track(&self, at: &TrackRef) -> StoreResult<Track> {
