@@ -686,3 +686,61 @@ async fn an_accepted_jti_is_on_disk_before_use_jti_answers() {
         assert!(!s.use_jti(&app_ref("a", "prod", "c"), &format!("j{i}"), i64::MAX / 2, 200).await.unwrap(), "j{i}");
     }
 }
+
+/// Issue 13: the store counts one call per port method, wherever the method enters the
+/// SQL layer (reads, writes, refused writes and the replay guard alike), and nothing else.
+#[tokio::test]
+async fn every_port_method_call_counts_once() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        let before = s.calls();
+        seed(s, "a").await;
+        assert_eq!(s.calls() - before, 4, "{l}: seed makes four calls");
+        let before = s.calls();
+        s.get_app(&app_ref("a", "prod", "x")).await.unwrap();
+        s.update_track(&s.get_track(&track_ref("a", "prod")).await.unwrap(), Some(9), &au()).await.unwrap_err();
+        s.use_jti(&app_ref("a", "prod", "x"), "j", 10, 1).await.unwrap();
+        s.load_track(&track_ref("a", "prod")).await.unwrap();
+        s.list_audit(&n("a"), &all(10)).await.unwrap();
+        s.take_auth_failures(&[("ip".into(), 1), ("ip c".into(), 1)], 3.0, 0.001, 1).await.unwrap();
+        s.ping().await.unwrap();
+        let _ = s.subscribe();
+        assert_eq!(s.calls() - before, 8, "{l}: one per port method call, none for subscribe");
+    }
+}
+
+/// Issue 13: the ports added beside the apps keep tenants apart too: another tenant's
+/// track keys, snapshot, log and listings are never read or changed through a ref of `b`.
+#[tokio::test]
+async fn tenant_isolation_holds_for_track_keys_snapshots_and_the_log() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        seed(s, "a").await;
+        s.create_tenant(&Tenant { name: n("b"), created: 1 }, &track("b", "master"), &record("b", 1, "x", "t"))
+            .await
+            .unwrap();
+        let key = TrackKey { kid: "n1".into(), state: KeyState::Next, ..track("a", "prod").keys.remove(0) };
+        // b has no track prod: its key steps find nothing and a's keys stay as they are
+        let b_prod = track_ref("b", "prod");
+        assert!(matches!(s.add_next_key(&b_prod, &key, &au()).await, Err(StoreError::NotFound)), "{l}");
+        assert!(matches!(s.promote_next_key(&b_prod, "k-prod", 5, &au()).await, Err(StoreError::NotFound)), "{l}");
+        assert_eq!(s.delete_retired_keys(&b_prod, i64::MAX, &au()).await.unwrap(), 0, "{l}");
+        assert!(matches!(s.load_track(&b_prod).await, Err(StoreError::NotFound)), "{l}");
+        assert!(matches!(s.get_track(&b_prod).await, Err(StoreError::NotFound)), "{l}");
+        assert!(matches!(s.delete_track(&b_prod, &au()).await, Err(StoreError::NotFound)), "{l}");
+        let page = PageRequest { after: None, limit: 100 };
+        assert!(s.list_apps(&b_prod, &page).await.unwrap().is_empty(), "{l}");
+        let b_tracks = s.list_tracks(&n("b"), &page).await.unwrap();
+        assert_eq!(b_tracks.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["master"], "{l}");
+        let b_log = s.list_audit(&n("b"), &all(100)).await.unwrap();
+        assert!(b_log.iter().all(|e| e.record.tenant == "b") && b_log.len() == 1, "{l}");
+        let a = s.load_track(&track_ref("a", "prod")).await.unwrap();
+        assert_eq!(a.keys.len(), 1, "{l}");
+        assert_eq!(a.keys[0].state, KeyState::Active, "{l}");
+        // a use of a jti by b's client does not spend a's
+        assert!(s.use_jti(&app_ref("b", "prod", "x"), "j", 10, 1).await.unwrap(), "{l}");
+        assert!(s.use_jti(&app_ref("a", "prod", "x"), "j", 10, 1).await.unwrap(), "{l}");
+    }
+}
