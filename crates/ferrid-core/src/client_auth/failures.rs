@@ -1,8 +1,8 @@
 //! What happens to a failed client authentication after the response has gone: it is
 //! counted in the store's shared buckets (so that several instances behind one load
-//! balancer throttle together, `docs/ARCHITECTURE.md` "Invariants"), the shared levels are brought back into this
-//! instance's [`Throttle`], and it is written to the tenant's audit log
-//! (`docs/ARCHITECTURE.md`).
+//! balancer throttle together, `docs/ARCHITECTURE.md` "Invariants"), the shared levels
+//! are brought back into this instance's [`Throttle`], and it is written to the
+//! tenant's audit log. The reporter holds only those two store ports ([`FailurePorts`]).
 //!
 //! Reports arrive on a bounded queue and are handled in batches off the request path; a
 //! full queue drops reports (counted by [`Throttle::dropped_reports`]) rather than
