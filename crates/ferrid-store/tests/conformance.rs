@@ -72,6 +72,11 @@ async fn backends() -> Vec<Backend> {
     v
 }
 
+/// Whether `r` failed with `expected` (compared by variant).
+fn is<T>(expected: StoreError, r: Result<T, StoreError>) -> bool {
+    r.err().is_some_and(|e| std::mem::discriminant(&e) == std::mem::discriminant(&expected))
+}
+
 fn n(s: &str) -> Name {
     Name::parse(s).unwrap()
 }
@@ -176,45 +181,30 @@ async fn duplicates_conflict_and_missing_parents_are_not_found() {
         seed(s, "a").await;
         let l = b.label;
         assert!(
-            matches!(
-                s.create_tenant(&Tenant { name: n("a"), created: 1 }, &track("a", "master"), &au()).await,
-                Err(StoreError::Conflict)
+            is(
+                StoreError::Conflict,
+                s.create_tenant(&Tenant { name: n("a"), created: 1 }, &track("a", "master"), &au()).await
             ),
             "{l}"
         );
-        assert!(matches!(s.create_track(&track("a", "prod"), &au()).await, Err(StoreError::Conflict)), "{l}");
+        assert!(is(StoreError::Conflict, s.create_track(&track("a", "prod"), &au()).await), "{l}");
+        assert!(is(StoreError::Conflict, s.create_app(&resource("a", "prod", "x"), &[], &au()).await), "{l}");
         assert!(
-            matches!(s.create_app(&resource("a", "prod", "x"), &[], &au()).await, Err(StoreError::Conflict)),
+            is(StoreError::Conflict, s.add_secret(&app_ref("a", "prod", "x"), &secret("s1"), 10, &au()).await),
             "{l}"
         );
         assert!(
-            matches!(
-                s.add_secret(&app_ref("a", "prod", "x"), &secret("s1"), 10, &au()).await,
-                Err(StoreError::Conflict)
-            ),
+            is(StoreError::Conflict, s.add_client_key(&app_ref("a", "prod", "x"), &client_key("k1"), 4, &au()).await),
             "{l}"
         );
+        assert!(is(StoreError::NotFound, s.create_track(&track("zz", "prod"), &au()).await), "{l}");
+        assert!(is(StoreError::NotFound, s.create_app(&resource("a", "nope", "y"), &[], &au()).await), "{l}");
         assert!(
-            matches!(
-                s.add_client_key(&app_ref("a", "prod", "x"), &client_key("k1"), 4, &au()).await,
-                Err(StoreError::Conflict)
-            ),
+            is(StoreError::NotFound, s.add_secret(&app_ref("a", "prod", "nope"), &secret("s9"), 10, &au()).await),
             "{l}"
         );
-        assert!(matches!(s.create_track(&track("zz", "prod"), &au()).await, Err(StoreError::NotFound)), "{l}");
-        assert!(
-            matches!(s.create_app(&resource("a", "nope", "y"), &[], &au()).await, Err(StoreError::NotFound)),
-            "{l}"
-        );
-        assert!(
-            matches!(
-                s.add_secret(&app_ref("a", "prod", "nope"), &secret("s9"), 10, &au()).await,
-                Err(StoreError::NotFound)
-            ),
-            "{l}"
-        );
-        assert!(matches!(s.get_tenant(&n("zz")).await, Err(StoreError::NotFound)), "{l}");
-        assert!(matches!(s.delete_app(&app_ref("a", "prod", "nope"), &au()).await, Err(StoreError::NotFound)), "{l}");
+        assert!(is(StoreError::NotFound, s.get_tenant(&n("zz")).await), "{l}");
+        assert!(is(StoreError::NotFound, s.delete_app(&app_ref("a", "prod", "nope"), &au()).await), "{l}");
     }
 }
 
@@ -224,12 +214,12 @@ async fn deleting_a_parent_deletes_what_it_holds() {
         let s = b.store.as_ref();
         seed(s, "a").await;
         s.delete_track(&track_ref("a", "prod"), &au()).await.unwrap();
-        assert!(matches!(s.get_app(&app_ref("a", "prod", "x")).await, Err(StoreError::NotFound)), "{}", b.label);
+        assert!(is(StoreError::NotFound, s.get_app(&app_ref("a", "prod", "x")).await), "{}", b.label);
         assert!(s.list_secrets(&app_ref("a", "prod", "x")).await.unwrap().is_empty());
         assert!(s.list_client_keys(&app_ref("a", "prod", "x")).await.unwrap().is_empty());
         seed(s, "b").await;
         s.delete_tenant(&n("b"), &au()).await.unwrap();
-        assert!(matches!(s.get_track(&track_ref("b", "prod")).await, Err(StoreError::NotFound)));
+        assert!(is(StoreError::NotFound, s.get_track(&track_ref("b", "prod")).await));
         assert_eq!(s.load_all().await.unwrap().len(), 1, "{}", b.label);
     }
 }
@@ -260,12 +250,9 @@ async fn versions_are_compared_and_bumped_atomically() {
         assert_eq!(won, 1, "{}", b.label);
         assert_eq!(s.replace_app(&app, None, &au()).await.unwrap().version, 3);
         let t = s.get_track(&track_ref("a", "prod")).await.unwrap();
-        assert!(matches!(s.update_track(&t, Some(7), &au()).await, Err(StoreError::VersionMismatch)));
+        assert!(is(StoreError::VersionMismatch, s.update_track(&t, Some(7), &au()).await));
         assert_eq!(s.update_track(&t, Some(1), &au()).await.unwrap().version, 2);
-        assert!(matches!(
-            s.replace_app(&resource("a", "prod", "nope"), Some(1), &au()).await,
-            Err(StoreError::NotFound)
-        ));
+        assert!(is(StoreError::NotFound, s.replace_app(&resource("a", "prod", "nope"), Some(1), &au()).await));
     }
 }
 
@@ -294,9 +281,9 @@ async fn limits_hold_under_concurrent_writes() {
         for i in 0..3 {
             s.add_client_key(&app_ref("a", "prod", "x"), &client_key(&format!("k{}", i + 2)), 4, &au()).await.unwrap();
         }
-        assert!(matches!(
-            s.add_client_key(&app_ref("a", "prod", "x"), &client_key("k9"), 4, &au()).await,
-            Err(StoreError::LimitReached)
+        assert!(is(
+            StoreError::LimitReached,
+            s.add_client_key(&app_ref("a", "prod", "x"), &client_key("k9"), 4, &au()).await
         ));
     }
 }
@@ -340,8 +327,8 @@ async fn tenant_isolation_holds_for_every_query() {
         seed(s, "a").await;
         seed(s, "b").await;
         s.delete_app(&app_ref("b", "prod", "x"), &au()).await.unwrap();
-        let nf = |r: Result<(), StoreError>| matches!(r, Err(StoreError::NotFound));
-        assert!(matches!(s.get_app(&app_ref("b", "prod", "x")).await, Err(StoreError::NotFound)), "{l}");
+        let nf = |r: Result<(), StoreError>| is(StoreError::NotFound, r);
+        assert!(is(StoreError::NotFound, s.get_app(&app_ref("b", "prod", "x")).await), "{l}");
         assert!(
             s.list_apps(&track_ref("b", "prod"), &PageRequest { after: None, limit: 100 }).await.unwrap().is_empty(),
             "{l}"
@@ -353,10 +340,7 @@ async fn tenant_isolation_holds_for_every_query() {
         assert!(nf(s.delete_client_key(&app_ref("b", "prod", "x"), "k1", &au()).await), "{l}");
         assert!(nf(s.add_secret(&app_ref("b", "prod", "x"), &secret("s2"), 10, &au()).await), "{l}");
         assert!(nf(s.add_client_key(&app_ref("b", "prod", "x"), &client_key("k2"), 4, &au()).await), "{l}");
-        assert!(
-            matches!(s.replace_app(&resource("b", "prod", "x"), None, &au()).await, Err(StoreError::NotFound)),
-            "{l}"
-        );
+        assert!(is(StoreError::NotFound, s.replace_app(&resource("b", "prod", "x"), None, &au()).await), "{l}");
         assert!(s.load_track(&track_ref("b", "prod")).await.unwrap().apps.is_empty(), "{l}");
         assert!(s.load_track(&track_ref("b", "prod")).await.unwrap().secrets.is_empty(), "{l}");
         // a's data is untouched by all of the above
@@ -492,13 +476,13 @@ async fn every_change_writes_its_audit_record_in_the_same_transaction() {
         s.create_track(&track("a", "prod"), &record("a", 2, "track.create", "tenants/a/tracks/prod")).await.unwrap();
         // refused changes: a duplicate, a stale version, a missing app
         let dup = s.create_track(&track("a", "prod"), &record("a", 3, "dup", "x")).await;
-        assert!(matches!(dup, Err(StoreError::Conflict)), "{l}");
+        assert!(is(StoreError::Conflict, dup), "{l}");
         let mut tr = s.get_track(&track_ref("a", "prod")).await.unwrap();
         tr.settings.access_token_lifetime = 60;
         let stale = s.update_track(&tr, Some(99), &record("a", 4, "stale", "x")).await;
-        assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{l}");
+        assert!(is(StoreError::VersionMismatch, stale), "{l}");
         let missing = s.delete_app(&app_ref("a", "prod", "nope"), &record("a", 5, "missing", "x")).await;
-        assert!(matches!(missing, Err(StoreError::NotFound)), "{l}");
+        assert!(is(StoreError::NotFound, missing), "{l}");
         s.update_track(&tr, Some(1), &record("a", 6, "track.update", "tenants/a/tracks/prod")).await.unwrap();
         // a rotation step that changes nothing records nothing
         let key = track("a", "prod").keys.remove(0);
@@ -587,7 +571,7 @@ async fn audit_listings_filter_page_and_expire() {
     }
 }
 
-/// The failed-authentication buckets every instance shares (DESIGN §7).
+/// The failed-authentication buckets every instance shares (`docs/ARCHITECTURE.md`).
 #[tokio::test]
 async fn failure_buckets_are_shared_refill_and_never_go_below_zero() {
     for b in backends().await {
@@ -724,12 +708,12 @@ async fn tenant_isolation_holds_for_track_keys_snapshots_and_the_log() {
         let key = TrackKey { kid: "n1".into(), state: KeyState::Next, ..track("a", "prod").keys.remove(0) };
         // b has no track prod: its key steps find nothing and a's keys stay as they are
         let b_prod = track_ref("b", "prod");
-        assert!(matches!(s.add_next_key(&b_prod, &key, &au()).await, Err(StoreError::NotFound)), "{l}");
-        assert!(matches!(s.promote_next_key(&b_prod, "k-prod", 5, &au()).await, Err(StoreError::NotFound)), "{l}");
+        assert!(is(StoreError::NotFound, s.add_next_key(&b_prod, &key, &au()).await), "{l}");
+        assert!(is(StoreError::NotFound, s.promote_next_key(&b_prod, "k-prod", 5, &au()).await), "{l}");
         assert_eq!(s.delete_retired_keys(&b_prod, i64::MAX, &au()).await.unwrap(), 0, "{l}");
-        assert!(matches!(s.load_track(&b_prod).await, Err(StoreError::NotFound)), "{l}");
-        assert!(matches!(s.get_track(&b_prod).await, Err(StoreError::NotFound)), "{l}");
-        assert!(matches!(s.delete_track(&b_prod, &au()).await, Err(StoreError::NotFound)), "{l}");
+        assert!(is(StoreError::NotFound, s.load_track(&b_prod).await), "{l}");
+        assert!(is(StoreError::NotFound, s.get_track(&b_prod).await), "{l}");
+        assert!(is(StoreError::NotFound, s.delete_track(&b_prod, &au()).await), "{l}");
         let page = PageRequest { after: None, limit: 100 };
         assert!(s.list_apps(&b_prod, &page).await.unwrap().is_empty(), "{l}");
         let b_tracks = s.list_tracks(&n("b"), &page).await.unwrap();
