@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //! - [`model`]: tenants, tracks, apps, secrets, track keys — as stored.
-//! - [`store`]: the [`store::Store`] trait; one call is one transaction.
+//! - [`store`]: the store ports ([`store::Stores`]); one call is one transaction.
 //! - [`runtime`]: the in-memory snapshot ([`runtime::Registry`]) that protocol requests read.
 //! - [`endpoint`]: protocol endpoints, framework-free (`token`, `discovery`, `jwks`).
 //! - [`routes`]: every served path outside the management API, named once.

@@ -42,8 +42,8 @@ pub use config::ServerConfig;
 #[derive(Clone)]
 pub struct AppState {
     pub manager: Arc<Manager>,
-    /// The store as the manager sees it, counting calls for `/metrics`.
-    pub store: Arc<ferrid_core::store::CountingStore>,
+    /// The store's ports (the same ones the manager holds); `health.calls()` feeds `/metrics`.
+    pub stores: ferrid_core::store::Stores,
     pub metrics: Arc<ops::Metrics>,
     /// Time and randomness, given at start (docs/ARCHITECTURE.md "Time and randomness").
     pub env: Env,
@@ -139,15 +139,14 @@ impl Server {
         };
         let started = startup::start(config, public_url, env.clone()).await?;
         let throttle = Arc::new(ferrid_core::throttle::Throttle::new(config.throttle, env.clock.clone()));
-        ferrid_core::throttle::failures::spawn(
-            &started.jobs,
-            started.store.clone(),
-            throttle.clone(),
-            env.clock.clone(),
-        );
+        let failure_ports = ferrid_core::throttle::failures::FailurePorts {
+            buckets: started.stores.failures.clone(),
+            audit: started.stores.audit.clone(),
+        };
+        ferrid_core::throttle::failures::spawn(&started.jobs, failure_ports, throttle.clone(), env.clock.clone());
         let state = AppState {
             manager: started.manager,
-            store: started.store,
+            stores: started.stores,
             metrics: Arc::new(ops::Metrics::default()),
             env,
             throttle,

@@ -37,7 +37,7 @@ pub async fn healthz() -> &'static str {
 
 /// Ready when the store answers and the master track has a signing key.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let store_ok = state.manager.store().ping().await.is_ok();
+    let store_ok = state.stores.health.ping().await.is_ok();
     let keys_ok = state.manager.registry().track("master", "master").is_some_and(|t| t.signing.is_some());
     if store_ok && keys_ok {
         (StatusCode::OK, "ready").into_response()
@@ -59,7 +59,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
          # HELP ferrid_slow_secret_checks_total Slow (PBKDF2) secret hashes computed, dummy ones included.\n# TYPE ferrid_slow_secret_checks_total counter\nferrid_slow_secret_checks_total {}\n",
         m.tokens_issued.get(),
         m.token_errors.get(),
-        state.store.calls(),
+        state.stores.health.calls(),
         state.manager.registry().track_count(),
         state.throttle.dropped_reports(),
         state.throttle.buckets(),

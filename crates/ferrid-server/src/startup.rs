@@ -13,7 +13,7 @@ use ferrid_core::{
     keys::KeyCipher,
     manage::{Manager, bootstrap::Bootstrap},
     runtime::Registry,
-    store::{CountingStore, Store},
+    store::Stores,
 };
 use ferrid_store::{PgStore, SqliteStore};
 use secrecy::ExposeSecret;
@@ -50,17 +50,17 @@ fn master_key(config: &ServerConfig) -> anyhow::Result<KeyCipher> {
     KeyCipher::from_text(&text).with_context(|| format!("{} does not hold a valid master key", path.display()))
 }
 
-async fn open_store(config: &ServerConfig, env: &Env) -> anyhow::Result<Arc<dyn Store>> {
+async fn open_store(config: &ServerConfig, env: &Env) -> anyhow::Result<Stores> {
     let clock = env.clock.as_ref();
     match config.database_url.as_deref() {
-        None => Ok(Arc::new(
+        None => Ok(Stores::of(Arc::new(
             SqliteStore::open_dir_at(&config.data_dir, clock).await.context("opening the embedded SQLite store")?,
-        )),
+        ))),
         Some(url) if url.starts_with("sqlite:") => {
-            Ok(Arc::new(SqliteStore::open_url_at(url, clock).await.context("opening the SQLite store")?))
+            Ok(Stores::of(Arc::new(SqliteStore::open_url_at(url, clock).await.context("opening the SQLite store")?)))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?))
+            Ok(Stores::of(Arc::new(PgStore::connect(url).await.context("connecting to PostgreSQL")?)))
         }
         Some(_) => bail!("--database-url must start with sqlite: or postgres://"),
     }
@@ -69,7 +69,8 @@ async fn open_store(config: &ServerConfig, env: &Env) -> anyhow::Result<Arc<dyn 
 /// Everything the server needs, ready.
 pub struct Started {
     pub manager: Arc<Manager>,
-    pub store: Arc<CountingStore>,
+    /// Every port of the store; each counts its calls where it enters the SQL layer.
+    pub stores: Stores,
     /// Where a generated admin secret was written, if one was generated.
     pub admin_secret_file: Option<PathBuf>,
     /// The background tasks, stopped when the server stops.
@@ -120,9 +121,9 @@ pub async fn start(
     ferrid_store::sqlite::private_dir(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let cipher = master_key(config)?;
-    let store = Arc::new(CountingStore::new(open_store(config, &env).await?));
+    let stores = open_store(config, &env).await?;
     let registry = Arc::new(Registry::new(cipher, public_url));
-    let manager = Arc::new(Manager::new(store.clone(), registry, env));
+    let manager = Arc::new(Manager::new(stores.clone(), registry, env));
     let mut admin_secret_file = None;
     match manager.bootstrap(config.admin_secret.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))? {
         Bootstrap::AlreadyDone => {}
@@ -151,5 +152,5 @@ pub async fn start(
     manager.spawn_jti_purge(&jobs, std::time::Duration::from_secs(600));
     manager.spawn_rotation(&jobs, config.rotation);
     manager.spawn_audit_retention(&jobs, config.audit_retention_days);
-    Ok(Started { manager, store, admin_secret_file, jobs })
+    Ok(Started { manager, stores, admin_secret_file, jobs })
 }

@@ -11,25 +11,105 @@
 //! itself (`ferrid_migrations` is the runner's table, not a migration's) and their rows
 //! filled with the current checksums on first start.
 
+use std::sync::LazyLock;
+
 use sqlx::{PgPool, SqlitePool};
 
-/// `(version, name, sql)` in order. Never edit one that has shipped: add the next.
-pub const SQLITE: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, "private_key_jwt", include_str!("../migrations/sqlite/0002_private_key_jwt.sql")),
-    (3, "key_rotation", include_str!("../migrations/sqlite/0003_key_rotation.sql")),
-    (4, "audit", include_str!("../migrations/sqlite/0004_audit.sql")),
-    (5, "audit_seq", include_str!("../migrations/sqlite/0005_audit_seq.sql")),
+/// `(version, name, source)` in order. Never edit one that has shipped: add the next.
+/// Each source is written once for both backends with type tokens (`{int}`, `{blob}`,
+/// `{real}`, `{serial_pk}`) and lines only one backend runs (`--sqlite:`,
+/// `--postgres:`), rendered by [`Dialect::render`]. The rendering is byte-identical to
+/// the per-backend files earlier releases shipped, so their recorded checksums still
+/// match (`tests/migrations.rs` holds them).
+const SOURCES: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "private_key_jwt", include_str!("../migrations/0002_private_key_jwt.sql")),
+    (3, "key_rotation", include_str!("../migrations/0003_key_rotation.sql")),
+    (4, "audit", include_str!("../migrations/0004_audit.sql")),
+    (5, "audit_seq", include_str!("../migrations/0005_audit_seq.sql")),
 ];
 
-/// `(version, name, sql)` for PostgreSQL, in the same order as [`SQLITE`].
-pub const POSTGRES: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
-    (2, "private_key_jwt", include_str!("../migrations/postgres/0002_private_key_jwt.sql")),
-    (3, "key_rotation", include_str!("../migrations/postgres/0003_key_rotation.sql")),
-    (4, "audit", include_str!("../migrations/postgres/0004_audit.sql")),
-    (5, "audit_seq", include_str!("../migrations/postgres/0005_audit_seq.sql")),
-];
+/// The SQL dialects migrations are rendered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    fn line_prefix(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "--sqlite:",
+            Dialect::Postgres => "--postgres:",
+        }
+    }
+
+    fn types(self) -> [(&'static str, &'static str); 4] {
+        match self {
+            Dialect::Sqlite => [
+                ("{serial_pk}", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+                ("{int}", "INTEGER"),
+                ("{blob}", "BLOB"),
+                ("{real}", "REAL"),
+            ],
+            Dialect::Postgres => [
+                ("{serial_pk}", "BIGSERIAL PRIMARY KEY"),
+                ("{int}", "BIGINT"),
+                ("{blob}", "BYTEA"),
+                ("{real}", "DOUBLE PRECISION"),
+            ],
+        }
+    }
+
+    /// A migration source as this dialect runs it.
+    pub fn render(self, source: &str) -> String {
+        let others: Vec<&str> =
+            [Dialect::Sqlite, Dialect::Postgres].into_iter().filter(|d| *d != self).map(|d| d.line_prefix()).collect();
+        let lines = source.split('\n').filter(|l| !others.iter().any(|p| l.starts_with(p)));
+        let mut out: Vec<String> = Vec::new();
+        for line in lines {
+            let mut line = line.strip_prefix(self.line_prefix()).unwrap_or(line).to_owned();
+            for (token, ty) in self.types() {
+                line = line.replace(token, ty);
+            }
+            out.push(line);
+        }
+        out.join("\n")
+    }
+
+    /// `(version, name, sql)` of every migration, rendered for this dialect.
+    pub fn migrations(self) -> &'static [(i64, &'static str, String)] {
+        static SQLITE: LazyLock<Vec<(i64, &str, String)>> = LazyLock::new(|| rendered(Dialect::Sqlite));
+        static POSTGRES: LazyLock<Vec<(i64, &str, String)>> = LazyLock::new(|| rendered(Dialect::Postgres));
+        match self {
+            Dialect::Sqlite => &SQLITE,
+            Dialect::Postgres => &POSTGRES,
+        }
+    }
+
+    /// How many `checksum` columns `ferrid_migrations` has (0 or 1).
+    fn has_checksum_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SELECT COUNT(*) FROM pragma_table_info('ferrid_migrations') WHERE name = 'checksum'",
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.columns \
+                 WHERE table_name = 'ferrid_migrations' AND column_name = 'checksum' AND table_schema = current_schema()"
+            }
+        }
+    }
+
+    /// The time of day in seconds, as SQL.
+    fn now_sql(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "strftime('%s','now')",
+            Dialect::Postgres => "extract(epoch from now())::bigint",
+        }
+    }
+}
+
+fn rendered(d: Dialect) -> Vec<(i64, &'static str, String)> {
+    SOURCES.iter().map(|(v, name, src)| (*v, *name, d.render(src))).collect()
+}
 
 /// Lowercase hex SHA-256 of a migration's SQL.
 pub fn checksum(sql: &str) -> String {
@@ -43,7 +123,7 @@ pub fn checksum(sql: &str) -> String {
 }
 
 /// Compares what the database recorded, `(version, checksum)`, with the embedded list.
-fn check_recorded(known: &[(i64, &str, &str)], recorded: &[(i64, Option<String>)]) -> Result<(), sqlx::Error> {
+fn check_recorded(known: &[(i64, &str, String)], recorded: &[(i64, Option<String>)]) -> Result<(), sqlx::Error> {
     let unknown: Vec<String> =
         recorded.iter().filter(|(v, _)| !known.iter().any(|(k, _, _)| k == v)).map(|(v, _)| v.to_string()).collect();
     if !unknown.is_empty() {
@@ -70,56 +150,69 @@ fn check_recorded(known: &[(i64, &str, &str)], recorded: &[(i64, Option<String>)
     Ok(())
 }
 
-pub async fn run_sqlite(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS ferrid_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL, checksum TEXT)",
-    )
-    .execute(pool)
-    .await?;
-    let has_checksum: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM pragma_table_info('ferrid_migrations') WHERE name = 'checksum'")
-            .fetch_one(pool)
-            .await?;
-    if has_checksum == 0 {
-        sqlx::raw_sql("ALTER TABLE ferrid_migrations ADD COLUMN checksum TEXT").execute(pool).await?;
-    }
-    let recorded: Vec<(i64, Option<String>)> =
-        sqlx::query_as("SELECT version, checksum FROM ferrid_migrations ORDER BY version").fetch_all(pool).await?;
-    check_recorded(SQLITE, &recorded)?;
-    for &(version, name, sql) in SQLITE {
-        let sum = checksum(sql);
-        let mut tx = pool.begin().await?;
-        let done: Option<Option<String>> =
-            sqlx::query_scalar("SELECT checksum FROM ferrid_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match done {
-            Some(Some(_)) => continue,
-            Some(None) => {
-                // Applied before checksums were recorded: record this build's.
-                sqlx::query("UPDATE ferrid_migrations SET checksum = $1 WHERE version = $2")
-                    .bind(&sum)
-                    .bind(version)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            None => {
-                sqlx::raw_sql(sql).execute(&mut *tx).await?;
-                sqlx::query(
-                    "INSERT INTO ferrid_migrations (version, name, applied, checksum) VALUES ($1, $2, strftime('%s','now'), $3)",
-                )
-                .bind(version)
-                .bind(name)
-                .bind(&sum)
-                .execute(&mut *tx)
-                .await?;
-                tracing::info!(version, name, "applied migration");
-            }
+/// Applies what is missing on `$conn` (a `&mut` connection of `$dialect`): the
+/// runner's own table first, then each migration in its own transaction. One body for
+/// both backends; only the dialect's SQL differs.
+macro_rules! apply_on {
+    ($conn:expr, $dialect:expr) => {{
+        use sqlx::Connection;
+        let (conn, dialect) = ($conn, $dialect);
+        let create = dialect.render(
+            "CREATE TABLE IF NOT EXISTS ferrid_migrations (version {int} PRIMARY KEY, name TEXT NOT NULL, applied {int} NOT NULL)",
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&mut *conn).await?;
+        let has_checksum: i64 = sqlx::query_scalar(dialect.has_checksum_sql()).fetch_one(&mut *conn).await?;
+        if has_checksum == 0 {
+            sqlx::raw_sql("ALTER TABLE ferrid_migrations ADD COLUMN checksum TEXT").execute(&mut *conn).await?;
         }
-        tx.commit().await?;
-    }
-    Ok(())
+        let recorded: Vec<(i64, Option<String>)> =
+            sqlx::query_as("SELECT version, checksum FROM ferrid_migrations ORDER BY version")
+                .fetch_all(&mut *conn)
+                .await?;
+        let known = dialect.migrations();
+        check_recorded(known, &recorded)?;
+        let record = format!(
+            "INSERT INTO ferrid_migrations (version, name, applied, checksum) VALUES ($1, $2, {}, $3)",
+            dialect.now_sql()
+        );
+        for (version, name, sql) in known {
+            let sum = checksum(sql);
+            let mut tx = conn.begin().await?;
+            let done: Option<Option<String>> =
+                sqlx::query_scalar("SELECT checksum FROM ferrid_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match done {
+                Some(Some(_)) => continue,
+                Some(None) => {
+                    // Applied before checksums were recorded: record this build's.
+                    sqlx::query("UPDATE ferrid_migrations SET checksum = $1 WHERE version = $2")
+                        .bind(&sum)
+                        .bind(version)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None => {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.as_str())).execute(&mut *tx).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(record.as_str()))
+                        .bind(version)
+                        .bind(name)
+                        .bind(&sum)
+                        .execute(&mut *tx)
+                        .await?;
+                    tracing::info!(version, name, "applied migration");
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }};
+}
+
+pub async fn run_sqlite(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    apply_on!(&mut *conn, Dialect::Sqlite)
 }
 
 /// Any fixed number: the advisory lock that serialises migrations across instances.
@@ -136,52 +229,7 @@ pub async fn run_postgres(pool: &PgPool) -> Result<(), sqlx::Error> {
 }
 
 async fn apply_postgres(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
-    use sqlx::Connection;
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS ferrid_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied BIGINT NOT NULL);
-         ALTER TABLE ferrid_migrations ADD COLUMN IF NOT EXISTS checksum TEXT",
-    )
-    .execute(&mut *conn)
-    .await?;
-    let recorded: Vec<(i64, Option<String>)> =
-        sqlx::query_as("SELECT version, checksum FROM ferrid_migrations ORDER BY version")
-            .fetch_all(&mut *conn)
-            .await?;
-    check_recorded(POSTGRES, &recorded)?;
-    for &(version, name, sql) in POSTGRES {
-        let sum = checksum(sql);
-        let mut tx = conn.begin().await?;
-        let done: Option<Option<String>> =
-            sqlx::query_scalar("SELECT checksum FROM ferrid_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match done {
-            Some(Some(_)) => continue,
-            Some(None) => {
-                // Applied before checksums were recorded: record this build's.
-                sqlx::query("UPDATE ferrid_migrations SET checksum = $1 WHERE version = $2")
-                    .bind(&sum)
-                    .bind(version)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            None => {
-                sqlx::raw_sql(sql).execute(&mut *tx).await?;
-                sqlx::query(
-                    "INSERT INTO ferrid_migrations (version, name, applied, checksum) VALUES ($1, $2, extract(epoch from now())::bigint, $3)",
-                )
-                .bind(version)
-                .bind(name)
-                .bind(&sum)
-                .execute(&mut *tx)
-                .await?;
-                tracing::info!(version, name, "applied migration");
-            }
-        }
-        tx.commit().await?;
-    }
-    Ok(())
+    apply_on!(conn, Dialect::Postgres)
 }
 
 #[cfg(test)]
@@ -190,7 +238,8 @@ mod tests {
 
     #[test]
     fn every_embedded_migration_is_recognised_and_versions_ascend() {
-        for list in [SQLITE, POSTGRES] {
+        for d in [Dialect::Sqlite, Dialect::Postgres] {
+            let list = d.migrations();
             let recorded: Vec<_> = list.iter().map(|(v, _, sql)| (*v, Some(checksum(sql)))).collect();
             check_recorded(list, &recorded).unwrap();
             assert!(list.windows(2).all(|w| w[0].0 < w[1].0));

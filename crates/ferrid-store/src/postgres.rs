@@ -2,35 +2,25 @@
 //!
 //! Every write announces the changed track with `pg_notify('ferrid_changes',
 //! 'tenant/track')` inside its transaction, so the notice is sent exactly when the
-//! change commits. Each instance listens ([`Store::subscribe`]) and reloads that track;
+//! change commits. Each instance listens ([`Health::subscribe`]) and reloads that track;
 //! after a lost connection it asks for a full reload, since notices may have been missed.
 
 use std::time::Duration;
 
-use async_trait::async_trait;
-use ferrid_core::{
-    audit::{AuditEntry, AuditQuery, AuditRecord},
-    model::{
-        App, AppSpec, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
-        TrackSettings, UnixTime,
-    },
-    store::{Change, NewTrack, PageRequest, Store, StoreError, StoreResult},
-};
 use sqlx::{
-    PgPool, Postgres, Row, Transaction,
+    PgPool, Postgres,
     postgres::{PgListener, PgPoolOptions, PgRow},
 };
 
-use crate::{
-    migrate,
-    sql_store::{changed, corrupt, limit, map_err},
-};
+use crate::{migrate, sql::prelude::*};
 
 /// The notification channel all instances listen on.
 pub const CHANNEL: &str = "ferrid_changes";
 
 pub struct PgStore {
     pool: PgPool,
+    /// Port method calls (`Health::calls`), counted where each enters ([`crate::sql::tx`]).
+    calls: std::sync::atomic::AtomicU64,
 }
 
 impl PgStore {
@@ -38,7 +28,7 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<PgStore, sqlx::Error> {
         let pool = PgPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
         migrate::run_postgres(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, calls: Default::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -49,20 +39,20 @@ impl PgStore {
     /// at whichever instance; a known jti counts again only once expired.
     async fn record_jti(
         &self,
-        tenant: &str,
-        track: &str,
-        client: &str,
+        pool: &PgPool,
+        client: &AppRef,
         jti: &str,
         exp: UnixTime,
         now: UnixTime,
     ) -> StoreResult<bool> {
+        let (tenant, track, client) = (client.tenant().as_str(), client.track.track.as_str(), client.app.as_str());
         let r = sqlx::query("INSERT INTO used_jtis (tenant, track, client, jti, exp) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
             .bind(tenant)
             .bind(track)
             .bind(client)
             .bind(jti)
             .bind(exp)
-            .execute(&self.pool)
+            .execute(pool)
             .await
             .map_err(map_err)?;
         if r.rows_affected() == 1 {
@@ -77,7 +67,7 @@ impl PgStore {
         .bind(client)
         .bind(jti)
         .bind(now)
-        .execute(&self.pool)
+        .execute(pool)
         .await
         .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
@@ -92,14 +82,13 @@ impl PgStore {
     const LOCK_TRACK: &str = "SELECT 1 FROM tracks WHERE tenant = $1 AND name = $2 FOR UPDATE";
 
     /// A read transaction on one snapshot (REPEATABLE READ): the default READ COMMITTED
-    /// would let each statement see a different state.
-    async fn begin_read(&self) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
-        self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
-    }
-
-    /// Limits are made safe by locking the parent row (`LOCK_APP`), not the transaction mode.
-    async fn begin_exclusive(&self) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
-        self.pool.begin().await
+    /// would let each statement see a different state. Limits are made safe by locking
+    /// the parent row (`LOCK_APP`), not by the transaction mode.
+    async fn begin_on(pool: &PgPool, kind: Begin) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
+        match kind {
+            Begin::Write | Begin::Exclusive => pool.begin().await,
+            Begin::Read => pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+        }
     }
 
     async fn notify(tx: &mut Transaction<'_, Postgres>, tenant: &str, track: &str) -> StoreResult<()> {

@@ -2,29 +2,19 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use async_trait::async_trait;
 use ferrid_core::env::{Clock, SystemClock};
 use ferrid_core::model::UnixTime;
-use ferrid_core::{
-    audit::{AuditEntry, AuditQuery, AuditRecord},
-    model::{
-        App, AppSpec, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
-        TrackSettings,
-    },
-    store::{NewTrack, PageRequest, Store, StoreError, StoreResult},
-};
 use sqlx::{
-    Row, Sqlite, SqlitePool, Transaction,
+    Sqlite, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
 };
 
-use crate::{
-    migrate,
-    sql_store::{changed, corrupt, limit, map_err},
-};
+use crate::{migrate, sql::prelude::*};
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Port method calls (`Health::calls`), counted where each enters ([`crate::sql::tx`]).
+    calls: std::sync::atomic::AtomicU64,
     /// The replay guard (see [`crate::jti_memory`]).
     jtis: std::sync::Arc<crate::jti_memory::MemoryJtis>,
 }
@@ -79,19 +69,19 @@ impl SqliteStore {
         // One connection: replay-guard inserts queue in the pool instead of contending
         // for SQLite's write lock (whose busy handler sleeps).
         let jtis = crate::jti_memory::MemoryJtis::load(pool.clone(), clock.now()).await?;
-        Ok(SqliteStore { pool, jtis })
+        Ok(SqliteStore { pool, calls: Default::default(), jtis })
     }
 
     async fn record_jti(
         &self,
-        tenant: &str,
-        track: &str,
-        client: &str,
+        _pool: &SqlitePool,
+        client: &AppRef,
         jti: &str,
         exp: UnixTime,
         now: UnixTime,
     ) -> StoreResult<bool> {
-        self.jtis.record(tenant, track, client, jti, exp, now).await.map_err(StoreError::Unavailable)
+        let (tenant, track) = (client.tenant().as_str(), client.track.track.as_str());
+        self.jtis.record(tenant, track, client.app.as_str(), jti, exp, now).await.map_err(StoreError::Unavailable)
     }
 
     /// How many in-memory entries expired (the table may lag by one write-behind batch).
@@ -104,18 +94,17 @@ impl SqliteStore {
     const LOCK_TRACK: &str = "SELECT 1 FROM tracks WHERE tenant = $1 AND name = $2";
 
     /// A read transaction: in WAL mode every read in it sees one state of the database.
-    async fn begin_read(&self) -> Result<Transaction<'_, Sqlite>, sqlx::Error> {
-        self.pool.begin().await
-    }
-
-    /// `BEGIN IMMEDIATE`: takes the write lock at once, so a count and the insert that
-    /// follows it see the same state.
-    async fn begin_exclusive(&self) -> Result<Transaction<'_, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    /// A write that counts before it inserts (`Begin::Exclusive`) takes `BEGIN IMMEDIATE`:
+    /// the write lock at once, so the count and the insert see the same state.
+    async fn begin_on(pool: &SqlitePool, kind: Begin) -> Result<Transaction<'_, Sqlite>, sqlx::Error> {
+        match kind {
+            Begin::Write | Begin::Read => pool.begin().await,
+            Begin::Exclusive => pool.begin_with("BEGIN IMMEDIATE").await,
+        }
     }
 
     /// One process owns an SQLite file: no other instance announces changes.
-    fn changes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<ferrid_core::store::Change>> {
+    fn changes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
         None
     }
 

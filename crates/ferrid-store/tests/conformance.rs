@@ -10,7 +10,7 @@ use ferrid_core::{
     audit::{AuditQuery, AuditRecord, Order},
     client_auth::keys::{KeyInput, import_key},
     model::*,
-    store::{Change, NewTrack, PageRequest, Store, StoreError},
+    store::{AllPorts, AppRef, Change, NewTrack, PageRequest, ReplayGuard, StoreError, TrackRef},
 };
 use ferrid_oauth::{name::Name, scope::ScopeName};
 use ferrid_store::{PgStore, SqliteStore};
@@ -19,7 +19,7 @@ use sqlx::{Connection, PgConnection};
 /// A backend under test; dropping it drops its PostgreSQL database.
 struct Backend {
     label: &'static str,
-    store: Arc<dyn Store>,
+    store: Arc<dyn AllPorts>,
     _dir: Option<tempfile::TempDir>,
     pg_drop: Option<(String, String)>,
 }
@@ -71,8 +71,21 @@ async fn backends() -> Vec<Backend> {
     v
 }
 
+/// Whether `r` failed with `expected` (compared by variant).
+fn is<T>(expected: StoreError, r: Result<T, StoreError>) -> bool {
+    r.err().is_some_and(|e| std::mem::discriminant(&e) == std::mem::discriminant(&expected))
+}
+
 fn n(s: &str) -> Name {
     Name::parse(s).unwrap()
+}
+
+fn track_ref(tenant: &str, track: &str) -> TrackRef {
+    TrackRef::new(n(tenant), n(track))
+}
+
+fn app_ref(tenant: &str, track: &str, app: &str) -> AppRef {
+    track_ref(tenant, track).app(n(app))
 }
 
 fn track(tenant: &str, name: &str) -> NewTrack {
@@ -132,11 +145,11 @@ fn all(limit: u32) -> AuditQuery {
 }
 
 /// Tenant `t` with track `prod` holding resource `x` with one secret and one key.
-async fn seed(s: &dyn Store, t: &str) {
+async fn seed(s: &dyn AllPorts, t: &str) {
     s.create_tenant(&Tenant { name: n(t), created: 1 }, &track(t, "master"), &au()).await.unwrap();
     s.create_track(&track(t, "prod"), &au()).await.unwrap();
     s.create_app(&resource(t, "prod", "x"), &[secret("s1")], &au()).await.unwrap();
-    s.add_client_key(t, "prod", "x", &client_key("k1"), 4, &au()).await.unwrap();
+    s.add_client_key(&app_ref(t, "prod", "x"), &client_key("k1"), 4, &au()).await.unwrap();
 }
 
 #[tokio::test]
@@ -146,11 +159,11 @@ async fn tenants_tracks_and_apps_round_trip() {
         assert!(!s.has_tenants().await.unwrap(), "{}", b.label);
         seed(s, "a").await;
         assert!(s.has_tenants().await.unwrap());
-        assert_eq!(s.get_tenant("a").await.unwrap().name.as_str(), "a");
-        assert_eq!(s.get_track("a", "prod").await.unwrap().settings, TrackSettings::default());
-        let app = s.get_app("a", "prod", "x").await.unwrap();
+        assert_eq!(s.get_tenant(&n("a")).await.unwrap().name.as_str(), "a");
+        assert_eq!(s.get_track(&track_ref("a", "prod")).await.unwrap().settings, TrackSettings::default());
+        let app = s.get_app(&app_ref("a", "prod", "x")).await.unwrap();
         assert_eq!(app, resource("a", "prod", "x"), "{}", b.label);
-        let data = s.load_track("a", "prod").await.unwrap();
+        let data = s.load_track(&track_ref("a", "prod")).await.unwrap();
         assert_eq!(data.apps.len(), 1);
         assert_eq!(data.secrets, vec![(n("x"), secret("s1"))]);
         assert_eq!(data.keys[0].encrypted_pkcs8, vec![1, 2, 3]);
@@ -167,36 +180,30 @@ async fn duplicates_conflict_and_missing_parents_are_not_found() {
         seed(s, "a").await;
         let l = b.label;
         assert!(
-            matches!(
-                s.create_tenant(&Tenant { name: n("a"), created: 1 }, &track("a", "master"), &au()).await,
-                Err(StoreError::Conflict)
+            is(
+                StoreError::Conflict,
+                s.create_tenant(&Tenant { name: n("a"), created: 1 }, &track("a", "master"), &au()).await
             ),
             "{l}"
         );
-        assert!(matches!(s.create_track(&track("a", "prod"), &au()).await, Err(StoreError::Conflict)), "{l}");
+        assert!(is(StoreError::Conflict, s.create_track(&track("a", "prod"), &au()).await), "{l}");
+        assert!(is(StoreError::Conflict, s.create_app(&resource("a", "prod", "x"), &[], &au()).await), "{l}");
         assert!(
-            matches!(s.create_app(&resource("a", "prod", "x"), &[], &au()).await, Err(StoreError::Conflict)),
+            is(StoreError::Conflict, s.add_secret(&app_ref("a", "prod", "x"), &secret("s1"), 10, &au()).await),
             "{l}"
         );
         assert!(
-            matches!(s.add_secret("a", "prod", "x", &secret("s1"), 10, &au()).await, Err(StoreError::Conflict)),
+            is(StoreError::Conflict, s.add_client_key(&app_ref("a", "prod", "x"), &client_key("k1"), 4, &au()).await),
             "{l}"
         );
+        assert!(is(StoreError::NotFound, s.create_track(&track("zz", "prod"), &au()).await), "{l}");
+        assert!(is(StoreError::NotFound, s.create_app(&resource("a", "nope", "y"), &[], &au()).await), "{l}");
         assert!(
-            matches!(s.add_client_key("a", "prod", "x", &client_key("k1"), 4, &au()).await, Err(StoreError::Conflict)),
+            is(StoreError::NotFound, s.add_secret(&app_ref("a", "prod", "nope"), &secret("s9"), 10, &au()).await),
             "{l}"
         );
-        assert!(matches!(s.create_track(&track("zz", "prod"), &au()).await, Err(StoreError::NotFound)), "{l}");
-        assert!(
-            matches!(s.create_app(&resource("a", "nope", "y"), &[], &au()).await, Err(StoreError::NotFound)),
-            "{l}"
-        );
-        assert!(
-            matches!(s.add_secret("a", "prod", "nope", &secret("s9"), 10, &au()).await, Err(StoreError::NotFound)),
-            "{l}"
-        );
-        assert!(matches!(s.get_tenant("zz").await, Err(StoreError::NotFound)), "{l}");
-        assert!(matches!(s.delete_app("a", "prod", "nope", &au()).await, Err(StoreError::NotFound)), "{l}");
+        assert!(is(StoreError::NotFound, s.get_tenant(&n("zz")).await), "{l}");
+        assert!(is(StoreError::NotFound, s.delete_app(&app_ref("a", "prod", "nope"), &au()).await), "{l}");
     }
 }
 
@@ -205,13 +212,13 @@ async fn deleting_a_parent_deletes_what_it_holds() {
     for b in backends().await {
         let s = b.store.as_ref();
         seed(s, "a").await;
-        s.delete_track("a", "prod", &au()).await.unwrap();
-        assert!(matches!(s.get_app("a", "prod", "x").await, Err(StoreError::NotFound)), "{}", b.label);
-        assert!(s.list_secrets("a", "prod", "x").await.unwrap().is_empty());
-        assert!(s.list_client_keys("a", "prod", "x").await.unwrap().is_empty());
+        s.delete_track(&track_ref("a", "prod"), &au()).await.unwrap();
+        assert!(is(StoreError::NotFound, s.get_app(&app_ref("a", "prod", "x")).await), "{}", b.label);
+        assert!(s.list_secrets(&app_ref("a", "prod", "x")).await.unwrap().is_empty());
+        assert!(s.list_client_keys(&app_ref("a", "prod", "x")).await.unwrap().is_empty());
         seed(s, "b").await;
-        s.delete_tenant("b", &au()).await.unwrap();
-        assert!(matches!(s.get_track("b", "prod").await, Err(StoreError::NotFound)));
+        s.delete_tenant(&n("b"), &au()).await.unwrap();
+        assert!(is(StoreError::NotFound, s.get_track(&track_ref("b", "prod")).await));
         assert_eq!(s.load_all().await.unwrap().len(), 1, "{}", b.label);
     }
 }
@@ -221,7 +228,7 @@ async fn versions_are_compared_and_bumped_atomically() {
     for b in backends().await {
         let s = b.store.clone();
         seed(s.as_ref(), "a").await;
-        let app = s.get_app("a", "prod", "x").await.unwrap();
+        let app = s.get_app(&app_ref("a", "prod", "x")).await.unwrap();
         // 8 concurrent edits all based on version 1: exactly one wins
         let mut tasks = Vec::new();
         for _ in 0..8 {
@@ -241,13 +248,10 @@ async fn versions_are_compared_and_bumped_atomically() {
         }
         assert_eq!(won, 1, "{}", b.label);
         assert_eq!(s.replace_app(&app, None, &au()).await.unwrap().version, 3);
-        let t = s.get_track("a", "prod").await.unwrap();
-        assert!(matches!(s.update_track(&t, Some(7), &au()).await, Err(StoreError::VersionMismatch)));
+        let t = s.get_track(&track_ref("a", "prod")).await.unwrap();
+        assert!(is(StoreError::VersionMismatch, s.update_track(&t, Some(7), &au()).await));
         assert_eq!(s.update_track(&t, Some(1), &au()).await.unwrap().version, 2);
-        assert!(matches!(
-            s.replace_app(&resource("a", "prod", "nope"), Some(1), &au()).await,
-            Err(StoreError::NotFound)
-        ));
+        assert!(is(StoreError::NotFound, s.replace_app(&resource("a", "prod", "nope"), Some(1), &au()).await));
     }
 }
 
@@ -260,7 +264,7 @@ async fn limits_hold_under_concurrent_writes() {
         for i in 0..12 {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
-                s.add_secret("a", "prod", "x", &secret(&format!("c{i}")), 10, &au()).await
+                s.add_secret(&app_ref("a", "prod", "x"), &secret(&format!("c{i}")), 10, &au()).await
             }));
         }
         let mut ok = 0;
@@ -272,13 +276,13 @@ async fn limits_hold_under_concurrent_writes() {
             }
         }
         assert_eq!(ok, 9, "{}: one secret was there already", b.label);
-        assert_eq!(s.list_secrets("a", "prod", "x").await.unwrap().len(), 10);
+        assert_eq!(s.list_secrets(&app_ref("a", "prod", "x")).await.unwrap().len(), 10);
         for i in 0..3 {
-            s.add_client_key("a", "prod", "x", &client_key(&format!("k{}", i + 2)), 4, &au()).await.unwrap();
+            s.add_client_key(&app_ref("a", "prod", "x"), &client_key(&format!("k{}", i + 2)), 4, &au()).await.unwrap();
         }
-        assert!(matches!(
-            s.add_client_key("a", "prod", "x", &client_key("k9"), 4, &au()).await,
-            Err(StoreError::LimitReached)
+        assert!(is(
+            StoreError::LimitReached,
+            s.add_client_key(&app_ref("a", "prod", "x"), &client_key("k9"), 4, &au()).await
         ));
     }
 }
@@ -288,21 +292,21 @@ async fn the_jti_guard_accepts_once_until_expiry() {
     for b in backends().await {
         let s = b.store.as_ref();
         let l = b.label;
-        assert!(s.use_jti("a", "prod", "c", "j1", 100, 50).await.unwrap(), "{l}");
-        assert!(!s.use_jti("a", "prod", "c", "j1", 100, 60).await.unwrap(), "{l}");
+        assert!(s.use_jti(&app_ref("a", "prod", "c"), "j1", 100, 50).await.unwrap(), "{l}");
+        assert!(!s.use_jti(&app_ref("a", "prod", "c"), "j1", 100, 60).await.unwrap(), "{l}");
         // the same jti for another client or track is another entry
-        assert!(s.use_jti("a", "prod", "d", "j1", 100, 60).await.unwrap(), "{l}");
-        assert!(s.use_jti("b", "prod", "c", "j1", 100, 60).await.unwrap(), "{l}");
+        assert!(s.use_jti(&app_ref("a", "prod", "d"), "j1", 100, 60).await.unwrap(), "{l}");
+        assert!(s.use_jti(&app_ref("b", "prod", "c"), "j1", 100, 60).await.unwrap(), "{l}");
         // after its exp the entry no longer blocks
-        assert!(s.use_jti("a", "prod", "c", "j1", 300, 200).await.unwrap(), "{l}");
-        assert!(!s.use_jti("a", "prod", "c", "j1", 300, 250).await.unwrap(), "{l}");
+        assert!(s.use_jti(&app_ref("a", "prod", "c"), "j1", 300, 200).await.unwrap(), "{l}");
+        assert!(!s.use_jti(&app_ref("a", "prod", "c"), "j1", 300, 250).await.unwrap(), "{l}");
         assert_eq!(s.purge_jtis(1000).await.unwrap(), 3, "{l}");
         // concurrent first uses: exactly one wins
         let st = b.store.clone();
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let st = st.clone();
-                tokio::spawn(async move { st.use_jti("a", "prod", "c", "race", 2000, 1000).await.unwrap() })
+                tokio::spawn(async move { st.use_jti(&app_ref("a", "prod", "c"), "race", 2000, 1000).await.unwrap() })
             })
             .collect();
         let mut wins = 0;
@@ -321,32 +325,32 @@ async fn tenant_isolation_holds_for_every_query() {
         let l = b.label;
         seed(s, "a").await;
         seed(s, "b").await;
-        s.delete_app("b", "prod", "x", &au()).await.unwrap();
-        let nf = |r: Result<(), StoreError>| matches!(r, Err(StoreError::NotFound));
-        assert!(matches!(s.get_app("b", "prod", "x").await, Err(StoreError::NotFound)), "{l}");
-        assert!(s.list_apps("b", "prod", &PageRequest { after: None, limit: 100 }).await.unwrap().is_empty(), "{l}");
-        assert!(s.list_secrets("b", "prod", "x").await.unwrap().is_empty(), "{l}");
-        assert!(s.list_client_keys("b", "prod", "x").await.unwrap().is_empty(), "{l}");
-        assert!(nf(s.delete_app("b", "prod", "x", &au()).await), "{l}");
-        assert!(nf(s.delete_secret("b", "prod", "x", "s1", &au()).await), "{l}");
-        assert!(nf(s.delete_client_key("b", "prod", "x", "k1", &au()).await), "{l}");
-        assert!(nf(s.add_secret("b", "prod", "x", &secret("s2"), 10, &au()).await), "{l}");
-        assert!(nf(s.add_client_key("b", "prod", "x", &client_key("k2"), 4, &au()).await), "{l}");
+        s.delete_app(&app_ref("b", "prod", "x"), &au()).await.unwrap();
+        let nf = |r: Result<(), StoreError>| is(StoreError::NotFound, r);
+        assert!(is(StoreError::NotFound, s.get_app(&app_ref("b", "prod", "x")).await), "{l}");
         assert!(
-            matches!(s.replace_app(&resource("b", "prod", "x"), None, &au()).await, Err(StoreError::NotFound)),
+            s.list_apps(&track_ref("b", "prod"), &PageRequest { after: None, limit: 100 }).await.unwrap().is_empty(),
             "{l}"
         );
-        assert!(s.load_track("b", "prod").await.unwrap().apps.is_empty(), "{l}");
-        assert!(s.load_track("b", "prod").await.unwrap().secrets.is_empty(), "{l}");
+        assert!(s.list_secrets(&app_ref("b", "prod", "x")).await.unwrap().is_empty(), "{l}");
+        assert!(s.list_client_keys(&app_ref("b", "prod", "x")).await.unwrap().is_empty(), "{l}");
+        assert!(nf(s.delete_app(&app_ref("b", "prod", "x"), &au()).await), "{l}");
+        assert!(nf(s.delete_secret(&app_ref("b", "prod", "x"), "s1", &au()).await), "{l}");
+        assert!(nf(s.delete_client_key(&app_ref("b", "prod", "x"), "k1", &au()).await), "{l}");
+        assert!(nf(s.add_secret(&app_ref("b", "prod", "x"), &secret("s2"), 10, &au()).await), "{l}");
+        assert!(nf(s.add_client_key(&app_ref("b", "prod", "x"), &client_key("k2"), 4, &au()).await), "{l}");
+        assert!(is(StoreError::NotFound, s.replace_app(&resource("b", "prod", "x"), None, &au()).await), "{l}");
+        assert!(s.load_track(&track_ref("b", "prod")).await.unwrap().apps.is_empty(), "{l}");
+        assert!(s.load_track(&track_ref("b", "prod")).await.unwrap().secrets.is_empty(), "{l}");
         // a's data is untouched by all of the above
-        assert_eq!(s.get_app("a", "prod", "x").await.unwrap().version, 1, "{l}");
-        assert_eq!(s.list_secrets("a", "prod", "x").await.unwrap().len(), 1, "{l}");
-        assert_eq!(s.list_client_keys("a", "prod", "x").await.unwrap().len(), 1, "{l}");
+        assert_eq!(s.get_app(&app_ref("a", "prod", "x")).await.unwrap().version, 1, "{l}");
+        assert_eq!(s.list_secrets(&app_ref("a", "prod", "x")).await.unwrap().len(), 1, "{l}");
+        assert_eq!(s.list_client_keys(&app_ref("a", "prod", "x")).await.unwrap().len(), 1, "{l}");
         // deleting b's track or tenant leaves a's
-        s.delete_track("b", "prod", &au()).await.unwrap();
-        s.delete_tenant("b", &au()).await.unwrap();
-        assert_eq!(s.load_track("a", "prod").await.unwrap().apps.len(), 1, "{l}");
-        let tracks = s.list_tracks("a", &PageRequest { after: None, limit: 100 }).await.unwrap();
+        s.delete_track(&track_ref("b", "prod"), &au()).await.unwrap();
+        s.delete_tenant(&n("b"), &au()).await.unwrap();
+        assert_eq!(s.load_track(&track_ref("a", "prod")).await.unwrap().apps.len(), 1, "{l}");
+        let tracks = s.list_tracks(&n("a"), &PageRequest { after: None, limit: 100 }).await.unwrap();
         assert!(tracks.iter().all(|t| t.tenant.as_str() == "a"), "{l}");
     }
 }
@@ -361,8 +365,13 @@ async fn listings_page_in_name_order() {
         }
         let p = |after: Option<&str>| PageRequest { after: after.map(str::to_owned), limit: 2 };
         let names = |v: Vec<App>| v.into_iter().map(|a| a.name.to_string()).collect::<Vec<_>>();
-        assert_eq!(names(s.list_apps("a", "prod", &p(None)).await.unwrap()), ["a", "b"], "{}", b.label);
-        assert_eq!(names(s.list_apps("a", "prod", &p(Some("b"))).await.unwrap()), ["c", "x"], "{}", b.label);
+        assert_eq!(names(s.list_apps(&track_ref("a", "prod"), &p(None)).await.unwrap()), ["a", "b"], "{}", b.label);
+        assert_eq!(
+            names(s.list_apps(&track_ref("a", "prod"), &p(Some("b"))).await.unwrap()),
+            ["c", "x"],
+            "{}",
+            b.label
+        );
         s.create_tenant(&Tenant { name: n("0"), created: 1 }, &track("0", "master"), &au()).await.unwrap();
         let t: Vec<String> = s.list_tenants(&p(None)).await.unwrap().into_iter().map(|t| t.name.to_string()).collect();
         assert_eq!(t, ["0", "a"], "{}", b.label);
@@ -394,12 +403,12 @@ async fn the_embedded_replay_guard_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     {
         let s = SqliteStore::open_dir(dir.path()).await.unwrap();
-        assert!(s.use_jti("a", "prod", "c", "j1", i64::MAX / 2, 100).await.unwrap());
+        assert!(s.use_jti(&app_ref("a", "prod", "c"), "j1", i64::MAX / 2, 100).await.unwrap());
         // the write-behind batch lands within 50 ms
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
     let s = SqliteStore::open_dir(dir.path()).await.unwrap();
-    assert!(!s.use_jti("a", "prod", "c", "j1", i64::MAX / 2, 200).await.unwrap());
+    assert!(!s.use_jti(&app_ref("a", "prod", "c"), "j1", i64::MAX / 2, 200).await.unwrap());
 }
 
 #[tokio::test]
@@ -419,7 +428,7 @@ async fn rotation_steps_happen_once_however_many_instances_race() {
         let tasks: Vec<_> = (0..6)
             .map(|i| {
                 let (s, k) = (s.clone(), next(&format!("n{i}")));
-                tokio::spawn(async move { s.add_next_key("a", "prod", &k, &au()).await.unwrap() })
+                tokio::spawn(async move { s.add_next_key(&track_ref("a", "prod"), &k, &au()).await.unwrap() })
             })
             .collect();
         let mut created = 0;
@@ -427,12 +436,12 @@ async fn rotation_steps_happen_once_however_many_instances_race() {
             created += t.await.unwrap() as usize;
         }
         assert_eq!(created, 1, "{l}: one next key");
-        let keys = s.load_track("a", "prod").await.unwrap().keys;
+        let keys = s.load_track(&track_ref("a", "prod")).await.unwrap().keys;
         let n = keys.iter().find(|k| k.state == KeyState::Next).unwrap().kid.clone();
         let tasks: Vec<_> = (0..6)
             .map(|_| {
                 let (s, n) = (s.clone(), n.clone());
-                tokio::spawn(async move { s.promote_next_key("a", "prod", &n, 20, &au()).await.unwrap() })
+                tokio::spawn(async move { s.promote_next_key(&track_ref("a", "prod"), &n, 20, &au()).await.unwrap() })
             })
             .collect();
         let mut promoted = 0;
@@ -440,14 +449,18 @@ async fn rotation_steps_happen_once_however_many_instances_race() {
             promoted += t.await.unwrap() as usize;
         }
         assert_eq!(promoted, 1, "{l}: promoted once");
-        let keys = s.load_track("a", "prod").await.unwrap().keys;
+        let keys = s.load_track(&track_ref("a", "prod")).await.unwrap().keys;
         let state = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().state;
         assert_eq!(state(&n), KeyState::Active, "{l}");
         assert_eq!(state("k-prod"), KeyState::Retired, "{l}");
         assert_eq!(keys.iter().find(|k| k.kid == "k-prod").unwrap().changed, 20);
-        assert_eq!(s.delete_retired_keys("a", "prod", 20, &au()).await.unwrap(), 0, "{l}: not before its time");
-        assert_eq!(s.delete_retired_keys("a", "prod", 21, &au()).await.unwrap(), 1, "{l}");
-        assert_eq!(s.load_track("a", "prod").await.unwrap().keys.len(), 1);
+        assert_eq!(
+            s.delete_retired_keys(&track_ref("a", "prod"), 20, &au()).await.unwrap(),
+            0,
+            "{l}: not before its time"
+        );
+        assert_eq!(s.delete_retired_keys(&track_ref("a", "prod"), 21, &au()).await.unwrap(), 1, "{l}");
+        assert_eq!(s.load_track(&track_ref("a", "prod")).await.unwrap().keys.len(), 1);
     }
 }
 
@@ -462,27 +475,33 @@ async fn every_change_writes_its_audit_record_in_the_same_transaction() {
         s.create_track(&track("a", "prod"), &record("a", 2, "track.create", "tenants/a/tracks/prod")).await.unwrap();
         // refused changes: a duplicate, a stale version, a missing app
         let dup = s.create_track(&track("a", "prod"), &record("a", 3, "dup", "x")).await;
-        assert!(matches!(dup, Err(StoreError::Conflict)), "{l}");
-        let mut tr = s.get_track("a", "prod").await.unwrap();
+        assert!(is(StoreError::Conflict, dup), "{l}");
+        let mut tr = s.get_track(&track_ref("a", "prod")).await.unwrap();
         tr.settings.access_token_lifetime = 60;
         let stale = s.update_track(&tr, Some(99), &record("a", 4, "stale", "x")).await;
-        assert!(matches!(stale, Err(StoreError::VersionMismatch)), "{l}");
-        let missing = s.delete_app("a", "prod", "nope", &record("a", 5, "missing", "x")).await;
-        assert!(matches!(missing, Err(StoreError::NotFound)), "{l}");
+        assert!(is(StoreError::VersionMismatch, stale), "{l}");
+        let missing = s.delete_app(&app_ref("a", "prod", "nope"), &record("a", 5, "missing", "x")).await;
+        assert!(is(StoreError::NotFound, missing), "{l}");
         s.update_track(&tr, Some(1), &record("a", 6, "track.update", "tenants/a/tracks/prod")).await.unwrap();
         // a rotation step that changes nothing records nothing
         let key = track("a", "prod").keys.remove(0);
         let next = TrackKey { kid: "n1".into(), state: KeyState::Next, ..key };
-        assert!(s.add_next_key("a", "prod", &next, &record("a", 7, "track_key.create", "k")).await.unwrap(), "{l}");
+        assert!(
+            s.add_next_key(&track_ref("a", "prod"), &next, &record("a", 7, "track_key.create", "k")).await.unwrap(),
+            "{l}"
+        );
         let again = TrackKey { kid: "n2".into(), ..next.clone() };
-        assert!(!s.add_next_key("a", "prod", &again, &record("a", 8, "nothing", "k")).await.unwrap(), "{l}");
+        assert!(
+            !s.add_next_key(&track_ref("a", "prod"), &again, &record("a", 8, "nothing", "k")).await.unwrap(),
+            "{l}"
+        );
         let actions: Vec<String> =
-            s.list_audit("a", &all(100)).await.unwrap().into_iter().map(|e| e.record.action).collect();
+            s.list_audit(&n("a"), &all(100)).await.unwrap().into_iter().map(|e| e.record.action).collect();
         assert_eq!(actions, ["track_key.create", "track.update", "track.create", "tenant.create"], "{l}");
         // deleting a tenant deletes its log; the deletion is recorded where the caller says
-        s.delete_tenant("a", &record("master", 9, "tenant.delete", "tenants/a")).await.unwrap();
-        assert!(s.list_audit("a", &all(100)).await.unwrap().is_empty(), "{l}");
-        let master = s.list_audit("master", &all(100)).await.unwrap();
+        s.delete_tenant(&n("a"), &record("master", 9, "tenant.delete", "tenants/a")).await.unwrap();
+        assert!(s.list_audit(&n("a"), &all(100)).await.unwrap().is_empty(), "{l}");
+        let master = s.list_audit(&n("master"), &all(100)).await.unwrap();
         assert_eq!(master.len(), 1, "{l}");
         assert_eq!(master[0].record, record("master", 9, "tenant.delete", "tenants/a"), "{l}");
     }
@@ -502,34 +521,36 @@ async fn audit_listings_filter_page_and_expire() {
         s.append_audit(&batch).await.unwrap();
         let ats = |v: Vec<ferrid_core::audit::AuditEntry>| v.into_iter().map(|e| e.record.at).collect::<Vec<_>>();
         // newest first by default; tenant b's record is never in a's log
-        assert_eq!(ats(s.list_audit("a", &all(100)).await.unwrap()), (100..110).rev().collect::<Vec<_>>(), "{l}");
+        assert_eq!(ats(s.list_audit(&n("a"), &all(100)).await.unwrap()), (100..110).rev().collect::<Vec<_>>(), "{l}");
         let q = |f: fn(&mut AuditQuery)| {
             let mut q = all(100);
             f(&mut q);
             q
         };
         let failed = q(|q| q.action = Some("client_auth.failed".into()));
-        assert_eq!(ats(s.list_audit("a", &failed).await.unwrap()), [109, 107, 105, 103, 101], "{l}");
+        assert_eq!(ats(s.list_audit(&n("a"), &failed).await.unwrap()), [109, 107, 105, 103, 101], "{l}");
         let under = q(|q| q.target = Some("tenants/a/tracks/t1".into()));
-        assert_eq!(ats(s.list_audit("a", &under).await.unwrap()), [107, 104, 101], "{l}");
+        assert_eq!(ats(s.list_audit(&n("a"), &under).await.unwrap()), [107, 104, 101], "{l}");
         // a prefix is matched literally: '%' and '_' are no wildcards
         let wild = q(|q| q.target = Some("tenants/a/tracks/%".into()));
-        assert!(s.list_audit("a", &wild).await.unwrap().is_empty(), "{l}");
+        assert!(s.list_audit(&n("a"), &wild).await.unwrap().is_empty(), "{l}");
         let window = q(|q| {
             q.since = Some(102);
             q.until = Some(105);
             q.order = Order::Asc;
         });
-        assert_eq!(ats(s.list_audit("a", &window).await.unwrap()), [102, 103, 104], "{l}");
-        assert!(s.list_audit("a", &q(|q| q.actor = Some("client:x".into()))).await.unwrap().is_empty(), "{l}");
-        assert_eq!(s.list_audit("a", &q(|q| q.actor = Some("system".into()))).await.unwrap().len(), 10, "{l}");
+        assert_eq!(ats(s.list_audit(&n("a"), &window).await.unwrap()), [102, 103, 104], "{l}");
+        assert!(s.list_audit(&n("a"), &q(|q| q.actor = Some("client:x".into()))).await.unwrap().is_empty(), "{l}");
+        assert_eq!(s.list_audit(&n("a"), &q(|q| q.actor = Some("system".into()))).await.unwrap().len(), 10, "{l}");
         // pages follow the id cursor in either order without gaps or repeats
         for order in [Order::Desc, Order::Asc] {
             let mut seen = Vec::new();
             let mut after = None;
             loop {
-                let page =
-                    s.list_audit("a", &AuditQuery { order, after, limit: 3, ..AuditQuery::default() }).await.unwrap();
+                let page = s
+                    .list_audit(&n("a"), &AuditQuery { order, after, limit: 3, ..AuditQuery::default() })
+                    .await
+                    .unwrap();
                 if page.is_empty() {
                     break;
                 }
@@ -544,12 +565,12 @@ async fn audit_listings_filter_page_and_expire() {
         }
         // retention
         assert_eq!(s.purge_audit(105).await.unwrap(), 5, "{l}");
-        assert_eq!(ats(s.list_audit("a", &all(100)).await.unwrap()), [109, 108, 107, 106, 105], "{l}");
-        assert_eq!(s.list_audit("b", &all(100)).await.unwrap().len(), 1, "{l}");
+        assert_eq!(ats(s.list_audit(&n("a"), &all(100)).await.unwrap()), [109, 108, 107, 106, 105], "{l}");
+        assert_eq!(s.list_audit(&n("b"), &all(100)).await.unwrap().len(), 1, "{l}");
     }
 }
 
-/// The failed-authentication buckets every instance shares (DESIGN §7).
+/// The failed-authentication buckets every instance shares (`docs/ARCHITECTURE.md`).
 #[tokio::test]
 async fn failure_buckets_are_shared_refill_and_never_go_below_zero() {
     for b in backends().await {
@@ -599,16 +620,16 @@ async fn changing_an_apps_kind_deletes_its_secrets_and_keys() {
         // the same kind keeps them
         let same = App { updated: 2, ..resource("a", "prod", "x") };
         s.replace_app(&same, None, &au()).await.unwrap();
-        assert_eq!(s.list_secrets("a", "prod", "x").await.unwrap().len(), 1, "{l}");
+        assert_eq!(s.list_secrets(&app_ref("a", "prod", "x")).await.unwrap().len(), 1, "{l}");
         let spec: ClientSpec =
             serde_json::from_value(serde_json::json!({ "client_auth_method": "client_secret_basic" })).unwrap();
         let client = App { spec: AppSpec::OauthClient(spec), ..resource("a", "prod", "x") };
         s.replace_app(&client, None, &au()).await.unwrap();
-        assert!(s.list_secrets("a", "prod", "x").await.unwrap().is_empty(), "{l}");
-        assert!(s.list_client_keys("a", "prod", "x").await.unwrap().is_empty(), "{l}");
+        assert!(s.list_secrets(&app_ref("a", "prod", "x")).await.unwrap().is_empty(), "{l}");
+        assert!(s.list_client_keys(&app_ref("a", "prod", "x")).await.unwrap().is_empty(), "{l}");
         // another tenant's app of the same name keeps its own
-        assert_eq!(s.list_secrets("b", "prod", "x").await.unwrap().len(), 1, "{l}");
-        assert_eq!(s.list_client_keys("b", "prod", "x").await.unwrap().len(), 1, "{l}");
+        assert_eq!(s.list_secrets(&app_ref("b", "prod", "x")).await.unwrap().len(), 1, "{l}");
+        assert_eq!(s.list_client_keys(&app_ref("b", "prod", "x")).await.unwrap().len(), 1, "{l}");
     }
 }
 
@@ -625,8 +646,8 @@ async fn audit_ids_are_numbered_per_tenant() {
         let ids =
             |v: Vec<ferrid_core::audit::AuditEntry>| v.into_iter().map(|e| (e.id, e.record.at)).collect::<Vec<_>>();
         let asc = AuditQuery { order: Order::Asc, ..all(100) };
-        assert_eq!(ids(s.list_audit("p", &asc).await.unwrap()), [(1, 101), (2, 102), (3, 104), (4, 105)], "{l}");
-        assert_eq!(ids(s.list_audit("q", &asc).await.unwrap()), [(1, 100), (2, 103), (3, 200)], "{l}");
+        assert_eq!(ids(s.list_audit(&n("p"), &asc).await.unwrap()), [(1, 101), (2, 102), (3, 104), (4, 105)], "{l}");
+        assert_eq!(ids(s.list_audit(&n("q"), &asc).await.unwrap()), [(1, 100), (2, 103), (3, 200)], "{l}");
     }
 }
 
@@ -639,12 +660,70 @@ async fn an_accepted_jti_is_on_disk_before_use_jti_answers() {
     {
         let s = SqliteStore::open_dir(dir.path()).await.unwrap();
         for i in 0..20 {
-            assert!(s.use_jti("a", "prod", "c", &format!("j{i}"), i64::MAX / 2, 100).await.unwrap());
+            assert!(s.use_jti(&app_ref("a", "prod", "c"), &format!("j{i}"), i64::MAX / 2, 100).await.unwrap());
         }
         // no pause: the store is reopened at once, as after a crash
     }
     let s = SqliteStore::open_dir(dir.path()).await.unwrap();
     for i in 0..20 {
-        assert!(!s.use_jti("a", "prod", "c", &format!("j{i}"), i64::MAX / 2, 200).await.unwrap(), "j{i}");
+        assert!(!s.use_jti(&app_ref("a", "prod", "c"), &format!("j{i}"), i64::MAX / 2, 200).await.unwrap(), "j{i}");
+    }
+}
+
+/// Issue 13: the store counts one call per port method, wherever the method enters the
+/// SQL layer (reads, writes, refused writes and the replay guard alike), and nothing else.
+#[tokio::test]
+async fn every_port_method_call_counts_once() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        let before = s.calls();
+        seed(s, "a").await;
+        assert_eq!(s.calls() - before, 4, "{l}: seed makes four calls");
+        let before = s.calls();
+        s.get_app(&app_ref("a", "prod", "x")).await.unwrap();
+        s.update_track(&s.get_track(&track_ref("a", "prod")).await.unwrap(), Some(9), &au()).await.unwrap_err();
+        s.use_jti(&app_ref("a", "prod", "x"), "j", 10, 1).await.unwrap();
+        s.load_track(&track_ref("a", "prod")).await.unwrap();
+        s.list_audit(&n("a"), &all(10)).await.unwrap();
+        s.take_auth_failures(&[("ip".into(), 1), ("ip c".into(), 1)], 3.0, 0.001, 1).await.unwrap();
+        s.ping().await.unwrap();
+        let _ = s.subscribe();
+        assert_eq!(s.calls() - before, 8, "{l}: one per port method call, none for subscribe");
+    }
+}
+
+/// Issue 13: the ports added beside the apps keep tenants apart too: another tenant's
+/// track keys, snapshot, log and listings are never read or changed through a ref of `b`.
+#[tokio::test]
+async fn tenant_isolation_holds_for_track_keys_snapshots_and_the_log() {
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        seed(s, "a").await;
+        s.create_tenant(&Tenant { name: n("b"), created: 1 }, &track("b", "master"), &record("b", 1, "x", "t"))
+            .await
+            .unwrap();
+        let key = TrackKey { kid: "n1".into(), state: KeyState::Next, ..track("a", "prod").keys.remove(0) };
+        // b has no track prod: its key steps find nothing and a's keys stay as they are
+        let b_prod = track_ref("b", "prod");
+        assert!(is(StoreError::NotFound, s.add_next_key(&b_prod, &key, &au()).await), "{l}");
+        assert!(is(StoreError::NotFound, s.promote_next_key(&b_prod, "k-prod", 5, &au()).await), "{l}");
+        assert_eq!(s.delete_retired_keys(&b_prod, i64::MAX, &au()).await.unwrap(), 0, "{l}");
+        assert!(is(StoreError::NotFound, s.load_track(&b_prod).await), "{l}");
+        assert!(is(StoreError::NotFound, s.get_track(&b_prod).await), "{l}");
+        assert!(is(StoreError::NotFound, s.delete_track(&b_prod, &au()).await), "{l}");
+        let page = PageRequest { after: None, limit: 100 };
+        assert!(s.list_apps(&b_prod, &page).await.unwrap().is_empty(), "{l}");
+        let b_tracks = s.list_tracks(&n("b"), &page).await.unwrap();
+        assert_eq!(b_tracks.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["master"], "{l}");
+        let b_log = s.list_audit(&n("b"), &all(100)).await.unwrap();
+        assert!(b_log.iter().all(|e| e.record.tenant == "b") && b_log.len() == 1, "{l}");
+        let a = s.load_track(&track_ref("a", "prod")).await.unwrap();
+        assert_eq!(a.keys.len(), 1, "{l}");
+        assert_eq!(a.keys[0].state, KeyState::Active, "{l}");
+        // a use of a jti by b's client does not spend a's
+        assert!(s.use_jti(&app_ref("b", "prod", "x"), "j", 10, 1).await.unwrap(), "{l}");
+        assert!(s.use_jti(&app_ref("a", "prod", "x"), "j", 10, 1).await.unwrap(), "{l}");
     }
 }

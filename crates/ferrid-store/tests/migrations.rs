@@ -87,3 +87,48 @@ async fn a_database_migrated_before_checksums_keeps_working() {
         r.unwrap();
     }
 }
+
+/// SHA-256 of each migration as earlier releases shipped it, one file per backend
+/// (`migrations/sqlite/*.sql`, `migrations/postgres/*.sql` until issue 13), by version.
+const SHIPPED_SQLITE: [&str; 5] = [
+    "0e5632df046ea6be18de8faa079a562c0548feb9676018733c573181eea8f091",
+    "fc77d6130e0477d252eb809343890a206ea66a977a8afbc911545cb02714f22e",
+    "5581b448ceb70602089e2634c939de0d01e81927ab7efb50a081198473031778",
+    "331a34bb5a10a4a27e2dfd71377cbc11964d8c52ead9fcec0d516ecfec5cb60d",
+    "2833c04bb501abdac6a69e13281764e8df4e2b2394e7b19fd0fae777dbbb09d3",
+];
+const SHIPPED_POSTGRES: [&str; 5] = [
+    "12c9566713fe1285c3db31295925b0adce818cab7198b982de799f3d2d0d8d05",
+    "6e53c025fa3893a11d5081208a1d92317c0972188f6ef53dd62d2d7366258039",
+    "3dbd0c2ebdc27d7dcae4a19fb714cab7040fd0a85470200525de003a5e10f97b",
+    "49d12edde836c7d212b999c2aed2b52cd801ca83cbbb246c8473766cdd79ef4e",
+    "eb8df05be50930ada705afb69f859502429672adfb3ca7b905315e04c2b64119",
+];
+
+/// Issue 13: one source per migration renders, for each backend, exactly the SQL that
+/// backend's file held before.
+#[test]
+fn each_migration_renders_the_sql_earlier_releases_shipped() {
+    use ferrid_store::migrate::{Dialect, checksum};
+    for (dialect, shipped) in [(Dialect::Sqlite, SHIPPED_SQLITE), (Dialect::Postgres, SHIPPED_POSTGRES)] {
+        let rendered: Vec<String> = dialect.migrations().iter().map(|(_, _, sql)| checksum(sql)).collect();
+        assert_eq!(rendered, shipped, "{dialect:?}");
+    }
+}
+
+/// The `ferrid_migrations` rows a database migrated by an earlier release holds: every
+/// version recorded with the checksum of the file that release shipped.
+fn as_shipped(shipped: [&str; 5]) -> String {
+    let cases: String = shipped.iter().enumerate().map(|(i, sum)| format!(" WHEN {} THEN '{sum}'", i + 1)).collect();
+    format!("UPDATE ferrid_migrations SET checksum = CASE version{cases} END")
+}
+
+/// Issue 13: a database migrated by the release before the single migration sources
+/// (its checksums are those of the per-backend files) still starts.
+#[tokio::test]
+async fn a_database_migrated_by_the_previous_release_still_starts() {
+    sqlite_reopened_after(&as_shipped(SHIPPED_SQLITE)).await.unwrap();
+    if let Some(r) = postgres_reopened_after(&as_shipped(SHIPPED_POSTGRES)).await {
+        r.unwrap();
+    }
+}

@@ -13,7 +13,7 @@ use ferrid_oauth::{OAuthError, basic, form::Form};
 use crate::{
     model::UnixTime,
     runtime::{ClientRuntime, TrackRuntime},
-    store::Store,
+    store::{ReplayGuard, TrackRef},
 };
 
 /// The credentials a token request presents.
@@ -83,7 +83,7 @@ pub fn extract<'f>(authorization: Option<&str>, form: &'f Form<'_>) -> Result<Cr
 pub async fn authenticate<'t>(
     track: &'t TrackRuntime,
     creds: &Credentials<'_>,
-    store: &dyn Store,
+    replay: &dyn ReplayGuard,
     now: UnixTime,
 ) -> Result<&'t ClientRuntime, OAuthError> {
     let fail = || OAuthError::invalid_client();
@@ -91,7 +91,8 @@ pub async fn authenticate<'t>(
         let v = private_key_jwt::verify(track, assertion_type, assertion, *client_id, now)?;
         // RFC 7523 §3 item 7: a jti is accepted once while the assertion could be
         // accepted at all (until exp + leeway), across instances.
-        return match store.use_jti(&track.tenant, &track.track, &v.client.name, &v.jti, v.keep_until, now).await {
+        let client = TrackRef::new(track.tenant.clone(), track.track.clone()).app(v.client.name.clone());
+        return match replay.use_jti(&client, &v.jti, v.keep_until, now).await {
             Ok(true) => Ok(v.client),
             Ok(false) => Err(fail()),
             Err(e) => Err(OAuthError::new(ferrid_oauth::ErrorCode::TemporarilyUnavailable, "try again later")

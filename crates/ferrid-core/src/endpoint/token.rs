@@ -7,7 +7,7 @@ use crate::{
     grant::client_credentials,
     model::UnixTime,
     runtime::{ClientRuntime, TrackRuntime},
-    store::Store,
+    store::ReplayGuard,
     throttle::Throttle,
 };
 
@@ -22,10 +22,10 @@ pub struct TokenHttpRequest<'a> {
     pub source: Option<std::net::IpAddr>,
 }
 
-/// What the endpoint needs besides the request: the store (only a client assertion's
-/// replay guard reaches it), the failure throttle and the time.
+/// What the endpoint needs besides the request: the replay guard (the only store port
+/// it reaches, for a client assertion's `jti`), the failure throttle and the time.
 pub struct TokenContext<'a> {
-    pub store: &'a dyn Store,
+    pub replay: &'a dyn ReplayGuard,
     pub throttle: &'a Throttle,
     pub now: UnixTime,
 }
@@ -86,7 +86,7 @@ async fn by_assertion<'t>(
     {
         return Err(OAuthError::throttled(wait.as_secs().saturating_add(1)));
     }
-    let authenticated = client_auth::authenticate(track, creds, ctx.store, ctx.now)
+    let authenticated = client_auth::authenticate(track, creds, ctx.replay, ctx.now)
         .await
         // docs/protocol.md: on an app-scoped URL the client must be that app.
         .and_then(|c| match req.app {

@@ -3,11 +3,14 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::{Caller, FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input, path_name};
+use super::{
+    Caller, FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, app_at, input, path_name,
+    track_at,
+};
 use crate::{
     credentials::secret,
     model::{App, AppSpec, MAX_SECRETS_PER_CLIENT, SecretRecord},
-    store::PageRequest,
+    store::{PageRequest, TrackRef},
 };
 
 /// The scope of `ferrid-api` in `master/master` that manages every tenant.
@@ -43,14 +46,22 @@ impl Manager {
         page: &PageRequest,
     ) -> ManageResult<Vec<App>> {
         self.check_track(caller, tenant, track).await?;
-        self.store.list_apps(tenant, track, page).await.map_err(|e| ManageError::from_store(e, || "apps".into()))
+        self.stores
+            .apps
+            .list_apps(&track_at(tenant, track)?, page)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "apps".into()))
     }
 
     pub async fn get_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<App> {
         caller.check_tenant(tenant)?;
         let (t, tr, a) = (path_name("tenant", tenant)?, path_name("track", track)?, path_name("app", app)?);
-        let found =
-            self.store.get_app(&t, &tr, &a).await.map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
+        let found = self
+            .stores
+            .apps
+            .get_app(&TrackRef::new(t, tr).app(a))
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
         // Only a holder of ferrid-api:admin may read, change, add credentials to or delete
         // a client that holds it (issue 18: a master-tenant administrator could take the
         // bootstrap admin client over).
@@ -169,7 +180,8 @@ impl Manager {
         };
         let target = format!("tenants/{tenant}/tracks/{track}/apps/{}", app.name);
         let audit = self.audit(caller, tenant, "app.create", target, json!({ "after": app.spec }));
-        self.store
+        self.stores
+            .apps
             .create_app(&app, &records, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("app '{}'", app.name)))?;
@@ -204,7 +216,8 @@ impl Manager {
             self.audit(caller, tenant, "app.replace", format!("tenants/{tenant}/tracks/{track}/apps/{app}"), details);
         let next = App { spec: input.spec, updated: self.now(), ..current };
         let saved = self
-            .store
+            .stores
+            .apps
             .replace_app(&next, if_match, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
@@ -221,8 +234,9 @@ impl Manager {
         }
         let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}");
         let audit = self.audit(caller, tenant, "app.delete", target, json!({ "before": current.spec }));
-        self.store
-            .delete_app(tenant, track, app, &audit)
+        self.stores
+            .apps
+            .delete_app(&app_at(tenant, track, app)?, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
         self.refresh_track(tenant, track).await
@@ -244,7 +258,11 @@ impl Manager {
         app: &str,
     ) -> ManageResult<Vec<SecretRecord>> {
         self.get_client(caller, tenant, track, app).await?;
-        self.store.list_secrets(tenant, track, app).await.map_err(|e| ManageError::from_store(e, || "secrets".into()))
+        self.stores
+            .credentials
+            .list_secrets(&app_at(tenant, track, app)?)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "secrets".into()))
     }
 
     /// `POST …/secrets`: `{}` generates a secret (returned this once); `{"secret"}`
@@ -287,14 +305,16 @@ impl Manager {
             target,
             json!({ "after": { "id": record.id, "info": record.info, "generated": generated } }),
         );
-        self.store.add_secret(tenant, track, app, &record, MAX_SECRETS_PER_CLIENT, &audit).await.map_err(
-            |e| match e {
+        self.stores
+            .credentials
+            .add_secret(&app_at(tenant, track, app)?, &record, MAX_SECRETS_PER_CLIENT, &audit)
+            .await
+            .map_err(|e| match e {
                 crate::store::StoreError::LimitReached => {
                     ManageError::Conflict(format!("a client holds at most {MAX_SECRETS_PER_CLIENT} secrets"))
                 }
                 e => ManageError::from_store(e, || "secret".into()),
-            },
-        )?;
+            })?;
         self.refresh_track(tenant, track).await?;
         Ok((record, shown))
     }
@@ -310,8 +330,9 @@ impl Manager {
         self.get_client(caller, tenant, track, app).await?;
         let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}/secrets/{id}");
         let audit = self.audit(caller, tenant, "secret.delete", target, json!({ "before": { "id": id } }));
-        self.store
-            .delete_secret(tenant, track, app, id, &audit)
+        self.stores
+            .credentials
+            .delete_secret(&app_at(tenant, track, app)?, id, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || "secret".into()))?;
         self.refresh_track(tenant, track).await

@@ -59,8 +59,12 @@ impl Manager {
     pub async fn list_audit(&self, caller: &Caller, tenant: &str, q: &AuditQuery) -> ManageResult<Vec<AuditEntry>> {
         caller.check_tenant(tenant)?;
         let name = path_name("tenant", tenant)?;
-        self.store.get_tenant(&name).await.map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
-        self.store.list_audit(&name, q).await.map_err(|e| ManageError::from_store(e, || "audit log".into()))
+        self.stores
+            .tenants
+            .get_tenant(&name)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
+        self.stores.audit.list_audit(&name, q).await.map_err(|e| ManageError::from_store(e, || "audit log".into()))
     }
 
     /// Deletes records older than `days` days, every hour, until `jobs` shut down;
@@ -74,7 +78,7 @@ impl Manager {
             let this = Arc::clone(&this);
             async move {
                 let before = this.now() - i64::from(days) * 86_400;
-                match this.store.purge_audit(before).await {
+                match this.stores.audit.purge_audit(before).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(records = n, days, "audit records past retention deleted"),
                     Err(e) => tracing::warn!(error = %e, "could not apply the audit retention"),

@@ -25,7 +25,8 @@ impl Manager {
     /// Creates the master tenant if the store has none. `admin_secret` is the operator's
     /// chosen secret (`FERRID_ADMIN_SECRET`), hashed slowly; without it one is generated.
     pub async fn bootstrap(&self, admin_secret: Option<SecretString>) -> ManageResult<Bootstrap> {
-        let has = self.store.has_tenants().await.map_err(|e| ManageError::from_store(e, || "tenants".into()))?;
+        let has =
+            self.stores.tenants.has_tenants().await.map_err(|e| ManageError::from_store(e, || "tenants".into()))?;
         if has {
             return Ok(Bootstrap::AlreadyDone);
         }
@@ -82,7 +83,7 @@ impl Manager {
             format!("tenants/{MASTER}"),
             serde_json::json!({ "after": { "name": MASTER, "bootstrap": true } }),
         );
-        match self.store.create_tenant(&tenant, &track, &audit).await {
+        match self.stores.tenants.create_tenant(&tenant, &track, &audit).await {
             Ok(()) => {}
             // Another instance bootstrapped the shared store first.
             Err(crate::store::StoreError::Conflict) => return Ok(Bootstrap::AlreadyDone),

@@ -4,7 +4,7 @@
 use base64::Engine;
 use serde_json::Value;
 
-use super::{Caller, ManageError, ManageResult, Manager, input::Fields};
+use super::{Caller, ManageError, ManageResult, Manager, app_at, input::Fields};
 use crate::{
     client_auth::keys::{KeyImportError, OwnedKeyInput, import_key_blocking},
     model::{MAX_KEYS_PER_CLIENT, StoredClientKey},
@@ -28,7 +28,11 @@ impl Manager {
         app: &str,
     ) -> ManageResult<Vec<StoredClientKey>> {
         self.get_client(caller, tenant, track, app).await?;
-        self.store.list_client_keys(tenant, track, app).await.map_err(|e| ManageError::from_store(e, || "keys".into()))
+        self.stores
+            .credentials
+            .list_client_keys(&app_at(tenant, track, app)?)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "keys".into()))
     }
 
     /// `POST …/keys` with exactly one of `{"pem"}`, `{"pfx": base64, "password"}`, `{"jwk"}`.
@@ -77,8 +81,11 @@ impl Manager {
             "subject": stored.key.subject,
         });
         let audit = self.audit(caller, tenant, "key.add", target, serde_json::json!({ "after": summary }));
-        self.store.add_client_key(tenant, track, app, &stored, MAX_KEYS_PER_CLIENT, &audit).await.map_err(
-            |e| match e {
+        self.stores
+            .credentials
+            .add_client_key(&app_at(tenant, track, app)?, &stored, MAX_KEYS_PER_CLIENT, &audit)
+            .await
+            .map_err(|e| match e {
                 StoreError::LimitReached => {
                     ManageError::Conflict(format!("a client holds at most {MAX_KEYS_PER_CLIENT} keys"))
                 }
@@ -86,8 +93,7 @@ impl Manager {
                     ManageError::Conflict(format!("the client already has a key with kid '{}'", stored.key.kid))
                 }
                 e => ManageError::from_store(e, || "key".into()),
-            },
-        )?;
+            })?;
         self.refresh_track(tenant, track).await?;
         Ok(stored)
     }
@@ -103,7 +109,7 @@ impl Manager {
         self.get_client(caller, tenant, track, app).await?;
         let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}/keys/{kid}");
         let audit = self.audit(caller, tenant, "key.delete", target, serde_json::json!({ "before": { "kid": kid } }));
-        self.store.delete_client_key(tenant, track, app, kid, &audit).await.map_err(|e| {
+        self.stores.credentials.delete_client_key(&app_at(tenant, track, app)?, kid, &audit).await.map_err(|e| {
             ManageError::from_store(e, || format!("key '{}'", kid.chars().take(60).collect::<String>()))
         })?;
         self.refresh_track(tenant, track).await

@@ -21,7 +21,7 @@ use crate::{
     env::Env,
     jobs::Jobs,
     runtime::Registry,
-    store::{Store, StoreError},
+    store::{AppRef, StoreError, Stores, TrackRef},
 };
 
 pub use auth::Caller;
@@ -95,7 +95,7 @@ pub type ManageResult<T> = Result<T, ManageError>;
 
 /// The management service.
 pub struct Manager {
-    store: Arc<dyn Store>,
+    stores: Stores,
     registry: Arc<Registry>,
     /// Time and randomness (docs/ARCHITECTURE.md "Time and randomness").
     env: Env,
@@ -107,16 +107,23 @@ pub struct Manager {
 }
 
 impl Manager {
-    pub fn new(store: Arc<dyn Store>, registry: Arc<Registry>, env: Env) -> Manager {
-        Manager { store, registry, env, reload: tokio::sync::Mutex::new(()), admin_change: tokio::sync::Mutex::new(()) }
+    pub fn new(stores: Stores, registry: Arc<Registry>, env: Env) -> Manager {
+        Manager {
+            stores,
+            registry,
+            env,
+            reload: tokio::sync::Mutex::new(()),
+            admin_change: tokio::sync::Mutex::new(()),
+        }
     }
 
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
 
-    pub fn store(&self) -> &dyn Store {
-        self.store.as_ref()
+    /// The store's ports.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
     }
 
     /// The environment the manager was started with.
@@ -144,7 +151,11 @@ impl Manager {
     async fn refresh_track(&self, tenant: &str, track: &str) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
         let before = self.registry.track(tenant, track);
-        match self.store.load_track(tenant, track).await {
+        let loaded = match TrackRef::parse(tenant, track) {
+            Some(at) => self.stores.snapshots.load_track(&at).await,
+            None => Err(StoreError::NotFound),
+        };
+        match loaded {
             Ok(data) => self.registry.put_track(data),
             Err(StoreError::NotFound) => self.registry.remove_track(tenant, track),
             Err(e) => {
@@ -179,7 +190,7 @@ impl Manager {
     /// announcing: a changed track is reloaded, a tenant-wide change or a possible gap
     /// reloads everything.
     pub fn watch_changes(self: &Arc<Self>, jobs: &Jobs) {
-        let Some(mut rx) = self.store.subscribe() else { return };
+        let Some(mut rx) = self.stores.health.subscribe() else { return };
         let this = Arc::clone(self);
         jobs.spawn("change-watcher", async move {
             while let Some(change) = rx.recv().await {
@@ -202,7 +213,7 @@ impl Manager {
         jobs.every("jti-purge", every, move || {
             let this = Arc::clone(&this);
             async move {
-                if let Err(e) = this.store.purge_jtis(this.now()).await {
+                if let Err(e) = this.stores.replay.purge_jtis(this.now()).await {
                     tracing::warn!(error = %e, "could not purge expired client-assertion ids");
                 }
             }
@@ -212,7 +223,7 @@ impl Manager {
     /// Loads every track into the snapshot (start-up).
     pub async fn load_snapshot(&self) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
-        let all = self.store.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
+        let all = self.stores.snapshots.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
         self.registry.load_all(all);
         Ok(())
     }
@@ -229,6 +240,16 @@ fn forget_removed_secrets(before: Option<&crate::runtime::TrackRuntime>, after: 
     let kept: std::collections::HashSet<String> = after.map(slow_ids).unwrap_or_default().into_iter().collect();
     let gone: Vec<String> = slow_ids(before).into_iter().filter(|id| !kept.contains(id)).collect();
     crate::credentials::verified::forget_verified(&gone);
+}
+
+/// The track a path names; an invalid name cannot exist, so it is a 404.
+pub fn track_at(tenant: &str, track: &str) -> ManageResult<TrackRef> {
+    Ok(TrackRef::new(path_name("tenant", tenant)?, path_name("track", track)?))
+}
+
+/// The app a path names; an invalid name cannot exist, so it is a 404.
+pub fn app_at(tenant: &str, track: &str, app: &str) -> ManageResult<AppRef> {
+    Ok(track_at(tenant, track)?.app(path_name("app", app)?))
 }
 
 /// Parses a path segment as a name; an invalid one cannot exist, so it is a 404.

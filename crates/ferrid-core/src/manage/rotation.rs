@@ -39,21 +39,22 @@ impl Manager {
             Some(c) => self.audit(c, tenant, action, target.clone(), details),
             None => AuditRecord::system(tenant, now, action, target.clone(), details),
         };
+        let at = super::track_at(tenant, track)?;
         let changed = match step {
             Step::CreateNext => {
                 let key = tracks::generate_key(self, tenant, track, alg, KeyState::Next).await?;
                 let audit =
                     audit("track_key.create", serde_json::json!({ "after": { "kid": key.kid, "state": "next" } }));
-                self.store.add_next_key(tenant, track, &key, &audit).await
+                self.stores.track_keys.add_next_key(&at, &key, &audit).await
             }
             Step::Promote(kid) => {
                 let audit =
                     audit("track_key.promote", serde_json::json!({ "after": { "kid": kid, "state": "active" } }));
-                self.store.promote_next_key(tenant, track, kid, now, &audit).await
+                self.stores.track_keys.promote_next_key(&at, kid, now, &audit).await
             }
             Step::DeleteRetiredBefore(t) => {
                 let audit = audit("track_key.delete_retired", serde_json::json!({ "retired_before": t }));
-                self.store.delete_retired_keys(tenant, track, *t, &audit).await.map(|n| n > 0)
+                self.stores.track_keys.delete_retired_keys(&at, *t, &audit).await.map(|n| n > 0)
             }
         }
         .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
@@ -76,8 +77,12 @@ impl Manager {
     /// `GET …/tracks/{track}/keys`: the track's keys and where each is in its life.
     pub async fn track_keys(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Vec<KeyLife>> {
         self.get_track(caller, tenant, track).await?;
-        let data =
-            self.store.load_track(tenant, track).await.map_err(|e| ManageError::from_store(e, || "keys".into()))?;
+        let data = self
+            .stores
+            .snapshots
+            .load_track(&super::track_at(tenant, track)?)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "keys".into()))?;
         Ok(data
             .keys
             .iter()

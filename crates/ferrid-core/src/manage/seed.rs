@@ -62,7 +62,8 @@ impl Manager {
             let new = tracks::new_track(self, &tn, &tr, settings, apps).await?;
             let details = json!({ "after": new.track.settings, "seeded_clients": new.apps.len() - 1 });
             let audit = self.audit(&admin, &tenant, "track.create", format!("tenants/{tenant}/tracks/bench"), details);
-            self.store
+            self.stores
+                .tracks
                 .create_track(&new, &audit)
                 .await
                 .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/bench'")))?;

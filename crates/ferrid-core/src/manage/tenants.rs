@@ -12,12 +12,16 @@ use crate::{
 impl Manager {
     pub async fn list_tenants(&self, caller: &Caller, page: &PageRequest) -> ManageResult<Vec<Tenant>> {
         match caller {
-            Caller::Admin { .. } => {
-                self.store.list_tenants(page).await.map_err(|e| ManageError::from_store(e, || "tenants".into()))
-            }
+            Caller::Admin { .. } => self
+                .stores
+                .tenants
+                .list_tenants(page)
+                .await
+                .map_err(|e| ManageError::from_store(e, || "tenants".into())),
             Caller::Tenant { tenant, .. } => {
                 let own = self
-                    .store
+                    .stores
+                    .tenants
                     .get_tenant(tenant)
                     .await
                     .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
@@ -30,7 +34,11 @@ impl Manager {
     pub async fn get_tenant(&self, caller: &Caller, tenant: &str) -> ManageResult<Tenant> {
         caller.check_tenant(tenant)?;
         let name = path_name("tenant", tenant)?;
-        self.store.get_tenant(&name).await.map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))
+        self.stores
+            .tenants
+            .get_tenant(&name)
+            .await
+            .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))
     }
 
     /// `POST /tenants` with `{"name"}`: the tenant, its `master` track and that track's
@@ -60,7 +68,8 @@ impl Manager {
             format!("tenants/{name}"),
             json!({ "after": { "name": name } }),
         );
-        self.store
+        self.stores
+            .tenants
             .create_tenant(&tenant, &master, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("tenant '{name}'")))?;
@@ -81,7 +90,8 @@ impl Manager {
             format!("tenants/{tenant}"),
             json!({ "before": { "name": tenant } }),
         );
-        self.store
+        self.stores
+            .tenants
             .delete_tenant(&t.name, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;

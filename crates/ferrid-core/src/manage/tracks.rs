@@ -13,7 +13,7 @@ use crate::{
     model::{
         ASSERTION_LIFETIME_RANGE, App, AppSpec, KeyState, ResourceSpec, SecretRecord, Track, TrackKey, TrackSettings,
     },
-    store::{NewTrack, PageRequest},
+    store::{NewTrack, PageRequest, TrackRef},
 };
 
 /// Builds a new track with a freshly generated active key (RSA generation is slow, so
@@ -68,14 +68,19 @@ impl Manager {
     pub async fn list_tracks(&self, caller: &Caller, tenant: &str, page: &PageRequest) -> ManageResult<Vec<Track>> {
         caller.check_tenant(tenant)?;
         self.get_tenant(caller, tenant).await?;
-        self.store.list_tracks(tenant, page).await.map_err(|e| ManageError::from_store(e, || "tracks".into()))
+        self.stores
+            .tracks
+            .list_tracks(&path_name("tenant", tenant)?, page)
+            .await
+            .map_err(|e| ManageError::from_store(e, || "tracks".into()))
     }
 
     pub async fn get_track(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Track> {
         caller.check_tenant(tenant)?;
         let (t, tr) = (path_name("tenant", tenant)?, path_name("track", track)?);
-        self.store
-            .get_track(&t, &tr)
+        self.stores
+            .tracks
+            .get_track(&TrackRef::new(t, tr))
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))
     }
@@ -102,7 +107,8 @@ impl Manager {
         let target = format!("tenants/{tenant}/tracks/{name}");
         let audit =
             self.audit(caller, tenant, "track.create", target, serde_json::json!({ "after": new.track.settings }));
-        self.store
+        self.stores
+            .tracks
             .create_track(&new, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{name}'")))?;
@@ -145,7 +151,8 @@ impl Manager {
         let details = serde_json::json!({ "before": before, "after": current.settings });
         let audit = self.audit(caller, tenant, "track.update", format!("tenants/{tenant}/tracks/{track}"), details);
         let updated = self
-            .store
+            .stores
+            .tracks
             .update_track(&current, if_match, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
@@ -162,8 +169,9 @@ impl Manager {
         }
         let details = serde_json::json!({ "before": t.settings });
         let audit = self.audit(caller, tenant, "track.delete", format!("tenants/{tenant}/tracks/{track}"), details);
-        self.store
-            .delete_track(tenant, track, &audit)
+        self.stores
+            .tracks
+            .delete_track(&t.track_ref(), &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
         self.forget_track(tenant, track).await;

@@ -1,8 +1,8 @@
 //! What happens to a failed client authentication after the response has gone: it is
 //! counted in the store's shared buckets (so that several instances behind one load
-//! balancer throttle together, docs/security.md), the shared levels are brought back into this
-//! instance's [`Throttle`], and it is written to the tenant's audit log
-//! (docs/ARCHITECTURE.md, "A failed client authentication").
+//! balancer throttle together, `docs/ARCHITECTURE.md` "Invariants"), the shared levels
+//! are brought back into this instance's [`Throttle`], and it is written to the
+//! tenant's audit log. The reporter holds only those two store ports ([`FailurePorts`]).
 //!
 //! Reports arrive on a bounded queue and are handled in batches off the request path; a
 //! full queue drops reports (counted by [`Throttle::dropped_reports`]) rather than
@@ -17,7 +17,12 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::{Failure, Throttle};
-use crate::{audit::AuditRecord, env::Clock, jobs::Jobs, store::Store};
+use crate::{
+    audit::AuditRecord,
+    env::Clock,
+    jobs::Jobs,
+    store::{AuditLog, FailureBuckets},
+};
 
 /// Reports waiting before new ones are dropped.
 pub const QUEUE: usize = 10_000;
@@ -26,15 +31,22 @@ const MAX_BATCH: usize = 256;
 /// How often full buckets are removed from the store.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
+/// The store ports the reporter uses: the shared buckets and the audit log.
+#[derive(Clone)]
+pub struct FailurePorts {
+    pub buckets: Arc<dyn FailureBuckets>,
+    pub audit: Arc<dyn AuditLog>,
+}
+
 /// Connects `throttle` to a reporter task on `store`, until `jobs` shut down; the shared
 /// buckets refill on `clock`'s wall time (instances share no monotonic clock).
-pub fn spawn(jobs: &Jobs, store: Arc<dyn Store>, throttle: Arc<Throttle>, clock: Arc<dyn Clock>) {
+pub fn spawn(jobs: &Jobs, store: FailurePorts, throttle: Arc<Throttle>, clock: Arc<dyn Clock>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     throttle.report_to(tx);
     jobs.spawn("auth-failures", run(store, throttle, clock, rx));
 }
 
-async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Failure>) {
+async fn run(store: FailurePorts, throttle: Arc<Throttle>, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Failure>) {
     let mut purge = tokio::time::interval(PURGE_EVERY);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -43,13 +55,13 @@ async fn run(store: Arc<dyn Store>, throttle: Arc<Throttle>, clock: Arc<dyn Cloc
                 if n == 0 {
                     return;
                 }
-                record(store.as_ref(), &throttle, clock.now_millis(), &batch).await;
+                record(&store, &throttle, clock.now_millis(), &batch).await;
                 batch.clear();
             }
             _ = purge.tick() => {
                 let cfg = throttle.config();
                 let full_after_ms = (cfg.burst / cfg.per_second * 1000.0) as i64;
-                if let Err(e) = store.purge_auth_failures(clock.now_millis() - full_after_ms).await {
+                if let Err(e) = store.buckets.purge_auth_failures(clock.now_millis() - full_after_ms).await {
                     tracing::warn!(error = %e, "could not purge failed-authentication buckets");
                 }
             }
@@ -67,7 +79,7 @@ fn bucket_keys(source: IpAddr, client: Option<&str>, registered: bool) -> (Strin
 
 /// Counts one batch in the shared buckets, lowers this instance's buckets to the shared
 /// levels and appends the audit records.
-async fn record(store: &dyn Store, throttle: &Throttle, now_ms: i64, batch: &[Failure]) {
+async fn record(store: &FailurePorts, throttle: &Throttle, now_ms: i64, batch: &[Failure]) {
     let keys: Vec<(String, Option<String>)> =
         batch.iter().map(|f| bucket_keys(f.source, f.client.as_deref(), f.registered)).collect();
     let mut counts: HashMap<&str, u32> = HashMap::new();
@@ -78,7 +90,7 @@ async fn record(store: &dyn Store, throttle: &Throttle, now_ms: i64, batch: &[Fa
     }
     let buckets: Vec<(String, u32)> = counts.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
     let cfg = throttle.config();
-    match store.take_auth_failures(&buckets, cfg.burst, cfg.per_second / 1000.0, now_ms).await {
+    match store.buckets.take_auth_failures(&buckets, cfg.burst, cfg.per_second / 1000.0, now_ms).await {
         Ok(levels) => {
             let level: HashMap<&str, f64> = buckets.iter().map(|(k, _)| k.as_str()).zip(levels).collect();
             for (f, (source, client)) in batch.iter().zip(&keys) {
@@ -90,7 +102,7 @@ async fn record(store: &dyn Store, throttle: &Throttle, now_ms: i64, batch: &[Fa
         Err(e) => tracing::warn!(error = %e, "could not count failed authentications in the store"),
     }
     let records: Vec<AuditRecord> = batch.iter().map(audit_record).collect();
-    if let Err(e) = store.append_audit(&records).await {
+    if let Err(e) = store.audit.append_audit(&records).await {
         tracing::warn!(error = %e, failures = records.len(), "could not write failed authentications to the audit log");
     }
 }

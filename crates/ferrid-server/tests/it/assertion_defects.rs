@@ -1,7 +1,6 @@
 //! Issue 18, client assertions (RFC 7523 §3): replay inside the `exp` leeway, lifetime
 //! arithmetic on hostile `iat`/`nbf`, and `crit` (RFC 7515 §4.1.11).
 
-use ferrid_core::store::Store;
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::json;
 
@@ -25,7 +24,7 @@ async fn an_assertion_cannot_be_replayed_inside_the_exp_leeway() {
     // …and never again while the leeway lasts, neither at once nor after the periodic
     // purge (which runs with the time of day; it must not forget the jti at its exp).
     assert_oauth_error(present(&app, &a).await, 401, "invalid_client").await;
-    state.store.purge_jtis(now()).await.unwrap();
+    state.stores.replay.purge_jtis(now()).await.unwrap();
     assert_oauth_error(present(&app, &a).await, 401, "invalid_client").await;
 }
 

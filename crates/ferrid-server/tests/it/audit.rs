@@ -139,7 +139,7 @@ async fn a_tenant_administrator_reads_its_own_log_only() {
 
 /// A data directory whose store already holds a record from 1970.
 async fn dir_with_an_old_record() -> tempfile::TempDir {
-    use ferrid_core::{audit::AuditRecord, store::Store};
+    use ferrid_core::{audit::AuditRecord, store::AuditLog};
     let dir = tempfile::tempdir().unwrap();
     let store = ferrid_store::SqliteStore::open_dir(dir.path()).await.unwrap();
     let old = AuditRecord::system("master", 1000, "old.event", "tenants/master".into(), json!({}));

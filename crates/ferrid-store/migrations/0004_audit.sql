@@ -1,9 +1,9 @@
 -- The audit log (every management change, every failed client authentication) and the
 -- failed-authentication buckets shared by all instances.
 CREATE TABLE audit_log (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      {serial_pk},
     tenant  TEXT NOT NULL,
-    at      INTEGER NOT NULL,
+    at      {int} NOT NULL,
     actor   TEXT NOT NULL,
     action  TEXT NOT NULL,
     target  TEXT NOT NULL,
@@ -15,7 +15,7 @@ CREATE INDEX audit_log_at ON audit_log (at);
 
 CREATE TABLE auth_failures (
     bucket TEXT PRIMARY KEY,
-    tokens REAL NOT NULL,
-    at     INTEGER NOT NULL
+    tokens {real} NOT NULL,
+    at     {int} NOT NULL
 );
 CREATE INDEX auth_failures_at ON auth_failures (at);

@@ -1,15 +1,16 @@
--- ferrid schema v1 (PostgreSQL): the same tables as SQLite, with PostgreSQL types.
+--sqlite:-- ferrid schema v1: tenants, tracks and their keys, app registrations, client secrets.
+--postgres:-- ferrid schema v1 (PostgreSQL): the same tables as SQLite, with PostgreSQL types.
 CREATE TABLE tenants (
     name    TEXT PRIMARY KEY,
-    created BIGINT NOT NULL
+    created {int} NOT NULL
 );
 
 CREATE TABLE tracks (
     tenant   TEXT NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,
     name     TEXT NOT NULL,
     settings TEXT NOT NULL,
-    version  BIGINT NOT NULL,
-    created  BIGINT NOT NULL,
+    version  {int} NOT NULL,
+    created  {int} NOT NULL,
     PRIMARY KEY (tenant, name)
 );
 
@@ -19,8 +20,8 @@ CREATE TABLE track_keys (
     kid           TEXT NOT NULL,
     alg           TEXT NOT NULL,
     state         TEXT NOT NULL,
-    encrypted_key BYTEA NOT NULL,
-    created       BIGINT NOT NULL,
+    encrypted_key {blob} NOT NULL,
+    created       {int} NOT NULL,
     PRIMARY KEY (tenant, track, kid),
     FOREIGN KEY (tenant, track) REFERENCES tracks(tenant, name) ON DELETE CASCADE
 );
@@ -31,9 +32,9 @@ CREATE TABLE apps (
     name    TEXT NOT NULL,
     kind    TEXT NOT NULL,
     spec    TEXT NOT NULL,
-    version BIGINT NOT NULL,
-    created BIGINT NOT NULL,
-    updated BIGINT NOT NULL,
+    version {int} NOT NULL,
+    created {int} NOT NULL,
+    updated {int} NOT NULL,
     PRIMARY KEY (tenant, track, name),
     FOREIGN KEY (tenant, track) REFERENCES tracks(tenant, name) ON DELETE CASCADE
 );
@@ -47,7 +48,7 @@ CREATE TABLE client_secrets (
     hash_alg TEXT NOT NULL,
     hash     TEXT NOT NULL,
     salt     TEXT NOT NULL,
-    created  BIGINT NOT NULL,
+    created  {int} NOT NULL,
     PRIMARY KEY (tenant, track, app, id),
     FOREIGN KEY (tenant, track, app) REFERENCES apps(tenant, track, name) ON DELETE CASCADE
 );

@@ -5,7 +5,7 @@ CREATE TABLE client_keys (
     app     TEXT NOT NULL,
     kid     TEXT NOT NULL,
     key     TEXT NOT NULL,
-    created BIGINT NOT NULL,
+    created {int} NOT NULL,
     PRIMARY KEY (tenant, track, app, kid),
     FOREIGN KEY (tenant, track, app) REFERENCES apps(tenant, track, name) ON DELETE CASCADE
 );
@@ -15,7 +15,7 @@ CREATE TABLE used_jtis (
     track  TEXT NOT NULL,
     client TEXT NOT NULL,
     jti    TEXT NOT NULL,
-    exp    BIGINT NOT NULL,
+    exp    {int} NOT NULL,
     PRIMARY KEY (tenant, track, client, jti)
 );
 CREATE INDEX used_jtis_exp ON used_jtis (exp);

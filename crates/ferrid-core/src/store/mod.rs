@@ -1,0 +1,131 @@
+//! The persistence boundary, as narrow ports: each caller receives only the ones it
+//! uses (the token endpoint only the [`ReplayGuard`], the failure reporter only the
+//! [`FailureBuckets`] and the [`AuditLog`]). Each port method is one transaction: a
+//! management write either lands whole or not at all (`docs/ARCHITECTURE.md`,
+//! "Invariants"). Implementations live in `ferrid-store`, which also counts the calls.
+
+mod apps;
+mod audit;
+mod credentials;
+mod failures;
+mod health;
+mod keys;
+mod refs;
+mod replay;
+mod tenants;
+mod tracks;
+
+use std::sync::Arc;
+
+pub use apps::AppStore;
+pub use audit::AuditLog;
+pub use credentials::CredentialStore;
+pub use failures::FailureBuckets;
+pub use health::Health;
+pub use keys::TrackKeyStore;
+pub use refs::{AppRef, TrackRef};
+pub use replay::ReplayGuard;
+pub use tenants::TenantStore;
+pub use tracks::{SnapshotSource, TrackStore};
+
+use crate::model::{App, SecretRecord, Track, TrackKey};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Conflict,
+    /// The expected version did not match (optimistic concurrency).
+    #[error("version mismatch")]
+    VersionMismatch,
+    /// A per-parent limit (e.g. secrets per client) would be exceeded.
+    #[error("limit reached")]
+    LimitReached,
+    /// The database failed or is unreachable; the message is for logs only.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A new track with what it starts with: its signing key and its initial apps.
+#[derive(Debug, Clone)]
+pub struct NewTrack {
+    pub track: Track,
+    pub keys: Vec<TrackKey>,
+    pub apps: Vec<(App, Vec<SecretRecord>)>,
+}
+
+/// A change announced by an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Reload this track; `track == "*"` means every track of the tenant.
+    Track { tenant: String, track: String },
+    /// Notifications may have been missed (a lost connection): reload everything.
+    Resync,
+}
+
+impl Change {
+    /// Parses a `tenant/track` notification payload.
+    pub fn parse(payload: &str) -> Option<Change> {
+        let (tenant, track) = payload.split_once('/')?;
+        Some(Change::Track { tenant: tenant.to_owned(), track: track.to_owned() })
+    }
+}
+
+/// A page of a listing ordered by name: `after` is the last name of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+/// Every port of one store, each an `Arc` of the same object: cloned cheaply and handed
+/// out port by port.
+#[derive(Clone)]
+pub struct Stores {
+    pub tenants: Arc<dyn TenantStore>,
+    pub tracks: Arc<dyn TrackStore>,
+    pub snapshots: Arc<dyn SnapshotSource>,
+    pub apps: Arc<dyn AppStore>,
+    pub credentials: Arc<dyn CredentialStore>,
+    pub track_keys: Arc<dyn TrackKeyStore>,
+    pub audit: Arc<dyn AuditLog>,
+    pub replay: Arc<dyn ReplayGuard>,
+    pub failures: Arc<dyn FailureBuckets>,
+    pub health: Arc<dyn Health>,
+}
+
+/// A store that provides every port (implemented by each backend of `ferrid-store`).
+pub trait AllPorts:
+    TenantStore
+    + TrackStore
+    + SnapshotSource
+    + AppStore
+    + CredentialStore
+    + TrackKeyStore
+    + AuditLog
+    + ReplayGuard
+    + FailureBuckets
+    + Health
+{
+}
+
+impl Stores {
+    /// Every port of `store`.
+    pub fn of<S: AllPorts>(store: Arc<S>) -> Stores {
+        Stores {
+            tenants: store.clone(),
+            tracks: store.clone(),
+            snapshots: store.clone(),
+            apps: store.clone(),
+            credentials: store.clone(),
+            track_keys: store.clone(),
+            audit: store.clone(),
+            replay: store.clone(),
+            failures: store.clone(),
+            health: store,
+        }
+    }
+}

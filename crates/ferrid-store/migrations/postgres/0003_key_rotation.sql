@@ -1,3 +1,0 @@
--- Key rotation: when a track key last changed state (next → active → retired).
-ALTER TABLE track_keys ADD COLUMN changed BIGINT NOT NULL DEFAULT 0;
-UPDATE track_keys SET changed = created;
