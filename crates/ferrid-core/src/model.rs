@@ -128,7 +128,7 @@ pub struct ClientSpec {
     pub resource_scopes: Vec<ResourceScopes>,
     /// Seconds; `None` takes the track's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 300, maximum = 86_400))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::manage::request::schema::token_lifetime))]
     pub access_token_lifetime: Option<u32>,
     /// Fixed claims issued in every token.
     #[serde(default)]
@@ -183,6 +183,13 @@ pub struct App {
     pub version: i64,
     pub created: UnixTime,
     pub updated: UnixTime,
+}
+
+impl App {
+    /// A new registration at version 1, created and updated `now`.
+    pub fn new(tenant: Name, track: Name, name: Name, spec: AppSpec, now: UnixTime) -> App {
+        App { tenant, track, name, spec, version: 1, created: now, updated: now }
+    }
 }
 
 /// How a stored client secret is hashed (DESIGN §3 "Client secrets").

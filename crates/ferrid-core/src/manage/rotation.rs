@@ -1,4 +1,4 @@
-//! Signing-key rotation (DESIGN §3 "Keys"): the next key is published in the JWKS at
+//! Signing-key rotation (docs/security.md "Keys and secrets at rest"): the next key is published in the JWKS at
 //! least the JWKS cache lifetime before it signs, and a retired key stays published at
 //! least the longest token lifetime. The algorithm never changes.
 //!
@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Duration};
 
 use serde::Serialize;
 
-use super::{Caller, ManageError, ManageResult, Manager, tracks};
+use super::{Caller, ManageError, ManageResult, Manager, TrackScope, tracks};
 use crate::audit::AuditRecord;
 use crate::model::{KeyState, TOKEN_LIFETIME_RANGE, TrackSettings, UnixTime};
 
@@ -139,10 +139,13 @@ impl Manager {
     }
 
     /// `GET …/tracks/{track}/keys`: the track's keys and where each is in its life.
-    pub async fn track_keys(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Vec<KeyLife>> {
-        self.get_track(caller, tenant, track).await?;
-        let data =
-            self.store.load_track(tenant, track).await.map_err(|e| ManageError::from_store(e, || "keys".into()))?;
+    pub async fn track_keys(&self, scope: &TrackScope<'_>) -> ManageResult<Vec<KeyLife>> {
+        self.get_track(scope).await?;
+        let data = self
+            .store
+            .load_track(scope.tenant(), scope.track())
+            .await
+            .map_err(|e| ManageError::from_store(e, || "keys".into()))?;
         Ok(data
             .keys
             .iter()
@@ -153,10 +156,10 @@ impl Manager {
     /// `POST …/tracks/{track}/keys/rotate`: publishes the next key now; it signs once it
     /// has been published for the pre-publication window (never at once, so that cached
     /// JWKS keep validating).
-    pub async fn rotate_now(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Vec<KeyLife>> {
-        let t = self.get_track(caller, tenant, track).await?;
-        self.apply_step(Some(caller), &t.tenant, &t.name, t.settings.signing_alg, &Step::CreateNext).await?;
-        self.track_keys(caller, tenant, track).await
+    pub async fn rotate_now(&self, scope: &TrackScope<'_>) -> ManageResult<Vec<KeyLife>> {
+        let t = self.get_track(scope).await?;
+        self.apply_step(Some(scope.caller()), &t.tenant, &t.name, t.settings.signing_alg, &Step::CreateNext).await?;
+        self.track_keys(scope).await
     }
 }
 
