@@ -3,6 +3,10 @@
 use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
 use serde::{Deserialize, Serialize};
 
+mod app_row;
+
+pub use app_row::{AppRow, CorruptColumn};
+
 /// Seconds since the Unix epoch.
 pub type UnixTime = i64;
 
@@ -12,7 +16,7 @@ pub struct Tenant {
     pub created: UnixTime,
 }
 
-/// Per-track settings (DESIGN §3). Stored as JSON so later settings need no migration.
+/// Per-track settings (docs/api.md "Request bodies" for their ranges). Stored as JSON so later settings need no migration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackSettings {
     /// Fixed at creation: the algorithm of a track never changes silently.
@@ -141,7 +145,7 @@ pub struct ClientSpec {
     pub claim_transforms: Vec<crate::claims::ClaimTransform>,
 }
 
-/// What an app registration is (DESIGN §1 "App kinds").
+/// What an app registration is: an RFC 6749 §1.1 resource server or client.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -192,7 +196,8 @@ impl App {
     }
 }
 
-/// How a stored client secret is hashed (DESIGN §3 "Client secrets").
+/// How a stored client secret is hashed (docs/security.md "Keys and secrets at rest, and
+/// in logs").
 #[derive(Clone, PartialEq, Eq)]
 pub enum SecretHash {
     /// A generated 256-bit secret: SHA-256 over `salt || secret`.
@@ -229,7 +234,8 @@ pub struct StoredClientKey {
     pub created: UnixTime,
 }
 
-/// Where a track key is in its life (DESIGN §3 "Keys").
+/// Where a track key is in its life (docs/security.md "Keys and secrets at rest, and in
+/// logs").
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

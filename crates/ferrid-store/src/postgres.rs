@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use ferrid_core::{
     audit::{AuditEntry, AuditQuery, AuditRecord},
     model::{
-        App, AppSpec, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
+        App, AppRow, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
         TrackSettings, UnixTime,
     },
     store::{Change, NewTrack, PageRequest, Store, StoreError, StoreResult},

@@ -139,16 +139,16 @@ macro_rules! sql_store {
     }
 
     async fn insert_app(tx: &mut Transaction<'_, $db>, app: &App, secrets: &[SecretRecord]) -> StoreResult<()> {
-        let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
+        let row = AppRow::of(app);
         sqlx::query("INSERT INTO apps (tenant, track, name, kind, spec, version, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(app.tenant.as_str())
-            .bind(app.track.as_str())
-            .bind(app.name.as_str())
-            .bind(app.spec.kind())
-            .bind(spec)
-            .bind(app.version)
-            .bind(app.created)
-            .bind(app.updated)
+            .bind(&row.tenant)
+            .bind(&row.track)
+            .bind(&row.name)
+            .bind(&row.kind)
+            .bind(&row.spec)
+            .bind(row.version)
+            .bind(row.created)
+            .bind(row.updated)
             .execute(&mut **tx)
             .await
             .map_err(map_err)?;
@@ -195,17 +195,18 @@ macro_rules! sql_store {
     }
 
     fn app_row(row: &$row) -> StoreResult<App> {
-        let spec: String = row.try_get("spec").map_err(map_err)?;
-        let spec: AppSpec = serde_json::from_str(&spec).map_err(|_| corrupt("spec"))?;
-        Ok(App {
-            tenant: name(row, "tenant")?,
-            track: name(row, "track")?,
-            name: name(row, "name")?,
-            spec,
+        let col = |c: &str| -> StoreResult<String> { row.try_get(c).map_err(map_err) };
+        let stored = AppRow {
+            tenant: col("tenant")?,
+            track: col("track")?,
+            name: col("name")?,
+            kind: col("kind")?,
+            spec: col("spec")?,
             version: row.try_get("version").map_err(map_err)?,
             created: row.try_get("created").map_err(map_err)?,
             updated: row.try_get("updated").map_err(map_err)?,
-        })
+        };
+        stored.into_app().map_err(|e| corrupt(e.0))
     }
 
     fn secret_row(row: &$row) -> StoreResult<SecretRecord> {
@@ -468,7 +469,7 @@ impl Store for $store {
     }
 
     async fn replace_app(&self, app: &App, expected_version: Option<i64>, audit: &AuditRecord) -> StoreResult<App> {
-        let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
+        let row = AppRow::of(app);
         let (tenant, track, name) = (app.tenant.as_str(), app.track.as_str(), app.name.as_str());
         let mut tx = self.begin_exclusive().await.map_err(map_err)?;
         Self::lock_app(&mut tx, tenant, track, name).await?;
@@ -484,8 +485,8 @@ impl Store for $store {
             None => "UPDATE apps SET kind = $1, spec = $2, version = version + 1, updated = $3 WHERE tenant = $4 AND track = $5 AND name = $6 RETURNING version",
         };
         let mut q = sqlx::query_scalar::<_, i64>(sql)
-            .bind(app.spec.kind())
-            .bind(spec)
+            .bind(&row.kind)
+            .bind(&row.spec)
             .bind(app.updated)
             .bind(app.tenant.as_str())
             .bind(app.track.as_str())
@@ -501,7 +502,7 @@ impl Store for $store {
                 return Err(StoreError::VersionMismatch);
             }
         };
-        if kind != app.spec.kind() {
+        if kind != row.kind {
             // A new kind starts without credentials (issue 18: a client turned into a
             // resource and back regained its old secrets).
             for sql in [

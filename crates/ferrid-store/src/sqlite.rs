@@ -7,7 +7,7 @@ use ferrid_core::model::UnixTime;
 use ferrid_core::{
     audit::{AuditEntry, AuditQuery, AuditRecord},
     model::{
-        App, AppSpec, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
+        App, AppRow, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
         TrackSettings,
     },
     store::{NewTrack, PageRequest, Store, StoreError, StoreResult},

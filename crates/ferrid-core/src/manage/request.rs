@@ -297,3 +297,6 @@ pub(crate) mod schema {
         optional_integer(super::ROTATION_DAYS_RANGE, "Days.")
     }
 }
+
+#[cfg(test)]
+mod tests;

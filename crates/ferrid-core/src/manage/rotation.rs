@@ -1,6 +1,7 @@
-//! Signing-key rotation (docs/security.md "Keys and secrets at rest"): the next key is published in the JWKS at
-//! least the JWKS cache lifetime before it signs, and a retired key stays published at
-//! least the longest token lifetime. The algorithm never changes.
+//! Signing-key rotation (docs/security.md "Keys and secrets at rest, and in logs"): the
+//! next key is published in the JWKS at least the JWKS cache lifetime before it signs,
+//! and a retired key stays published at least the longest token lifetime. The algorithm
+//! never changes.
 //!
 //! Every instance runs the same planner on its snapshot; each step is one conditional
 //! store transaction under the track's row lock, so instances racing on a track make the
