@@ -51,7 +51,8 @@ impl Manager {
         )
         .await?;
         // creating and deleting tenants is recorded in the master tenant's log
-        let audit = self.tenant_audit(scope, "tenant.create", &name, json!({ "after": { "name": name } }));
+        let details = json!({ "after": { "name": name } });
+        let audit = self.audit(scope.caller(), MASTER, "tenant.create", format!("tenants/{name}"), details);
         self.store
             .create_tenant(&tenant, &master, &audit)
             .await
@@ -66,23 +67,13 @@ impl Manager {
         if t.name.as_str() == MASTER {
             return Err(ManageError::Protected("the master tenant cannot be deleted".into()));
         }
-        let audit = self.tenant_audit(scope, "tenant.delete", &t.name, json!({ "before": { "name": tenant } }));
+        let details = json!({ "before": { "name": tenant } });
+        let audit = self.audit(scope.caller(), MASTER, "tenant.delete", format!("tenants/{tenant}"), details);
         self.store
             .delete_tenant(&t.name, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
         self.forget_tenant(&t.name).await;
         Ok(())
-    }
-
-    /// The record of a tenant's creation or deletion, in the master tenant's log.
-    fn tenant_audit(
-        &self,
-        scope: &SystemScope<'_>,
-        action: &str,
-        tenant: &Name,
-        details: serde_json::Value,
-    ) -> crate::audit::AuditRecord {
-        self.audit(scope.caller(), MASTER, action, format!("tenants/{tenant}"), details)
     }
 }
