@@ -3,6 +3,10 @@
 use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
 use serde::{Deserialize, Serialize};
 
+mod app_row;
+
+pub use app_row::{AppRow, CorruptColumn};
+
 /// Seconds since the Unix epoch.
 pub type UnixTime = i64;
 
@@ -20,7 +24,7 @@ pub struct Tenant {
     pub created: UnixTime,
 }
 
-/// Per-track settings (DESIGN §3). Stored as JSON so later settings need no migration.
+/// Per-track settings (docs/api.md "Request bodies" for their ranges). Stored as JSON so later settings need no migration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackSettings {
     /// Fixed at creation: the algorithm of a track never changes silently.
@@ -136,7 +140,7 @@ pub struct ClientSpec {
     pub resource_scopes: Vec<ResourceScopes>,
     /// Seconds; `None` takes the track's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 300, maximum = 86_400))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::manage::request::schema::token_lifetime))]
     pub access_token_lifetime: Option<u32>,
     /// Fixed claims issued in every token.
     #[serde(default)]
@@ -149,7 +153,7 @@ pub struct ClientSpec {
     pub claim_transforms: Vec<crate::claims::ClaimTransform>,
 }
 
-/// What an app registration is (DESIGN §1 "App kinds").
+/// What an app registration is: an RFC 6749 §1.1 resource server or client.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -193,7 +197,15 @@ pub struct App {
     pub updated: UnixTime,
 }
 
-/// How a stored client secret is hashed (DESIGN §3 "Client secrets").
+impl App {
+    /// A new registration at version 1, created and updated `now`.
+    pub fn new(tenant: Name, track: Name, name: Name, spec: AppSpec, now: UnixTime) -> App {
+        App { tenant, track, name, spec, version: 1, created: now, updated: now }
+    }
+}
+
+/// How a stored client secret is hashed (docs/security.md "Keys and secrets at rest, and
+/// in logs").
 #[derive(Clone, PartialEq, Eq)]
 pub enum SecretHash {
     /// A generated 256-bit secret: SHA-256 over `salt || secret`.
@@ -230,7 +242,8 @@ pub struct StoredClientKey {
     pub created: UnixTime,
 }
 
-/// Where a track key is in its life (DESIGN §3 "Keys").
+/// Where a track key is in its life (docs/security.md "Keys and secrets at rest, and in
+/// logs").
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

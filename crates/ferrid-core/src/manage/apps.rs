@@ -1,16 +1,14 @@
-//! App registrations and their secrets.
+//! App registrations; only a holder of `ferrid-api:admin` manages a client holding it.
 
-use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use secrecy::SecretString;
+use serde_json::json;
 
 use super::{
-    Caller, FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, app_at, input, path_name,
-    track_at,
+    FieldError, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, TrackScope, request::AppBody,
 };
 use crate::{
-    credentials::secret,
-    model::{App, AppSpec, MAX_SECRETS_PER_CLIENT, SecretRecord},
-    store::{PageRequest, TrackRef},
+    model::{App, AppSpec},
+    store::PageRequest,
 };
 
 /// The scope of `ferrid-api` in `master/master` that manages every tenant.
@@ -28,44 +26,29 @@ fn holds_admin(tenant: &str, track: &str, spec: &AppSpec) -> bool {
 }
 
 /// An app just registered, with the secret generated for it (shown this once).
+#[derive(Debug)]
 pub struct Registered {
     pub app: App,
     pub secret: Option<SecretString>,
 }
 
 impl Manager {
-    async fn check_track(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<()> {
-        self.get_track(caller, tenant, track).await.map(|_| ())
+    pub async fn list_apps(&self, scope: &TrackScope<'_>, page: &PageRequest) -> ManageResult<Vec<App>> {
+        self.get_track(scope).await?;
+        self.stores.apps.list_apps(&scope.at(), page).await.map_err(|e| ManageError::from_store(e, || "apps".into()))
     }
 
-    pub async fn list_apps(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        page: &PageRequest,
-    ) -> ManageResult<Vec<App>> {
-        self.check_track(caller, tenant, track).await?;
-        self.stores
-            .apps
-            .list_apps(&track_at(tenant, track)?, page)
-            .await
-            .map_err(|e| ManageError::from_store(e, || "apps".into()))
-    }
-
-    pub async fn get_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<App> {
-        caller.check_tenant(tenant)?;
-        let (t, tr, a) = (path_name("tenant", tenant)?, path_name("track", track)?, path_name("app", app)?);
+    pub async fn get_app(&self, scope: &TrackScope<'_>, app: &str) -> ManageResult<App> {
         let found = self
             .stores
             .apps
-            .get_app(&TrackRef::new(t, tr).app(a))
+            .get_app(&scope.app(app)?)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
         // Only a holder of ferrid-api:admin may read, change, add credentials to or delete
         // a client that holds it (issue 18: a master-tenant administrator could take the
         // bootstrap admin client over).
-        if holds_admin(tenant, track, &found.spec) && !caller.is_admin() {
+        if holds_admin(scope.tenant(), scope.track(), &found.spec) && !scope.caller().is_admin() {
             return Err(ManageError::Forbidden(
                 "this client holds ferrid-api:admin: only an administrator may manage it".into(),
             ));
@@ -85,8 +68,12 @@ impl Manager {
 
     /// Serialises the changes of `master/master` apps, the only ones that can hold
     /// `ferrid-api:admin`; other tracks' changes take no lock.
-    async fn lock_admin_changes(&self, tenant: &str, track: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        if tenant == MASTER && track == MASTER { Some(self.admin_change.lock().await) } else { None }
+    async fn lock_admin_changes(&self, scope: &TrackScope<'_>) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if scope.tenant().as_str() == MASTER && scope.track().as_str() == MASTER {
+            Some(self.admin_change.lock().await)
+        } else {
+            None
+        }
     }
 
     /// Refuses to take `ferrid-api:admin` from its last holder: nobody could manage
@@ -102,10 +89,11 @@ impl Manager {
 
     /// Checks a registration against its track: granted resources and scopes exist, and
     /// only an administrator may grant `ferrid-api:admin`.
-    fn check_spec(&self, caller: &Caller, tenant: &str, track: &str, spec: &AppSpec) -> ManageResult<()> {
+    fn check_spec(&self, scope: &TrackScope<'_>, spec: &AppSpec) -> ManageResult<()> {
         let Some(client) = spec.as_client() else {
             return Ok(());
         };
+        let (tenant, track) = (scope.tenant(), scope.track());
         let rt = self
             .registry
             .track(tenant, track)
@@ -126,11 +114,11 @@ impl Manager {
                         format!("resource '{}' has no scope '{s}'", g.resource),
                     ));
                 }
-                let reserved = tenant == MASTER
-                    && track == MASTER
+                let reserved = tenant.as_str() == MASTER
+                    && track.as_str() == MASTER
                     && g.resource.as_str() == MANAGEMENT_RESOURCE
-                    && s.as_str() == "admin";
-                if reserved && !caller.is_admin() {
+                    && s.as_str() == ADMIN_SCOPE;
+                if reserved && !scope.caller().is_admin() {
                     return Err(ManageError::Forbidden("only an administrator may grant ferrid-api:admin".into()));
                 }
             }
@@ -149,192 +137,93 @@ impl Manager {
     }
 
     /// `POST …/apps`: registers an app; a client gets a generated secret.
-    pub async fn create_app(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        body: &Value,
-    ) -> ManageResult<Registered> {
-        self.check_track(caller, tenant, track).await?;
-        let input = input::app(body)?;
-        Self::check_not_reserved(track, &input.name)?;
-        self.check_spec(caller, tenant, track, &input.spec)?;
+    pub async fn create_app(&self, scope: &TrackScope<'_>, body: ManageResult<AppBody>) -> ManageResult<Registered> {
+        self.get_track(scope).await?;
+        let body = body?;
+        Self::check_not_reserved(scope.track(), &body.name)?;
+        self.check_spec(scope, &body.spec)?;
         let now = self.now();
-        let (secret, records) = match input.spec.as_client() {
+        let (secret, records) = match body.spec.as_client() {
             Some(c) if c.client_auth_method.uses_secret() => {
-                let s = secret::generate();
-                let rec = secret::record_generated(&s, now);
-                (Some(s), vec![rec])
+                let (record, shown) = super::secrets::new_secret(None, now).await?;
+                (shown, vec![record])
             }
             _ => (None, Vec::new()),
         };
-        let app = App {
-            tenant: path_name("tenant", tenant)?,
-            track: path_name("track", track)?,
-            name: input.name,
-            spec: input.spec,
-            version: 1,
-            created: now,
-            updated: now,
-        };
-        let target = format!("tenants/{tenant}/tracks/{track}/apps/{}", app.name);
-        let audit = self.audit(caller, tenant, "app.create", target, json!({ "after": app.spec }));
-        self.stores
-            .apps
-            .create_app(&app, &records, &audit)
-            .await
-            .map_err(|e| ManageError::from_store(e, || format!("app '{}'", app.name)))?;
-        self.refresh_track(tenant, track).await?;
+        let app = App::new(scope.tenant().clone(), scope.track().clone(), body.name, body.spec, now);
+        let audit = self.app_audit(scope, "app.create", &app.name, json!({ "after": app.spec }));
+        self.app_write(scope, &app.name, self.stores.apps.create_app(&app, &records, &audit)).await?;
         Ok(Registered { app, secret })
     }
 
     /// `PUT …/apps/{app}`: replaces the registration (secrets stay).
     pub async fn replace_app(
         &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
+        scope: &TrackScope<'_>,
         app: &str,
-        body: &Value,
+        body: ManageResult<AppBody>,
         if_match: Option<i64>,
     ) -> ManageResult<App> {
-        let current = self.get_app(caller, tenant, track, app).await?;
-        Self::check_not_reserved(track, app)?;
-        let input = input::app(body)?;
-        if input.name != current.name {
+        let current = self.get_app(scope, app).await?;
+        Self::check_not_reserved(scope.track(), app)?;
+        let body = body?;
+        if body.name != current.name {
             return Err(ManageError::field("name", "must match the app in the URL"));
         }
-        self.check_spec(caller, tenant, track, &input.spec)?;
+        self.check_spec(scope, &body.spec)?;
         // held from the last-holder check until the snapshot shows the change
-        let _admins = self.lock_admin_changes(tenant, track).await;
-        if holds_admin(tenant, track, &current.spec) && !holds_admin(tenant, track, &input.spec) {
+        let _admins = self.lock_admin_changes(scope).await;
+        let (tenant, track) = (scope.tenant(), scope.track());
+        if holds_admin(tenant, track, &current.spec) && !holds_admin(tenant, track, &body.spec) {
             self.check_not_last_admin()?;
         }
-        let details = json!({ "before": current.spec, "after": input.spec });
-        let audit =
-            self.audit(caller, tenant, "app.replace", format!("tenants/{tenant}/tracks/{track}/apps/{app}"), details);
-        let next = App { spec: input.spec, updated: self.now(), ..current };
-        let saved = self
-            .stores
-            .apps
-            .replace_app(&next, if_match, &audit)
-            .await
-            .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
-        self.refresh_track(tenant, track).await?;
-        Ok(saved)
+        let details = json!({ "before": current.spec, "after": body.spec });
+        let audit = self.app_audit(scope, "app.replace", &current.name, details);
+        let next = App { spec: body.spec, updated: self.now(), ..current };
+        self.app_write(scope, &next.name, self.stores.apps.replace_app(&next, if_match, &audit)).await
     }
 
-    pub async fn delete_app(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<()> {
-        let current = self.get_app(caller, tenant, track, app).await?;
-        Self::check_not_reserved(track, app)?;
-        let _admins = self.lock_admin_changes(tenant, track).await;
-        if holds_admin(tenant, track, &current.spec) {
+    pub async fn delete_app(&self, scope: &TrackScope<'_>, app: &str) -> ManageResult<()> {
+        let current = self.get_app(scope, app).await?;
+        Self::check_not_reserved(scope.track(), app)?;
+        let _admins = self.lock_admin_changes(scope).await;
+        if holds_admin(scope.tenant(), scope.track(), &current.spec) {
             self.check_not_last_admin()?;
         }
-        let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}");
-        let audit = self.audit(caller, tenant, "app.delete", target, json!({ "before": current.spec }));
-        self.stores
-            .apps
-            .delete_app(&app_at(tenant, track, app)?, &audit)
-            .await
-            .map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
-        self.refresh_track(tenant, track).await
+        let audit = self.app_audit(scope, "app.delete", &current.name, json!({ "before": current.spec }));
+        self.app_write(scope, &current.name, self.stores.apps.delete_app(&scope.app(app)?, &audit)).await
     }
 
-    pub(super) async fn get_client(&self, caller: &Caller, tenant: &str, track: &str, app: &str) -> ManageResult<App> {
-        let a = self.get_app(caller, tenant, track, app).await?;
+    /// The audit record of a change to an app (or to what it holds, `below` it).
+    pub(super) fn app_audit(
+        &self,
+        scope: &TrackScope<'_>,
+        action: &str,
+        app: &str,
+        details: serde_json::Value,
+    ) -> crate::audit::AuditRecord {
+        let target = format!("{}/apps/{app}", scope.target());
+        self.audit(scope.caller(), scope.tenant(), action, target, details)
+    }
+
+    /// Awaits a store write to an app, naming it in an error, then reloads the track.
+    async fn app_write<T>(
+        &self,
+        scope: &TrackScope<'_>,
+        app: &str,
+        write: impl std::future::Future<Output = crate::store::StoreResult<T>>,
+    ) -> ManageResult<T> {
+        let done = write.await.map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
+        self.refresh_track(scope.tenant(), scope.track()).await?;
+        Ok(done)
+    }
+
+    /// The app, if it is a client: only clients hold secrets and keys.
+    pub(super) async fn get_client(&self, scope: &TrackScope<'_>, app: &str) -> ManageResult<App> {
+        let a = self.get_app(scope, app).await?;
         if a.spec.as_client().is_none() {
             return Err(ManageError::NotFound(format!("app '{app}' is not a client: it holds no secrets or keys")));
         }
         Ok(a)
-    }
-
-    pub async fn list_secrets(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        app: &str,
-    ) -> ManageResult<Vec<SecretRecord>> {
-        self.get_client(caller, tenant, track, app).await?;
-        self.stores
-            .credentials
-            .list_secrets(&app_at(tenant, track, app)?)
-            .await
-            .map_err(|e| ManageError::from_store(e, || "secrets".into()))
-    }
-
-    /// `POST …/secrets`: `{}` generates a secret (returned this once); `{"secret"}`
-    /// stores a chosen one with the slow hash.
-    pub async fn add_secret(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        app: &str,
-        body: &Value,
-    ) -> ManageResult<(SecretRecord, Option<SecretString>)> {
-        self.get_client(caller, tenant, track, app).await?;
-        let mut f = input::Fields::of(body)?;
-        let chosen = f.opt_str("secret").map(|s| SecretString::from(s.to_owned()));
-        f.finish()?;
-        let now = self.now();
-        let (record, shown) = match chosen {
-            Some(s) => {
-                let len = s.expose_secret().chars().count();
-                if !secret::CHOSEN_SECRET_LEN.contains(&len) {
-                    return Err(ManageError::field("secret", "must be 16 to 512 characters"));
-                }
-                let rec = tokio::task::spawn_blocking(move || secret::record_chosen(&s, now))
-                    .await
-                    .map_err(|_| ManageError::Unavailable)?;
-                (rec, None)
-            }
-            None => {
-                let s = secret::generate();
-                (secret::record_generated(&s, now), Some(s))
-            }
-        };
-        let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}/secrets/{}", record.id);
-        let generated = shown.is_some();
-        let audit = self.audit(
-            caller,
-            tenant,
-            "secret.add",
-            target,
-            json!({ "after": { "id": record.id, "info": record.info, "generated": generated } }),
-        );
-        self.stores
-            .credentials
-            .add_secret(&app_at(tenant, track, app)?, &record, MAX_SECRETS_PER_CLIENT, &audit)
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::LimitReached => {
-                    ManageError::Conflict(format!("a client holds at most {MAX_SECRETS_PER_CLIENT} secrets"))
-                }
-                e => ManageError::from_store(e, || "secret".into()),
-            })?;
-        self.refresh_track(tenant, track).await?;
-        Ok((record, shown))
-    }
-
-    pub async fn delete_secret(
-        &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        app: &str,
-        id: &str,
-    ) -> ManageResult<()> {
-        self.get_client(caller, tenant, track, app).await?;
-        let target = format!("tenants/{tenant}/tracks/{track}/apps/{app}/secrets/{id}");
-        let audit = self.audit(caller, tenant, "secret.delete", target, json!({ "before": { "id": id } }));
-        self.stores
-            .credentials
-            .delete_secret(&app_at(tenant, track, app)?, id, &audit)
-            .await
-            .map_err(|e| ManageError::from_store(e, || "secret".into()))?;
-        self.refresh_track(tenant, track).await
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Caller, FieldError, ManageError, ManageResult, Manager, path_name};
+use super::{FieldError, ManageError, ManageResult, Manager, TenantScope};
 use crate::audit::{AuditEntry, AuditQuery, Order};
 use crate::jobs::Jobs;
 
@@ -56,15 +56,13 @@ fn parse_time(s: &str) -> Option<i64> {
 
 impl Manager {
     /// One page of `tenant`'s audit log, for an administrator or that tenant's own.
-    pub async fn list_audit(&self, caller: &Caller, tenant: &str, q: &AuditQuery) -> ManageResult<Vec<AuditEntry>> {
-        caller.check_tenant(tenant)?;
-        let name = path_name("tenant", tenant)?;
+    pub async fn list_audit(&self, scope: &TenantScope<'_>, q: &AuditQuery) -> ManageResult<Vec<AuditEntry>> {
+        self.get_tenant(scope).await?;
         self.stores
-            .tenants
-            .get_tenant(&name)
+            .audit
+            .list_audit(scope.name(), q)
             .await
-            .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))?;
-        self.stores.audit.list_audit(&name, q).await.map_err(|e| ManageError::from_store(e, || "audit log".into()))
+            .map_err(|e| ManageError::from_store(e, || "audit log".into()))
     }
 
     /// Deletes records older than `days` days, every hour, until `jobs` shut down;

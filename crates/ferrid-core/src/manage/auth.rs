@@ -1,62 +1,15 @@
-//! Who calls the management API: a ferrid access token for the `ferrid-api` resource
-//! (DESIGN §5). `ferrid-api:admin` from `master/master` manages every tenant;
-//! `ferrid-api:tenant` from a tenant's `master` track manages that tenant alone.
+//! Who calls the management API: a ferrid access token (RFC 9068) for the `ferrid-api`
+//! resource (docs/api.md "Authorization"). `ferrid-api:admin` from `master/master`
+//! manages every tenant; `ferrid-api:tenant` from a tenant's `master` track manages that
+//! tenant alone.
 
-use ferrid_oauth::{jwt::verify_compact, name::Name};
+use ferrid_oauth::jwt::verify_compact;
 
-use super::{MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult};
+use super::{Caller, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult};
 use crate::{model::UnixTime, runtime::Registry};
 
 /// Seconds of clock skew tolerated on `exp`/`nbf`.
 const LEEWAY: i64 = 30;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// Manages every tenant.
-    Admin { client: String },
-    /// Manages one tenant.
-    Tenant { tenant: Name, client: String },
-}
-
-impl Caller {
-    /// The actor string of this caller in the audit log.
-    pub fn actor(&self) -> String {
-        match self {
-            Caller::Admin { client } => format!("client:master/master/{client}"),
-            Caller::Tenant { tenant, client } => format!("client:{tenant}/master/{client}"),
-        }
-    }
-
-    /// Whether the caller may see and change `tenant`.
-    pub fn may_manage(&self, tenant: &str) -> bool {
-        match self {
-            Caller::Admin { .. } => true,
-            Caller::Tenant { tenant: t, .. } => t.as_str() == tenant,
-        }
-    }
-
-    pub fn is_admin(&self) -> bool {
-        matches!(self, Caller::Admin { .. })
-    }
-
-    /// Refuses with 404 what the caller may not see: another tenant's data does not
-    /// exist for a tenant administrator.
-    pub fn check_tenant(&self, tenant: &str) -> ManageResult<()> {
-        if self.may_manage(tenant) {
-            Ok(())
-        } else {
-            Err(ManageError::NotFound(format!("tenant '{tenant}' not found")))
-        }
-    }
-
-    pub fn require_admin(&self) -> ManageResult<()> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ManageError::Forbidden("this needs the ferrid-api:admin scope".into()))
-        }
-    }
-}
 
 /// Validates a bearer token issued by a `master` track and returns the caller.
 pub fn authorize(registry: &Registry, token: &str, now: UnixTime) -> ManageResult<Caller> {

@@ -1,15 +1,12 @@
-//! First start on an empty store (DESIGN §5 "Bootstrap"): tenant and track `master`,
+//! First start on an empty store (docs/api.md "Authorization"): tenant and track `master`,
 //! the management resource `ferrid-api` (scopes `admin`, `tenant`) and the client
 //! `admin` granted `ferrid-api:admin`.
 
 use ferrid_oauth::{name::Name, scope::ScopeName};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::{ADMIN_CLIENT, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, tracks};
-use crate::{
-    credentials::secret,
-    model::{App, AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, Tenant, TrackSettings},
-};
+use crate::model::{App, AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, Tenant, TrackSettings};
 
 /// What bootstrap did.
 pub enum Bootstrap {
@@ -32,41 +29,23 @@ impl Manager {
         }
         let now = self.now();
         let master = Name::parse(MASTER).expect("valid");
-        let (record, generated) = match admin_secret {
-            Some(s) => {
-                if !secret::CHOSEN_SECRET_LEN.contains(&s.expose_secret().chars().count()) {
-                    return Err(ManageError::field("FERRID_ADMIN_SECRET", "must be 16 to 512 characters"));
-                }
-                let rec = tokio::task::spawn_blocking(move || secret::record_chosen(&s, now))
-                    .await
-                    .map_err(|_| ManageError::Unavailable)?;
-                (rec, None)
-            }
-            None => {
-                let s = secret::generate();
-                (secret::record_generated(&s, now), Some(s))
-            }
-        };
+        if let Some(s) = &admin_secret {
+            super::request::check_chosen_secret("FERRID_ADMIN_SECRET", s)?;
+        }
+        let (record, generated) = super::secrets::new_secret(admin_secret, now).await?;
         let resource = tracks::management_resource(&master, &["admin", "tenant"], now);
-        let admin = App {
-            tenant: master.clone(),
-            track: master.clone(),
-            name: Name::parse(ADMIN_CLIENT).expect("valid"),
-            spec: AppSpec::OauthClient(ClientSpec {
-                client_auth_method: ClientAuthMethod::ClientSecretPost,
-                resource_scopes: vec![ResourceScopes {
-                    resource: Name::parse(MANAGEMENT_RESOURCE).expect("valid"),
-                    scopes: vec![ScopeName::parse("admin").expect("valid")],
-                }],
-                access_token_lifetime: None,
-                claims: Vec::new(),
-                issued_claims: crate::claims::issue::default_issued(),
-                claim_transforms: Vec::new(),
-            }),
-            version: 1,
-            created: now,
-            updated: now,
-        };
+        let spec = AppSpec::OauthClient(ClientSpec {
+            client_auth_method: ClientAuthMethod::ClientSecretPost,
+            resource_scopes: vec![ResourceScopes {
+                resource: Name::parse(MANAGEMENT_RESOURCE).expect("valid"),
+                scopes: vec![ScopeName::parse("admin").expect("valid")],
+            }],
+            access_token_lifetime: None,
+            claims: Vec::new(),
+            issued_claims: crate::claims::issue::default_issued(),
+            claim_transforms: Vec::new(),
+        });
+        let admin = App::new(master.clone(), master.clone(), Name::parse(ADMIN_CLIENT).expect("valid"), spec, now);
         let track = tracks::new_track(
             self,
             &master,

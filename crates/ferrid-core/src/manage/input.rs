@@ -1,10 +1,11 @@
-//! Request bodies of the management API, parsed into the domain with every bad field
-//! named (`resource_scopes[1].scopes[0]`), all at once rather than one per attempt.
+//! The reader behind [`super::request`]: a JSON body read field by field into domain
+//! values, every bad field named by its JSON path (`resource_scopes[1].scopes[0]`), all
+//! at once rather than one per attempt (docs/api.md "Request bodies").
 
 use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
 use serde_json::{Map, Value};
 
-use super::{FieldError, ManageError, ManageResult};
+use super::{FieldError, ManageError, ManageResult, request::AppBody};
 use crate::model::{AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, ResourceSpec, TOKEN_LIFETIME_RANGE};
 
 /// Fields the API returns that a client may send back unchanged on a replace.
@@ -100,6 +101,19 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An element of an array that must be an object with exactly `fields`; others are
+    /// named as unknown.
+    fn element<'v>(&mut self, path: &str, item: &'v Value, fields: [&str; 2]) -> Option<&'v Map<String, Value>> {
+        let Value::Object(obj) = item else {
+            self.err(path, format!("must be an object with {} and {}", fields[0], fields[1]));
+            return None;
+        };
+        for k in obj.keys().filter(|k| !fields.contains(&k.as_str())) {
+            self.err(format!("{path}.{k}"), "is not a field of this object");
+        }
+        Some(obj)
+    }
+
     fn scope_list(&mut self, field: &str, v: &Value, max: usize) -> Vec<ScopeName> {
         let Value::Array(items) = v else {
             self.err(field, "must be an array of scope names");
@@ -136,15 +150,9 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// A resource or client registration as the body describes it.
-pub struct AppInput {
-    pub name: Name,
-    pub spec: AppSpec,
-}
-
 /// Parses an app body. Existence of granted resources is checked by the caller, which
 /// knows the track.
-pub fn app(body: &Value) -> ManageResult<AppInput> {
+pub fn app(body: &Value) -> ManageResult<AppBody> {
     let mut f = Fields::of(body)?;
     let name = f.name("name");
     let kind = f.opt_str("kind");
@@ -171,7 +179,7 @@ pub fn app(body: &Value) -> ManageResult<AppInput> {
     };
     f.finish()?;
     match (name, spec) {
-        (Some(name), Some(spec)) => Ok(AppInput { name, spec }),
+        (Some(name), Some(spec)) => Ok(AppBody { name, spec }),
         _ => Err(ManageError::field("body", "is invalid")),
     }
 }
@@ -191,13 +199,7 @@ fn client_spec(f: &mut Fields<'_>) -> ClientSpec {
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 let path = format!("resource_scopes[{i}]");
-                let Value::Object(obj) = item else {
-                    f.err(path, "must be an object with resource and scopes");
-                    continue;
-                };
-                for k in obj.keys().filter(|k| *k != "resource" && *k != "scopes") {
-                    f.err(format!("{path}.{k}"), "is not a field of this object");
-                }
+                let Some(obj) = f.element(&path, item, ["resource", "scopes"]) else { continue };
                 let resource = match obj.get("resource").and_then(Value::as_str).map(Name::parse) {
                     Some(Ok(n)) => Some(n),
                     Some(Err(e)) => {
@@ -266,13 +268,7 @@ fn fixed_claims(f: &mut Fields<'_>) -> Vec<crate::claims::issue::FixedClaim> {
     };
     for (i, item) in items.iter().enumerate() {
         let path = format!("claims[{i}]");
-        let Value::Object(obj) = item else {
-            f.err(path, "must be an object with claim and values");
-            continue;
-        };
-        for k in obj.keys().filter(|k| *k != "claim" && *k != "values") {
-            f.err(format!("{path}.{k}"), "is not a field of this object");
-        }
+        let Some(obj) = f.element(&path, item, ["claim", "values"]) else { continue };
         let name = obj.get("claim").and_then(Value::as_str);
         let ok = match name {
             Some(n) => check_claim_name(f, format!("{path}.claim"), n),

@@ -1,13 +1,18 @@
-//! The management service behind `/api/v1` (DESIGN §5): who may do what, validation
-//! with field-named errors, one store transaction per change, then a snapshot reload.
+//! The management service behind `/api/v1` (docs/api.md): who may do what (a scope
+//! from [`access`]), typed request bodies validated with field-named errors
+//! ([`request`]), one store transaction per change with its audit record, then a
+//! snapshot reload.
 
+pub mod access;
 pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod client_keys;
 pub mod input;
+pub mod request;
 pub mod rotation;
+pub mod secrets;
 pub mod seed;
 pub mod tenants;
 pub mod tracks;
@@ -24,7 +29,8 @@ use crate::{
     store::{AppRef, StoreError, Stores, TrackRef},
 };
 
-pub use auth::Caller;
+pub use access::{Caller, Scope, SystemScope, TenantScope, TrackScope};
+pub use request::Request;
 
 /// The name of the management resource in every `master` track.
 pub const MANAGEMENT_RESOURCE: &str = "ferrid-api";
@@ -230,7 +236,7 @@ impl Manager {
 }
 
 /// Forgets the verified chosen secrets that `before` held and `after` no longer does
-/// (DESIGN §3: a verified secret is recognised from memory until it is removed). Runs
+/// (docs/security.md: a verified secret is recognised from memory until it is removed). Runs
 /// for every reload, so removals made through other instances are forgotten too.
 fn forget_removed_secrets(before: Option<&crate::runtime::TrackRuntime>, after: Option<&crate::runtime::TrackRuntime>) {
     let slow_ids = |rt: &crate::runtime::TrackRuntime| -> Vec<String> {

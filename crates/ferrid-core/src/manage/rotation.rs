@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Caller, ManageError, ManageResult, Manager, tracks};
+use super::{Caller, ManageError, ManageResult, Manager, TrackScope, tracks};
 use crate::audit::AuditRecord;
 use crate::jobs::Jobs;
 use crate::keys::rotation::{KeyLife, RotationConfig, Step, plan};
@@ -75,12 +75,12 @@ impl Manager {
     }
 
     /// `GET …/tracks/{track}/keys`: the track's keys and where each is in its life.
-    pub async fn track_keys(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Vec<KeyLife>> {
-        self.get_track(caller, tenant, track).await?;
+    pub async fn track_keys(&self, scope: &TrackScope<'_>) -> ManageResult<Vec<KeyLife>> {
+        self.get_track(scope).await?;
         let data = self
             .stores
             .snapshots
-            .load_track(&super::track_at(tenant, track)?)
+            .load_track(&scope.at())
             .await
             .map_err(|e| ManageError::from_store(e, || "keys".into()))?;
         Ok(data
@@ -93,9 +93,9 @@ impl Manager {
     /// `POST …/tracks/{track}/keys/rotate`: publishes the next key now; it signs once it
     /// has been published for the pre-publication window (never at once, so that cached
     /// JWKS keep validating).
-    pub async fn rotate_now(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Vec<KeyLife>> {
-        let t = self.get_track(caller, tenant, track).await?;
-        self.apply_step(Some(caller), &t.tenant, &t.name, t.settings.signing_alg, &Step::CreateNext).await?;
-        self.track_keys(caller, tenant, track).await
+    pub async fn rotate_now(&self, scope: &TrackScope<'_>) -> ManageResult<Vec<KeyLife>> {
+        let t = self.get_track(scope).await?;
+        self.apply_step(Some(scope.caller()), &t.tenant, &t.name, t.settings.signing_alg, &Step::CreateNext).await?;
+        self.track_keys(scope).await
     }
 }

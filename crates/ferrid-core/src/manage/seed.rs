@@ -33,17 +33,10 @@ impl Manager {
         let now = self.now();
         for t in 0..tenants {
             let tenant = format!("seed-{t:03}");
-            self.create_tenant(&admin, &json!({ "name": tenant })).await?;
+            let scope = admin.system()?;
+            self.create_tenant(&scope, Ok(super::request::NewTenant { name: name(&tenant) })).await?;
             let (tn, tr) = (name(&tenant), name("bench"));
-            let app = |n: &str, spec| App {
-                tenant: tn.clone(),
-                track: tr.clone(),
-                name: name(n),
-                spec,
-                version: 1,
-                created: now,
-                updated: now,
-            };
+            let app = |n: &str, spec| App::new(tn.clone(), tr.clone(), name(n), spec, now);
             let scopes = vec![ScopeName::parse("read").expect("valid"), ScopeName::parse("write").expect("valid")];
             let mut apps =
                 vec![(app("api", AppSpec::OauthResource(ResourceSpec { scopes: scopes.clone() })), Vec::new())];

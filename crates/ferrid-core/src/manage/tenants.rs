@@ -1,24 +1,27 @@
 //! Tenants: isolated customer spaces, each created with its `master` track.
 
 use ferrid_oauth::name::Name;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{Caller, MASTER, ManageError, ManageResult, Manager, input::Fields, path_name, tracks};
+use super::{
+    Caller, MASTER, ManageError, ManageResult, Manager, Scope, SystemScope, TenantScope, request::NewTenant, tracks,
+};
 use crate::{
     model::{Tenant, TrackSettings},
     store::PageRequest,
 };
 
 impl Manager {
+    /// Every tenant for an administrator; a tenant administrator's own alone.
     pub async fn list_tenants(&self, caller: &Caller, page: &PageRequest) -> ManageResult<Vec<Tenant>> {
-        match caller {
-            Caller::Admin { .. } => self
+        match caller.scope() {
+            Scope::System(_) => self
                 .stores
                 .tenants
                 .list_tenants(page)
                 .await
                 .map_err(|e| ManageError::from_store(e, || "tenants".into())),
-            Caller::Tenant { tenant, .. } => {
+            Scope::Tenant(tenant) => {
                 let own = self
                     .stores
                     .tenants
@@ -31,24 +34,19 @@ impl Manager {
         }
     }
 
-    pub async fn get_tenant(&self, caller: &Caller, tenant: &str) -> ManageResult<Tenant> {
-        caller.check_tenant(tenant)?;
-        let name = path_name("tenant", tenant)?;
+    pub async fn get_tenant(&self, scope: &TenantScope<'_>) -> ManageResult<Tenant> {
+        let name = scope.name();
         self.stores
             .tenants
-            .get_tenant(&name)
+            .get_tenant(name)
             .await
-            .map_err(|e| ManageError::from_store(e, || format!("tenant '{tenant}'")))
+            .map_err(|e| ManageError::from_store(e, || format!("tenant '{name}'")))
     }
 
     /// `POST /tenants` with `{"name"}`: the tenant, its `master` track and that track's
     /// `ferrid-api` resource (scope `tenant`), in one transaction.
-    pub async fn create_tenant(&self, caller: &Caller, body: &Value) -> ManageResult<Tenant> {
-        caller.require_admin()?;
-        let mut f = Fields::of(body)?;
-        let name = f.name("name");
-        f.finish()?;
-        let name: Name = name.ok_or_else(|| ManageError::field("name", "is required"))?;
+    pub async fn create_tenant(&self, scope: &SystemScope<'_>, body: ManageResult<NewTenant>) -> ManageResult<Tenant> {
+        let name = body?.name;
         let now = self.now();
         let tenant = Tenant { name: name.clone(), created: now };
         let resource = tracks::management_resource(&name, &["tenant"], now);
@@ -61,13 +59,8 @@ impl Manager {
         )
         .await?;
         // creating and deleting tenants is recorded in the master tenant's log
-        let audit = self.audit(
-            caller,
-            MASTER,
-            "tenant.create",
-            format!("tenants/{name}"),
-            json!({ "after": { "name": name } }),
-        );
+        let details = json!({ "after": { "name": name } });
+        let audit = self.audit(scope.caller(), MASTER, "tenant.create", format!("tenants/{name}"), details);
         self.stores
             .tenants
             .create_tenant(&tenant, &master, &audit)
@@ -77,19 +70,14 @@ impl Manager {
         Ok(tenant)
     }
 
-    pub async fn delete_tenant(&self, caller: &Caller, tenant: &str) -> ManageResult<()> {
-        caller.require_admin()?;
-        let t = self.get_tenant(caller, tenant).await?;
+    /// `DELETE /tenants/{tenant}` (administrators only; never the master tenant).
+    pub async fn delete_tenant(&self, scope: &SystemScope<'_>, tenant: &str) -> ManageResult<()> {
+        let t = self.get_tenant(&scope.tenant(tenant)?).await?;
         if t.name.as_str() == MASTER {
             return Err(ManageError::Protected("the master tenant cannot be deleted".into()));
         }
-        let audit = self.audit(
-            caller,
-            MASTER,
-            "tenant.delete",
-            format!("tenants/{tenant}"),
-            json!({ "before": { "name": tenant } }),
-        );
+        let details = json!({ "before": { "name": tenant } });
+        let audit = self.audit(scope.caller(), MASTER, "tenant.delete", format!("tenants/{tenant}"), details);
         self.stores
             .tenants
             .delete_tenant(&t.name, &audit)

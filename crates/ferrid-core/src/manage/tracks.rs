@@ -5,15 +5,15 @@ use ferrid_oauth::{
     name::Name,
     scope::ScopeName,
 };
-use serde_json::Value;
 
-use super::{Caller, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, input::Fields, path_name};
+use super::{
+    MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, TenantScope, TrackScope,
+    request::{self, TrackChanges},
+};
 use crate::{
     keys::key_context,
-    model::{
-        ASSERTION_LIFETIME_RANGE, App, AppSpec, KeyState, ResourceSpec, SecretRecord, Track, TrackKey, TrackSettings,
-    },
-    store::{NewTrack, PageRequest, TrackRef},
+    model::{App, AppSpec, KeyState, ResourceSpec, SecretRecord, Track, TrackKey, TrackSettings},
+    store::{NewTrack, PageRequest},
 };
 
 /// Builds a new track with a freshly generated active key (RSA generation is slow, so
@@ -51,130 +51,100 @@ pub(super) async fn generate_key(
 
 /// The `ferrid-api` resource of a tenant's `master` track.
 pub(super) fn management_resource(tenant: &Name, scopes: &[&str], now: i64) -> App {
-    App {
-        tenant: tenant.clone(),
-        track: Name::parse(MASTER).expect("valid"),
-        name: Name::parse(MANAGEMENT_RESOURCE).expect("valid"),
-        spec: AppSpec::OauthResource(ResourceSpec {
-            scopes: scopes.iter().map(|s| ScopeName::parse(s).expect("valid")).collect(),
-        }),
-        version: 1,
-        created: now,
-        updated: now,
-    }
+    let scopes = scopes.iter().map(|s| ScopeName::parse(s).expect("valid")).collect();
+    let spec = AppSpec::OauthResource(ResourceSpec { scopes });
+    App::new(
+        tenant.clone(),
+        Name::parse(MASTER).expect("valid"),
+        Name::parse(MANAGEMENT_RESOURCE).expect("valid"),
+        spec,
+        now,
+    )
 }
 
 impl Manager {
-    pub async fn list_tracks(&self, caller: &Caller, tenant: &str, page: &PageRequest) -> ManageResult<Vec<Track>> {
-        caller.check_tenant(tenant)?;
-        self.get_tenant(caller, tenant).await?;
+    pub async fn list_tracks(&self, scope: &TenantScope<'_>, page: &PageRequest) -> ManageResult<Vec<Track>> {
+        self.get_tenant(scope).await?;
         self.stores
             .tracks
-            .list_tracks(&path_name("tenant", tenant)?, page)
+            .list_tracks(scope.name(), page)
             .await
             .map_err(|e| ManageError::from_store(e, || "tracks".into()))
     }
 
-    pub async fn get_track(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<Track> {
-        caller.check_tenant(tenant)?;
-        let (t, tr) = (path_name("tenant", tenant)?, path_name("track", track)?);
+    pub async fn get_track(&self, scope: &TrackScope<'_>) -> ManageResult<Track> {
+        let (t, tr) = (scope.tenant(), scope.track());
         self.stores
             .tracks
-            .get_track(&TrackRef::new(t, tr))
+            .get_track(&scope.at())
             .await
-            .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))
+            .map_err(|e| ManageError::from_store(e, || format!("track '{t}/{tr}'")))
     }
 
     /// `POST /tenants/{tenant}/tracks` with `{"name", "signing_alg"?, "access_token_lifetime"?}`.
-    pub async fn create_track(&self, caller: &Caller, tenant: &str, body: &Value) -> ManageResult<Track> {
-        caller.check_tenant(tenant)?;
-        let tenant_rec = self.get_tenant(caller, tenant).await?;
-        let mut f = Fields::of(body)?;
-        let name = f.name("name");
-        let signing_alg = f.opt_signing_alg("signing_alg").unwrap_or(SigningAlg::RS256);
-        let lifetime = f.opt_lifetime("access_token_lifetime");
-        let assertion = f.opt_seconds("assertion_max_lifetime", ASSERTION_LIFETIME_RANGE);
-        f.finish()?;
-        let name = name.ok_or_else(|| ManageError::field("name", "is required"))?;
-        let mut settings = TrackSettings { signing_alg, ..TrackSettings::default() };
-        if let Some(l) = lifetime {
-            settings.access_token_lifetime = l;
-        }
-        if let Some(l) = assertion {
-            settings.assertion_max_lifetime = l;
-        }
-        let new = new_track(self, &tenant_rec.name, &name, settings, Vec::new()).await?;
+    pub async fn create_track(
+        &self,
+        scope: &TenantScope<'_>,
+        body: ManageResult<request::NewTrack>,
+    ) -> ManageResult<Track> {
+        let tenant_rec = self.get_tenant(scope).await?;
+        let body = body?;
+        let (tenant, name) = (scope.name(), &body.name);
+        let new = new_track(self, &tenant_rec.name, name, body.settings(), Vec::new()).await?;
         let target = format!("tenants/{tenant}/tracks/{name}");
-        let audit =
-            self.audit(caller, tenant, "track.create", target, serde_json::json!({ "after": new.track.settings }));
+        let audit = self.audit(
+            scope.caller(),
+            tenant,
+            "track.create",
+            target,
+            serde_json::json!({ "after": new.track.settings }),
+        );
         self.stores
             .tracks
             .create_track(&new, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{name}'")))?;
-        self.refresh_track(tenant, &name).await?;
+        self.refresh_track(tenant, name).await?;
         Ok(new.track)
     }
 
     /// `PATCH /tenants/{tenant}/tracks/{track}`: settings other than the algorithm.
     pub async fn update_track(
         &self,
-        caller: &Caller,
-        tenant: &str,
-        track: &str,
-        body: &Value,
+        scope: &TrackScope<'_>,
+        body: ManageResult<TrackChanges>,
         if_match: Option<i64>,
     ) -> ManageResult<Track> {
-        let mut current = self.get_track(caller, tenant, track).await?;
+        let mut current = self.get_track(scope).await?;
         let before = current.settings.clone();
-        let mut f = Fields::of(body)?;
-        if let Some(alg) = f.opt_signing_alg("signing_alg")
-            && alg != current.settings.signing_alg
-        {
-            return Err(ManageError::field("signing_alg", "is fixed when the track is created"));
-        }
-        if let Some(l) = f.opt_lifetime("access_token_lifetime") {
-            current.settings.access_token_lifetime = l;
-        }
-        if let Some(l) = f.opt_seconds("assertion_max_lifetime", ASSERTION_LIFETIME_RANGE) {
-            current.settings.assertion_max_lifetime = l;
-        }
-        if let Some(d) = f.opt_integer("key_rotation_days", crate::model::ROTATION_DAYS_RANGE, "days") {
-            current.settings.key_rotation_days = d;
-        }
-        if let Some(n) = f.opt_str("name")
-            && n != current.name.as_str()
-        {
-            return Err(ManageError::field("name", "cannot be changed"));
-        }
-        f.finish()?;
+        current.settings = body?.apply(&current)?;
         let details = serde_json::json!({ "before": before, "after": current.settings });
-        let audit = self.audit(caller, tenant, "track.update", format!("tenants/{tenant}/tracks/{track}"), details);
-        let updated = self
-            .stores
-            .tracks
-            .update_track(&current, if_match, &audit)
-            .await
-            .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
-        self.refresh_track(tenant, track).await?;
+        let audit = self.audit(scope.caller(), scope.tenant(), "track.update", scope.target(), details);
+        let updated = self.track_write(scope, self.stores.tracks.update_track(&current, if_match, &audit)).await?;
+        self.refresh_track(scope.tenant(), scope.track()).await?;
         Ok(updated)
     }
 
-    pub async fn delete_track(&self, caller: &Caller, tenant: &str, track: &str) -> ManageResult<()> {
-        let t = self.get_track(caller, tenant, track).await?;
+    pub async fn delete_track(&self, scope: &TrackScope<'_>) -> ManageResult<()> {
+        let t = self.get_track(scope).await?;
         if t.name.as_str() == MASTER {
             return Err(ManageError::Protected(
                 "the master track holds the tenant's administrators and cannot be deleted".into(),
             ));
         }
         let details = serde_json::json!({ "before": t.settings });
-        let audit = self.audit(caller, tenant, "track.delete", format!("tenants/{tenant}/tracks/{track}"), details);
-        self.stores
-            .tracks
-            .delete_track(&t.track_ref(), &audit)
-            .await
-            .map_err(|e| ManageError::from_store(e, || format!("track '{tenant}/{track}'")))?;
-        self.forget_track(tenant, track).await;
+        let audit = self.audit(scope.caller(), scope.tenant(), "track.delete", scope.target(), details);
+        self.track_write(scope, self.stores.tracks.delete_track(&scope.at(), &audit)).await?;
+        self.forget_track(scope.tenant(), scope.track()).await;
         Ok(())
+    }
+
+    /// Awaits a store write to a track, naming the track in a not-found or conflict.
+    async fn track_write<T>(
+        &self,
+        scope: &TrackScope<'_>,
+        write: impl std::future::Future<Output = crate::store::StoreResult<T>>,
+    ) -> ManageResult<T> {
+        write.await.map_err(|e| ManageError::from_store(e, || format!("track '{}/{}'", scope.tenant(), scope.track())))
     }
 }

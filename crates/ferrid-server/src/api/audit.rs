@@ -1,15 +1,14 @@
 //! `GET /api/v1/tenants/{tenant}/audit`: a tenant's audit log, filtered and paginated.
 
 use axum::{
-    extract::{RawQuery, State},
+    extract::RawQuery,
     response::{IntoResponse, Response},
 };
 use ferrid_core::{audit::AuditEntry, manage::audit, model::rfc3339};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiResult, Auth, Segments, openapi::TenantPath};
-use crate::AppState;
+use super::{ApiResult, Call, paths::TenantPath};
 
 /// Filters and pagination of the audit log. Any other parameter is refused (400), so a
 /// misspelt filter never returns everything.
@@ -87,14 +86,9 @@ impl AuditRecord {
     security(("bearer" = [])),
     summary = "Read a tenant's audit log: management changes and failed client authentications",
     responses((status = 200, description = "A page of records, newest first unless order=asc", body = AuditPage)))]
-pub async fn list(
-    State(s): State<AppState>,
-    Auth(c): Auth,
-    Segments(tenant): Segments<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
+pub async fn list(call: Call<TenantPath>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let q = audit::query(ferrid_oauth::form::pairs(raw.as_deref().unwrap_or("").as_bytes()))?;
-    let items = s.manager.list_audit(&c, &tenant, &q).await?;
+    let items = call.manager.list_audit(&call.path.scope(&call.caller)?, &q).await?;
     let next = (items.len() as u32 >= q.limit).then(|| items.last().map(|e| e.id.to_string())).flatten();
     Ok(axum::Json(AuditPage { items: items.iter().map(AuditRecord::of).collect(), next }).into_response())
 }

@@ -1,9 +1,13 @@
-//! The management API under `/api/v1` (DESIGN §5), its OpenAPI document at
+//! The management API under `/api/v1` (docs/api.md), its OpenAPI document at
 //! `/api/v1/openapi.json` and a Swagger page at `/api/v1/docs`.
 //!
 //! # Layout
-//! - `tenants`, `apps`, `audit`: the handlers, each annotated with its `#[utoipa::path]`.
-//! - `views`: the typed JSON views the handlers return.
+//! - `tenants`, `apps`, `audit`: the handlers, each annotated with its `#[utoipa::path]`;
+//!   each extracts a [`Call`] (caller and path) and a typed [`Body`], asks the path for
+//!   the caller's scope, calls the manager and returns a view.
+//! - `paths`: the path parameters, which yield the caller's scope.
+//! - `views`: the typed JSON views the handlers return; request bodies are
+//!   `ferrid_core::manage::request`'s types.
 //! - `error`: the one error shape.
 //! - `openapi`: the document's frame, request schemas and error responses.
 //! - `docs`: the Swagger UI page, served from vendored files.
@@ -13,18 +17,21 @@ mod audit;
 mod docs;
 mod error;
 mod openapi;
+mod paths;
 mod tenants;
 mod views;
+
+use std::sync::Arc;
 
 use axum::{
     Router,
     body::Bytes,
-    extract::{FromRequestParts, Path},
+    extract::{FromRequest, FromRequestParts, Path},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use ferrid_core::{
-    manage::{Caller, ManageError, auth},
+    manage::{Caller, ManageError, ManageResult, Manager, Request, auth},
     store::PageRequest,
 };
 use serde::de::DeserializeOwned;
@@ -120,11 +127,55 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Segments<T> {
     }
 }
 
+/// What a management handler starts from: the service, the authenticated caller
+/// ([`Auth`]) and the path's segments ([`Segments`]), extracted in that order.
+pub struct Call<P> {
+    pub manager: Arc<Manager>,
+    pub caller: Caller,
+    pub path: P,
+}
+
+impl<P: DeserializeOwned + Send> FromRequestParts<AppState> for Call<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Auth(caller) = Auth::from_request_parts(parts, state).await?;
+        let Segments(path) = Segments::from_request_parts(parts, state).await?;
+        Ok(Call { manager: Arc::clone(&state.manager), caller, path })
+    }
+}
+
+/// A request body to be read as `T`: [`Body::read`] refuses a body that is not JSON
+/// (400 on `body`) and keeps `T`'s field errors for the manager, which reports them
+/// once it has found the target, as the API always did (a missing track is a 404
+/// whatever the body says). No body, or only whitespace, reads as `{}`.
+pub struct Body<T>(Bytes, std::marker::PhantomData<T>);
+
+impl<T> FromRequest<AppState> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        Ok(Body(bytes, std::marker::PhantomData))
+    }
+}
+
+impl<T: Request> Body<T> {
+    pub fn read(&self) -> ApiResult<ManageResult<T>> {
+        Ok(T::from_json(&parse_json(&self.0)?))
+    }
+}
+
 fn parse_json(body: &Bytes) -> ApiResult<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
     serde_json::from_slice(body).map_err(|e| ApiError(ManageError::field("body", format!("is not valid JSON ({e})"))))
+}
+
+/// `200` with the object's version as `ETag`.
+fn versioned(version: i64, body: impl serde::Serialize) -> Response {
+    (etag(version), axum::Json(body)).into_response()
 }
 
 fn page_request(query: &Option<String>) -> ApiResult<PageRequest> {

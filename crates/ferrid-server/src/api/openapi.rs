@@ -3,17 +3,13 @@
 //! Paths come from the `#[utoipa::path]` annotations of the handlers that
 //! [`super::routes`] registers through `utoipa_axum::routes!`: the router and the
 //! document are built from the same list. Response bodies are the typed views of
-//! [`super::views`]; request bodies, which the service parses field by field, are the
-//! schema-only types below. [`finish`] adds the security scheme and the error responses
-//! by rule, so that no authenticated operation can miss them.
+//! [`super::views`]; request bodies are the types the handlers parse
+//! (`ferrid_core::manage::request`), path parameters those they extract
+//! ([`super::paths`]). [`finish`] adds the security scheme and the error responses by
+//! rule, so that no authenticated operation can miss them.
 
-#![allow(dead_code)] // the request types below exist for their schemas only
-
-use ferrid_core::model::AppSpec;
-use ferrid_oauth::{jwk::Jwk, jwt::SigningAlg, name::Name};
-use serde::Serialize;
 use utoipa::{
-    IntoParams, OpenApi, ToSchema,
+    IntoParams, OpenApi,
     openapi::{
         ContentBuilder, HttpMethod, OpenApi as Document, Ref, RefOr, ResponseBuilder,
         header::HeaderBuilder,
@@ -52,67 +48,10 @@ pub const BEARER: &str = "bearer";
 )]
 pub struct ApiDoc;
 
-/// `{tenant}`
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct TenantPath {
-    /// The tenant's name.
-    pub tenant: String,
-}
-
-/// `{tenant}/{track}`
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct TrackPath {
-    /// The tenant's name.
-    pub tenant: String,
-    /// The track's name.
-    pub track: String,
-}
-
-/// `{tenant}/{track}/{app}`
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct AppPath {
-    /// The tenant's name.
-    pub tenant: String,
-    /// The track's name.
-    pub track: String,
-    /// The app's name.
-    pub app: String,
-}
-
-/// `{tenant}/{track}/{app}/secrets/{id}`
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct SecretPath {
-    /// The tenant's name.
-    pub tenant: String,
-    /// The track's name.
-    pub track: String,
-    /// The app's name.
-    pub app: String,
-    /// The secret's id, as listed.
-    pub id: String,
-}
-
-/// `{tenant}/{track}/{app}/keys/{kid}`
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct KeyPath {
-    /// The tenant's name.
-    pub tenant: String,
-    /// The track's name.
-    pub track: String,
-    /// The app's name.
-    pub app: String,
-    /// The key's id, as listed.
-    pub kid: String,
-}
-
 /// Pagination of a listing, ordered by name.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; `page_request` reads it
 pub struct PageQuery {
     /// Items per page.
     #[param(minimum = 1, maximum = 1000, default = 100)]
@@ -124,90 +63,12 @@ pub struct PageQuery {
 /// `If-Match` of a conditional update.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documents the header; `if_match` reads it
 pub struct IfMatch {
     /// The `ETag` of the version read (`"3"`); the update fails with 412 if the resource
     /// changed since. `*` or no header updates unconditionally.
     #[param(rename = "If-Match")]
     pub if_match: Option<String>,
-}
-
-/// `POST /tenants`: a new tenant (its `master` track is created with it).
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTenant {
-    pub name: Name,
-}
-
-/// `POST /tenants/{tenant}/tracks`.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewTrack {
-    pub name: Name,
-    /// Fixed at creation; RS256 by default.
-    pub signing_alg: Option<SigningAlg>,
-    /// Seconds.
-    #[schema(minimum = 300, maximum = 86_400)]
-    pub access_token_lifetime: Option<u32>,
-    /// Seconds.
-    #[schema(minimum = 60, maximum = 86_400)]
-    pub assertion_max_lifetime: Option<u32>,
-}
-
-/// `PATCH /tenants/{tenant}/tracks/{track}`: the settings to change; others stay.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TrackChanges {
-    /// May be sent only unchanged.
-    pub name: Option<String>,
-    /// May be sent only unchanged: a track's algorithm never changes.
-    pub signing_alg: Option<SigningAlg>,
-    /// Seconds.
-    #[schema(minimum = 300, maximum = 86_400)]
-    pub access_token_lifetime: Option<u32>,
-    /// Seconds.
-    #[schema(minimum = 60, maximum = 86_400)]
-    pub assertion_max_lifetime: Option<u32>,
-    /// Days.
-    #[schema(minimum = 1, maximum = 3650)]
-    pub key_rotation_days: Option<u32>,
-}
-
-/// `POST …/apps` and `PUT …/apps/{app}`: the app's name and its `kind` with that kind's
-/// fields. Fields the API returns (`version`, `created`, `client_id`, …) may be sent
-/// back and are ignored.
-#[derive(Serialize, ToSchema)]
-pub struct AppBody {
-    pub name: Name,
-    #[serde(flatten)]
-    pub spec: AppSpec,
-}
-
-/// `POST …/secrets`: `{}` generates a secret, returned this once; `{"secret"}` stores a
-/// chosen one.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SecretBody {
-    #[schema(min_length = 16, max_length = 512)]
-    pub secret: Option<String>,
-}
-
-/// `POST …/keys`: exactly one of a PEM certificate or public key, a PFX/PKCS#12 file in
-/// base64 with its password, or a public JWK.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum NewClientKey {
-    Pem {
-        /// A `CERTIFICATE` or `PUBLIC KEY` PEM block.
-        pem: String,
-    },
-    Pfx {
-        /// The PFX/PKCS#12 file, base64.
-        pfx: String,
-        password: Option<String>,
-    },
-    Jwk {
-        jwk: Jwk,
-    },
 }
 
 /// The error responses, each `Error`-shaped: (status, component name, description).

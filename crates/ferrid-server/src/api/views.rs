@@ -101,7 +101,7 @@ impl App {
     }
 }
 
-/// What a developer needs next after registering an app (DESIGN §5).
+/// What a developer needs next after registering an app (docs/api.md): its issuer and endpoints.
 #[derive(Serialize, ToSchema)]
 pub struct AppRegistration {
     #[serde(flatten)]

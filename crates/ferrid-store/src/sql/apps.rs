@@ -6,19 +6,20 @@ macro_rules! sql_apps {
         impl $store {
             /// Inserts an app with its first secrets.
             async fn insert_app(tx: &mut Transaction<'_, $db>, app: &App, secrets: &[SecretRecord]) -> StoreResult<()> {
-                let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
+                // the stored row is its own type (docs/ARCHITECTURE.md "Three types for an app")
+                let row = ferrid_core::model::AppRow::of(app);
                 sqlx::query(
                     "INSERT INTO apps (tenant, track, name, kind, spec, version, created, updated) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
-                .bind(app.tenant.as_str())
-                .bind(app.track.as_str())
-                .bind(app.name.as_str())
-                .bind(app.spec.kind())
-                .bind(spec)
-                .bind(app.version)
-                .bind(app.created)
-                .bind(app.updated)
+                .bind(&row.tenant)
+                .bind(&row.track)
+                .bind(&row.name)
+                .bind(&row.kind)
+                .bind(&row.spec)
+                .bind(row.version)
+                .bind(row.created)
+                .bind(row.updated)
                 .execute(&mut **tx)
                 .await
                 .map_err(map_err)?;
@@ -76,7 +77,7 @@ macro_rules! sql_apps {
                 expected_version: Option<i64>,
                 audit: &AuditRecord,
             ) -> StoreResult<App> {
-                let spec = serde_json::to_string(&app.spec).map_err(|_| corrupt("spec"))?;
+                let row = ferrid_core::model::AppRow::of(app);
                 let at = app.app_ref();
                 let mut tx = self.begin(Begin::Exclusive).await?;
                 Self::lock_app(&mut tx, &at).await?;
@@ -93,8 +94,8 @@ macro_rules! sql_apps {
                     None => "UPDATE apps SET kind = $1, spec = $2, version = version + 1, updated = $3 WHERE tenant = $4 AND track = $5 AND name = $6 RETURNING version",
                 };
                 let mut q = sqlx::query_scalar::<_, i64>(sql)
-                    .bind(app.spec.kind())
-                    .bind(spec)
+                    .bind(&row.kind)
+                    .bind(&row.spec)
                     .bind(app.updated)
                     .bind(app.tenant.as_str())
                     .bind(app.track.as_str())
@@ -106,7 +107,7 @@ macro_rules! sql_apps {
                 let Some(version) = q.fetch_optional(&mut *tx).await.map_err(map_err)? else {
                     return Err(StoreError::VersionMismatch);
                 };
-                if kind != app.spec.kind() {
+                if kind != row.kind {
                     // A new kind starts without credentials (a client turned into a
                     // resource and back must not regain its old secrets).
                     for sql in [

@@ -54,15 +54,18 @@ macro_rules! sql_rows {
             }
 
             fn app_row(row: &$row) -> StoreResult<App> {
-                Ok(App {
-                    tenant: Self::name(row, "tenant")?,
-                    track: Self::name(row, "track")?,
-                    name: Self::name(row, "name")?,
-                    spec: serde_json::from_str(&Self::json_text(row, "spec")?).map_err(|_| corrupt("spec"))?,
+                let col = |c: &str| -> StoreResult<String> { row.try_get(c).map_err(map_err) };
+                let stored = ferrid_core::model::AppRow {
+                    tenant: col("tenant")?,
+                    track: col("track")?,
+                    name: col("name")?,
+                    kind: col("kind")?,
+                    spec: Self::json_text(row, "spec")?,
                     version: row.try_get("version").map_err(map_err)?,
                     created: row.try_get("created").map_err(map_err)?,
                     updated: row.try_get("updated").map_err(map_err)?,
-                })
+                };
+                stored.into_app().map_err(|e| corrupt(e.0))
             }
 
             fn secret_row(row: &$row) -> StoreResult<SecretRecord> {

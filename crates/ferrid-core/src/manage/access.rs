@@ -1,0 +1,190 @@
+//! What a management caller may reach, as values (docs/api.md "Authorization").
+//!
+//! A [`Caller`] (from a bearer token today, [`super::auth::authorize`]) reaches either
+//! every tenant ([`Scope::System`]) or one ([`Scope::Tenant`]). Tenant-scoped operations
+//! of the [`super::Manager`] take a [`TenantScope`] or [`TrackScope`], and the only way
+//! to make one is [`Caller::tenant`] (or [`SystemScope::tenant`]), which answers 404 for
+//! a tenant the caller does not manage: an operation cannot forget the check.
+
+use ferrid_oauth::name::Name;
+
+use super::{ManageError, ManageResult, path_name};
+
+/// Who calls the management API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Manages every tenant (`ferrid-api:admin` of `master/master`).
+    Admin { client: String },
+    /// Manages one tenant (`ferrid-api:tenant` of that tenant's `master` track).
+    Tenant { tenant: Name, client: String },
+}
+
+/// The tenants a caller reaches.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'c> {
+    /// Every tenant: a master-tenant administrator.
+    System(SystemScope<'c>),
+    /// The caller's own tenant.
+    Tenant(&'c Name),
+}
+
+/// Proof that the caller manages every tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemScope<'c> {
+    caller: &'c Caller,
+}
+
+/// Proof that the caller manages this tenant (the name is valid; whether the tenant
+/// exists is the store's to say).
+#[derive(Debug, Clone)]
+pub struct TenantScope<'c> {
+    caller: &'c Caller,
+    tenant: Name,
+}
+
+/// A track of a tenant the caller manages.
+#[derive(Debug, Clone)]
+pub struct TrackScope<'c> {
+    tenant: TenantScope<'c>,
+    track: Name,
+}
+
+impl Caller {
+    /// The actor string of this caller in the audit log.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Admin { client } => format!("client:master/master/{client}"),
+            Caller::Tenant { tenant, client } => format!("client:{tenant}/master/{client}"),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Caller::Admin { .. })
+    }
+
+    /// The tenants this caller reaches.
+    pub fn scope(&self) -> Scope<'_> {
+        match self {
+            Caller::Admin { .. } => Scope::System(SystemScope { caller: self }),
+            Caller::Tenant { tenant, .. } => Scope::Tenant(tenant),
+        }
+    }
+
+    /// The system scope, or 403 for a tenant administrator.
+    pub fn system(&self) -> ManageResult<SystemScope<'_>> {
+        match self.scope() {
+            Scope::System(s) => Ok(s),
+            Scope::Tenant(_) => Err(ManageError::Forbidden("this needs the ferrid-api:admin scope".into())),
+        }
+    }
+
+    /// The scope of `tenant` (a path segment). Another tenant's data does not exist for
+    /// a tenant administrator: 404, as for a tenant that does not exist.
+    pub fn tenant(&self, tenant: &str) -> ManageResult<TenantScope<'_>> {
+        match self.scope() {
+            Scope::System(s) => s.tenant(tenant),
+            Scope::Tenant(own) if own.as_str() == tenant => Ok(TenantScope { caller: self, tenant: own.clone() }),
+            Scope::Tenant(_) => Err(ManageError::NotFound(format!("tenant '{tenant}' not found"))),
+        }
+    }
+}
+
+impl<'c> SystemScope<'c> {
+    pub fn caller(&self) -> &'c Caller {
+        self.caller
+    }
+
+    /// Any tenant; a name that cannot exist is a 404.
+    pub fn tenant(&self, tenant: &str) -> ManageResult<TenantScope<'c>> {
+        Ok(TenantScope { caller: self.caller, tenant: path_name("tenant", tenant)? })
+    }
+}
+
+impl<'c> TenantScope<'c> {
+    pub fn caller(&self) -> &'c Caller {
+        self.caller
+    }
+
+    pub fn name(&self) -> &Name {
+        &self.tenant
+    }
+
+    /// A track of this tenant (a path segment); a name that cannot exist is a 404.
+    pub fn track(&self, track: &str) -> ManageResult<TrackScope<'c>> {
+        Ok(TrackScope { tenant: self.clone(), track: path_name("track", track)? })
+    }
+}
+
+impl<'c> TrackScope<'c> {
+    pub fn caller(&self) -> &'c Caller {
+        self.tenant.caller
+    }
+
+    pub fn tenant(&self) -> &Name {
+        &self.tenant.tenant
+    }
+
+    pub fn track(&self) -> &Name {
+        &self.track
+    }
+
+    /// The store's reference to this track.
+    pub fn at(&self) -> crate::store::TrackRef {
+        crate::store::TrackRef::new(self.tenant().clone(), self.track.clone())
+    }
+
+    /// The store's reference to the app `app` of this track; an invalid name cannot
+    /// exist, so it is a 404.
+    pub fn app(&self, app: &str) -> ManageResult<crate::store::AppRef> {
+        Ok(self.at().app(path_name("app", app)?))
+    }
+
+    /// `tenants/{tenant}/tracks/{track}`: the audit target of the track.
+    pub fn target(&self) -> String {
+        format!("tenants/{}/tracks/{}", self.tenant(), self.track)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant_admin(t: &str) -> Caller {
+        Caller::Tenant { tenant: Name::parse(t).unwrap(), client: "ops".into() }
+    }
+
+    fn not_found(r: ManageResult<TenantScope<'_>>) -> String {
+        match r {
+            Err(ManageError::NotFound(m)) => m,
+            other => panic!("expected 404, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_tenant_scope_cannot_be_made_for_another_tenant() {
+        let acme = tenant_admin("acme");
+        assert_eq!(acme.tenant("acme").unwrap().name().as_str(), "acme");
+        assert_eq!(not_found(acme.tenant("globex")), "tenant 'globex' not found");
+        assert_eq!(not_found(acme.tenant("master")), "tenant 'master' not found");
+        assert!(matches!(acme.system(), Err(ManageError::Forbidden(_))));
+        assert!(matches!(acme.scope(), Scope::Tenant(t) if t.as_str() == "acme"));
+    }
+
+    #[test]
+    fn an_administrator_reaches_every_tenant_with_a_valid_name() {
+        let admin = Caller::Admin { client: "admin".into() };
+        let scope = admin.tenant("globex").unwrap().track("prod").unwrap();
+        assert_eq!((scope.tenant().as_str(), scope.track().as_str()), ("globex", "prod"));
+        assert_eq!(scope.target(), "tenants/globex/tracks/prod");
+        assert!(scope.caller().is_admin());
+        assert_eq!(not_found(admin.tenant("Not A Name")), "tenant 'Not A Name' not found");
+        assert!(admin.system().is_ok());
+    }
+
+    #[test]
+    fn a_track_name_that_cannot_exist_is_a_404() {
+        let acme = tenant_admin("acme");
+        let err = acme.tenant("acme").unwrap().track("no/such").unwrap_err();
+        assert!(matches!(err, ManageError::NotFound(m) if m == "track 'no/such' not found"));
+    }
+}
