@@ -348,12 +348,12 @@ def ratios(rows):
     by = {(r["label"], r["alg"], r["conns"]): r for r in rows}
     out = []
     for (label, alg, conns), r in by.items():
-        if label != "ferrid":
+        if not label.startswith("ferrid"):
             continue
         for other in ("limit", "peer"):
             o = by.get((other, alg, conns))
             if o:
-                out.append(f"ferrid/{other} {alg} c={conns}: {r['rps'] / o['rps']:.2f}")
+                out.append(f"{label}/{other} {alg} c={conns}: {r['rps'] / o['rps']:.2f}")
     if out:
         print("\n" + "\n".join(out))
 
@@ -374,12 +374,16 @@ def main():
                     help="also load a client with 10 claim transforms on each ES256 run")
     ap.add_argument("--database-url", help="run ferrid on this PostgreSQL URL instead of the embedded store")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--binary", help="load this ferrid binary instead of target/release/ferrid (implies --no-build);"
+                    " for before/after rows in one invocation pair it with --also-binary")
+    ap.add_argument("--also-binary", help="a second ferrid binary, loaded right after the first at each step"
+                    " (its rows are tagged ferrid-b)")
     ap.add_argument("--json", help="append result rows as JSON lines to this file")
     a = ap.parse_args()
 
     ensure_wrk()
-    binary = os.path.join(ROOT, "target", "release", "ferrid")
-    if not a.no_build:
+    binary = a.binary or os.path.join(ROOT, "target", "release", "ferrid")
+    if not a.no_build and not a.binary:
         subprocess.run(["cargo", "build", "--release", "-q", "--bin", "ferrid"], cwd=ROOT, check=True)
     conns = [int(c) for c in a.conns.split(",")]
     rows = []
@@ -391,13 +395,17 @@ def main():
             for alg in a.algs.split(","):
                 wanted = a.servers.split(",")
                 servers = [("ferrid", None)] if "ferrid" in wanted else []
+                bins = {"ferrid": binary}
+                if a.also_binary and "ferrid" in wanted:
+                    servers.append(("ferrid-b", None))
+                    bins["ferrid-b"] = a.also_binary
                 if a.kit:
                     servers += [(n, f) for n, f in (("limit", start_limit), ("peer", start_peer)) if n in wanted]
                 for label, starter in servers:
                     if starter is None:
-                        data = os.path.join(work, f"data-{alg}")
+                        data = os.path.join(work, f"data-{label}-{alg}")
                         extra = {"FERRID_DATABASE_URL": a.database_url} if a.database_url else None
-                        proc, base, secret = start_ferrid(binary, data, extra)
+                        proc, base, secret = start_ferrid(bins[label], data, extra)
                         token = admin_token(base, secret)
                         basic = register_bench_client(base, token, "bench", alg.lower(), alg)
                         url = f"{base}/bench/{alg.lower()}/oauth/token"

@@ -1,4 +1,4 @@
-//! The audit log (DESIGN §4): every management change and every failed client
+//! The audit log (docs/api.md "The audit log"): every management change and every failed client
 //! authentication, per tenant. A management change's record is written by the store in
 //! the change's own transaction, so an acknowledged change always has its record and a
 //! failed one never does. Records carry summaries, never secrets.

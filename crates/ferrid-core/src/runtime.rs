@@ -1,4 +1,4 @@
-//! The in-memory snapshot that every protocol request reads (DESIGN §7): built from the
+//! The in-memory snapshot that every protocol request reads (docs/model.md "Storage"): built from the
 //! store once per track change, never consulted by the store on the token hot path.
 
 use std::{collections::HashMap, sync::Arc};
@@ -31,7 +31,7 @@ pub struct ClientKeyRuntime {
 }
 
 /// A secret of a client as the token endpoint checks it: `info` (the first 3
-/// characters of a secret longer than 20, DESIGN §3) selects which chosen secret a
+/// characters of a secret longer than 20, docs/model.md "Client secrets") selects which chosen secret a
 /// presented one can be, so a wrong guess costs one slow hash, not one per secret.
 pub struct ClientSecret {
     pub id: String,

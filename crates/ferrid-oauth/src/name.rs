@@ -1,4 +1,4 @@
-//! Names of tenants, tracks and app registrations (DESIGN §1): `^[a-z0-9_][a-z0-9_-]{0,49}$`.
+//! Names of tenants, tracks and app registrations (docs/model.md "Vocabulary"): `^[a-z0-9_][a-z0-9_-]{0,49}$`.
 
 use std::{fmt, ops::Deref};
 

@@ -1,4 +1,4 @@
-//! Scope references (DESIGN §1): `resource:scope`, with `resource.scope` accepted as an
+//! Scope references (docs/model.md "Vocabulary"): `resource:scope`, with `resource.scope` accepted as an
 //! alias on input and a bare `resource` naming the whole resource.
 
 use std::fmt;

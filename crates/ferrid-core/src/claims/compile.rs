@@ -65,7 +65,7 @@ pub(super) fn check_names(claims_in: &[String], claim_out: Option<&str>, path: &
     }
 }
 
-/// A transform may write `sub` (DESIGN §3 "Access tokens"), never another protocol
+/// A transform may write `sub` (docs/model.md "Claim transforms"), never another protocol
 /// claim ferrid sets itself: such an output would be stored and silently discarded.
 fn check_out(out: &str, path: &str, errors: &mut FieldErrors) {
     if out != "sub" && super::issue::is_protected(out) {

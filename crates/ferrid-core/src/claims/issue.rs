@@ -84,7 +84,7 @@ impl ClaimPlan {
 
     /// The JSON members this app adds to a token whose protocol claims are `protocol`
     /// (`client_id`, `sub`, `scope`, `aud`, … as transform inputs), and the subject when
-    /// a transform changed `sub` (DESIGN §3: a claim transform may replace `sub`).
+    /// a transform changed `sub` (docs/model.md "Claim transforms": a transform may replace `sub`).
     pub fn members(&self, protocol: &[(&str, Vec<String>)]) -> Members {
         if let Some(s) = &self.static_members {
             return Members { json: s.clone(), sub: None };

@@ -1,4 +1,4 @@
-//! Claims an app issues and claim transforms (DESIGN §3 "Claim transforms").
+//! Claims an app issues and claim transforms (docs/model.md "Claim transforms").
 //!
 //! # Layout
 //! - [`set`]: [`ClaimSet`], the claims being transformed (name → values, in order), and

@@ -1,5 +1,5 @@
-//! The public keys a client registers for `private_key_jwt` (RFC 7523 §2.2; DESIGN §3
-//! "private_key_jwt", §5 `…/apps/{app}/keys`).
+//! The public keys a client registers for `private_key_jwt` (RFC 7523 §2.2; docs/protocol.md,
+//! docs/api.md `…/apps/{app}/keys`).
 //!
 //! [`import_key`] turns what an administrator uploads into a [`ClientKey`]: public key
 //! material only, as a JWK, plus the certificate's validity window when there is one.
@@ -72,7 +72,7 @@ pub struct ClientKey {
     pub subject: Option<String>,
 }
 
-/// What an administrator uploads (DESIGN §5: `{"pem"}`, `{"pfx", "password"}`, `{"jwk"}`).
+/// What an administrator uploads (docs/api.md: `{"pem"}`, `{"pfx", "password"}`, `{"jwk"}`).
 pub enum KeyInput<'a> {
     /// PEM text holding a `CERTIFICATE` or a `PUBLIC KEY` block.
     Pem(&'a str),

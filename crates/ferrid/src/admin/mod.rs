@@ -1,4 +1,4 @@
-//! `ferrid admin`: the management API (DESIGN §5) from the command line.
+//! `ferrid admin`: the management API (docs/api.md) from the command line.
 //!
 //! # Layout
 //! - `mod.rs`: the flags and subcommands (clap) and [`run`].

@@ -100,7 +100,7 @@ pub fn list_json(items: Vec<Value>) -> String {
     json(&json!({ "items": items }))
 }
 
-/// The block a developer needs after registering a client (DESIGN §5).
+/// The block a developer needs after registering a client (docs/api.md).
 pub fn registration(app: &Value) -> String {
     let mut out = String::new();
     let name = cell(&app["name"]);
