@@ -91,16 +91,13 @@ impl Rng for SystemRng {
     }
 }
 
-/// Random bytes from the operating system, for code that has no [`Env`] at hand (the
-/// cipher's nonces, a token's `jti`, a process-wide cache key). Tests lose no control
-/// by it: a [`FakeEnv`]'s random source is the system one too.
+/// Random bytes from the operating system, for the two process-wide values made before
+/// any request and never compared by a test: the key of the verified-secret cache and
+/// the dummy slow hash a wrong guess is checked against. Everything a request or a
+/// management change draws (a token's `jti`, secrets, their salts and ids, the key
+/// cipher's nonces) comes from the server's injected [`Env::rng`].
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     (&SystemRng as &dyn Rng).bytes()
-}
-
-/// A random identifier from the operating system: 16 bytes, base64url (22 characters).
-pub fn random_id() -> String {
-    (&SystemRng as &dyn Rng).id()
 }
 
 /// What the server reads time and randomness from. Cloning copies two `Arc`s; reading
@@ -258,6 +255,5 @@ mod tests {
         assert!(env.clock.monotonic() >= a);
         assert_ne!(env.rng.bytes::<16>(), env.rng.bytes::<16>());
         assert_eq!(env.rng.id().len(), 22);
-        assert_ne!(random_id(), random_id());
     }
 }

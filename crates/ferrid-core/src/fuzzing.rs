@@ -86,7 +86,7 @@ fn assertion_track() -> &'static TrackRuntime {
         let name = |s: &str| Name::parse(s).expect("valid");
         let pkcs8 = ferrid_oauth::jwt::SigningKey::generate_pkcs8(SigningAlg::ES256).expect("key");
         let kid = ferrid_oauth::jwt::SigningKey::from_pkcs8(SigningAlg::ES256, &pkcs8).expect("key").kid().to_owned();
-        let sealed = cipher.seal(&key_context("t", "prod", &kid), &pkcs8);
+        let sealed = cipher.seal(&key_context("t", "prod", &kid), &pkcs8, &crate::env::SystemRng);
         let jwk = serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "x": ferrid_oauth::b64::encode(&[9u8; 32]), "kid": "k1" });
         let client = App {
             tenant: name("t"),

@@ -117,7 +117,12 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
     match ferrid_core::endpoint::token::token(
         &rt,
         req,
-        TokenContext { replay: state.stores.replay.as_ref(), throttle: &state.throttle, now },
+        TokenContext {
+            replay: state.stores.replay.as_ref(),
+            throttle: &state.throttle,
+            now,
+            rng: state.env.rng.as_ref(),
+        },
     )
     .await
     {

@@ -36,13 +36,14 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 /// The master key: `FERRID_MASTER_KEY`, or `master.key` in the data directory
 /// (created owner-only on first start).
-fn master_key(config: &ServerConfig) -> anyhow::Result<KeyCipher> {
+fn master_key(config: &ServerConfig, env: &Env) -> anyhow::Result<KeyCipher> {
     if let Some(k) = &config.master_key {
         return KeyCipher::from_text(k.expose_secret()).context("FERRID_MASTER_KEY");
     }
     let path = config.data_dir.join("master.key");
     if !path.exists() {
-        write_private(&path, &KeyCipher::generate_text()).with_context(|| format!("creating {}", path.display()))?;
+        write_private(&path, &KeyCipher::generate_text(env.rng.as_ref()))
+            .with_context(|| format!("creating {}", path.display()))?;
         tracing::info!(path = %path.display(), "generated the master key file");
     }
     let text =
@@ -120,7 +121,7 @@ pub async fn start(
     // Owner-only (0700): it holds the database, the master key and the admin secret.
     ferrid_store::sqlite::private_dir(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let cipher = master_key(config)?;
+    let cipher = master_key(config, &env)?;
     let stores = open_store(config, &env).await?;
     let registry = Arc::new(Registry::new(cipher, public_url));
     let manager = Arc::new(Manager::new(stores.clone(), registry, env));

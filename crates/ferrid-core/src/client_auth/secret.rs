@@ -167,7 +167,7 @@ mod tests {
     use crate::model::SecretHash;
 
     fn chosen(id: &str, secret: &str) -> ClientSecret {
-        let rec = crate::credentials::secret::record_chosen(&secret.to_owned().into(), 0);
+        let rec = crate::credentials::secret::record_chosen(&secret.to_owned().into(), 0, &crate::env::SystemRng);
         ClientSecret { id: id.into(), info: rec.info, hash: rec.hash }
     }
 
@@ -178,7 +178,11 @@ mod tests {
             info: info.map(str::to_owned),
             hash: SecretHash::Pbkdf2Sha512 { iterations: 1, salt: vec![0], hash: vec![0] },
         };
-        let generated = crate::credentials::secret::record_generated(&crate::credentials::secret::generate(), 0);
+        let generated = crate::credentials::secret::record_generated(
+            &crate::credentials::secret::generate(&crate::env::SystemRng),
+            0,
+            &crate::env::SystemRng,
+        );
         let client = ClientRuntime {
             name: ferrid_oauth::name::Name::parse("c").unwrap(),
             method: ClientAuthMethod::ClientSecretPost,

@@ -16,7 +16,7 @@ use argon2::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::env::random_bytes;
+use crate::env::Rng;
 
 /// The PHC algorithm identifier this module writes and accepts.
 pub const ALGORITHM: &str = "argon2id";
@@ -37,8 +37,8 @@ fn hasher() -> Argon2<'static> {
 
 /// The PHC string of `secret` under the current parameters and a fresh salt (slow: call
 /// off the async workers).
-pub fn hash(secret: &SecretString) -> String {
-    let salt = SaltString::encode_b64(&random_bytes::<SALT_LEN>()).expect("a 16-byte salt encodes");
+pub fn hash(secret: &SecretString, rng: &dyn Rng) -> String {
+    let salt = SaltString::encode_b64(&rng.bytes::<SALT_LEN>()).expect("a 16-byte salt encodes");
     hasher()
         .hash_password(secret.expose_secret().as_bytes(), &salt)
         .expect("Argon2id hashes any secret with valid parameters")
@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn argon2id_hash_verifies_only_the_secret() {
-        let phc = hash(&SecretString::from(SECRET));
+        let phc = hash(&SecretString::from(SECRET), &crate::env::SystemRng);
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(verify(&phc, SECRET.as_bytes()));
         assert!(!verify(&phc, b"correct horse battery stapler"));
@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn argon2id_with_tampered_parameters_salt_or_algorithm_fails() {
-        let phc = hash(&SecretString::from(SECRET));
+        let phc = hash(&SecretString::from(SECRET), &crate::env::SystemRng);
         for (from, to) in [("m=19456", "m=8192"), ("t=2", "t=1"), ("p=1", "p=2"), ("$argon2id$", "$argon2i$")] {
             let tampered = phc.replacen(from, to, 1);
             assert_ne!(tampered, phc);

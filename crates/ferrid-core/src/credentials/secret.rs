@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use crate::{
-    env::{random_bytes, random_id},
+    env::{Rng, random_bytes},
     model::{SecretHash, SecretRecord, UnixTime},
 };
 
@@ -31,8 +31,8 @@ pub const CHOSEN_SECRET_LEN: std::ops::RangeInclusive<usize> = 16..=512;
 pub const GENERATED_LEN: usize = 43;
 
 /// A new secret: 32 random bytes, base64url (43 characters).
-pub fn generate() -> SecretString {
-    SecretString::from(ferrid_oauth::b64::encode(&random_bytes::<32>()))
+pub fn generate(rng: &dyn Rng) -> SecretString {
+    SecretString::from(ferrid_oauth::b64::encode(&rng.bytes::<32>()))
 }
 
 /// A secret longer than 20 characters is listed with its first 3 as `info` (as FoxIDs
@@ -42,11 +42,11 @@ pub fn info_of(secret: &str) -> Option<String> {
 }
 
 /// The record for a secret the server generated.
-pub fn record_generated(secret: &SecretString, now: UnixTime) -> SecretRecord {
-    let salt = random_bytes::<16>().to_vec();
+pub fn record_generated(secret: &SecretString, now: UnixTime, rng: &dyn Rng) -> SecretRecord {
+    let salt = rng.bytes::<16>().to_vec();
     let digest = salted_sha256(&salt, secret.expose_secret().as_bytes()).to_vec();
     SecretRecord {
-        id: random_id(),
+        id: rng.id(),
         info: info_of(secret.expose_secret()),
         created: now,
         hash: SecretHash::SaltedSha256 { salt, digest },
@@ -54,11 +54,11 @@ pub fn record_generated(secret: &SecretString, now: UnixTime) -> SecretRecord {
 }
 
 /// The record for a secret a person chose (slow hash; call off the async runtime).
-pub fn record_chosen(secret: &SecretString, now: UnixTime) -> SecretRecord {
-    let salt = random_bytes::<PBKDF2_SALT_LEN>().to_vec();
+pub fn record_chosen(secret: &SecretString, now: UnixTime, rng: &dyn Rng) -> SecretRecord {
+    let salt = rng.bytes::<PBKDF2_SALT_LEN>().to_vec();
     let hash = pbkdf2_sha512(PBKDF2_ITERATIONS, &salt, secret.expose_secret().as_bytes());
     SecretRecord {
-        id: random_id(),
+        id: rng.id(),
         info: info_of(secret.expose_secret()),
         created: now,
         hash: SecretHash::Pbkdf2Sha512 { iterations: PBKDF2_ITERATIONS, salt, hash },
@@ -145,10 +145,11 @@ impl SecretHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::SystemRng;
 
     #[test]
     fn generated_secrets_are_43_base64url_characters() {
-        let s = generate();
+        let s = generate(&SystemRng);
         let s = s.expose_secret();
         assert_eq!(s.len(), GENERATED_LEN);
         assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
@@ -156,8 +157,8 @@ mod tests {
 
     #[test]
     fn generated_secret_hash_verifies_only_the_secret() {
-        let s = generate();
-        let r = record_generated(&s, 0);
+        let s = generate(&SystemRng);
+        let r = record_generated(&s, 0, &SystemRng);
         assert!(r.hash.verify(s.expose_secret().as_bytes()));
         assert!(!r.hash.verify(b"wrong"));
         assert_eq!(r.info.as_deref(), Some(&s.expose_secret()[..3]));
@@ -166,7 +167,7 @@ mod tests {
     #[test]
     fn chosen_secret_uses_foxids_p2hs512_format() {
         let s = SecretString::from("a person chose this one");
-        let r = record_chosen(&s, 0);
+        let r = record_chosen(&s, 0, &SystemRng);
         let (alg, hash, salt) = r.hash.to_columns();
         assert_eq!(alg, P2HS512_10);
         assert_eq!(ferrid_oauth::b64::decode(&hash).unwrap().len(), 80);
@@ -193,13 +194,13 @@ mod tests {
 
     #[test]
     fn s256_and_p2hs512_with_tampered_parameters_fail() {
-        let generated = generate();
-        let (alg, hash, salt) = record_generated(&generated, 0).hash.to_columns();
+        let generated = generate(&SystemRng);
+        let (alg, hash, salt) = record_generated(&generated, 0, &SystemRng).hash.to_columns();
         let other_salt = ferrid_oauth::b64::encode(&[0u8; 16]);
         let resalted = SecretHash::from_columns(&alg, &hash, &other_salt).unwrap();
         assert!(!resalted.verify(generated.expose_secret().as_bytes()));
         let chosen = "a person chose this one";
-        let (alg, hash, salt2) = record_chosen(&SecretString::from(chosen), 0).hash.to_columns();
+        let (alg, hash, salt2) = record_chosen(&SecretString::from(chosen), 0, &SystemRng).hash.to_columns();
         assert_eq!(alg, P2HS512_10);
         let fewer = SecretHash::from_columns("P2HS512:9", &hash, &salt2).unwrap();
         assert!(!fewer.verify(chosen.as_bytes()), "other iterations");

@@ -28,6 +28,8 @@ pub struct TokenContext<'a> {
     pub replay: &'a dyn ReplayGuard,
     pub throttle: &'a Throttle,
     pub now: UnixTime,
+    /// The jti of each token (the server's injected `env::Rng`).
+    pub rng: &'a dyn crate::env::Rng,
 }
 
 pub async fn token(
@@ -60,7 +62,7 @@ pub async fn token(
     };
     // RFC 6749 §4.4.3, RFC 9068: issue the token.
     let issued = match &request {
-        TokenRequest::ClientCredentials(cc) => client_credentials::issue(track, client, cc, now)?,
+        TokenRequest::ClientCredentials(cc) => client_credentials::issue(track, client, cc, now, ctx.rng)?,
     };
     Ok(TokenResponse {
         access_token: issued.access_token,

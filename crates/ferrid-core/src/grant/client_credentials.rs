@@ -106,6 +106,7 @@ pub fn issue(
     client: &ClientRuntime,
     req: &ClientCredentials<'_>,
     now: UnixTime,
+    rng: &dyn crate::env::Rng,
 ) -> Result<Issued, OAuthError> {
     let key = access::signing_key(track)?;
     let selections = if req.is_explicit() {
@@ -148,6 +149,6 @@ pub fn issue(
     let scope = (!scope.is_empty()).then_some(scope);
     let token =
         AccessToken { client, subject: &client.name, audience: aud, scope: scope.as_deref(), issued_at: now, lifetime };
-    let access_token = access::mint(key, track, &token)?;
+    let access_token = access::mint(key, track, &token, rng)?;
     Ok(Issued { access_token, expires_in: lifetime, scope })
 }

@@ -4,7 +4,7 @@
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
-use crate::env::random_bytes;
+use crate::env::Rng;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CipherError {
@@ -46,12 +46,12 @@ impl KeyCipher {
     }
 
     /// A fresh master key as base64url text.
-    pub fn generate_text() -> Zeroizing<String> {
-        Zeroizing::new(ferrid_oauth::b64::encode(&random_bytes::<32>()))
+    pub fn generate_text(rng: &dyn Rng) -> Zeroizing<String> {
+        Zeroizing::new(ferrid_oauth::b64::encode(&rng.bytes::<32>()))
     }
 
-    pub fn seal(&self, context: &str, plaintext: &[u8]) -> Vec<u8> {
-        let nonce_bytes = random_bytes::<NONCE_LEN>();
+    pub fn seal(&self, context: &str, plaintext: &[u8], rng: &dyn Rng) -> Vec<u8> {
+        let nonce_bytes = rng.bytes::<NONCE_LEN>();
         let mut buf = plaintext.to_vec();
         self.key
             .seal_in_place_append_tag(
@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn sealed_keys_open_only_in_their_context() {
         let c = KeyCipher::new(&[7u8; 32]);
-        let sealed = c.seal("a", b"private");
+        let sealed = c.seal("a", b"private", &crate::env::SystemRng);
         assert_eq!(c.open("a", &sealed).unwrap().as_slice(), b"private");
         assert!(c.open("b", &sealed).is_err());
         assert!(KeyCipher::new(&[8u8; 32]).open("a", &sealed).is_err());
@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn master_key_text_must_be_32_bytes() {
-        assert!(KeyCipher::from_text(&KeyCipher::generate_text()).is_ok());
+        assert!(KeyCipher::from_text(&KeyCipher::generate_text(&crate::env::SystemRng)).is_ok());
         assert!(KeyCipher::from_text("c2hvcnQ").is_err());
     }
 }

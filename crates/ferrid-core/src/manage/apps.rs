@@ -145,7 +145,7 @@ impl Manager {
         let now = self.now();
         let (secret, records) = match body.spec.as_client() {
             Some(c) if c.client_auth_method.uses_secret() => {
-                let (record, shown) = super::secrets::new_secret(None, now).await?;
+                let (record, shown) = super::secrets::new_secret(None, now, &self.env().rng).await?;
                 (shown, vec![record])
             }
             _ => (None, Vec::new()),

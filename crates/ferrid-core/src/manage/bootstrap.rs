@@ -32,7 +32,7 @@ impl Manager {
         if let Some(s) = &admin_secret {
             super::request::check_chosen_secret("FERRID_ADMIN_SECRET", s)?;
         }
-        let (record, generated) = super::secrets::new_secret(admin_secret, now).await?;
+        let (record, generated) = super::secrets::new_secret(admin_secret, now, &self.env().rng).await?;
         let resource = tracks::management_resource(&master, &["admin", "tenant"], now);
         let spec = AppSpec::OauthClient(ClientSpec {
             client_auth_method: ClientAuthMethod::ClientSecretPost,

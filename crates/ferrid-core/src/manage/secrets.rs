@@ -1,12 +1,15 @@
 //! Client secrets: `GET, POST …/apps/{app}/secrets`, `DELETE …/secrets/{id}`. A
 //! generated secret is shown once; none is ever stored in clear (docs/security.md).
 
+use std::sync::Arc;
+
 use secrecy::SecretString;
 use serde_json::json;
 
 use super::{ManageError, ManageResult, Manager, TrackScope, request::SecretBody};
 use crate::{
     credentials::secret,
+    env::Rng,
     model::{MAX_SECRETS_PER_CLIENT, SecretRecord, UnixTime},
     store::{StoreError, StoreResult},
 };
@@ -16,17 +19,19 @@ use crate::{
 pub(super) async fn new_secret(
     chosen: Option<SecretString>,
     now: UnixTime,
+    rng: &Arc<dyn Rng>,
 ) -> ManageResult<(SecretRecord, Option<SecretString>)> {
     match chosen {
         Some(s) => {
-            let rec = tokio::task::spawn_blocking(move || secret::record_chosen(&s, now))
+            let rng = Arc::clone(rng);
+            let rec = tokio::task::spawn_blocking(move || secret::record_chosen(&s, now, rng.as_ref()))
                 .await
                 .map_err(|_| ManageError::Unavailable)?;
             Ok((rec, None))
         }
         None => {
-            let s = secret::generate();
-            Ok((secret::record_generated(&s, now), Some(s)))
+            let s = secret::generate(rng.as_ref());
+            Ok((secret::record_generated(&s, now, rng.as_ref()), Some(s)))
         }
     }
 }
@@ -60,7 +65,7 @@ impl Manager {
         body: ManageResult<SecretBody>,
     ) -> ManageResult<(SecretRecord, Option<SecretString>)> {
         self.get_client(scope, app).await?;
-        let (record, shown) = new_secret(body?.secret, self.now()).await?;
+        let (record, shown) = new_secret(body?.secret, self.now(), &self.env().rng).await?;
         let generated = shown.is_some();
         let details = json!({ "after": { "id": record.id, "info": record.info, "generated": generated } });
         let audit = self.app_audit(scope, "secret.add", &format!("{app}/secrets/{}", record.id), details);

@@ -28,7 +28,8 @@ impl Manager {
     /// client shares one secret (each stored with its own salt), returned for the load.
     pub async fn seed(&self, tenants: usize, clients: usize) -> ManageResult<Seeded> {
         let admin = Caller::Admin { client: "seed".into() };
-        let shared = secret::generate();
+        let rng = self.env().rng.as_ref();
+        let shared = secret::generate(rng);
         let tenants = tenants.max(1);
         let now = self.now();
         for t in 0..tenants {
@@ -49,7 +50,7 @@ impl Manager {
                     issued_claims: crate::claims::issue::default_issued(),
                     claim_transforms: Vec::new(),
                 });
-                apps.push((app(&format!("c-{c}"), spec), vec![secret::record_generated(&shared, now)]));
+                apps.push((app(&format!("c-{c}"), spec), vec![secret::record_generated(&shared, now, rng)]));
             }
             let settings = TrackSettings { signing_alg: SigningAlg::ES256, ..TrackSettings::default() };
             let new = tracks::new_track(self, &tn, &tr, settings, apps).await?;

@@ -45,7 +45,7 @@ pub(super) async fn generate_key(
         .map_err(|_| ManageError::Unavailable)?
         .map_err(|_| ManageError::Unavailable)?;
     let kid = SigningKey::from_pkcs8(alg, &pkcs8).map_err(|_| ManageError::Unavailable)?.kid().to_owned();
-    let encrypted_pkcs8 = m.registry.cipher().seal(&key_context(tenant, track, &kid), &pkcs8);
+    let encrypted_pkcs8 = m.registry.cipher().seal(&key_context(tenant, track, &kid), &pkcs8, m.env().rng.as_ref());
     Ok(TrackKey { kid, alg, state, encrypted_pkcs8, created: now, changed: now })
 }
 

@@ -8,7 +8,7 @@ use ferrid_oauth::{OAuthError, jwt::SigningKey};
 use serde::Serialize;
 
 use crate::{
-    env::random_bytes,
+    env::Rng,
     model::UnixTime,
     runtime::{ClientRuntime, TrackRuntime},
 };
@@ -67,9 +67,14 @@ pub fn signing_key(track: &TrackRuntime) -> Result<&SigningKey, OAuthError> {
 }
 
 /// Signs the access token.
-pub fn mint(key: &SigningKey, track: &TrackRuntime, token: &AccessToken<'_>) -> Result<String, OAuthError> {
+pub fn mint(
+    key: &SigningKey,
+    track: &TrackRuntime,
+    token: &AccessToken<'_>,
+    rng: &dyn Rng,
+) -> Result<String, OAuthError> {
     let (client, now) = (token.client, token.issued_at);
-    let jti = ferrid_oauth::b64::encode(&random_bytes::<16>());
+    let jti = ferrid_oauth::b64::encode(&rng.bytes::<16>());
     // Transforms read the protocol claims; what they and the fixed claims produce is
     // appended, never replacing a protocol claim (claims::issue::PROTECTED) except `sub`,
     // which a transform may replace (docs/protocol.md "Access tokens").
