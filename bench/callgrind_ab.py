@@ -8,6 +8,18 @@ divide the difference by the difference of N (docs/benchmarks.md):
   python3 bench/callgrind_ab.py target/release/ferrid 500 new-500
   python3 bench/callgrind_ab.py target/release/ferrid 1500 new-1500
 """
+import base64
+import glob
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
 binary, n, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 port = 18000 + (abs(hash(tag)) % 1000)
 d = tempfile.mkdtemp()
@@ -50,7 +62,6 @@ for i in range(n):
 subprocess.run(["callgrind_control", "-d", str(p.pid)], check=True, capture_output=True)
 p.send_signal(signal.SIGTERM)
 p.wait(timeout=300)
-import glob
 dumps = sorted(glob.glob(out + ".*"))
 txt = open(dumps[0]).read()
 m = re.search(r"^(?:summary|totals): (\d+)", txt, re.M)
