@@ -26,7 +26,7 @@ use crate::{
     env::Env,
     jobs::Jobs,
     runtime::Registry,
-    store::{AppRef, StoreError, Stores, TrackRef},
+    store::{StoreError, Stores, TrackRef},
 };
 
 pub use access::{Caller, Scope, SystemScope, TenantScope, TrackScope};
@@ -251,11 +251,6 @@ fn forget_removed_secrets(before: Option<&crate::runtime::TrackRuntime>, after: 
 /// The track a path names; an invalid name cannot exist, so it is a 404.
 pub fn track_at(tenant: &str, track: &str) -> ManageResult<TrackRef> {
     Ok(TrackRef::new(path_name("tenant", tenant)?, path_name("track", track)?))
-}
-
-/// The app a path names; an invalid name cannot exist, so it is a 404.
-pub fn app_at(tenant: &str, track: &str, app: &str) -> ManageResult<AppRef> {
-    Ok(track_at(tenant, track)?.app(path_name("app", app)?))
 }
 
 /// Parses a path segment as a name; an invalid one cannot exist, so it is a 404.
