@@ -17,7 +17,7 @@ pub const DEFAULT_REFRESH_TOKEN_ABSOLUTE_LIFETIME: u32 = 30 * 86_400;
 pub const REFRESH_LIFETIME_RANGE: std::ops::RangeInclusive<u32> = 60..=365 * 86_400;
 
 /// A response type (OAuth 2.0 Multiple Response Type Encoding Practices §5), kept as the
-/// set of its words: `token code` and `code token` are the same value.
+/// set of its words: `id_token code` is read as `code id_token`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ResponseType {
@@ -148,7 +148,7 @@ pub struct OidcClientSpec {
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frontchannel_logout_uri: Option<String>,
-    /// Absent: the standard scopes ([`crate::claims::scopes::STANDARD`]).
+    /// Absent: the standard scopes of OpenID Connect Core 1.0 §5.4 and `offline_access`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub scopes: Option<Vec<OidcScope>>,

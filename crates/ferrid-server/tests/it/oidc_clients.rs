@@ -195,3 +195,27 @@ async fn the_provider_endpoints_are_not_served_yet() {
         assert_eq!(r.status().as_u16(), 404, "{p}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_oidc_client_kind() {
+    let app = spawn_app().await;
+    let d: Value =
+        app.http.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let schemas = &d["components"]["schemas"];
+    let kinds: Vec<&Value> = schemas["AppSpec"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["allOf"][1]["properties"]["kind"]["enum"][0])
+        .collect();
+    assert_eq!(kinds, [&json!("oauth_resource"), &json!("oauth_client"), &json!("oidc_client")]);
+    let oidc = &schemas["OidcClientSpec"]["allOf"][1]["properties"];
+    for field in
+        ["redirect_uris", "response_types", "require_pkce", "grant_types", "scopes", "id_token_lifetime", "resource"]
+    {
+        assert!(oidc.get(field).is_some(), "{field}");
+    }
+    assert_eq!(schemas["ClientAuthMethod"]["enum"].as_array().unwrap().len(), 4);
+    let registration = &schemas["AppRegistration"]["allOf"][1]["properties"];
+    assert!(registration.get("authorization_endpoint").is_some(), "{registration}");
+}
