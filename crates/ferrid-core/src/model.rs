@@ -169,7 +169,7 @@ pub struct ClientSpec {
 pub enum AppSpec {
     OauthResource(ResourceSpec),
     OauthClient(ClientSpec),
-    OidcClient(OidcClientSpec),
+    OidcClient(Box<OidcClientSpec>),
 }
 
 impl AppSpec {

@@ -182,7 +182,7 @@ pub fn app(body: &Value) -> ManageResult<AppBody> {
             Some(AppSpec::OauthResource(ResourceSpec { scopes }))
         }
         Some("oauth_client") => Some(AppSpec::OauthClient(client_spec(&mut f, &ClientAuthMethod::ALL))),
-        Some("oidc_client") => Some(AppSpec::OidcClient(oidc::oidc_spec(&mut f))),
+        Some("oidc_client") => Some(AppSpec::OidcClient(Box::new(oidc::oidc_spec(&mut f)))),
         Some(_) => {
             f.err("kind", "must be oauth_resource, oauth_client or oidc_client");
             None
