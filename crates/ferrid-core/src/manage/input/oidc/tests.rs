@@ -72,6 +72,11 @@ fn a_spec_round_trips_through_its_stored_json() {
     let back: AppSpec = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(back, s);
     assert_eq!(back.kind(), "oidc_client");
+    let n = |s: &str| ferrid_oauth::name::Name::parse(s).unwrap();
+    let app = crate::model::App::new(n("t1"), n("prod"), n("web"), s.clone(), 7);
+    let row = crate::model::AppRow::of(&app);
+    assert_eq!(row.kind, "oidc_client");
+    assert_eq!(row.into_app().unwrap(), app, "the stored row reads back");
     assert!(back.as_client().is_some() && back.as_resource().is_some());
 }
 
