@@ -30,7 +30,7 @@ pub(super) fn oidc_spec(f: &mut Fields<'_>) -> OidcClientSpec {
         "a grant type: authorization_code, implicit, refresh_token or client_credentials",
     )
     .unwrap_or_else(crate::model::default_grant_types);
-    if grant_types.is_empty() {
+    if sent_empty(f, "grant_types") {
         f.err("grant_types", "must hold at least one grant type");
     }
     let response_types = list(
@@ -56,7 +56,7 @@ pub(super) fn oidc_spec(f: &mut Fields<'_>) -> OidcClientSpec {
     let auth_methods =
         list(f, "auth_methods", |s| (s == "login").then_some(AuthMethod::Login), "an authentication method: login")
             .unwrap_or_else(crate::model::default_auth_methods);
-    if auth_methods.is_empty() {
+    if sent_empty(f, "auth_methods") {
         f.err("auth_methods", "must hold at least one authentication method");
     }
     let require_consent = f.opt_bool("require_consent").unwrap_or(false);
@@ -90,6 +90,12 @@ pub(super) fn oidc_spec(f: &mut Fields<'_>) -> OidcClientSpec {
         consistency(f, &spec);
     }
     spec
+}
+
+/// Whether `field` was sent as an empty array (a list whose elements were all refused
+/// has its errors already).
+fn sent_empty(f: &Fields<'_>, field: &str) -> bool {
+    matches!(f.obj.get(field), Some(Value::Array(a)) if a.is_empty())
 }
 
 /// An optional array of distinct words, each parsed by `parse`; `None` when absent.
@@ -193,6 +199,7 @@ fn scopes(f: &mut Fields<'_>) -> Option<Vec<OidcScope>> {
             return Some(Vec::new());
         }
     };
+    let errors_before = f.errors.len();
     let mut out: Vec<OidcScope> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let path = format!("scopes[{i}]");
@@ -237,7 +244,7 @@ fn scopes(f: &mut Fields<'_>) -> Option<Vec<OidcScope>> {
             out.push(OidcScope { scope, claims });
         }
     }
-    if !out.iter().any(|s| s.scope == "openid") && f.errors.is_empty() {
+    if !out.iter().any(|s| s.scope == "openid") && f.errors.len() == errors_before {
         f.err("scopes", "must include openid (OpenID Connect Core 1.0 §3.1.2.1)");
     }
     Some(out)

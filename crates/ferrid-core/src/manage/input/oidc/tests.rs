@@ -161,7 +161,6 @@ fn flags_lifetimes_and_auth_methods_are_checked() {
         got,
         [
             "grant_types[0]",
-            "grant_types",
             "require_pkce",
             "allow_plain_pkce",
             "auth_methods[1]",
@@ -171,6 +170,12 @@ fn flags_lifetimes_and_auth_methods_are_checked() {
         ]
     );
     assert_eq!(fields(json!({ "auth_methods": [] })), ["auth_methods"]);
+    assert_eq!(fields(json!({ "grant_types": [] })), ["grant_types"]);
+    // a missing openid is reported beside another field's error
+    assert_eq!(
+        fields(json!({ "scopes": [{ "scope": "email" }], "require_consent": 1 })),
+        ["scopes", "require_consent"]
+    );
     assert_eq!(fields(json!({ "access_token_lifetime": 10 })), ["access_token_lifetime"]);
 }
 
