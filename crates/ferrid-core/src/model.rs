@@ -4,8 +4,10 @@ use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
 use serde::{Deserialize, Serialize};
 
 mod app_row;
+mod oidc;
 
 pub use app_row::{AppRow, CorruptColumn};
+pub use oidc::*;
 
 /// Seconds since the Unix epoch.
 pub type UnixTime = i64;
@@ -92,25 +94,32 @@ pub enum ClientAuthMethod {
     ClientSecretBasic,
     /// RFC 7523 §2.2: a JWT signed with a key whose public half the client registered.
     PrivateKeyJwt,
+    /// A public client (RFC 6749 §2.1): no client authentication; `oidc_client` only.
+    None,
 }
 
 impl ClientAuthMethod {
+    /// The methods of an `oauth_client`.
     pub const ALL: [ClientAuthMethod; 3] = [Self::ClientSecretPost, Self::ClientSecretBasic, Self::PrivateKeyJwt];
+    /// The methods of an `oidc_client`: also `none`, for a public client.
+    pub const OIDC: [ClientAuthMethod; 4] =
+        [Self::ClientSecretPost, Self::ClientSecretBasic, Self::PrivateKeyJwt, Self::None];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ClientAuthMethod::ClientSecretPost => "client_secret_post",
             ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
             ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
+            ClientAuthMethod::None => "none",
         }
     }
 
     pub fn parse(s: &str) -> Option<ClientAuthMethod> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
+        Self::OIDC.into_iter().find(|m| m.as_str() == s)
     }
 
     pub fn uses_secret(self) -> bool {
-        !matches!(self, ClientAuthMethod::PrivateKeyJwt)
+        !matches!(self, ClientAuthMethod::PrivateKeyJwt | ClientAuthMethod::None)
     }
 }
 
@@ -160,6 +169,7 @@ pub struct ClientSpec {
 pub enum AppSpec {
     OauthResource(ResourceSpec),
     OauthClient(ClientSpec),
+    OidcClient(Box<OidcClientSpec>),
 }
 
 impl AppSpec {
@@ -167,19 +177,30 @@ impl AppSpec {
         match self {
             AppSpec::OauthResource(_) => "oauth_resource",
             AppSpec::OauthClient(_) => "oauth_client",
+            AppSpec::OidcClient(_) => "oidc_client",
         }
     }
 
     pub fn as_client(&self) -> Option<&ClientSpec> {
         match self {
             AppSpec::OauthClient(c) => Some(c),
-            _ => None,
+            AppSpec::OidcClient(o) => Some(&o.client),
+            AppSpec::OauthResource(_) => None,
         }
     }
 
+    /// The resource this app is: an `oauth_resource`, or an `oidc_client` with `resource`.
     pub fn as_resource(&self) -> Option<&ResourceSpec> {
         match self {
             AppSpec::OauthResource(r) => Some(r),
+            AppSpec::OidcClient(o) => o.resource.as_ref(),
+            AppSpec::OauthClient(_) => None,
+        }
+    }
+
+    pub fn as_oidc(&self) -> Option<&OidcClientSpec> {
+        match self {
+            AppSpec::OidcClient(o) => Some(o),
             _ => None,
         }
     }

@@ -20,6 +20,15 @@ macro_rules! suffix {
     (oauth) => {
         "/.well-known/oauth-authorization-server"
     };
+    (authorize) => {
+        "/oauth/authorize"
+    };
+    (userinfo) => {
+        "/oauth/userinfo"
+    };
+    (endsession) => {
+        "/oauth/endsession"
+    };
 }
 
 /// A track's endpoint (`/{tenant}/{track}` is the issuer's path).
@@ -44,6 +53,26 @@ pub const JWKS: &str = suffix!(jwks);
 pub const OPENID_CONFIGURATION: &str = suffix!(openid);
 /// RFC 8414 §3 after the issuer.
 pub const OAUTH_AUTHORIZATION_SERVER: &str = suffix!(oauth);
+
+/// The authorization endpoint after the issuer (OpenID Connect Core 1.0 §3.1.2).
+pub const AUTHORIZE: &str = suffix!(authorize);
+/// The UserInfo endpoint after the issuer (OpenID Connect Core 1.0 §5.3).
+pub const USERINFO: &str = suffix!(userinfo);
+/// The end-session endpoint after the issuer (OpenID Connect RP-Initiated Logout 1.0 §2).
+pub const END_SESSION: &str = suffix!(endsession);
+
+/// The OpenID Provider's endpoints, track-level and app-scoped (`docs/protocol.md`
+/// "Discovery"). Discovery lists their URLs already; they are not in [`Route::ALL`] yet,
+/// so the router answers them as any unknown path (404 `invalid_request`) until their
+/// handlers exist.
+pub mod provider {
+    pub const AUTHORIZE: &str = track!(authorize);
+    pub const APP_AUTHORIZE: &str = app!(authorize);
+    pub const USERINFO: &str = track!(userinfo);
+    pub const APP_USERINFO: &str = app!(userinfo);
+    pub const END_SESSION: &str = track!(endsession);
+    pub const APP_END_SESSION: &str = app!(endsession);
+}
 
 /// The management API's prefix (`docs/api.md`); audit targets are paths below it.
 pub const API_PREFIX: &str = "/api/v1";
@@ -159,6 +188,14 @@ mod tests {
                 assert_ne!(a.template(), b.template(), "{a:?} and {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_provider_endpoints_sit_beside_the_token_endpoint() {
+        assert_eq!(provider::AUTHORIZE, "/{tenant}/{track}/oauth/authorize");
+        assert_eq!(provider::APP_USERINFO, "/{tenant}/{track}/{app}/oauth/userinfo");
+        assert_eq!(provider::END_SESSION, "/{tenant}/{track}/oauth/endsession");
+        assert!(Route::ALL.iter().all(|r| !r.template().ends_with(AUTHORIZE)), "not served yet");
     }
 
     #[test]

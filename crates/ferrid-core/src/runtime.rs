@@ -12,9 +12,13 @@ use ferrid_oauth::{
 use crate::{
     client_auth::keys::ClientKey,
     keys::{KeyCipher, key_context},
-    model::{AppSpec, ClientAuthMethod, KeyState, SecretHash, TrackData, TrackSettings},
+    model::{ClientAuthMethod, GrantType, KeyState, SecretHash, TrackData, TrackSettings},
     urls::PublicUrl,
 };
+
+mod oidc;
+
+pub use oidc::{OidcRuntime, PkcePolicy};
 
 /// Scopes of one resource a client may ask for, resolved against the resource's
 /// current scopes (a grant of a scope the resource no longer has is dropped).
@@ -49,9 +53,17 @@ pub struct ClientRuntime {
     pub keys: Vec<ClientKeyRuntime>,
     /// Fixed claims and transforms; `None` for the common app that adds nothing.
     pub claims: Option<crate::claims::issue::ClaimPlan>,
+    /// The grants it may use: `client_credentials` alone for an `oauth_client`.
+    pub grant_types: Vec<GrantType>,
+    /// What an `oidc_client` adds; `None` for an `oauth_client`.
+    pub oidc: Option<Box<OidcRuntime>>,
 }
 
 impl ClientRuntime {
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
     pub fn grant(&self, resource: &str) -> Option<&Grant> {
         self.grants.iter().find(|g| g.resource == resource)
     }
@@ -73,6 +85,8 @@ pub struct TrackRuntime {
     pub clients: HashMap<Name, ClientRuntime>,
     /// Resource name → its scopes.
     pub resources: HashMap<Name, Vec<String>>,
+    /// The track-level discovery document (`endpoint::discovery`), rendered once here.
+    pub discovery_json: String,
 }
 
 impl TrackRuntime {
@@ -133,9 +147,9 @@ impl TrackRuntime {
             .apps
             .iter()
             .filter_map(|a| {
-                let AppSpec::OauthClient(c) = &a.spec else {
-                    return None;
-                };
+                let c = a.spec.as_client()?;
+                let oidc = a.spec.as_oidc();
+                let public = c.client_auth_method == ClientAuthMethod::None;
                 let grants = c
                     .resource_scopes
                     .iter()
@@ -154,11 +168,13 @@ impl TrackRuntime {
                     token_lifetime: c.access_token_lifetime.unwrap_or(t.settings.access_token_lifetime),
                     keys: keys.remove(&a.name).unwrap_or_default(),
                     claims: crate::claims::issue::ClaimPlan::build(&c.claims, &c.claim_transforms, &c.issued_claims),
+                    grant_types: oidc.map_or_else(|| vec![GrantType::ClientCredentials], |o| o.grant_types.clone()),
+                    oidc: oidc.map(|o| Box::new(OidcRuntime::build(o, public))),
                 };
                 Some((a.name.clone(), runtime))
             })
             .collect();
-        TrackRuntime {
+        let mut rt = TrackRuntime {
             tenant: t.tenant.clone(),
             track: t.name.clone(),
             issuer,
@@ -169,7 +185,10 @@ impl TrackRuntime {
             key_states,
             clients,
             resources,
-        }
+            discovery_json: String::new(),
+        };
+        rt.discovery_json = crate::endpoint::discovery::render(&rt, urls, None);
+        rt
     }
 
     /// Whether an app of this name exists in the track (for app-scoped URLs).

@@ -43,6 +43,21 @@ impl PublicUrl {
         self.endpoint_prefix(tenant, track, app) + routes::TOKEN
     }
 
+    /// `{issuer}/oauth/authorize`, or its app-scoped form.
+    pub fn authorization_endpoint(&self, tenant: &str, track: &str, app: Option<&str>) -> String {
+        self.endpoint_prefix(tenant, track, app) + routes::AUTHORIZE
+    }
+
+    /// `{issuer}/oauth/userinfo`, or its app-scoped form.
+    pub fn userinfo_endpoint(&self, tenant: &str, track: &str, app: Option<&str>) -> String {
+        self.endpoint_prefix(tenant, track, app) + routes::USERINFO
+    }
+
+    /// `{issuer}/oauth/endsession`, or its app-scoped form.
+    pub fn end_session_endpoint(&self, tenant: &str, track: &str, app: Option<&str>) -> String {
+        self.endpoint_prefix(tenant, track, app) + routes::END_SESSION
+    }
+
     /// `{issuer}/oauth/keys`.
     pub fn jwks_uri(&self, tenant: &str, track: &str) -> String {
         self.issuer(tenant, track) + routes::JWKS
@@ -81,6 +96,9 @@ mod tests {
         assert_eq!(u.token_endpoint("t", "p", None), "https://id.example/base/t/p/oauth/token");
         assert_eq!(u.token_endpoint("t", "p", Some("a")), "https://id.example/base/t/p/a/oauth/token");
         assert_eq!(u.jwks_uri("t", "p"), "https://id.example/base/t/p/oauth/keys");
+        assert_eq!(u.authorization_endpoint("t", "p", None), "https://id.example/base/t/p/oauth/authorize");
+        assert_eq!(u.userinfo_endpoint("t", "p", Some("a")), "https://id.example/base/t/p/a/oauth/userinfo");
+        assert_eq!(u.end_session_endpoint("t", "p", None), "https://id.example/base/t/p/oauth/endsession");
         assert_eq!(u.discovery_endpoint("t", "p"), "https://id.example/base/t/p/.well-known/openid-configuration");
     }
 

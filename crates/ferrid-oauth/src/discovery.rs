@@ -1,7 +1,7 @@
 //! Authorization server metadata (RFC 8414 §2, OpenID Connect Discovery §3).
 //!
-//! Only what ferrid actually supports is listed; members for flows not yet served are
-//! left out rather than advertised.
+//! Only what ferrid supports is listed (the table of `docs/protocol.md` "Discovery");
+//! optional members ferrid has nothing for are left out rather than advertised.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +10,7 @@ pub struct ProviderMetadata {
     pub issuer: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
-    /// RFC 8414 §2 requires the member; ferrid has no authorization endpoint yet, so the
-    /// exact list is empty.
+    /// RFC 8414 §2 and OpenID Connect Discovery 1.0 §3 require the member.
     pub response_types_supported: Vec<String>,
     pub grant_types_supported: Vec<String>,
     pub token_endpoint_auth_methods_supported: Vec<String>,
@@ -19,6 +18,36 @@ pub struct ProviderMetadata {
     pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes_supported: Vec<String>,
+    /// OpenID Connect Discovery 1.0 §3 REQUIRED (RFC 8414: required with the code flow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// OpenID Connect RP-Initiated Logout 1.0 §2.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_modes_supported: Vec<String>,
+    /// OpenID Connect Discovery 1.0 §3 REQUIRED.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_types_supported: Vec<String>,
+    /// OpenID Connect Discovery 1.0 §3 REQUIRED.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims_supported: Vec<String>,
+    /// RFC 8414 §2 (from RFC 7636).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// OpenID Connect Discovery 1.0 §3; absent means `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_parameter_supported: Option<bool>,
+    /// OpenID Connect Discovery 1.0 §3; absent means `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_parameter_supported: Option<bool>,
+    /// OpenID Connect Discovery 1.0 §3; absent means `true`, so ferrid says `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_uri_parameter_supported: Option<bool>,
 }
 
 /// The successful token response (RFC 6749 §5.1).

@@ -396,3 +396,38 @@ async fn usage_errors_and_an_unreachable_server_have_their_own_exit_status() {
     )
     .fails(5, &[]);
 }
+
+#[tokio::test]
+async fn app_create_registers_an_oidc_client_with_its_redirect_uris_and_endpoints() {
+    let s = start().await;
+    s.setup();
+    let args = [
+        "app",
+        "create",
+        "web",
+        "--kind",
+        "oidc_client",
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--redirect-uri",
+        "http://localhost:3000/cb",
+    ];
+    let text = s.admin(&with(&args, &PROD)).ok();
+    assert!(text.stdout.contains("Created oidc_client 'web'"), "{}", text.stdout);
+    assert!(text.field("authorization_endpoint").ends_with("/acme/prod/oauth/authorize"), "{}", text.stdout);
+    assert!(!text.field("client_secret").is_empty());
+    let got = s.admin(&with(&["app", "get", "web", "-o", "json"], &PROD)).ok().json();
+    assert_eq!(got["redirect_uris"], serde_json::json!(["https://app.example/cb", "http://localhost:3000/cb"]));
+    let spa = [
+        "app",
+        "create",
+        "spa",
+        "--kind",
+        "oidc_client",
+        "--client-auth-method",
+        "none",
+        "--redirect-uri",
+        "http://x.example/cb",
+    ];
+    s.admin(&with(&spa, &PROD)).fails(1, &["redirect_uris[0]"]);
+}

@@ -77,6 +77,7 @@
 
 pub mod compile;
 pub mod issue;
+pub mod scopes;
 pub mod set;
 pub mod transform;
 pub mod validate;

@@ -196,6 +196,8 @@ mod tests {
             token_lifetime: 300,
             keys: Vec::new(),
             claims: None,
+            grant_types: Vec::new(),
+            oidc: None,
         };
         let ids = |p: &str| candidates(&client, p).iter().map(|s| s.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids("abc-and-some-more-characters"), ["a"]);
@@ -214,6 +216,8 @@ mod tests {
             token_lifetime: 300,
             keys: Vec::new(),
             claims: None,
+            grant_types: Vec::new(),
+            oidc: None,
         };
         let p = b"a person chose this one";
         assert!(!cheap_match(&client, p, Some(&verified().tag(p))), "not verified yet");

@@ -1,30 +1,73 @@
 //! Authorization server metadata (RFC 8414 §2, OpenID Connect Discovery 1.0 §3) of a
 //! track, track-level or app-scoped. The issuer is the track's in both forms; only the
-//! token endpoint moves (`docs/protocol.md` "Discovery").
+//! endpoints move (`docs/protocol.md` "Discovery", which gives each list and why). The
+//! track-level document is rendered once per snapshot build.
 
 use ferrid_oauth::{OAuthError, discovery::ProviderMetadata};
 
 use crate::{
+    claims::scopes::STANDARD,
     client_auth::private_key_jwt::ASSERTION_ALGS,
     model::ClientAuthMethod,
     runtime::{Registry, TrackRuntime},
     urls::PublicUrl,
 };
 
+/// Claims of an ID token that ferrid sets itself (OpenID Connect Core 1.0 §2).
+const ID_TOKEN_CLAIMS: [&str; 9] = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "azp"];
+
+/// Adds `item` to `list` unless it is there already, keeping the order.
+fn push_new(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_owned());
+    }
+}
+
 /// The metadata of `track`, with the endpoints of `app` when app-scoped.
 pub fn metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) -> ProviderMetadata {
+    let (tenant, name) = (&track.tenant, &track.track);
+    let strings = |xs: &[&str]| xs.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let mut scopes: Vec<String> = STANDARD.iter().map(|(s, _)| (*s).to_owned()).collect();
+    let mut claims: Vec<String> = strings(&ID_TOKEN_CLAIMS);
+    for (_, c) in STANDARD {
+        c.iter().for_each(|c| push_new(&mut claims, c));
+    }
+    // The clients' own scopes and claims, sorted so that the document is stable.
+    let mut own: Vec<(&String, &Vec<String>)> =
+        track.clients.values().filter_map(|c| c.oidc.as_deref()).flat_map(|o| o.scopes.iter()).collect();
+    own.sort();
+    for (scope, cs) in own {
+        push_new(&mut scopes, scope);
+        cs.iter().for_each(|c| push_new(&mut claims, c));
+    }
     ProviderMetadata {
         issuer: track.issuer.clone(),
-        token_endpoint: urls.token_endpoint(&track.tenant, &track.track, app),
-        jwks_uri: urls.jwks_uri(&track.tenant, &track.track),
-        response_types_supported: Vec::new(),
-        grant_types_supported: vec!["client_credentials".into()],
-        token_endpoint_auth_methods_supported: ClientAuthMethod::ALL.iter().map(|m| m.as_str().into()).collect(),
+        token_endpoint: urls.token_endpoint(tenant, name, app),
+        jwks_uri: urls.jwks_uri(tenant, name),
+        response_types_supported: strings(&["code"]),
+        grant_types_supported: strings(&["authorization_code", "client_credentials", "refresh_token"]),
+        token_endpoint_auth_methods_supported: ClientAuthMethod::OIDC.iter().map(|m| m.as_str().into()).collect(),
         token_endpoint_auth_signing_alg_values_supported: Some(
             ASSERTION_ALGS.iter().map(|a| a.as_str().into()).collect(),
         ),
-        scopes_supported: Vec::new(),
+        scopes_supported: scopes,
+        authorization_endpoint: Some(urls.authorization_endpoint(tenant, name, app)),
+        userinfo_endpoint: Some(urls.userinfo_endpoint(tenant, name, app)),
+        end_session_endpoint: Some(urls.end_session_endpoint(tenant, name, app)),
+        response_modes_supported: strings(&["query"]),
+        subject_types_supported: strings(&["public"]),
+        id_token_signing_alg_values_supported: vec![track.settings.signing_alg.as_str().into()],
+        claims_supported: claims,
+        code_challenge_methods_supported: strings(&["S256", "plain"]),
+        claims_parameter_supported: Some(false),
+        request_parameter_supported: Some(false),
+        request_uri_parameter_supported: Some(false),
     }
+}
+
+/// The JSON of [`metadata`].
+pub fn render(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) -> String {
+    serde_json::to_string(&metadata(track, urls, app)).expect("metadata serializes")
 }
 
 /// The JSON document served at the track's (or the app segment's) well-known URLs.
@@ -36,6 +79,8 @@ pub fn document(
 ) -> Result<String, OAuthError> {
     let app = app_segment.map(super::app_name);
     let rt = super::track_with_app(registry, tenant, track, app)?;
-    let doc = metadata(&rt, registry.urls(), app);
-    Ok(serde_json::to_string(&doc).expect("metadata serializes"))
+    Ok(match app {
+        None => rt.discovery_json.clone(),
+        Some(app) => render(&rt, registry.urls(), Some(app)),
+    })
 }

@@ -5,7 +5,7 @@ use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form, token::Toke
 use crate::{
     client_auth::{self, Credentials, secret::Attempt},
     grant::client_credentials,
-    model::UnixTime,
+    model::{GrantType, UnixTime},
     runtime::{ClientRuntime, TrackRuntime},
     store::ReplayGuard,
     throttle::Throttle,
@@ -60,6 +60,16 @@ pub async fn token(
         }
         None => by_assertion(track, &creds, &req, &ctx).await?,
     };
+    // RFC 6749 §5.2 unauthorized_client: the grant must be one the client registered.
+    let grant = match &request {
+        TokenRequest::ClientCredentials(_) => GrantType::ClientCredentials,
+    };
+    if !client.allows(grant) {
+        return Err(OAuthError::new(
+            ferrid_oauth::ErrorCode::UnauthorizedClient,
+            format!("this client is not registered for the {} grant", grant.as_str()),
+        ));
+    }
     // RFC 6749 §4.4.3, RFC 9068: issue the token.
     let issued = match &request {
         TokenRequest::ClientCredentials(cc) => client_credentials::issue(track, client, cc, now, ctx.rng)?,

@@ -8,6 +8,10 @@ use serde_json::{Map, Value};
 use super::{FieldError, ManageError, ManageResult, request::AppBody};
 use crate::model::{AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, ResourceSpec, TOKEN_LIFETIME_RANGE};
 
+mod oidc;
+
+pub use oidc::check_uri;
+
 /// Fields the API returns that a client may send back unchanged on a replace.
 const READ_ONLY: [&str; 7] =
     ["created", "updated", "version", "client_id", "issuer", "token_endpoint", "discovery_endpoint"];
@@ -53,6 +57,16 @@ impl<'a> Fields<'a> {
             Value::String(s) => Some(s),
             _ => {
                 self.err(field, "must be a string");
+                None
+            }
+        }
+    }
+
+    pub fn opt_bool(&mut self, field: &'static str) -> Option<bool> {
+        match self.get(field)? {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                self.err(field, "must be true or false");
                 None
             }
         }
@@ -167,9 +181,10 @@ pub fn app(body: &Value) -> ManageResult<AppBody> {
             };
             Some(AppSpec::OauthResource(ResourceSpec { scopes }))
         }
-        Some("oauth_client") => Some(AppSpec::OauthClient(client_spec(&mut f))),
+        Some("oauth_client") => Some(AppSpec::OauthClient(client_spec(&mut f, &ClientAuthMethod::ALL))),
+        Some("oidc_client") => Some(AppSpec::OidcClient(Box::new(oidc::oidc_spec(&mut f)))),
         Some(_) => {
-            f.err("kind", "must be oauth_resource or oauth_client");
+            f.err("kind", "must be oauth_resource, oauth_client or oidc_client");
             None
         }
         None => {
@@ -184,11 +199,14 @@ pub fn app(body: &Value) -> ManageResult<AppBody> {
     }
 }
 
-fn client_spec(f: &mut Fields<'_>) -> ClientSpec {
+/// The fields of a client; `methods` are the kind's client authentication methods.
+fn client_spec(f: &mut Fields<'_>, methods: &[ClientAuthMethod]) -> ClientSpec {
     let client_auth_method = match f.opt_str("client_auth_method") {
         None => ClientAuthMethod::default(),
-        Some(s) => ClientAuthMethod::parse(s).unwrap_or_else(|| {
-            f.err("client_auth_method", "must be client_secret_post, client_secret_basic or private_key_jwt");
+        Some(s) => ClientAuthMethod::parse(s).filter(|m| methods.contains(m)).unwrap_or_else(|| {
+            let names: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
+            let (last, rest) = names.split_last().expect("a kind has methods");
+            f.err("client_auth_method", format!("must be {} or {last}", rest.join(", ")));
             ClientAuthMethod::default()
         }),
     };

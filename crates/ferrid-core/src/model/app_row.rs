@@ -13,7 +13,7 @@ pub struct AppRow {
     pub tenant: String,
     pub track: String,
     pub name: String,
-    /// `oauth_resource` or `oauth_client`: the spec's kind, as a column of its own.
+    /// `oauth_resource`, `oauth_client` or `oidc_client`: the spec's kind, as a column of its own.
     pub kind: String,
     /// The spec as JSON.
     pub spec: String,

@@ -77,7 +77,7 @@ pub struct App {
     pub name: String,
     #[serde(flatten)]
     pub spec: AppSpec,
-    /// The client id (the app's name), for `oauth_client` apps.
+    /// The client id (the app's name), for `oauth_client` and `oidc_client` apps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Bumped by every replace; also the `ETag`.
@@ -115,17 +115,35 @@ pub struct AppRegistration {
     pub token_endpoint: String,
     #[schema(format = "uri")]
     pub discovery_endpoint: String,
+    /// For an `oidc_client`: where people are sent to sign in (OpenID Connect Core 1.0 §3.1.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri")]
+    pub authorization_endpoint: Option<String>,
+    /// For an `oidc_client` (OpenID Connect Core 1.0 §5.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri")]
+    pub userinfo_endpoint: Option<String>,
+    /// For an `oidc_client` (OpenID Connect RP-Initiated Logout 1.0 §2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri")]
+    pub end_session_endpoint: Option<String>,
 }
 
 impl AppRegistration {
     pub fn of(urls: &PublicUrl, a: &model::App, secret: Option<&str>) -> AppRegistration {
-        let issuer = urls.issuer(&a.tenant, &a.track);
+        let (tenant, track) = (&a.tenant, &a.track);
+        let oidc = a.spec.as_oidc().is_some();
+        let provider =
+            |url: fn(&PublicUrl, &str, &str, Option<&str>) -> String| oidc.then(|| url(urls, tenant, track, None));
         AppRegistration {
             app: App::of(a),
             client_secret: secret.map(str::to_owned),
-            token_endpoint: urls.token_endpoint(&a.tenant, &a.track, None),
-            discovery_endpoint: urls.discovery_endpoint(&a.tenant, &a.track),
-            issuer,
+            token_endpoint: urls.token_endpoint(tenant, track, None),
+            discovery_endpoint: urls.discovery_endpoint(tenant, track),
+            issuer: urls.issuer(tenant, track),
+            authorization_endpoint: provider(PublicUrl::authorization_endpoint),
+            userinfo_endpoint: provider(PublicUrl::userinfo_endpoint),
+            end_session_endpoint: provider(PublicUrl::end_session_endpoint),
         }
     }
 }

@@ -11,6 +11,7 @@ mod discovery;
 mod key_import_defects;
 mod management;
 mod management_defects;
+mod oidc_clients;
 mod openapi;
 mod permissions;
 mod private_key_jwt;

@@ -28,6 +28,7 @@ fn flags(spec: &AppSpecArgs) -> AppFlags<'_> {
         scopes: &spec.scopes,
         client_auth_method: spec.client_auth_method.as_deref(),
         access_token_lifetime: spec.access_token_lifetime,
+        redirect_uris: &spec.redirect_uris,
     }
 }
 
@@ -70,7 +71,7 @@ async fn create(api: &Api, conn: &Connection, name: Option<String>, spec: &AppSp
         return Err(Failure::Usage("app create needs a NAME (or a \"name\" in --json)".into()));
     }
     if spec.kind.is_none() && !b.contains_key("kind") {
-        return Err(Failure::Usage("app create needs --kind oauth_resource or oauth_client".into()));
+        return Err(Failure::Usage("app create needs --kind oauth_resource, oauth_client or oidc_client".into()));
     }
     body::apply_app_flags(&mut b, &flags(spec))?;
     let reply = api.post(&refs(&apps_path(conn, &[])?), &Value::Object(b)).await?;

@@ -62,6 +62,8 @@ pub struct AppFlags<'a> {
     pub scopes: &'a [String],
     pub client_auth_method: Option<&'a str>,
     pub access_token_lifetime: Option<u32>,
+    /// An `oidc_client`'s `redirect_uris`.
+    pub redirect_uris: &'a [String],
 }
 
 /// Applies the flags to `body`: `--scope` means `scopes` for a resource and
@@ -77,10 +79,10 @@ pub fn apply_app_flags(body: &mut Map<String, Value>, flags: &AppFlags<'_>) -> R
             "oauth_resource" => {
                 body.insert("scopes".into(), json!(scopes));
             }
-            "oauth_client" => {
+            "oauth_client" | "oidc_client" => {
                 body.insert("resource_scopes".into(), resource_scopes(&scopes)?);
             }
-            _ => return Err(Failure::Usage("--scope needs --kind oauth_resource or oauth_client".into())),
+            _ => return Err(Failure::Usage("--scope needs --kind oauth_resource, oauth_client or oidc_client".into())),
         }
     }
     if let Some(m) = flags.client_auth_method {
@@ -88,6 +90,9 @@ pub fn apply_app_flags(body: &mut Map<String, Value>, flags: &AppFlags<'_>) -> R
     }
     if let Some(l) = flags.access_token_lifetime {
         body.insert("access_token_lifetime".into(), json!(l));
+    }
+    if !flags.redirect_uris.is_empty() {
+        body.insert("redirect_uris".into(), json!(flags.redirect_uris));
     }
     Ok(())
 }
@@ -149,6 +154,7 @@ mod tests {
             scopes: &grants,
             client_auth_method: Some("client_secret_post"),
             access_token_lifetime: Some(600),
+            ..AppFlags::default()
         };
         apply_app_flags(&mut body, &flags).unwrap();
         assert_eq!(
@@ -158,6 +164,23 @@ mod tests {
                 "resource_scopes": [{ "resource": "api", "scopes": ["read"] }],
                 "client_auth_method": "client_secret_post",
                 "access_token_lifetime": 600
+            })
+        );
+    }
+
+    #[test]
+    fn an_oidc_client_takes_grants_and_redirect_uris_from_flags() {
+        let mut body = Map::new();
+        let (grants, uris) = (strings(&["api:read"]), strings(&["https://app.example/cb", "com.example.app:/cb"]));
+        let flags =
+            AppFlags { kind: Some("oidc_client"), scopes: &grants, redirect_uris: &uris, ..AppFlags::default() };
+        apply_app_flags(&mut body, &flags).unwrap();
+        assert_eq!(
+            Value::Object(body),
+            json!({
+                "kind": "oidc_client",
+                "resource_scopes": [{ "resource": "api", "scopes": ["read"] }],
+                "redirect_uris": ["https://app.example/cb", "com.example.app:/cb"]
             })
         );
     }

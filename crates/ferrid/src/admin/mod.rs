@@ -153,15 +153,18 @@ enum TrackCmd {
 /// What an app is made of; flags override what `--json` holds.
 #[derive(Args)]
 struct AppSpecArgs {
-    /// oauth_resource (an API) or oauth_client (client credentials).
-    #[arg(long, value_parser = ["oauth_resource", "oauth_client"])]
+    /// oauth_resource (an API), oauth_client (client credentials) or oidc_client (OpenID Connect).
+    #[arg(long, value_parser = ["oauth_resource", "oauth_client", "oidc_client"])]
     kind: Option<String>,
     /// A resource's scope names, or a client's grants RESOURCE:SCOPE; repeatable or comma-separated.
     #[arg(long = "scope")]
     scopes: Vec<String>,
-    /// client_secret_basic, client_secret_post or private_key_jwt.
+    /// client_secret_basic, client_secret_post or private_key_jwt (an oidc_client also none).
     #[arg(long)]
     client_auth_method: Option<String>,
+    /// An oidc_client's redirect URI; repeatable.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
     /// A client's access token lifetime, seconds (the track's when absent).
     #[arg(long)]
     access_token_lifetime: Option<u32>,

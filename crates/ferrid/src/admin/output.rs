@@ -108,6 +108,9 @@ pub fn registration(app: &Value) -> String {
     out.push_str(&format!("Created {kind} '{name}'.\n\n"));
     let mut fields =
         vec!["client_id", "client_secret", "client_auth_method", "issuer", "token_endpoint", "discovery_endpoint"];
+    if kind == "oidc_client" {
+        fields.extend(["redirect_uris", "authorization_endpoint", "userinfo_endpoint", "end_session_endpoint"]);
+    }
     if kind == "oauth_resource" {
         fields = vec!["name", "scopes", "issuer", "token_endpoint", "discovery_endpoint"];
     }
