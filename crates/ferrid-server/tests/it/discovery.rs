@@ -24,17 +24,12 @@ async fn discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported(
         assert_eq!(d["issuer"], issuer);
         assert_eq!(d["token_endpoint"], format!("{issuer}/oauth/token"));
         assert_eq!(d["jwks_uri"], format!("{issuer}/oauth/keys"));
-        // issue 14: the OpenID Provider's grants, its public clients (`none`) and its
-        // endpoints joined the document (it::oidc_clients checks the new members)
-        assert_eq!(
-            d["grant_types_supported"],
-            serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
-        );
+        assert_eq!(d["grant_types_supported"], serde_json::json!(["client_credentials"]));
         assert_eq!(
             d["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_post", "client_secret_basic", "private_key_jwt", "none"])
+            serde_json::json!(["client_secret_post", "client_secret_basic", "private_key_jwt"])
         );
-        assert_eq!(d["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
+        assert!(d.get("authorization_endpoint").is_none(), "no flow that is not served is advertised");
     }
 }
 

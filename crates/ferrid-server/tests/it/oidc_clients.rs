@@ -138,6 +138,7 @@ async fn an_oidc_client_with_a_resource_is_also_an_audience() {
 }
 
 #[tokio::test]
+#[ignore = "issue 14: runs once ferrid_core::endpoint::discovery::OPENID_PROVIDER_SERVED holds (the provider endpoints are served)"]
 async fn discovery_is_a_complete_openid_connect_document() {
     let (app, admin) = spawn_t1_prod(&[]).await;
     let scopes = json!([{ "scope": "openid" }, { "scope": "orders", "claims": ["order_id"] }]);
