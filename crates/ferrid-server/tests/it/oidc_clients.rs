@@ -40,9 +40,16 @@ async fn registering_answers_the_credentials_and_the_provider_endpoints_for_each
         assert_eq!(b["issuer"], issuer);
         assert_eq!(b["token_endpoint"], format!("{issuer}/oauth/token"));
         assert_eq!(b["discovery_endpoint"], format!("{issuer}/.well-known/openid-configuration"));
-        assert_eq!(b["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
-        assert_eq!(b["userinfo_endpoint"], format!("{issuer}/oauth/userinfo"));
-        assert_eq!(b["end_session_endpoint"], format!("{issuer}/oauth/endsession"));
+        // the provider's endpoints are named once they are served (docs/protocol.md "Discovery")
+        for (field, path) in [
+            ("authorization_endpoint", "authorize"),
+            ("userinfo_endpoint", "userinfo"),
+            ("end_session_endpoint", "endsession"),
+        ] {
+            let named =
+                ferrid_core::endpoint::discovery::OPENID_PROVIDER_SERVED.then(|| format!("{issuer}/oauth/{path}"));
+            assert_eq!(b.get(field).and_then(Value::as_str).map(str::to_owned), named, "{field}");
+        }
         assert_eq!(b["response_types"], json!(["code"]));
         assert_eq!(b["require_pkce"], true);
         let (s, secrets) = app.get_api(&format!("{APPS}/{name}/secrets"), &admin).await;
