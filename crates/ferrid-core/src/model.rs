@@ -4,8 +4,10 @@ use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
 use serde::{Deserialize, Serialize};
 
 mod app_row;
+mod user;
 
 pub use app_row::{AppRow, CorruptColumn};
+pub use user::{PasswordHash, Session, User};
 
 /// Seconds since the Unix epoch.
 pub type UnixTime = i64;
