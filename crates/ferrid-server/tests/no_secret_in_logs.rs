@@ -57,6 +57,8 @@ async fn a_full_scenario_at_trace_level_logs_no_secret() {
     let chosen = "a chosen secret that must not leak";
     api("/tenants/t1/tracks/prod/apps/svc/secrets", json!({ "secret": chosen })).await;
     let mut secrets = vec![admin_secret.to_owned(), generated.clone(), chosen.to_owned(), admin.clone()];
+    // the bootstrap user's generated password
+    secrets.push(std::fs::read_to_string(app.data_dir.join("admin-password")).unwrap());
     for (secret, basic) in [(&generated, true), (&generated, false), (&chosen.to_owned(), true)] {
         let t = token("svc".into(), secret.clone(), basic).await;
         secrets.push(t["access_token"].as_str().unwrap().to_owned());
