@@ -6,29 +6,54 @@ macro_rules! sql_users {
         impl $store {
             /// Inserts a user (also the bootstrap `admin`, with its track).
             async fn insert_user(tx: &mut Transaction<'_, $db>, u: &User) -> StoreResult<()> {
-                let claims = serde_json::Value::Object(u.claims.clone()).to_string();
-                sqlx::query(
-                    "INSERT INTO users (tenant, track, id, username, email, email_key, email_verified, \
+                let sql = "INSERT INTO users (tenant, track, id, username, email, email_key, email_verified, \
                      password_hash, claims, disabled, version, created, updated) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(u.tenant.as_str())
-                .bind(u.track.as_str())
-                .bind(&u.id)
-                .bind(u.username.as_deref())
-                .bind(u.email.as_deref())
-                .bind(u.email_key())
-                .bind(i64::from(u.email_verified))
-                .bind(&u.password.0)
-                .bind(claims)
-                .bind(i64::from(u.disabled))
-                .bind(u.version)
-                .bind(u.created)
-                .bind(u.updated)
-                .execute(&mut **tx)
-                .await
-                .map(|_| ())
-                .map_err(map_err)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+                Self::with_user(sql, u)
+                    .bind(u.version)
+                    .bind(u.created)
+                    .bind(u.updated)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
+
+            /// `sql` with the user's key as `$1`..`$3` (tenant, track, id) and what a change
+            /// may set as `$4`..`$10` (username, email, its key, email_verified, password
+            /// hash, claims, disabled).
+            fn with_user<'q>(
+                sql: &'static str,
+                u: &'q User,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+                sqlx::query(sql)
+                    .bind(u.tenant.as_str())
+                    .bind(u.track.as_str())
+                    .bind(&u.id)
+                    .bind(u.username.as_deref())
+                    .bind(u.email.as_deref())
+                    .bind(u.email_key())
+                    .bind(i64::from(u.email_verified))
+                    .bind(&u.password.0)
+                    .bind(serde_json::Value::Object(u.claims.clone()).to_string())
+                    .bind(i64::from(u.disabled))
+            }
+
+            /// `sql` with the user's tenant, track and id as `$1`..`$3`.
+            fn by_user<'q>(
+                sql: &'static str,
+                u: &'q UserRef,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+                sqlx::query(sql).bind(u.track.tenant.as_str()).bind(u.track.track.as_str()).bind(&u.id)
+            }
+
+            /// `sql` with the session's tenant, track and digest as `$1`..`$3`.
+            fn by_digest<'q>(
+                sql: &'static str,
+                at: &'q TrackRef,
+                d: &'q [u8; 32],
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+                sqlx::query(sql).bind(at.tenant.as_str()).bind(at.track.as_str()).bind(&d[..])
             }
 
             fn user_row(row: &$row) -> StoreResult<User> {
@@ -99,13 +124,8 @@ macro_rules! sql_users {
             }
 
             async fn get_user(&self, u: &UserRef) -> StoreResult<User> {
-                let r = sqlx::query("SELECT * FROM users WHERE tenant = $1 AND track = $2 AND id = $3")
-                    .bind(u.track.tenant.as_str())
-                    .bind(u.track.track.as_str())
-                    .bind(&u.id)
-                    .fetch_one(self.enter())
-                    .await
-                    .map_err(map_err)?;
+                let sql = "SELECT * FROM users WHERE tenant = $1 AND track = $2 AND id = $3";
+                let r = Self::by_user(sql, u).fetch_one(self.enter()).await.map_err(map_err)?;
                 Self::user_row(&r)
             }
 
@@ -137,29 +157,18 @@ macro_rules! sql_users {
                 expected_version: Option<i64>,
                 audit: &AuditRecord,
             ) -> StoreResult<User> {
-                let claims = serde_json::Value::Object(u.claims.clone()).to_string();
                 let mut tx = self.begin(Begin::Write).await?;
-                let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE users SET username = $1, email = $2, email_key = $3, email_verified = $4, \
-                     password_hash = $5, claims = $6, disabled = $7, updated = $8, version = version + 1 \
-                     WHERE tenant = $9 AND track = $10 AND id = $11 AND ($12 < 0 OR version = $12) \
-                     RETURNING version",
-                )
-                .bind(u.username.as_deref())
-                .bind(u.email.as_deref())
-                .bind(u.email_key())
-                .bind(i64::from(u.email_verified))
-                .bind(&u.password.0)
-                .bind(claims)
-                .bind(i64::from(u.disabled))
-                .bind(u.updated)
-                .bind(u.tenant.as_str())
-                .bind(u.track.as_str())
-                .bind(&u.id)
-                .bind(expected_version.unwrap_or(-1))
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
+                let sql = "UPDATE users SET username = $4, email = $5, email_key = $6, email_verified = $7, \
+                     password_hash = $8, claims = $9, disabled = $10, updated = $11, version = version + 1 \
+                     WHERE tenant = $1 AND track = $2 AND id = $3 AND ($12 < 0 OR version = $12) \
+                     RETURNING version";
+                let row = Self::with_user(sql, u)
+                    .bind(u.updated)
+                    .bind(expected_version.unwrap_or(-1))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                let version: Option<i64> = row.map(|r| r.try_get("version")).transpose().map_err(map_err)?;
                 let Some(version) = version else {
                     // no row: either the user is gone or its version moved on
                     let exists: Option<i64> =
@@ -179,13 +188,8 @@ macro_rules! sql_users {
             async fn delete_user(&self, u: &UserRef, audit: &AuditRecord) -> StoreResult<()> {
                 let mut tx = self.begin(Begin::Write).await?;
                 // its sessions go with it (foreign key, ON DELETE CASCADE)
-                let r = sqlx::query("DELETE FROM users WHERE tenant = $1 AND track = $2 AND id = $3")
-                    .bind(u.track.tenant.as_str())
-                    .bind(u.track.track.as_str())
-                    .bind(&u.id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
+                let sql = "DELETE FROM users WHERE tenant = $1 AND track = $2 AND id = $3";
+                let r = Self::by_user(sql, u).execute(&mut *tx).await.map_err(map_err)?;
                 changed(r.rows_affected())?;
                 Self::commit_change(tx, audit, (&u.track.tenant, &u.track.track)).await
             }
@@ -214,66 +218,40 @@ macro_rules! sql_users {
             }
 
             async fn get_session(&self, at: &TrackRef, id_digest: &[u8; 32]) -> StoreResult<Session> {
-                let r = sqlx::query("SELECT * FROM sessions WHERE tenant = $1 AND track = $2 AND id_digest = $3")
-                    .bind(at.tenant.as_str())
-                    .bind(at.track.as_str())
-                    .bind(&id_digest[..])
-                    .fetch_one(self.enter())
-                    .await
-                    .map_err(map_err)?;
+                let sql = "SELECT * FROM sessions WHERE tenant = $1 AND track = $2 AND id_digest = $3";
+                let r = Self::by_digest(sql, at, id_digest).fetch_one(self.enter()).await.map_err(map_err)?;
                 Self::session_row(&r)
             }
 
             async fn touch_session(&self, at: &TrackRef, id_digest: &[u8; 32], now: UnixTime) -> StoreResult<()> {
-                let r = sqlx::query(
-                    "UPDATE sessions SET last_seen = $1 WHERE tenant = $2 AND track = $3 AND id_digest = $4",
-                )
-                .bind(now)
-                .bind(at.tenant.as_str())
-                .bind(at.track.as_str())
-                .bind(&id_digest[..])
-                .execute(self.enter())
-                .await
-                .map_err(map_err)?;
+                let sql = "UPDATE sessions SET last_seen = $4 WHERE tenant = $1 AND track = $2 AND id_digest = $3";
+                let r = Self::by_digest(sql, at, id_digest).bind(now).execute(self.enter()).await.map_err(map_err)?;
                 changed(r.rows_affected())
             }
 
             async fn list_sessions(&self, u: &UserRef) -> StoreResult<Vec<Session>> {
-                sqlx::query(
-                    "SELECT * FROM sessions WHERE tenant = $1 AND track = $2 AND user_id = $3 ORDER BY created, sid",
-                )
-                .bind(u.track.tenant.as_str())
-                .bind(u.track.track.as_str())
-                .bind(&u.id)
-                .fetch_all(self.enter())
-                .await
-                .map_err(map_err)?
-                .iter()
-                .map(Self::session_row)
-                .collect()
+                let sql =
+                    "SELECT * FROM sessions WHERE tenant = $1 AND track = $2 AND user_id = $3 ORDER BY created, sid";
+                Self::by_user(sql, u)
+                    .fetch_all(self.enter())
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(Self::session_row)
+                    .collect()
             }
 
             async fn delete_user_sessions(&self, u: &UserRef, audit: &AuditRecord) -> StoreResult<u64> {
                 let mut tx = self.begin(Begin::Write).await?;
-                let r = sqlx::query("DELETE FROM sessions WHERE tenant = $1 AND track = $2 AND user_id = $3")
-                    .bind(u.track.tenant.as_str())
-                    .bind(u.track.track.as_str())
-                    .bind(&u.id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
+                let sql = "DELETE FROM sessions WHERE tenant = $1 AND track = $2 AND user_id = $3";
+                let r = Self::by_user(sql, u).execute(&mut *tx).await.map_err(map_err)?;
                 Self::commit_change(tx, audit, (&u.track.tenant, &u.track.track)).await?;
                 Ok(r.rows_affected())
             }
 
             async fn delete_session(&self, at: &TrackRef, id_digest: &[u8; 32]) -> StoreResult<()> {
-                let r = sqlx::query("DELETE FROM sessions WHERE tenant = $1 AND track = $2 AND id_digest = $3")
-                    .bind(at.tenant.as_str())
-                    .bind(at.track.as_str())
-                    .bind(&id_digest[..])
-                    .execute(self.enter())
-                    .await
-                    .map_err(map_err)?;
+                let sql = "DELETE FROM sessions WHERE tenant = $1 AND track = $2 AND id_digest = $3";
+                let r = Self::by_digest(sql, at, id_digest).execute(self.enter()).await.map_err(map_err)?;
                 changed(r.rows_affected())
             }
 
