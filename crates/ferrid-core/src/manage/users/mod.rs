@@ -168,3 +168,25 @@ fn user_write<T>(r: StoreResult<T>) -> ManageResult<T> {
         e => ManageError::from_store(e, || "user".into()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{future::Future, task::Poll};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn password_hashing_waits_for_one_of_two_slots() {
+        let first = HASHING.acquire().await.unwrap();
+        let second = HASHING.acquire().await.unwrap();
+        let rng: Arc<dyn Rng> = Arc::new(crate::env::SystemRng);
+        let mut job = Box::pin(hash_password(SecretString::from("a password to hash".to_owned()), rng));
+        // both slots are taken: the hash does not start
+        let waiting = std::future::poll_fn(|cx| Poll::Ready(job.as_mut().poll(cx).is_pending())).await;
+        assert!(waiting);
+        drop(first);
+        let hash = job.await.unwrap();
+        assert!(argon2id::verify(&hash.0, b"a password to hash"));
+        drop(second);
+    }
+}

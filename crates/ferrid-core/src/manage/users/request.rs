@@ -14,8 +14,22 @@ pub const EMAIL_MAX: usize = 254;
 /// Most extra claims on a user, and the longest their JSON may be.
 pub const CLAIMS_MAX: usize = 100;
 pub const CLAIMS_MAX_BYTES: usize = 16 * 1024;
-/// Claims a user's own fields or the protocol set, never `claims`.
-const OWN_CLAIMS: [&str; 3] = ["email", "email_verified", "preferred_username"];
+/// Claims a user's own fields give (`updated_at` from `updated`) and the ID token's
+/// protocol claims (OpenID Connect Core 1.0 §2), never set through `claims`.
+const OWN_CLAIMS: [&str; 12] = [
+    "email",
+    "email_verified",
+    "preferred_username",
+    "updated_at",
+    "nonce",
+    "auth_time",
+    "acr",
+    "amr",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "sid",
+];
 
 /// `POST …/users`: one of `username` and `email` is required.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -157,7 +171,10 @@ fn claims(f: &mut Fields<'_>) -> Option<Map<String, Value>> {
         if name.is_empty() || name.chars().count() > 100 {
             f.errors.push(FieldError::new(path, "a claim name must be 1 to 100 characters"));
         } else if crate::claims::issue::is_protected(name) || OWN_CLAIMS.contains(&name.as_str()) {
-            f.errors.push(FieldError::new(path, format!("'{name}' is set by ferrid from the user's own fields")));
+            f.errors.push(FieldError::new(
+                path,
+                format!("'{name}' is set by ferrid, from the user's own fields or the protocol"),
+            ));
         }
     }
     (f.errors.len() == before).then(|| map.clone())
@@ -195,6 +212,18 @@ mod tests {
         }
         let patch = json!({"disabled": 1, "claims": [], "email": "x@"});
         assert_eq!(fields(UserPatch::from_json(&patch)), ["email", "claims", "disabled"]);
+    }
+
+    #[test]
+    fn a_username_with_an_at_sign_is_refused_so_a_login_name_with_one_is_an_email() {
+        let body = json!({"username": "a@b.c", "password": "Tr0ub4dor&3x"});
+        assert_eq!(fields(NewUser::from_json(&body)), ["username"]);
+    }
+
+    #[test]
+    fn claims_the_user_fields_give_are_refused_in_claims() {
+        let body = json!({"username": "al", "password": "Tr0ub4dor&3x", "claims": {"email": "x", "nonce": "n"}});
+        assert_eq!(fields(NewUser::from_json(&body)), ["claims.email", "claims.nonce"]);
     }
 
     #[test]
