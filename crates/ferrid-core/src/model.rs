@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 
 mod app_row;
 mod oidc;
+mod user;
 
 pub use app_row::{AppRow, CorruptColumn};
 pub use oidc::*;
+pub use user::{PasswordHash, Session, User};
 
 /// Seconds since the Unix epoch.
 pub type UnixTime = i64;

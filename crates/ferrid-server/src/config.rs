@@ -15,9 +15,11 @@ pub struct ServerConfig {
     pub database_url: Option<String>,
     /// `FERRID_ADMIN_SECRET`: the bootstrap admin's chosen secret.
     pub admin_secret: Option<SecretString>,
+    /// `FERRID_ADMIN_PASSWORD`: the bootstrap admin user's chosen password.
+    pub admin_password: Option<SecretString>,
     /// `FERRID_MASTER_KEY`: encrypts private keys at rest; else a key file in `data_dir`.
     pub master_key: Option<SecretString>,
-    /// Print a generated admin secret to standard output (off in tests).
+    /// Print a generated admin secret and admin password to standard output (off in tests).
     pub print_admin_secret: bool,
     /// How many failed client authentications a source may make, and how fast that
     /// allowance refills.
@@ -68,6 +70,7 @@ impl ServerConfig {
             data_dir,
             database_url: None,
             admin_secret: None,
+            admin_password: None,
             master_key: None,
             print_admin_secret: true,
             throttle: Default::default(),

@@ -116,6 +116,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub state: AppState,
     pub admin_secret_file: Option<PathBuf>,
+    /// Where a generated password of the bootstrap user `admin` was written.
+    pub admin_password_file: Option<PathBuf>,
     listener: tokio::net::TcpListener,
     max_connections: usize,
     max_connections_per_source: usize,
@@ -163,6 +165,7 @@ impl Server {
             addr,
             state,
             admin_secret_file: started.admin_secret_file,
+            admin_password_file: started.admin_password_file,
             listener,
             max_connections: config.max_connections,
             max_connections_per_source: config.connections_per_source(),

@@ -16,7 +16,7 @@ use ferrid_core::{
     store::Stores,
 };
 use ferrid_store::{PgStore, SqliteStore};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::ServerConfig;
 
@@ -74,6 +74,8 @@ pub struct Started {
     pub stores: Stores,
     /// Where a generated admin secret was written, if one was generated.
     pub admin_secret_file: Option<PathBuf>,
+    /// Where a generated admin user password was written.
+    pub admin_password_file: Option<PathBuf>,
     /// The background tasks, stopped when the server stops.
     pub jobs: Arc<Jobs>,
 }
@@ -125,24 +127,21 @@ pub async fn start(
     let stores = open_store(config, &env).await?;
     let registry = Arc::new(Registry::new(cipher, public_url));
     let manager = Arc::new(Manager::new(stores.clone(), registry, env));
-    let mut admin_secret_file = None;
-    match manager.bootstrap(config.admin_secret.clone()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))? {
+    let (mut admin_secret_file, mut admin_password_file) = (None, None);
+    let bootstrap = manager.bootstrap(config.admin_secret.clone(), config.admin_password.clone());
+    match bootstrap.await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))? {
         Bootstrap::AlreadyDone => {}
-        Bootstrap::Created => {
-            tracing::info!("bootstrapped tenant 'master' with the admin secret from FERRID_ADMIN_SECRET")
-        }
-        Bootstrap::CreatedWithGenerated(secret) => {
-            let path = config.data_dir.join("admin-secret");
-            write_private(&path, secret.expose_secret()).with_context(|| format!("writing {}", path.display()))?;
-            if config.print_admin_secret {
-                // Shown once, on standard output only, never through the log.
-                println!(
-                    "ferrid: created client 'admin' in master/master; its secret (shown once, also in {}):\n{}",
-                    path.display(),
-                    secret.expose_secret()
-                );
+        Bootstrap::Created { secret, password } => {
+            if secret.is_none() {
+                tracing::info!("bootstrapped tenant 'master' with the admin secret from FERRID_ADMIN_SECRET");
             }
-            admin_secret_file = Some(path);
+            tracing::info!("created the user 'admin' in master/master");
+            if let Some(secret) = secret {
+                admin_secret_file = Some(show_once(config, "admin-secret", "client 'admin'", "secret", &secret)?);
+            }
+            if let Some(password) = password {
+                admin_password_file = Some(show_once(config, "admin-password", "user 'admin'", "password", &password)?);
+            }
         }
     }
     // Listen before loading, so that no change falls between the two.
@@ -153,5 +152,26 @@ pub async fn start(
     manager.spawn_jti_purge(&jobs, std::time::Duration::from_secs(600));
     manager.spawn_rotation(&jobs, config.rotation);
     manager.spawn_audit_retention(&jobs, config.audit_retention_days);
-    Ok(Started { manager, stores, admin_secret_file, jobs })
+    Ok(Started { manager, stores, admin_secret_file, admin_password_file, jobs })
+}
+
+/// Writes a generated credential to the owner-only file `name` in the data directory
+/// and, when asked, prints it once on standard output — never through the log.
+fn show_once(
+    config: &ServerConfig,
+    name: &str,
+    whose: &str,
+    what: &str,
+    value: &SecretString,
+) -> anyhow::Result<PathBuf> {
+    let path = config.data_dir.join(name);
+    write_private(&path, value.expose_secret()).with_context(|| format!("writing {}", path.display()))?;
+    if config.print_admin_secret {
+        println!(
+            "ferrid: created {whose} in master/master; its {what} (shown once, also in {}):\n{}",
+            path.display(),
+            value.expose_secret()
+        );
+    }
+    Ok(path)
 }

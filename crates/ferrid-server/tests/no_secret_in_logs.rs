@@ -1,5 +1,5 @@
 //! A full scenario with logging at `trace`: registration, tokens by every method,
-//! failures, chosen secrets, key upload. None of the secrets it used may appear in the
+//! failures, chosen secrets, key upload, users' passwords. None of the secrets it used may appear in the
 //! captured output.
 
 use std::sync::{Arc, Mutex};
@@ -57,6 +57,8 @@ async fn a_full_scenario_at_trace_level_logs_no_secret() {
     let chosen = "a chosen secret that must not leak";
     api("/tenants/t1/tracks/prod/apps/svc/secrets", json!({ "secret": chosen })).await;
     let mut secrets = vec![admin_secret.to_owned(), generated.clone(), chosen.to_owned(), admin.clone()];
+    // the bootstrap user's generated password
+    secrets.push(std::fs::read_to_string(app.data_dir.join("admin-password")).unwrap());
     for (secret, basic) in [(&generated, true), (&generated, false), (&chosen.to_owned(), true)] {
         let t = token("svc".into(), secret.clone(), basic).await;
         secrets.push(t["access_token"].as_str().unwrap().to_owned());
@@ -74,6 +76,14 @@ async fn a_full_scenario_at_trace_level_logs_no_secret() {
         secrets.push("pfx-password-xyz".into());
         secrets.push("wrong-pfx-password".into());
     }
+    // a user's passwords: at creation, a change, and a refused (weak) one
+    let users = "/tenants/t1/tracks/prod/users";
+    let (_, u) = api(users, json!({ "username": "alice", "password": "user-password-Tangerine-81" })).await;
+    let one = format!("{users}/{}", u["id"].as_str().unwrap());
+    let patch = json!({ "password": "user-password-Marigold-27" });
+    app.api(reqwest::Method::PATCH, &one, &admin, Some(patch)).await;
+    api(users, json!({ "username": "bob", "password": "bob-is-my-name" })).await;
+    secrets.extend(["user-password-Tangerine-81", "user-password-Marigold-27", "bob-is-my-name"].map(String::from));
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let logged = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
     assert!(logged.len() > 1000, "the capture caught the server's trace output");

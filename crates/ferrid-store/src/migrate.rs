@@ -27,6 +27,7 @@ const SOURCES: &[(i64, &str, &str)] = &[
     (3, "key_rotation", include_str!("../migrations/0003_key_rotation.sql")),
     (4, "audit", include_str!("../migrations/0004_audit.sql")),
     (5, "audit_seq", include_str!("../migrations/0005_audit_seq.sql")),
+    (6, "users_sessions", include_str!("../migrations/0006_users_sessions.sql")),
 ];
 
 /// The SQL dialects migrations are rendered for.

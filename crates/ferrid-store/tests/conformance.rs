@@ -14,6 +14,9 @@ use ferrid_core::{
 };
 use ferrid_oauth::{name::Name, scope::ScopeName};
 use ferrid_store::{PgStore, SqliteStore};
+
+#[path = "conformance/users.rs"]
+mod users;
 use sqlx::{Connection, PgConnection};
 
 /// A backend under test; dropping it drops its PostgreSQL database.
@@ -101,6 +104,7 @@ fn track(tenant: &str, name: &str) -> NewTrack {
         track: Track { tenant: n(tenant), name: n(name), settings: TrackSettings::default(), version: 1, created: 1 },
         keys: vec![key],
         apps: Vec::new(),
+        users: Vec::new(),
     }
 }
 

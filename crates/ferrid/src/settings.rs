@@ -185,6 +185,8 @@ impl Settings {
         // Secrets come from the environment only, never from flags (visible in `ps`).
         config.admin_secret =
             std::env::var("FERRID_ADMIN_SECRET").ok().filter(|s| !s.is_empty()).map(SecretString::from);
+        config.admin_password =
+            std::env::var("FERRID_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty()).map(SecretString::from);
         config.master_key = std::env::var("FERRID_MASTER_KEY").ok().filter(|s| !s.is_empty()).map(SecretString::from);
         Ok(config)
     }

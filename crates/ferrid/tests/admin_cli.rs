@@ -432,3 +432,72 @@ async fn app_create_registers_an_oidc_client_with_its_redirect_uris_and_endpoint
     ];
     s.admin(&with(&spa, &PROD)).fails(1, &["redirect_uris[0]"]);
 }
+
+impl Server {
+    /// `ferrid admin ARGS` (admin secret in the environment) with `input` on standard input.
+    fn admin_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrid"));
+        for v in FERRID_VARS {
+            cmd.env_remove(v);
+        }
+        cmd.arg("admin").args(args).env("FERRID_URL", &self.base).env("FERRID_ADMIN_SECRET", ADMIN_SECRET);
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn users_are_created_listed_changed_and_deleted_with_the_password_from_stdin_never_printed() {
+    let s = start().await;
+    s.setup();
+    let password = "Lantern-Orchid-Harbor-55";
+    let args =
+        with(&["user", "create", "--username", "alice", "--email", "alice@example.com", "--password-stdin"], &PROD);
+    let created = s
+        .admin_stdin(
+            &[&args[..], &["--claims", r#"{"name": "Alice A"}"#, "-o", "json"]].concat(),
+            &format!("{password}\n"),
+        )
+        .ok();
+    let user = created.json();
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(user["claims"]["name"], "Alice A");
+    assert!(!created.stdout.contains(password) && !created.stderr.contains(password));
+
+    // no --password-stdin and no terminal: a usage error, nothing created
+    s.admin(&with(&["user", "create", "--username", "bob"], &PROD)).fails(2, &["--password-stdin"]);
+    // a weak password names the field
+    let weak = with(&["user", "create", "--username", "bob", "--password-stdin"], &PROD);
+    s.admin_stdin(&weak, "password1\n").fails(1, &["password:"]);
+
+    let list = s.admin(&with(&["user", "list", "--username", "al"], &PROD)).ok();
+    assert!(list.stdout.contains(&id) && list.stdout.contains("alice"), "{}", list.stdout);
+    let none = s.admin(&with(&["user", "list", "--email", "zz", "-o", "json"], &PROD)).ok();
+    assert_eq!(none.json()["items"], serde_json::json!([]));
+    let shown = s.admin(&with(&["user", "show", &id], &PROD)).ok();
+    assert_eq!(shown.field("username"), "alice");
+
+    let upd = s.admin(&with(&["user", "update", &id, "--disabled", "true", "-o", "json"], &PROD)).ok().json();
+    assert_eq!((upd["disabled"].clone(), upd["version"].clone()), (serde_json::json!(true), serde_json::json!(2)));
+    let new = "Falcon-Meadow-Copper-18";
+    let changed = s.admin_stdin(&with(&["user", "update", &id, "--password-stdin"], &PROD), &format!("{new}\n")).ok();
+    assert!(!changed.stdout.contains(new));
+    let stale = s.admin(&with(&["user", "update", &id, "--email-verified", "true", "--if-match", "1"], &PROD));
+    stale.fails(4, &["412"]);
+
+    let sessions = s.admin(&with(&["user", "sessions", &id, "-o", "json"], &PROD)).ok();
+    assert_eq!(sessions.json()["items"], serde_json::json!([]));
+    s.admin(&with(&["user", "end-sessions", &id], &PROD)).ok();
+    s.admin(&with(&["user", "delete", &id], &PROD)).ok();
+    s.admin(&with(&["user", "show", &id], &PROD)).fails(4, &["404"]);
+}

@@ -1,6 +1,6 @@
 //! First start on an empty store (docs/api.md "Authorization"): tenant and track `master`,
-//! the management resource `ferrid-api` (scopes `admin`, `tenant`) and the client
-//! `admin` granted `ferrid-api:admin`.
+//! the management resource `ferrid-api` (scopes `admin`, `tenant`), the client
+//! `admin` granted `ferrid-api:admin`, and the user `admin` of the master track.
 
 use ferrid_oauth::{name::Name, scope::ScopeName};
 use secrecy::SecretString;
@@ -8,20 +8,32 @@ use secrecy::SecretString;
 use super::{ADMIN_CLIENT, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Manager, tracks};
 use crate::model::{App, AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, Tenant, TrackSettings};
 
+/// The name of the user bootstrap creates in `master/master`.
+pub const ADMIN_USER: &str = "admin";
+
 /// What bootstrap did.
 pub enum Bootstrap {
     /// The store already had tenants.
     AlreadyDone,
-    /// Created with the secret the operator supplied.
-    Created,
-    /// Created with a generated secret, to be shown once.
-    CreatedWithGenerated(SecretString),
+    /// Created; what was generated rather than supplied by the operator, to be shown once.
+    Created {
+        /// The admin client's secret, unless `FERRID_ADMIN_SECRET` gave it.
+        secret: Option<SecretString>,
+        /// The admin user's password, unless `FERRID_ADMIN_PASSWORD` gave it.
+        password: Option<SecretString>,
+    },
 }
 
 impl Manager {
     /// Creates the master tenant if the store has none. `admin_secret` is the operator's
-    /// chosen secret (`FERRID_ADMIN_SECRET`), hashed slowly; without it one is generated.
-    pub async fn bootstrap(&self, admin_secret: Option<SecretString>) -> ManageResult<Bootstrap> {
+    /// chosen secret (`FERRID_ADMIN_SECRET`), hashed slowly; `admin_password` the admin
+    /// user's password (`FERRID_ADMIN_PASSWORD`, under the password policy); each missing
+    /// one is generated.
+    pub async fn bootstrap(
+        &self,
+        admin_secret: Option<SecretString>,
+        admin_password: Option<SecretString>,
+    ) -> ManageResult<Bootstrap> {
         let has =
             self.stores.tenants.has_tenants().await.map_err(|e| ManageError::from_store(e, || "tenants".into()))?;
         if has {
@@ -33,6 +45,7 @@ impl Manager {
             super::request::check_chosen_secret("FERRID_ADMIN_SECRET", s)?;
         }
         let (record, generated) = super::secrets::new_secret(admin_secret, now, &self.env().rng).await?;
+        let (admin_user, generated_password) = self.admin_user(&master, admin_password, now).await?;
         let resource = tracks::management_resource(&master, &["admin", "tenant"], now);
         let spec = AppSpec::OauthClient(ClientSpec {
             client_auth_method: ClientAuthMethod::ClientSecretPost,
@@ -46,7 +59,7 @@ impl Manager {
             claim_transforms: Vec::new(),
         });
         let admin = App::new(master.clone(), master.clone(), Name::parse(ADMIN_CLIENT).expect("valid"), spec, now);
-        let track = tracks::new_track(
+        let mut track = tracks::new_track(
             self,
             &master,
             &master,
@@ -54,6 +67,9 @@ impl Manager {
             vec![(resource, Vec::new()), (admin, vec![record])],
         )
         .await?;
+        track.users.push(admin_user);
+        // lead: the public `oidc_client` `console` (DESIGN §5 bootstrap) joins `track.apps` here
+        // once that app kind exists.
         let tenant = Tenant { name: master.clone(), created: now };
         let audit = crate::audit::AuditRecord::system(
             MASTER,
@@ -69,9 +85,49 @@ impl Manager {
             Err(e) => return Err(ManageError::from_store(e, || "tenant 'master'".into())),
         }
         self.refresh_track(MASTER, MASTER).await?;
-        Ok(match generated {
-            Some(s) => Bootstrap::CreatedWithGenerated(s),
-            None => Bootstrap::Created,
-        })
+        Ok(Bootstrap::Created { secret: generated, password: generated_password })
+    }
+
+    /// The user `admin` of `master/master` with `password`, or with a generated one
+    /// (returned, to be shown once).
+    async fn admin_user(
+        &self,
+        master: &Name,
+        password: Option<SecretString>,
+        now: crate::model::UnixTime,
+    ) -> ManageResult<(crate::model::User, Option<SecretString>)> {
+        use secrecy::ExposeSecret;
+        let rng = &self.env().rng;
+        let (password, generated) = match password {
+            Some(p) => {
+                if let Some(why) =
+                    crate::credentials::password_policy::refusal(p.expose_secret(), Some(ADMIN_USER), None)
+                {
+                    return Err(ManageError::field("FERRID_ADMIN_PASSWORD", why));
+                }
+                (p, None)
+            }
+            None => {
+                // 144 random bits, base64url
+                let p = SecretString::from(ferrid_oauth::b64::encode(&rng.bytes::<18>()));
+                (p.clone(), Some(p))
+            }
+        };
+        let hash = super::users::hash_password(password, std::sync::Arc::clone(rng)).await?;
+        let user = crate::model::User {
+            tenant: master.clone(),
+            track: master.clone(),
+            id: rng.id(),
+            username: Some(ADMIN_USER.to_owned()),
+            email: None,
+            email_verified: false,
+            password: hash,
+            claims: serde_json::Map::new(),
+            disabled: false,
+            version: 1,
+            created: now,
+            updated: now,
+        };
+        Ok((user, generated))
     }
 }

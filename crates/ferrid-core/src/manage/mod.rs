@@ -16,6 +16,7 @@ pub mod secrets;
 pub mod seed;
 pub mod tenants;
 pub mod tracks;
+pub mod users;
 
 use std::sync::Arc;
 

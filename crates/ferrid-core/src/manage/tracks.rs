@@ -28,7 +28,7 @@ pub(super) async fn new_track(
     let now = m.now();
     let key = generate_key(m, tenant, name, settings.signing_alg, KeyState::Active).await?;
     let track = Track { tenant: tenant.clone(), name: name.clone(), settings, version: 1, created: now };
-    Ok(NewTrack { track, keys: vec![key], apps })
+    Ok(NewTrack { track, keys: vec![key], apps, users: Vec::new() })
 }
 
 /// A fresh signing key for a track, encrypted under the master key.

@@ -14,6 +14,7 @@ mod refs;
 mod replay;
 mod tenants;
 mod tracks;
+mod users;
 
 use std::sync::Arc;
 
@@ -27,8 +28,9 @@ pub use refs::{AppRef, TrackRef};
 pub use replay::ReplayGuard;
 pub use tenants::TenantStore;
 pub use tracks::{SnapshotSource, TrackStore};
+pub use users::{SessionStore, UserFilter, UserRef, UserStore};
 
-use crate::model::{App, SecretRecord, Track, TrackKey};
+use crate::model::{App, SecretRecord, Track, TrackKey, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,6 +57,8 @@ pub struct NewTrack {
     pub track: Track,
     pub keys: Vec<TrackKey>,
     pub apps: Vec<(App, Vec<SecretRecord>)>,
+    /// Users it starts with (bootstrap: `admin` in `master/master`).
+    pub users: Vec<User>,
 }
 
 /// A change announced by an instance.
@@ -95,6 +99,8 @@ pub struct Stores {
     pub replay: Arc<dyn ReplayGuard>,
     pub failures: Arc<dyn FailureBuckets>,
     pub health: Arc<dyn Health>,
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
 }
 
 /// A store that provides every port (implemented by each backend of `ferrid-store`).
@@ -109,6 +115,8 @@ pub trait AllPorts:
     + ReplayGuard
     + FailureBuckets
     + Health
+    + UserStore
+    + SessionStore
 {
 }
 
@@ -125,6 +133,8 @@ impl Stores {
             audit: store.clone(),
             replay: store.clone(),
             failures: store.clone(),
+            users: store.clone(),
+            sessions: store.clone(),
             health: store,
         }
     }

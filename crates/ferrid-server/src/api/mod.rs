@@ -2,7 +2,7 @@
 //! `/api/v1/openapi.json` and a Swagger page at `/api/v1/docs`.
 //!
 //! # Layout
-//! - `tenants`, `apps`, `audit`: the handlers, each annotated with its `#[utoipa::path]`;
+//! - `tenants`, `apps`, `users`, `audit`: the handlers, each annotated with its `#[utoipa::path]`;
 //!   each extracts a [`Call`] (caller and path) and a typed [`Body`], asks the path for
 //!   the caller's scope, calls the manager and returns a view.
 //! - `paths`: the path parameters, which yield the caller's scope.
@@ -19,6 +19,7 @@ mod error;
 mod openapi;
 mod paths;
 mod tenants;
+mod users;
 mod views;
 
 use std::sync::Arc;
@@ -64,6 +65,9 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(apps::delete_secret))
         .routes(routes!(apps::list_keys, apps::add_key))
         .routes(routes!(apps::delete_key))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::get_user, users::update_user, users::delete_user))
+        .routes(routes!(users::list_sessions, users::end_sessions))
         .routes(routes!(docs::openapi_json))
 }
 

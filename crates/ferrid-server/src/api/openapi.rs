@@ -28,7 +28,7 @@ pub const BEARER: &str = "bearer";
 #[openapi(
     info(
         title = "ferrid management API",
-        description = "Tenants, tracks, app registrations, their secrets and keys, and track signing keys. \
+        description = "Tenants, tracks, app registrations, their secrets and keys, users and their sessions, and track signing keys. \
             Callers present a ferrid access token for the resource `ferrid-api` (scope `admin` of the master \
             tenant's master track for every tenant, scope `tenant` of a tenant's master track for that tenant). \
             Every change and every failed client authentication is recorded in the tenant's audit log. \
@@ -42,6 +42,7 @@ pub const BEARER: &str = "bearer";
         (name = "apps", description = "App registrations: resources and clients"),
         (name = "secrets", description = "Client secrets"),
         (name = "client keys", description = "Public keys of private_key_jwt clients"),
+        (name = "users", description = "People of a track (the login method) and their login sessions"),
         (name = "audit", description = "Per-tenant audit log: management changes and failed client authentications"),
         (name = "meta", description = "This document"),
     )

@@ -58,6 +58,11 @@ track_paths! {
         /// The secret's id, as listed.
         id
     }
+    /// `{tenant}/{track}/users/{id}`
+    UserPath {
+        /// The user's id (its `sub`).
+        id
+    }
     /// `{tenant}/{track}/{app}/keys/{kid}`
     KeyPath {
         /// The app's name.

@@ -243,8 +243,75 @@ macro_rules! lists {
     )*};
 }
 
+/// A user of a track: never its password or hash.
+#[derive(Serialize, ToSchema)]
+pub struct User {
+    /// The user's stable opaque id: its OpenID Connect `sub`.
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// Extra claims.
+    #[schema(value_type = Object)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub disabled: bool,
+    /// Bumped by every change; also the `ETag`.
+    pub version: i64,
+    #[schema(format = DateTime)]
+    pub created: String,
+    #[schema(format = DateTime)]
+    pub updated: String,
+}
+
+impl User {
+    pub fn of(u: &model::User) -> User {
+        User {
+            id: u.id.clone(),
+            username: u.username.clone(),
+            email: u.email.clone(),
+            email_verified: u.email_verified,
+            claims: u.claims.clone(),
+            disabled: u.disabled,
+            version: u.version,
+            created: rfc3339(u.created),
+            updated: rfc3339(u.updated),
+        }
+    }
+}
+
+/// A login session of a user (never its cookie or the cookie's digest).
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    /// The session's public id (`sid` in ID tokens).
+    pub sid: String,
+    #[schema(format = DateTime)]
+    pub auth_time: String,
+    #[schema(format = DateTime)]
+    pub created: String,
+    #[schema(format = DateTime)]
+    pub last_seen: String,
+    #[schema(format = DateTime)]
+    pub expires: String,
+}
+
+impl Session {
+    pub fn of(s: &model::Session) -> Session {
+        Session {
+            sid: s.sid.clone(),
+            auth_time: rfc3339(s.auth_time),
+            created: rfc3339(s.created),
+            last_seen: rfc3339(s.last_seen),
+            expires: rfc3339(s.expires),
+        }
+    }
+}
+
 lists! {
     TenantPage(Tenant) next;
+    UserPage(User) next;
+    SessionList(Session);
     TrackPage(Track) next;
     AppPage(App) next;
     SecretList(Secret);

@@ -95,3 +95,64 @@ async fn the_server_runs_on_a_fresh_postgresql_database() {
     assert_eq!(claims(&token)["aud"], "orders");
     assert!(!app.data_dir.join("ferrid.db").exists(), "no SQLite file beside PostgreSQL");
 }
+
+/// The bootstrap user `admin` of `master/master`, as stored.
+async fn admin_user(app: &TestApp) -> ferrid_core::model::User {
+    let master = ferrid_core::store::TrackRef::parse("master", "master").unwrap();
+    app.state.stores.users.find_user(&master, "admin").await.expect("the admin user")
+}
+
+#[tokio::test]
+async fn first_start_creates_the_admin_user_with_a_generated_password_shown_once_owner_only() {
+    let app = spawn_app().await;
+    let path = app.data_dir.join("admin-password");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let password = std::fs::read_to_string(&path).unwrap();
+    assert!(password.len() >= 22, "at least 128 random bits");
+    let user = admin_user(&app).await;
+    assert!(ferrid_core::credentials::argon2id::verify(&user.password.0, password.as_bytes()));
+    assert_ne!(user.id, "admin", "the id is opaque");
+    // listed through the API like any user, never with its password
+    let admin = app.admin_token().await;
+    let (s, b) = app.get_api("/tenants/master/tracks/master/users?username=admin", &admin).await;
+    assert_eq!(s, 200);
+    assert_eq!(b["items"][0]["id"], user.id.as_str());
+    assert!(!b.to_string().contains(&password) && !b.to_string().contains("argon2"));
+}
+
+#[tokio::test]
+async fn the_admin_password_from_the_environment_is_used_and_no_file_written() {
+    let chosen = "an-operator-chosen-password";
+    let app = TestServer::builder().config(move |c| c.admin_password = Some(chosen.into())).spawn().await;
+    assert!(!app.data_dir.join("admin-password").exists());
+    assert!(app.data_dir.join("admin-secret").exists(), "the admin secret is still generated");
+    let user = admin_user(&app).await;
+    assert!(ferrid_core::credentials::argon2id::verify(&user.password.0, chosen.as_bytes()));
+}
+
+#[tokio::test]
+async fn a_weak_admin_password_from_the_environment_stops_the_first_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ferrid_server::config::ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().into());
+    config.print_admin_secret = false;
+    config.admin_password = Some("password1".into());
+    let err = ferrid_server::Server::bind(&config).await.err().expect("refused");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("FERRID_ADMIN_PASSWORD") && !msg.contains("password1"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_admin_user_and_writes_no_new_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let app = spawn_in(dir).await;
+    let first = admin_user(&app).await;
+    std::fs::remove_file(path.join("admin-password")).unwrap();
+    let again = TestServer::builder().data_dir(path.clone()).spawn().await;
+    assert_eq!(admin_user(&again).await, first);
+    assert!(!path.join("admin-password").exists());
+}

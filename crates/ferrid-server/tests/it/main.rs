@@ -23,3 +23,4 @@ mod throttle;
 mod throttle_defects;
 mod token_endpoint;
 mod token_targets;
+mod users;

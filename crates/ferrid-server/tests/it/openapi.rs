@@ -33,6 +33,13 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/keys"),
     ("POST", "/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/keys"),
     ("DELETE", "/api/v1/tenants/{tenant}/tracks/{track}/apps/{app}/keys/{kid}"),
+    ("GET", "/api/v1/tenants/{tenant}/tracks/{track}/users"),
+    ("POST", "/api/v1/tenants/{tenant}/tracks/{track}/users"),
+    ("GET", "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}"),
+    ("PATCH", "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}"),
+    ("DELETE", "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}"),
+    ("GET", "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}/sessions"),
+    ("DELETE", "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}/sessions"),
 ];
 
 /// Unauthenticated routes that the document also describes.

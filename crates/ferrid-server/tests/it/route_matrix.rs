@@ -42,6 +42,7 @@ enum Fresh {
     App,
     Secret,
     Key,
+    User,
 }
 
 /// One route: how to call it and what each caller gets.
@@ -190,6 +191,34 @@ const TABLE: &[Row] = &[
         fresh: Some(Fresh::Key),
         ..R
     },
+    Row { path: "/api/v1/tenants/{tenant}/tracks/{track}/users", paged: true, ..R },
+    Row {
+        method: "POST",
+        path: "/api/v1/tenants/{tenant}/tracks/{track}/users",
+        body: Some(r#"{"username": "{new}", "password": "correct horse battery staple"}"#),
+        expect: CREATE,
+        bad: Some((r#"{"username": "x", "password": "short"}"#, "password")),
+        duplicate: Some(r#"{"username": "taken", "password": "correct horse battery staple"}"#),
+        ..R
+    },
+    Row { path: "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}", ..R },
+    Row {
+        method: "PATCH",
+        path: "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}",
+        body: Some(r#"{"claims": {"name": "Taken"}}"#),
+        bad: Some((r#"{"disabled": "yes"}"#, "disabled")),
+        if_match: true,
+        ..R
+    },
+    Row {
+        method: "DELETE",
+        path: "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}",
+        expect: DELETE,
+        fresh: Some(Fresh::User),
+        ..R
+    },
+    Row { path: "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}/sessions", ..R },
+    Row { method: "DELETE", path: "/api/v1/tenants/{tenant}/tracks/{track}/users/{id}/sessions", expect: DELETE, ..R },
     Row { method: "DELETE", path: "/api/v1/tenants/{tenant}", expect: [403, 403, 204], ..R },
 ];
 
@@ -225,7 +254,7 @@ struct Reply {
 
 /// A server with tenants t1 and t2, each with its tenant administrator, a track `prod`
 /// (ES256), a resource `api` (read, write) and a client `svc` (Basic, granted api:read)
-/// holding one secret and one key `k1`.
+/// holding one secret and one key `k1`; t1's `prod` also holds the user `taken`.
 struct World {
     app: TestApp,
     admin: String,
@@ -234,6 +263,8 @@ struct World {
     wrong_audience: String,
     forged: String,
     secret_id: String,
+    /// The id of t1's user `taken`: `{id}` in the user routes.
+    user_id: String,
     jwk1: Value,
     names: Cell<u32>,
 }
@@ -278,7 +309,10 @@ impl World {
         let mut payload = claims(&own);
         payload["jti"] = json!("forged");
         let forged = format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "at+jwt" })), b64(&payload));
-        World { app, admin, own, other, wrong_audience, forged, secret_id, jwk1, names: Cell::new(0) }
+        let body = json!({ "username": "taken", "password": "correct horse battery staple" });
+        let user_id =
+            app.create("/tenants/t1/tracks/prod/users", &admin, body).await["id"].as_str().unwrap().to_owned();
+        World { app, admin, own, other, wrong_audience, forged, secret_id, user_id, jwk1, names: Cell::new(0) }
     }
 
     fn token(&self, who: Who) -> Option<&str> {
@@ -299,8 +333,15 @@ impl World {
 
     /// The template with the fixture's objects, `overrides` first.
     fn path(&self, template: &str, overrides: &[(&str, &str)]) -> String {
-        let stock =
-            [("{tenant}", "t1"), ("{track}", "prod"), ("{app}", "svc"), ("{id}", &self.secret_id), ("{kid}", "k1")];
+        let user = format!("/users/{}", self.user_id);
+        let stock = [
+            ("{tenant}", "t1"),
+            ("{track}", "prod"),
+            ("{app}", "svc"),
+            ("/users/{id}", &user),
+            ("{id}", &self.secret_id),
+            ("{kid}", "k1"),
+        ];
         let mut p = template.to_owned();
         for (k, v) in overrides.iter().chain(stock.iter()) {
             p = p.replace(k, v);
@@ -352,6 +393,10 @@ impl World {
             }
             Fresh::Secret => ("{id}", format!("{base}/secrets"), json!({}), "id"),
             Fresh::Key => ("{kid}", format!("{base}/keys"), json!({ "jwk": ed25519_jwk(&self.new_name()) }), "kid"),
+            Fresh::User => {
+                let body = json!({ "username": self.new_name(), "password": "correct horse battery staple" });
+                ("{id}", "/tenants/t1/tracks/prod/users".to_owned(), body, "id")
+            }
         };
         let (s, b) = self.app.post_api(&path, &self.admin, body).await;
         assert_eq!(s, 201, "creating a {f:?}: {b}");

@@ -7,7 +7,7 @@
 //!   one "audit, notify, commit" step every write ends with;
 //! - [`rows`]: rows to domain values;
 //! - [`tenants`], [`tracks`], [`apps`], [`credentials`], [`keys`], [`audit`],
-//!   [`replay`], [`failures`], [`snapshot`], [`health`]: the ports.
+//!   [`replay`], [`failures`], [`snapshot`], [`health`], [`users`] (users and sessions): the ports.
 //!
 //! A backend provides `pool`, `calls`, `begin_on` (a transaction of a [`Begin`] kind),
 //! `notify` (tell other instances that a track changed, inside the transaction),
@@ -25,6 +25,7 @@ pub mod snapshot;
 pub mod tenants;
 pub mod tracks;
 pub mod tx;
+pub mod users;
 
 use ferrid_core::store::{PageRequest, StoreError, StoreResult};
 
@@ -34,12 +35,13 @@ pub mod prelude {
     pub use ferrid_core::{
         audit::{AuditEntry, AuditQuery, AuditRecord},
         model::{
-            App, AppSpec, KeyState, SecretHash, SecretRecord, StoredClientKey, Tenant, Track, TrackData, TrackKey,
-            TrackSettings, UnixTime,
+            App, AppSpec, KeyState, SecretHash, SecretRecord, Session, StoredClientKey, Tenant, Track, TrackData,
+            TrackKey, TrackSettings, UnixTime, User,
         },
         store::{
             AppRef, AppStore, AuditLog, Change, CredentialStore, FailureBuckets, Health, NewTrack, PageRequest,
-            ReplayGuard, SnapshotSource, StoreError, StoreResult, TenantStore, TrackKeyStore, TrackRef, TrackStore,
+            ReplayGuard, SessionStore, SnapshotSource, StoreError, StoreResult, TenantStore, TrackKeyStore, TrackRef,
+            TrackStore, UserFilter, UserRef, UserStore,
         },
     };
     pub use ferrid_oauth::name::Name;
@@ -100,6 +102,7 @@ macro_rules! sql_store {
         $crate::sql_failures!($store);
         $crate::sql_snapshot!($store, $db);
         $crate::sql_health!($store);
+        $crate::sql_users!($store, $db, $row);
         impl ferrid_core::store::AllPorts for $store {}
     };
 }

@@ -23,6 +23,9 @@ macro_rules! sql_tracks {
                 for (app, secrets) in &new.apps {
                     Self::insert_app(tx, app, secrets).await?;
                 }
+                for user in &new.users {
+                    Self::insert_user(tx, user).await?;
+                }
                 Ok(())
             }
         }

@@ -133,11 +133,16 @@ impl Api {
 
     /// Every item of a listing, following the `next` cursor to the end.
     pub async fn list_all(&self, segments: &[&str]) -> Result<Vec<Value>, Failure> {
+        self.list_filtered(segments, &[]).await
+    }
+
+    /// [`Api::list_all`] with query filters (`username=al`).
+    pub async fn list_filtered(&self, segments: &[&str], filters: &[(&str, &str)]) -> Result<Vec<Value>, Failure> {
         let mut items = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let mut url = self.url(segments);
-            url.query_pairs_mut().append_pair("limit", &self.page_size.to_string());
+            url.query_pairs_mut().extend_pairs(filters).append_pair("limit", &self.page_size.to_string());
             if let Some(a) = &after {
                 url.query_pairs_mut().append_pair("after", a);
             }

@@ -6,13 +6,14 @@
 //!   [`api::Failure`] with its exit status.
 //! - `body.rs`: request bodies from flags and files; `output.rs`: text and JSON output.
 //! - `tenants.rs` (tenants and tracks) and `apps.rs` (apps, secrets, keys): one function
-//!   per command.
+//!   per command; `users.rs`: users and their sessions.
 
 mod api;
 mod apps;
 mod body;
 mod output;
 mod tenants;
+mod users;
 
 use std::path::PathBuf;
 
@@ -90,6 +91,9 @@ enum AdminCommand {
     /// A client's public keys (private_key_jwt): add, list, delete.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Users of a track and their login sessions.
+    #[command(subcommand)]
+    User(UserCmd),
 }
 
 #[derive(Subcommand)]
@@ -240,6 +244,67 @@ enum KeyCmd {
 }
 
 /// Runs one `ferrid admin` command; returns the exit status.
+/// What `user create` and `user update` may set besides the password.
+#[derive(Args)]
+struct UserFields {
+    #[arg(long)]
+    username: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    email_verified: Option<bool>,
+    /// Extra claims as a JSON object, e.g. '{"name": "Alice A"}' (replaces them all).
+    #[arg(long, value_name = "JSON")]
+    claims: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// List users, optionally by username or email prefix.
+    List {
+        #[arg(long)]
+        username: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Create a user; the password is typed at a prompt or read with --password-stdin.
+    Create {
+        #[command(flatten)]
+        fields: UserFields,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    Show {
+        id: String,
+    },
+    /// Change a user; a new password with --password-stdin or --password-prompt.
+    Update {
+        id: String,
+        #[command(flatten)]
+        fields: UserFields,
+        #[arg(long)]
+        disabled: Option<bool>,
+        #[arg(long, conflicts_with = "password_prompt")]
+        password_stdin: bool,
+        #[arg(long)]
+        password_prompt: bool,
+        #[arg(long)]
+        if_match: Option<u64>,
+    },
+    /// Delete a user (its sessions end).
+    Delete {
+        id: String,
+    },
+    /// List a user's login sessions.
+    Sessions {
+        id: String,
+    },
+    /// End every session of a user.
+    EndSessions {
+        id: String,
+    },
+}
+
 pub fn run(args: AdminArgs) -> i32 {
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -274,5 +339,6 @@ async fn dispatch(args: AdminArgs) -> Result<String, Failure> {
         AdminCommand::App(cmd) => apps::app(&api, conn, cmd).await,
         AdminCommand::Secret(cmd) => apps::secret(&api, conn, cmd).await,
         AdminCommand::Key(cmd) => apps::key(&api, conn, cmd).await,
+        AdminCommand::User(cmd) => users::user(&api, conn, cmd).await,
     }
 }
