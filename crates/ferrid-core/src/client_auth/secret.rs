@@ -171,6 +171,21 @@ mod tests {
         ClientSecret { id: id.into(), info: rec.info, hash: rec.hash }
     }
 
+    /// A `client_secret_post` client `c` holding `secrets`.
+    fn client_with(secrets: Vec<ClientSecret>) -> ClientRuntime {
+        ClientRuntime {
+            name: ferrid_oauth::name::Name::parse("c").unwrap(),
+            method: ClientAuthMethod::ClientSecretPost,
+            secrets,
+            grants: Vec::new(),
+            token_lifetime: 300,
+            keys: Vec::new(),
+            claims: None,
+            grant_types: Vec::new(),
+            oidc: None,
+        }
+    }
+
     #[test]
     fn only_the_chosen_secrets_sharing_the_info_are_candidates() {
         let fake = |id: &str, info: Option<&str>| ClientSecret {
@@ -183,22 +198,12 @@ mod tests {
             0,
             &crate::env::SystemRng,
         );
-        let client = ClientRuntime {
-            name: ferrid_oauth::name::Name::parse("c").unwrap(),
-            method: ClientAuthMethod::ClientSecretPost,
-            secrets: vec![
-                fake("a", Some("abc")),
-                fake("b", Some("xyz")),
-                fake("short", None),
-                ClientSecret { id: "g".into(), info: generated.info, hash: generated.hash },
-            ],
-            grants: Vec::new(),
-            token_lifetime: 300,
-            keys: Vec::new(),
-            claims: None,
-            grant_types: Vec::new(),
-            oidc: None,
-        };
+        let client = client_with(vec![
+            fake("a", Some("abc")),
+            fake("b", Some("xyz")),
+            fake("short", None),
+            ClientSecret { id: "g".into(), info: generated.info, hash: generated.hash },
+        ]);
         let ids = |p: &str| candidates(&client, p).iter().map(|s| s.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids("abc-and-some-more-characters"), ["a"]);
         assert_eq!(ids("nothing-like-any-of-them"), Vec::<String>::new());
@@ -208,17 +213,7 @@ mod tests {
     #[test]
     fn a_cached_chosen_secret_matches_cheaply_and_only_with_its_digest() {
         let s = chosen("cached-1", "a person chose this one");
-        let client = ClientRuntime {
-            name: ferrid_oauth::name::Name::parse("c").unwrap(),
-            method: ClientAuthMethod::ClientSecretPost,
-            secrets: vec![s],
-            grants: Vec::new(),
-            token_lifetime: 300,
-            keys: Vec::new(),
-            claims: None,
-            grant_types: Vec::new(),
-            oidc: None,
-        };
+        let client = client_with(vec![s]);
         let p = b"a person chose this one";
         assert!(!cheap_match(&client, p, Some(&verified().tag(p))), "not verified yet");
         verified().remember("cached-1", p);

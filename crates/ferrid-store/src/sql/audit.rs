@@ -53,12 +53,7 @@ macro_rules! sql_audit {
             }
 
             async fn purge_audit(&self, before: UnixTime) -> StoreResult<u64> {
-                let r = sqlx::query("DELETE FROM audit_log WHERE at < $1")
-                    .bind(before)
-                    .execute(self.enter())
-                    .await
-                    .map_err(map_err)?;
-                Ok(r.rows_affected())
+                self.purge("DELETE FROM audit_log WHERE at < $1", before).await
             }
         }
     };

@@ -49,12 +49,7 @@ macro_rules! sql_failures {
             }
 
             async fn purge_auth_failures(&self, before_ms: i64) -> StoreResult<u64> {
-                let r = sqlx::query("DELETE FROM auth_failures WHERE at < $1")
-                    .bind(before_ms)
-                    .execute(self.enter())
-                    .await
-                    .map_err(map_err)?;
-                Ok(r.rows_affected())
+                self.purge("DELETE FROM auth_failures WHERE at < $1", before_ms).await
             }
         }
     };

@@ -12,12 +12,8 @@ macro_rules! sql_replay {
             }
 
             async fn purge_jtis(&self, now: UnixTime) -> StoreResult<u64> {
-                let r = sqlx::query("DELETE FROM used_jtis WHERE exp < $1")
-                    .bind(now)
-                    .execute(self.enter())
-                    .await
-                    .map_err(map_err)?;
-                Ok(self.forget_jtis_before(now).unwrap_or(r.rows_affected()))
+                let purged = self.purge("DELETE FROM used_jtis WHERE exp < $1", now).await?;
+                Ok(self.forget_jtis_before(now).unwrap_or(purged))
             }
         }
     };

@@ -16,6 +16,13 @@ macro_rules! sql_tx {
                 &self.pool
             }
 
+            /// Counts one port method call and runs one retention `DELETE` (`sql` with the
+            /// cut-off as `$1`), answering how many rows went.
+            async fn purge(&self, sql: &'static str, before: i64) -> StoreResult<u64> {
+                let r = sqlx::query(sql).bind(before).execute(self.enter()).await.map_err(map_err)?;
+                Ok(r.rows_affected())
+            }
+
             /// Counts one port method call and begins its transaction.
             async fn begin(&self, kind: Begin) -> StoreResult<Transaction<'_, $db>> {
                 let pool = self.enter();

@@ -256,12 +256,7 @@ macro_rules! sql_users {
             }
 
             async fn purge_sessions(&self, now: UnixTime) -> StoreResult<u64> {
-                let r = sqlx::query("DELETE FROM sessions WHERE expires < $1")
-                    .bind(now)
-                    .execute(self.enter())
-                    .await
-                    .map_err(map_err)?;
-                Ok(r.rows_affected())
+                self.purge("DELETE FROM sessions WHERE expires < $1", now).await
             }
         }
     };
