@@ -198,6 +198,9 @@ async fn secrets_are_added_listed_and_deleted_and_printed_only_when_added() {
     assert_eq!(token(&url, "svc", &second, "party-api2:write").await.0, 200);
     let missing = s.admin(&with(&["secret", "delete", "svc", "no-such-id"], &PROD));
     assert_eq!(missing.code, 4, "{}", missing.stderr);
+    // an id may begin with `-` (base64url): it is an id, not a flag
+    let dashed = s.admin(&with(&["secret", "delete", "svc", "-Mno-such-id"], &PROD));
+    assert_eq!(dashed.code, 4, "{}", dashed.stderr);
 }
 
 #[tokio::test]

@@ -215,7 +215,12 @@ enum SecretCmd {
     /// List a client's secrets (ids and dates, never the secrets).
     List { app: String },
     /// Remove a secret by id.
-    Delete { app: String, id: String },
+    Delete {
+        app: String,
+        /// Ids are base64url and may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -240,10 +245,14 @@ enum KeyCmd {
     /// List a client's keys.
     List { app: String },
     /// Remove a key by kid.
-    Delete { app: String, kid: String },
+    Delete {
+        app: String,
+        /// Kids are base64url thumbprints and may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
 }
 
-/// Runs one `ferrid admin` command; returns the exit status.
 /// What `user create` and `user update` may set besides the password.
 #[derive(Args)]
 struct UserFields {
@@ -275,10 +284,14 @@ enum UserCmd {
         password_stdin: bool,
     },
     Show {
+        /// User ids are base64url and may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// Change a user; a new password with --password-stdin or --password-prompt.
     Update {
+        /// User ids are base64url and may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         #[command(flatten)]
         fields: UserFields,
@@ -293,18 +306,25 @@ enum UserCmd {
     },
     /// Delete a user (its sessions end).
     Delete {
+        /// User ids are base64url and may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// List a user's login sessions.
     Sessions {
+        /// User ids are base64url and may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// End every session of a user.
     EndSessions {
+        /// User ids are base64url and may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
 
+/// Runs one `ferrid admin` command; returns the exit status.
 pub fn run(args: AdminArgs) -> i32 {
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
