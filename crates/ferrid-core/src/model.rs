@@ -4,10 +4,12 @@ use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
 use serde::{Deserialize, Serialize};
 
 mod app_row;
+mod grant;
 mod oidc;
 mod user;
 
 pub use app_row::{AppRow, CorruptColumn};
+pub use grant::{AuthCode, IssuedToken, RefreshRecord, UserGrant};
 pub use oidc::*;
 pub use user::{PasswordHash, Session, User};
 
