@@ -37,7 +37,8 @@ pub trait GrantStore: Send + Sync + 'static {
     async fn get_refresh(&self, track: &TrackRef, digest: &[u8; 32]) -> StoreResult<(RefreshRecord, UserGrant)>;
     /// Marks `old` used and stores `new` and `token` in one transaction, only if `old`
     /// was unused and its grant is not revoked: `Ok(false)` (and nothing written) when
-    /// another request rotated it first or the grant was revoked.
+    /// another request rotated it first or the grant was revoked (also when `old` is not
+    /// stored, e.g. purged or gone with its user). `new` and `token` belong to `old`'s grant.
     async fn rotate_refresh(
         &self,
         track: &TrackRef,
@@ -46,7 +47,10 @@ pub trait GrantStore: Send + Sync + 'static {
         token: &IssuedToken,
     ) -> StoreResult<bool>;
     /// Revokes the grant and so every refresh and access token in it. A grant not yet
-    /// stored is recorded as revoked, so that a later `create_grant` of that id fails.
+    /// stored is recorded as revoked, so that a later `create_grant` of that id fails: the
+    /// record is made from the code redeemed for that id (its client and user), so an id
+    /// no stored code was redeemed for records nothing (and is no error). Revoking a
+    /// revoked grant is no error either.
     async fn revoke_grant(&self, track: &TrackRef, grant_id: &str, now: UnixTime) -> StoreResult<()>;
     /// Whether the access token `jti` was issued under a grant that is now revoked
     /// (false for a jti the store does not know: client-credentials tokens).
@@ -58,6 +62,8 @@ pub trait GrantStore: Send + Sync + 'static {
     async fn put_consent(&self, user: &UserRef, client: &str, scopes: &[String], now: UnixTime) -> StoreResult<()>;
 
     /// Deletes codes, refresh tokens, issued-token records and grants past their end
-    /// before `now`; how many rows.
+    /// before `now`; how many rows. A grant stays while an access token recorded under it
+    /// has not ended (its revocation must outlive the token), and a redeemed code while
+    /// its grant stays (its reuse still revokes the grant).
     async fn purge_grants(&self, now: UnixTime) -> StoreResult<u64>;
 }
