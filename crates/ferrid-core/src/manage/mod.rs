@@ -214,17 +214,29 @@ impl Manager {
         });
     }
 
-    /// Removes expired replay-guard entries every `every`, until `jobs` shut down.
-    pub fn spawn_jti_purge(self: &Arc<Self>, jobs: &Jobs, every: std::time::Duration) {
+    /// Every `every`, until `jobs` shut down, removes what has ended: replay-guard
+    /// entries, login sessions, and codes, grants and their tokens (docs/model.md "Codes,
+    /// grants and refresh tokens"). A failure is logged and the next round tries again.
+    pub fn spawn_expiry_purge(self: &Arc<Self>, jobs: &Jobs, every: std::time::Duration) {
         let this = Arc::clone(self);
-        jobs.every("jti-purge", every, move || {
+        jobs.every("expiry-purge", every, move || {
             let this = Arc::clone(&this);
-            async move {
-                if let Err(e) = this.stores.replay.purge_jtis(this.now()).await {
-                    tracing::warn!(error = %e, "could not purge expired client-assertion ids");
-                }
-            }
+            async move { this.purge_expired().await }
         });
+    }
+
+    /// One round of [`Manager::spawn_expiry_purge`]; each kind is tried on its own.
+    pub async fn purge_expired(&self) {
+        let now = self.now();
+        if let Err(e) = self.stores.replay.purge_jtis(now).await {
+            tracing::warn!(error = %e, "could not purge expired client-assertion ids");
+        }
+        if let Err(e) = self.stores.sessions.purge_sessions(now).await {
+            tracing::warn!(error = %e, "could not purge expired login sessions");
+        }
+        if let Err(e) = self.stores.grants.purge_grants(now).await {
+            tracing::warn!(error = %e, "could not purge expired codes, grants and tokens");
+        }
     }
 
     /// Loads every track into the snapshot (start-up).
