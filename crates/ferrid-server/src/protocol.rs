@@ -23,7 +23,13 @@ use crate::AppState;
 /// Largest token request body accepted (a client assertion fits easily).
 const TOKEN_BODY_LIMIT: usize = 256 * 1024;
 
-const NO_STORE: [(header::HeaderName, HeaderValue); 4] = [
+/// Protocol responses a browser script may read from any origin (docs/provider.md
+/// "Browsers and CORS"): none of them rests on a cookie.
+const ANY_ORIGIN: (header::HeaderName, HeaderValue) =
+    (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+
+const NO_STORE: [(header::HeaderName, HeaderValue); 5] = [
+    ANY_ORIGIN,
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     (header::PRAGMA, HeaderValue::from_static("no-cache")),
     (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
@@ -70,6 +76,21 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Segment
     }
 }
 
+/// The CORS preflight of the token, UserInfo, JWKS and discovery endpoints (Fetch
+/// standard §3.2.2): any origin, `GET` and `POST`, the headers a client sends, no cookies.
+pub async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            ANY_ORIGIN,
+            (header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST")),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type, DPoP")),
+            (header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400")),
+        ],
+    )
+        .into_response()
+}
+
 /// 405 for a protocol route called with a method it does not take: RFC 6749 §5.2 JSON
 /// (axum adds the `Allow` header to the fallback's answer).
 pub async fn method_not_allowed() -> Response {
@@ -79,6 +100,7 @@ pub async fn method_not_allowed() -> Response {
 fn json(body: String, cache: HeaderValue) -> Response {
     (
         [
+            ANY_ORIGIN,
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
             (header::CACHE_CONTROL, cache),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),

@@ -479,6 +479,7 @@ fn bearer_error(e: &OAuthError) -> Response {
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
+    resp.headers_mut().insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("WWW-Authenticate"));
     resp
 }
 
@@ -518,6 +519,9 @@ async fn userinfo_inner(state: AppState, tenant: String, track: String, app: Opt
             // RFC 6750 §3.1: no credentials, no error code.
             let mut resp = StatusCode::UNAUTHORIZED.into_response();
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"ferrid\""));
+            resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            resp.headers_mut()
+                .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("WWW-Authenticate"));
             resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return resp;
         }
@@ -528,6 +532,7 @@ async fn userinfo_inner(state: AppState, tenant: String, track: String, app: Opt
             let body = serde_json::to_string(&claims).expect("claims serialize");
             (
                 [
+                    (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
                     (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
                     (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
                     (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),

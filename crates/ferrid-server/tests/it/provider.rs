@@ -805,3 +805,34 @@ async fn bootstrap_registers_the_public_console_client_in_every_master_track() {
     let r = op.app.post_form(&format!("{issuer}/oauth/token"), None, &body).await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_single_page_app_may_call_the_token_userinfo_and_key_endpoints_from_another_origin() {
+    let op = op().await;
+    let issuer = op.issuer();
+    for path in ["oauth/token", "oauth/userinfo", "oauth/keys", ".well-known/openid-configuration"] {
+        let r = op
+            .app
+            .http
+            .request(reqwest::Method::OPTIONS, format!("{issuer}/{path}"))
+            .header("origin", "https://spa.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{path}");
+        assert_eq!(r.headers()["access-control-allow-origin"], "*", "{path}");
+        assert!(r.headers().get("access-control-allow-credentials").is_none(), "no cookies: {path}");
+    }
+    let mut b = Browser::new();
+    let t = op.tokens(&mut b, &[]).await;
+    let r = op.userinfo(t["access_token"].as_str().unwrap()).await;
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let r = op.redeem(&op.client, "spent", Some(VERIFIER)).await;
+    assert_eq!(r.headers()["access-control-allow-origin"], "*", "errors are readable too");
+    // the authorization endpoint is navigated to, never fetched: no preflight there
+    let r = op.app.http.request(reqwest::Method::OPTIONS, format!("{issuer}/oauth/authorize")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.headers().get("access-control-allow-methods").is_none());
+}
