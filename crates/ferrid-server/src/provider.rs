@@ -527,7 +527,8 @@ async fn userinfo_inner(state: AppState, tenant: String, track: String, app: Opt
         }
     };
     let now = state.clock_now();
-    match userinfo::userinfo(&rt, &token, state.stores.grants.as_ref(), state.stores.users.as_ref(), now).await {
+    let denied = state.manager.registry().denied();
+    match userinfo::userinfo(&rt, &token, denied, state.stores.users.as_ref(), now).await {
         Ok(claims) => {
             let body = serde_json::to_string(&claims).expect("claims serialize");
             (
