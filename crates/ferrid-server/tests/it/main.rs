@@ -16,6 +16,7 @@ mod openapi;
 mod permissions;
 mod private_key_jwt;
 mod provider;
+mod provider_abuse;
 mod rotation;
 mod route_matrix;
 mod rust_oauth2;
