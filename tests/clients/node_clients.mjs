@@ -776,7 +776,9 @@ async function checkOidcSetup() {
 async function oidcDiscover(track, app) {
   const c = oidcClientOf(track, app);
   const auth = c.method === 'none' ? client.None() : authFor(c.method, c.client_secret);
-  const config = await client.discovery(new URL(issuerOf(track)), c.client_id, undefined, auth,
+  // the ID token must be signed with the track's algorithm
+  const config = await client.discovery(new URL(issuerOf(track)), c.client_id,
+    { id_token_signed_response_alg: TRACKS[track] }, auth,
     { execute: [client.allowInsecureRequests], timeout: TIMEOUT_MS / 1000 });
   // verify the ID token's signature through the JWKS too (not only its claims)
   client.enableNonRepudiationChecks(config);

@@ -990,15 +990,15 @@ AT_HASH = {"RS256": hashlib.sha256, "PS256": hashlib.sha256, "ES256": hashlib.sh
 
 class LoginFormParser(HTMLParser):
     """The forms of a page: action, method, inputs (attribute dicts), the
-    submit buttons, and the label texts by their `for` attribute."""
+    submit buttons; and each label's text by the id it names (`for`) and by the
+    names of the inputs it wraps."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.forms = []
         self.labels = {}
         self._form = None
-        self._label_for = None
-        self._label_text = []
+        self._label = None
 
     def handle_starttag(self, tag, attrs):
         a = {k: (v if v is not None else "") for k, v in attrs}
@@ -1015,19 +1015,26 @@ class LoginFormParser(HTMLParser):
             if a.get("type", "submit").lower() == "submit":
                 self._form["buttons"].append(a)
         elif tag == "label":
-            self._label_for = a.get("for")
-            self._label_text = []
+            self._label = {"keys": [("id", a["for"])] if a.get("for") else [], "text": []}
+        if tag == "input" and self._label is not None and a.get("name"):
+            self._label["keys"].append(("name", a["name"]))
 
     def handle_endtag(self, tag):
         if tag == "form":
             self._form = None
-        elif tag == "label" and self._label_for:
-            self.labels[self._label_for] = " ".join("".join(self._label_text).split())
-            self._label_for = None
+        elif tag == "label" and self._label is not None:
+            text = " ".join("".join(self._label["text"]).split())
+            for key in self._label["keys"]:
+                self.labels[key] = text
+            self._label = None
 
     def handle_data(self, data):
-        if self._label_for is not None:
-            self._label_text.append(data)
+        if self._label is not None:
+            self._label["text"].append(data)
+
+    def label_of(self, inp):
+        """The text of the label of an input (by its id, or wrapping it)."""
+        return self.labels.get(("id", inp.get("id"))) or self.labels.get(("name", inp.get("name")))
 
 
 def form_fields(form, username, password):
@@ -1072,9 +1079,9 @@ def submit_login(http, page, username, password):
     posts = [f for f in parser.forms if f["method"] == "post"]
     eq(len(posts), 1, "number of POST forms on the login page")
     form = posts[0]
-    ids = {inp.get("name"): inp.get("id") for inp in form["inputs"]}
-    eq(parser.labels.get(ids.get("username")), "Username or email", "label of the username input")
-    eq(parser.labels.get(ids.get("password")), "Password", "label of the password input")
+    by_name = {inp.get("name"): inp for inp in form["inputs"]}
+    eq(parser.label_of(by_name.get("username", {})), "Username or email", "label of the username input")
+    eq(parser.label_of(by_name.get("password", {})), "Password", "label of the password input")
     expect(any(i.get("type") == "hidden" for i in form["inputs"]), "login form has no hidden inputs")
     action = urllib.parse.urljoin(page.url, form["action"] or page.url)
     return http.post(action, data=form_fields(form, username, password),
