@@ -1343,6 +1343,25 @@ def check_session_cookie_skips_login(ctx):
     eq(claims.get("auth_time"), flow["claims"]["auth_time"], "auth_time of the second ID token")
 
 
+def check_prompt_none_without_session(ctx):
+    # OpenID Connect Core §3.1.2.6: no session and prompt=none -> login_required
+    # at the redirect URI, with state and iss, and no login page
+    md = ctx.oidc_metadata.get("rs")
+    expect(md is not None, "no discovery metadata (discovery check failed)")
+    c, sess = authlib_oidc_session(ctx, "rs", "web-basic")
+    url, state = sess.create_authorization_url(md["authorization_endpoint"], code_verifier=generate_token(64),
+                                               nonce=secrets.token_urlsafe(16), prompt="none")
+    r = requests.get(url, allow_redirects=False, timeout=TIMEOUT)
+    eq(r.status_code, 303, f"prompt=none without a session: status ({short(r.text)})")
+    loc = r.headers.get("Location", "")
+    expect(loc.startswith(OIDC_REDIRECT + "?"), f"Location {loc!r} is not the redirect URI")
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    eq(q.get("error"), "login_required", "error")
+    eq(q.get("state"), state, "state")
+    eq(q.get("iss"), ctx.issuer("rs"), "iss")
+    expect("code" not in q, f"a code with login_required: {loc!r}")
+
+
 CHECKS = [
     ("admin token via client_secret_post", check_admin_token_post),
     ("admin token via authlib client_secret_basic", check_admin_token_basic),
@@ -1398,6 +1417,7 @@ CHECKS = [
     ("authlib reused authorization code -> invalid_grant", check_authlib_reused_code),
     ("login form: wrong password -> 400 login page, no redirect, no session", check_login_wrong_password),
     ("session cookie: a second authorization request skips the login", check_session_cookie_skips_login),
+    ("prompt=none without a session -> login_required at the redirect URI", check_prompt_none_without_session),
 ]
 
 
