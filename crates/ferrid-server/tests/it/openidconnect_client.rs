@@ -1,6 +1,6 @@
 //! The Rust `openidconnect` crate (pinned 4.1.0) as an independent relying party: discovery
 //! from the issuer, the authorization code flow with PKCE and a nonce, the login by form
-//! posts (no redirect followed, cookies kept), the code exchange, the ID token checked by
+//! posts (the test kit's `Browser`: no redirect followed, cookies kept), the code exchange, the ID token checked by
 //! the crate's own verifier (signature through the JWKS, iss, aud, nonce, at_hash) on RS256,
 //! ES256 and EdDSA tracks, UserInfo, and the refresh token rotated.
 
@@ -18,6 +18,7 @@ use openidconnect::{
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
+use ferrid_testkit::browser::{Browser, params_of};
 use ferrid_testkit::*;
 
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
@@ -39,139 +40,21 @@ async fn send(http: reqwest::Client, req: HttpRequest) -> Result<HttpResponse, r
     Ok(out.body(resp.bytes().await?.to_vec()).expect("a response"))
 }
 
-/// A user agent for the login: one cookie jar by name (every request stays below one
-/// issuer, the cookies' path), no redirect followed.
-struct UserAgent {
-    http: reqwest::Client,
-    cookies: BTreeMap<String, String>,
-}
-
-impl UserAgent {
-    fn new(http: &reqwest::Client) -> Self {
-        UserAgent { http: http.clone(), cookies: BTreeMap::new() }
-    }
-
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> (StatusCode, header::HeaderMap, String) {
-        let mut req = req;
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            req = req.header(header::COOKIE, jar.join("; "));
-        }
-        let resp = req.send().await.unwrap();
-        for sc in resp.headers().get_all(header::SET_COOKIE) {
-            let pair = sc.to_str().unwrap().split(';').next().unwrap();
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.insert(k.trim().to_owned(), v.trim().to_owned());
-        }
-        let (status, headers) = (resp.status(), resp.headers().clone());
-        (status, headers, resp.text().await.unwrap())
-    }
-}
-
-/// Entities of an HTML attribute value.
-fn unescape(v: &str) -> String {
-    v.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#x2F;", "/")
-        .replace("&amp;", "&")
-}
-
-/// The attributes of one start tag's source (`a="v"`, `a='v'`, `a=v`, bare `a`).
-fn attributes(tag: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut rest = tag.trim_start();
-    while !rest.is_empty() {
-        let end = rest.find(|c: char| c.is_whitespace() || c == '=' || c == '/' || c == '>').unwrap_or(rest.len());
-        let name = rest[..end].to_ascii_lowercase();
-        rest = rest[end..].trim_start();
-        let mut value = String::new();
-        if let Some(r) = rest.strip_prefix('=') {
-            let r = r.trim_start();
-            let (v, after) = match r.chars().next() {
-                Some(q @ ('"' | '\'')) => {
-                    let close = r[1..].find(q).expect("a closed attribute value") + 1;
-                    (&r[1..close], &r[close + 1..])
-                }
-                _ => {
-                    let e = r.find(|c: char| c.is_whitespace() || c == '>').unwrap_or(r.len());
-                    (&r[..e], &r[e..])
-                }
-            };
-            value = unescape(v);
-            rest = after.trim_start();
-        } else if name.is_empty() {
-            rest = rest.get(1..).unwrap_or("").trim_start();
-        }
-        if !name.is_empty() {
-            out.insert(name, value);
-        }
-    }
-    out
-}
-
-/// The start tags `<name …>` in `html`, as attribute maps.
-fn tags(html: &str, name: &str) -> Vec<BTreeMap<String, String>> {
-    let open = format!("<{name}");
-    let lower = html.to_ascii_lowercase();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(i) = lower[at..].find(&open) {
-        let start = at + i + open.len();
-        let end = start + lower[start..].find('>').expect("a closed tag");
-        if lower[start..].starts_with(|c: char| c.is_whitespace() || c == '>') {
-            out.push(attributes(&html[start..end]));
-        }
-        at = end;
-    }
-    out
-}
-
-/// The login page's one POST form: its action and every control a browser submits, the
-/// credentials typed in.
-fn login_form(page: &str, username: &str) -> (String, Vec<(String, String)>) {
-    let forms: Vec<_> =
-        tags(page, "form").into_iter().filter(|f| f.get("method").map(String::as_str) == Some("post")).collect();
-    assert_eq!(forms.len(), 1, "one POST form on the login page: {page}");
-    let mut fields = Vec::new();
-    for input in tags(page, "input") {
-        let kind = input.get("type").map(|t| t.to_ascii_lowercase()).unwrap_or_else(|| "text".into());
-        let Some(name) = input.get("name") else { continue };
-        if ["submit", "image", "reset", "button", "file"].contains(&kind.as_str()) || input.contains_key("disabled") {
-            continue;
-        }
-        let value = match name.as_str() {
-            "username" => username.to_owned(),
-            "password" => PASSWORD.to_owned(),
-            _ => input.get("value").cloned().unwrap_or_default(),
-        };
-        fields.push((name.clone(), value));
-    }
-    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-    assert!(names.contains(&"username") && names.contains(&"password"), "{names:?}");
-    (forms[0].get("action").cloned().unwrap_or_default(), fields)
-}
-
-/// Absolute URL of a form action: absolute already, or a path on the origin of `page_url`.
-fn resolve(page_url: &str, action: &str) -> String {
-    let page = reqwest::Url::parse(page_url).unwrap();
-    page.join(if action.is_empty() { page_url } else { action }).unwrap().to_string()
-}
-
-/// GET the authorization request and post the login form; the 303's Location.
-async fn log_in(ua: &mut UserAgent, authorize_url: &str, username: &str) -> reqwest::Url {
-    let (s, h, page) = ua.send(ua.http.get(authorize_url)).await;
-    assert_eq!(s, StatusCode::OK, "{page}");
-    assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "{h:?}");
-    let (action, fields) = login_form(&page, username);
-    let (s, h, body) = ua.send(ua.http.post(resolve(authorize_url, &action)).form(&fields)).await;
-    assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
-    assert!(ua.cookies.contains_key("ferrid_session"), "{:?}", ua.cookies);
-    let location = h[header::LOCATION].to_str().unwrap();
+/// GET the authorization request and post the login form as a browser would (every
+/// field of it, the credentials typed in); the parameters of the 303's Location.
+async fn log_in(b: &mut Browser, base: &str, authorize_url: &str, username: &str) -> BTreeMap<String, String> {
+    let page = b.get(authorize_url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "{:?}", page.headers);
+    let mut form = page.form();
+    assert!(form.get("username").is_some() && form.get("password").is_some(), "{form:?}");
+    form.set("username", username).set("password", PASSWORD);
+    let r = b.submit(base, &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(b.cookies.contains_key("ferrid_session"), "{:?}", b.cookies);
+    let location = r.location().unwrap();
     assert!(location.starts_with(&format!("{REDIRECT}?")), "{location}");
-    reqwest::Url::parse(location).unwrap()
+    params_of(location)
 }
 
 /// The OAuth error code of a refused token request, or what else happened.
@@ -183,10 +66,6 @@ fn error_of<T, RE: std::error::Error + 'static>(
         Ok(_) => "accepted".to_owned(),
         Err(other) => format!("{other:?}"),
     }
-}
-
-fn query(url: &reqwest::Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// A track with `alg`, a user in it and a `client_secret_basic` oidc_client; the user's id.
@@ -238,10 +117,10 @@ async fn the_openidconnect_crate_signs_a_user_in_with_code_and_pkce_and_reads_us
             .set_pkce_challenge(challenge)
             .url();
 
-        let callback = log_in(&mut UserAgent::new(&http), url.as_str(), "alice").await;
-        assert_eq!(query(&callback, "state").as_deref(), Some(state.secret().as_str()), "{alg}");
-        assert_eq!(query(&callback, "iss").as_deref(), Some(issuer.as_str()), "{alg}: RFC 9207 iss");
-        let code = query(&callback, "code").expect("a code");
+        let callback = log_in(&mut Browser::new(), &app.base, url.as_str(), "alice").await;
+        assert_eq!(callback.get("state"), Some(state.secret()), "{alg}");
+        assert_eq!(callback.get("iss").map(String::as_str), Some(issuer.as_str()), "{alg}: RFC 9207 iss");
+        let code = callback["code"].clone();
 
         let tokens = client
             .exchange_code(AuthorizationCode::new(code))
@@ -314,7 +193,7 @@ async fn the_openidconnect_crate_gets_invalid_grant_for_a_wrong_pkce_verifier_an
     let client =
         CoreClient::from_provider_metadata(metadata, ClientId::new(creds.id), Some(ClientSecret::new(creds.secret)))
             .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
-    let mut ua = UserAgent::new(&http);
+    let mut browser = Browser::new();
     let mut codes = Vec::new();
     for _ in 0..2 {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -324,15 +203,15 @@ async fn the_openidconnect_crate_gets_invalid_grant_for_a_wrong_pkce_verifier_an
             .url();
         // the first request shows the login page; the second finds the session
         let callback = if codes.is_empty() {
-            log_in(&mut ua, url.as_str(), "alice@example.com").await
+            log_in(&mut browser, &app.base, url.as_str(), "alice@example.com").await
         } else {
             // a redirect answering a GET: 302 (RFC 6749 §4.1.2) or 303; only a redirect
             // after the login POST must be 303 (RFC 9700 §4.12), checked in log_in
-            let (s, h, body) = ua.send(ua.http.get(url.as_str())).await;
-            assert!(s == StatusCode::FOUND || s == StatusCode::SEE_OTHER, "{s} {body}");
-            reqwest::Url::parse(h[header::LOCATION].to_str().unwrap()).unwrap()
+            let page = browser.get(url.as_str()).await;
+            assert!(page.status == StatusCode::FOUND || page.status == StatusCode::SEE_OTHER, "{page:?}");
+            params_of(page.location().unwrap())
         };
-        codes.push((query(&callback, "code").unwrap(), verifier));
+        codes.push((callback["code"].clone(), verifier));
     }
     let [(code_a, verifier_a), (code_b, _)] = <[_; 2]>::try_from(codes).ok().unwrap();
     // code b with a's verifier (RFC 7636 §4.6)
