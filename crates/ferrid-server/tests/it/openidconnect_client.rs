@@ -1,8 +1,8 @@
 //! The Rust `openidconnect` crate (pinned 4.1.0) as an independent relying party: discovery
 //! from the issuer, the authorization code flow with PKCE and a nonce, the login by form
-//! posts (the test kit's `Browser`: no redirect followed, cookies kept), the code exchange, the ID token checked by
-//! the crate's own verifier (signature through the JWKS, iss, aud, nonce, at_hash) on RS256,
-//! ES256 and EdDSA tracks, UserInfo, and the refresh token rotated.
+//! posts (the test kit's `Browser`: no redirect followed, cookies kept), the code exchange,
+//! the ID token checked by the crate's own verifier (signature through the JWKS, iss, aud,
+//! nonce, at_hash) on RS256, ES256 and EdDSA tracks, UserInfo, and the refresh token rotated.
 
 use std::collections::BTreeMap;
 
