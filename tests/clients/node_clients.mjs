@@ -831,7 +831,14 @@ async function checkOidcDiscovery() {
   const iss = issuerOf('rs');
   eq(md.authorization_endpoint, `${iss}/oauth/authorize`, 'authorization_endpoint');
   eq(md.userinfo_endpoint, `${iss}/oauth/userinfo`, 'userinfo_endpoint');
-  eq(md.end_session_endpoint, `${iss}/oauth/endsession`, 'end_session_endpoint');
+  // end session (RP-Initiated Logout 1.0, optional) is listed exactly when it is served
+  // (docs/protocol.md "Discovery"), and then at {issuer}/oauth/endsession
+  const endSession = await http('GET', `${iss}/oauth/endsession`);
+  if (endSession.status === 404) {
+    eq(md.end_session_endpoint, undefined, 'end_session_endpoint while /oauth/endsession is 404');
+  } else {
+    eq(md.end_session_endpoint, `${iss}/oauth/endsession`, 'end_session_endpoint');
+  }
   eq(md.response_types_supported, ['code'], 'response_types_supported');
   expect((md.code_challenge_methods_supported ?? []).includes('S256'), 'code_challenge_methods_supported lacks S256');
   // openid-client then requires the iss parameter in authorization responses
