@@ -156,7 +156,7 @@ else
         total_fail=$((total_fail + 1))
         status=1
     else
-        echo "  SKIP - browser: no Chromium (scripts/chromium failed); the browser login is NOT checked" >&2
+        echo "client interop: WARNING: no Chromium (scripts/chromium failed); the browser login is NOT checked" >&2
         echo "  SKIP - browser: no Chromium; the browser login is NOT checked"
         total_skip=$((total_skip + 1))
     fi
