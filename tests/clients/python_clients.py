@@ -7,6 +7,14 @@ plain requests, and PyJWT (PyJWKClient) for verifying the issued access tokens
 through the JWKS and for signing private_key_jwt client assertions. Client keys
 and certificates (PEM, PKCS#12) are made with cryptography.
 
+OpenID Connect: Authlib's OAuth2Session runs the authorization code flow with
+PKCE (S256) and a nonce for a client_secret_basic and a private_key_jwt client;
+the user signs in by plain HTTP form posts (the login page's form parsed with
+html.parser, every input submitted); PyJWT verifies the ID token through the
+JWKS (iss, aud, nonce, at_hash per OpenID Connect Core §3.1.3.6); UserInfo,
+refresh rotation, a reused code, a wrong password, the session cookie and
+prompt=none are checked.
+
 Environment:
   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
   FERRID_ADMIN_SECRET  secret of the bootstrap client master/master/admin
