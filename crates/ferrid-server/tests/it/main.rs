@@ -13,6 +13,7 @@ mod management;
 mod management_defects;
 mod oidc_clients;
 mod openapi;
+mod openidconnect_client;
 mod permissions;
 mod private_key_jwt;
 mod provider;
