@@ -158,11 +158,13 @@ pub enum Route {
     Healthz,
     Readyz,
     Metrics,
+    /// Browsers ask for it on every page: an empty answer, not a 404.
+    Favicon,
 }
 
 impl Route {
     /// Every route, in the order the router registers them.
-    pub const ALL: [Route; 21] = [
+    pub const ALL: [Route; 22] = [
         Route::Token,
         Route::AppToken,
         Route::Jwks,
@@ -184,6 +186,7 @@ impl Route {
         Route::Healthz,
         Route::Readyz,
         Route::Metrics,
+        Route::Favicon,
     ];
 
     /// The path template the router matches.
@@ -210,6 +213,7 @@ impl Route {
             Route::Healthz => "/healthz",
             Route::Readyz => "/readyz",
             Route::Metrics => "/metrics",
+            Route::Favicon => "/favicon.ico",
         }
     }
 
@@ -231,7 +235,7 @@ impl Route {
     /// Protocol endpoints answer errors as RFC 6749 §5.2 JSON and carry no middleware;
     /// the operations routes are the others.
     pub const fn is_protocol(self) -> bool {
-        !matches!(self, Route::Healthz | Route::Readyz | Route::Metrics)
+        !matches!(self, Route::Healthz | Route::Readyz | Route::Metrics | Route::Favicon)
     }
 
     /// The template with its captures filled in (for tests and examples).
@@ -296,6 +300,7 @@ mod tests {
                 "/healthz",
                 "/readyz",
                 "/metrics",
+                "/favicon.ico",
             ]
         );
     }

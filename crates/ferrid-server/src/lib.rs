@@ -97,6 +97,7 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::Healthz => on(route, ops::healthz),
         Route::Readyz => on(route, ops::readyz),
         Route::Metrics => on(route, ops::metrics),
+        Route::Favicon => on(route, ops::favicon),
     }
 }
 

@@ -67,3 +67,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
+
+/// `/favicon.ico`: nothing to show, said without an error (a browser asks on every page).
+pub async fn favicon() -> axum::response::Response {
+    use axum::{
+        http::{HeaderValue, StatusCode, header},
+        response::IntoResponse,
+    };
+    (StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"))])
+        .into_response()
+}

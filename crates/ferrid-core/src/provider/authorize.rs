@@ -146,7 +146,8 @@ pub enum Refusal {
     Redirect(Reply),
 }
 
-/// Longest accepted `nonce` and `state` (bytes; the form already bounds every value).
+/// Longest accepted `nonce` (bytes; it goes into the code's record and the ID token);
+/// `state` is bounded by the form alone.
 const MAX_NONCE: usize = 512;
 
 /// Checks an authorization request read from `form` (the query of a GET, the body of a

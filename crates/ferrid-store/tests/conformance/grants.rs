@@ -1,7 +1,7 @@
 //! Issue 14: authorization codes, user grants, refresh tokens, issued access tokens and
 //! consent (`GrantStore`), on both backends.
 
-use ferrid_core::store::{Redeemed, UserRef};
+use ferrid_core::store::{Denied, Redeemed, UserRef};
 
 use super::*;
 
@@ -333,9 +333,39 @@ async fn the_purge_removes_only_what_has_ended() {
         assert_eq!(s.get_refresh(&at, &[2; 32]).await.unwrap().1, g1, "{l}");
         assert!(s.token_revoked(&at, "j3").await.unwrap(), "{l}: g2's revocation outlives its grant's end");
         // once its last access token has ended, g2 goes too
-        assert_eq!(s.purge_grants(200).await.unwrap(), 2, "{l}: j3, then g2");
+        assert_eq!(s.purge_grants(200).await.unwrap(), 3, "{l}: j3, its deny-list entry, then g2");
         assert!(!s.token_revoked(&at, "j3").await.unwrap(), "{l}");
         assert_eq!(s.purge_grants(200).await.unwrap(), 0, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn revoking_puts_unexpired_access_tokens_on_the_deny_list_of_their_track() {
+    for b in backends().await {
+        let (s, l) = (b.store.as_ref(), b.label);
+        seed_user(s).await;
+        let at = track_ref("a", "prod");
+        let g1 = grant("a", "prod", "u1", "g1", 1000);
+        s.create_grant(&g1, Some(&refresh(1, "g1", 500)), &issued("j1", "g1", 500)).await.unwrap();
+        assert!(s.rotate_refresh(&at, &[1; 32], &refresh(2, "g1", 500), &issued("j2", "g1", 40)).await.unwrap());
+        // j2 has ended by 50: only j1 joins the list
+        let denied = s.revoke_grant(&at, "g1", 50).await.unwrap();
+        assert_eq!(denied, vec![Denied { jti: "j1".into(), expires: 500 }], "{l}");
+        assert_eq!(s.denied_tokens(&at, 50).await.unwrap(), denied, "{l}");
+        assert!(s.denied_tokens(&track_ref("b", "prod"), 50).await.unwrap().is_empty(), "{l}: another track");
+        // a client-credentials token, denied by itself
+        s.deny_tokens(&at, &[Denied { jti: "cc1".into(), expires: 300 }]).await.unwrap();
+        let mut all: Vec<String> = s.all_denied_tokens(50).await.unwrap().into_iter().map(|(_, d)| d.jti).collect();
+        all.sort();
+        assert_eq!(all, ["cc1", "j1"], "{l}");
+        assert_eq!(s.all_denied_tokens(400).await.unwrap().len(), 1, "{l}: cc1 has expired by 400");
+        // every grant of a user
+        let g2 = grant("a", "prod", "u1", "g2", 1000);
+        s.create_grant(&g2, None, &issued("j3", "g2", 600)).await.unwrap();
+        let denied = s.revoke_user_grants(&at.user("u1"), 50).await.unwrap();
+        assert!(denied.iter().any(|d| d.jti == "j3"), "{l}: {denied:?}");
+        assert!(is(StoreError::NotFound, s.get_refresh(&at, &[9; 32]).await), "{l}");
+        assert!(s.get_refresh(&at, &[2; 32]).await.unwrap().1.revoked, "{l}");
     }
 }
 
