@@ -143,6 +143,7 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
             replay: state.stores.replay.as_ref(),
             grants: state.stores.grants.as_ref(),
             users: state.stores.users.as_ref(),
+            denied: state.manager.registry().denied(),
             throttle: &state.throttle,
             now,
             rng: state.env.rng.as_ref(),
@@ -179,6 +180,95 @@ pub async fn token_app(
     req: Request,
 ) -> Response {
     token_inner(state, tenant, track, Some(app), req).await
+}
+
+/// Which of the two RFC 7662 / RFC 7009 endpoints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TokenQuestion {
+    Introspect,
+    Revoke,
+}
+
+async fn question_inner(
+    state: AppState,
+    tenant: String,
+    track: String,
+    app: Option<String>,
+    which: TokenQuestion,
+    req: Request,
+) -> Response {
+    use ferrid_core::endpoint::introspect::{IntrospectContext, introspect, revoke};
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return oauth_error(&OAuthError::invalid_request("the request body is too large").with_status(413));
+        }
+    };
+    let rt = match endpoint::track_with_app(state.manager.registry(), &tenant, &track, app.as_deref().map(app_name)) {
+        Ok(rt) => rt,
+        Err(e) => return oauth_error(&e),
+    };
+    let header_str = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+    let req = TokenHttpRequest {
+        content_type: header_str(header::CONTENT_TYPE),
+        authorization: header_str(header::AUTHORIZATION),
+        body: &bytes,
+        app: app.as_deref().map(app_name),
+        source: parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|c| crate::proxies::source(c.0.0.ip(), headers, &state.trusted_proxies)),
+    };
+    let ctx = IntrospectContext {
+        replay: state.stores.replay.as_ref(),
+        throttle: &state.throttle,
+        grants: state.stores.grants.as_ref(),
+        users: state.stores.users.as_ref(),
+        denied: state.manager.registry().denied(),
+        now: state.clock_now(),
+    };
+    let answer = match which {
+        TokenQuestion::Introspect => introspect(&rt, req, ctx).await.map(|v| v.to_string()),
+        TokenQuestion::Revoke => revoke(&rt, req, ctx).await.map(|()| String::new()),
+    };
+    match answer {
+        Ok(body) => (NO_STORE, body).into_response(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    Segments((tenant, track)): Segments<(String, String)>,
+    req: Request,
+) -> Response {
+    question_inner(state, tenant, track, None, TokenQuestion::Introspect, req).await
+}
+
+pub async fn introspect_app(
+    State(state): State<AppState>,
+    Segments((tenant, track, app)): Segments<(String, String, String)>,
+    req: Request,
+) -> Response {
+    question_inner(state, tenant, track, Some(app), TokenQuestion::Introspect, req).await
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    Segments((tenant, track)): Segments<(String, String)>,
+    req: Request,
+) -> Response {
+    question_inner(state, tenant, track, None, TokenQuestion::Revoke, req).await
+}
+
+pub async fn revoke_app(
+    State(state): State<AppState>,
+    Segments((tenant, track, app)): Segments<(String, String, String)>,
+    req: Request,
+) -> Response {
+    question_inner(state, tenant, track, Some(app), TokenQuestion::Revoke, req).await
 }
 
 /// A JWKS or discovery document, or the error of its lookup.

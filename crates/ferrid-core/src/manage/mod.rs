@@ -205,6 +205,7 @@ impl Manager {
                     crate::store::Change::Track { tenant, track } if track != "*" => {
                         this.refresh_track(tenant, track).await
                     }
+                    crate::store::Change::Denied { tenant, track } => this.reload_denied(tenant, track).await,
                     _ => this.load_snapshot().await,
                 };
                 if let Err(e) = result {
@@ -237,6 +238,33 @@ impl Manager {
         if let Err(e) = self.stores.grants.purge_grants(now).await {
             tracing::warn!(error = %e, "could not purge expired codes, grants and tokens");
         }
+        self.registry.denied().purge(now);
+    }
+
+    /// Reads a track's deny-list again (another instance revoked tokens in it).
+    pub async fn reload_denied(&self, tenant: &str, track: &str) -> ManageResult<()> {
+        let (Ok(tenant), Ok(track)) = (Name::parse(tenant), Name::parse(track)) else { return Ok(()) };
+        let at = TrackRef::new(tenant, track);
+        let list = self
+            .stores
+            .grants
+            .denied_tokens(&at, self.now())
+            .await
+            .map_err(|e| ManageError::from_store(e, || "deny-list".into()))?;
+        self.registry.denied().replace(&at, list);
+        Ok(())
+    }
+
+    /// Revokes every grant of a user and denies their access tokens here at once.
+    pub async fn revoke_user_grants(&self, user: &crate::store::UserRef) -> ManageResult<()> {
+        let denied = self
+            .stores
+            .grants
+            .revoke_user_grants(user, self.now())
+            .await
+            .map_err(|e| ManageError::from_store(e, || "grants".into()))?;
+        self.registry.denied().add(&user.track, &denied);
+        Ok(())
     }
 
     /// Loads every track into the snapshot (start-up).
@@ -244,6 +272,13 @@ impl Manager {
         let _guard = self.reload.lock().await;
         let all = self.stores.snapshots.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
         self.registry.load_all(all);
+        let denied = self
+            .stores
+            .grants
+            .all_denied_tokens(self.now())
+            .await
+            .map_err(|e| ManageError::from_store(e, || "deny-list".into()))?;
+        self.registry.denied().replace_all(denied);
         Ok(())
     }
 }
