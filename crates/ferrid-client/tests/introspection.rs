@@ -279,7 +279,7 @@ async fn an_endpoint_that_fails_or_cannot_be_reached_refuses_with_503() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_requests_with_one_token_share_one_call() {
+async fn concurrent_requests_with_one_token_share_one_call_and_its_outcome() {
     let (e, iss) = (Endpoint::start().await, Issuer::start(vec![]).await);
     e.answer("opaque", active(&iss));
     e.slow.store(true, Ordering::SeqCst);
@@ -294,6 +294,19 @@ async fn concurrent_requests_with_one_token_share_one_call() {
         c.await.unwrap().unwrap();
     }
     assert_eq!(e.calls(), 1);
+    // a failing call's waiters share its failure rather than queueing calls of their own
+    e.failing.store(true, Ordering::SeqCst);
+    e.answer("other", active(&iss));
+    let callers: Vec<_> = (0..20)
+        .map(|_| {
+            let v = v.clone();
+            tokio::spawn(async move { v.validate("other").await })
+        })
+        .collect();
+    for c in callers {
+        assert!(matches!(c.await.unwrap(), Err(ValidationError::IntrospectionUnavailable(_))));
+    }
+    assert_eq!(e.calls(), 2);
 }
 
 #[tokio::test]

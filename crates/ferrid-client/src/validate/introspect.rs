@@ -5,7 +5,8 @@
 //! - An answer is kept for `cache_ttl` (default 10 s) and never past the token's `exp`;
 //!   at most `cache_size` answers (default 10 000) are held, the oldest evicted first.
 //!   Inactive answers are cached too (a token never becomes active again).
-//! - Concurrent requests with one token share one introspection call (single flight).
+//! - Concurrent requests with one token share one introspection call and its outcome
+//!   (single flight).
 //! - A failed call (unreachable, non-2xx — including a refusal of this client's
 //!   credentials —, or an answer that is not RFC 7662) is not cached and refuses the
 //!   request with [`super::ValidationError::IntrospectionUnavailable`]: 503, fail closed.
@@ -59,6 +60,7 @@ impl IntrospectionConfig {
 }
 
 type Key = [u8; 32];
+type Flight = Arc<tokio::sync::OnceCell<Result<Arc<Map<String, Value>>, String>>>;
 
 struct Entry {
     answer: Arc<Map<String, Value>>,
@@ -109,7 +111,8 @@ pub(crate) struct Introspector {
     cfg: IntrospectionConfig,
     client: TokenClient,
     cache: Mutex<Cache>,
-    flights: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+    /// Calls under way, one per token; each ends with its outcome, shared by its waiters.
+    flights: Mutex<HashMap<Key, Flight>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -134,15 +137,16 @@ impl Introspector {
     }
 
     /// The answer for `token`, from the cache or the endpoint; `Err` says why the
-    /// endpoint could not answer (never containing the token).
+    /// endpoint could not answer (never containing the token). Callers arriving while a
+    /// call for the same token is under way wait for it and share its outcome, failure
+    /// included.
     pub(crate) async fn answer(&self, token: &str) -> Result<Arc<Map<String, Value>>, String> {
         let key = key_of(token);
         if let Some(a) = lock(&self.cache).get(&key, crate::env::now()) {
             return Ok(a);
         }
         let flight = lock(&self.flights).entry(key).or_default().clone();
-        let _one = flight.lock().await;
-        let result = self.call(&key, token).await;
+        let result = flight.get_or_init(|| self.call(&key, token)).await.clone();
         let mut flights = lock(&self.flights);
         if flights.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
             flights.remove(&key);
@@ -150,8 +154,8 @@ impl Introspector {
         result
     }
 
-    /// With the flight lock held: the cache once more (a request just ahead may have
-    /// filled it), then the endpoint.
+    /// One flight's call: the cache once more (a flight just ended may have filled it),
+    /// then the endpoint.
     async fn call(&self, key: &Key, token: &str) -> Result<Arc<Map<String, Value>>, String> {
         if let Some(a) = lock(&self.cache).get(key, crate::env::now()) {
             return Ok(a);
