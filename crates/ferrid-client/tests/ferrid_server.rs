@@ -5,7 +5,7 @@ use ferrid_client::{
         AuthStyle, ClientCredentialsConfig, PrivateKeyJwtConfig, RefreshPolicy, TokenClient, TokenError, TokenSource,
         default_http_client, fetch_token,
     },
-    validate::{Algorithm, KeySource, ValidationError, Validator, ValidatorConfig},
+    validate::{Algorithm, Introspect, IntrospectionConfig, KeySource, ValidationError, Validator, ValidatorConfig},
 };
 use ferrid_testkit::{
     TestApp,
@@ -182,4 +182,34 @@ async fn the_validator_checks_ferrid_tokens_via_discovery() {
     assert_eq!(e, ValidationError::InvalidToken("the token's audience is not accepted".into()));
     let e = validator(&f, "api", &["api:write"]).validate(&token).await.unwrap_err();
     assert_eq!(e.status(), 403);
+}
+
+#[tokio::test]
+async fn introspecting_validators_follow_ferrids_answers_and_its_revocations() {
+    let f = Ferrid::start().await;
+    let svc = f.client("svc", "client_secret_basic").await;
+    let rs = f.client("resource-server", "client_secret_post").await;
+    let svc_client = TokenClient::new(f.config(&svc, AuthStyle::Basic), default_http_client().unwrap()).unwrap();
+    let token = svc_client.request().await.unwrap().access_token;
+    let introspect_url = format!("{}/oauth/introspect", f.issuer());
+    let with = |mode: Introspect| {
+        let mut c = ValidatorConfig::new(KeySource::Discovery(f.issuer()), vec![Algorithm::ES256]);
+        c.audiences = vec!["api".into()];
+        c.scopes = vec!["api:read".into()];
+        let mut i = IntrospectionConfig::new(mode, introspect_url.clone(), f.config(&rs, AuthStyle::Auto));
+        i.cache_ttl = std::time::Duration::from_millis(300);
+        c.introspection = Some(i);
+        Validator::new(c, default_http_client().unwrap()).unwrap()
+    };
+    let (instead, after) = (with(Introspect::Instead), with(Introspect::After));
+    let claims = instead.validate(&token).await.unwrap();
+    assert_eq!((claims.get("active"), claims.get("client_id")), (Some(&json!(true)), Some(&json!(svc.id))));
+    assert_eq!(after.validate(&token).await.unwrap().sub(), Some(svc.id.as_str()));
+    // the client revokes its token: both validators refuse it once their cache ends
+    svc_client.revoke(&format!("{}/oauth/revoke", f.issuer()), &token, Some("access_token")).await.unwrap();
+    for v in [&instead, &after] {
+        assert!(ferrid_testkit::eventually(|| async { v.validate(&token).await.is_err() }).await);
+        let e = v.validate(&token).await.unwrap_err();
+        assert_eq!(e, ValidationError::InvalidToken("the token is not active".into()));
+    }
 }

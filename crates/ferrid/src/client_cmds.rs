@@ -1,4 +1,5 @@
-//! `ferrid token` (print a token from any OAuth 2.0 token endpoint, like curl) and
+//! `ferrid token` (print a token from any OAuth 2.0 token endpoint, like curl; or
+//! introspect or revoke one) and
 //! `ferrid gateway` (the KrakenD-shaped reverse proxy). Thin: ferrid-client does the work.
 
 use std::{path::PathBuf, process::exit};
@@ -7,7 +8,8 @@ use anyhow::Context;
 use ferrid_client::{
     gateway::{Gateway, GatewayConfig},
     token::{
-        AuthStyle, ClientCredentialsConfig, FetchError, ParamValues, PrivateKeyJwtConfig, TokenError, fetch_token,
+        AuthStyle, ClientCredentialsConfig, FetchError, ParamValues, PrivateKeyJwtConfig, TokenError, check_url,
+        fetch_token, introspect_token, revoke_token,
     },
 };
 
@@ -22,8 +24,14 @@ pub enum AuthArg {
     Auto,
 }
 
-const TOKEN_EXIT_CODES: &str = "Exit status: 0 a token was printed; 1 the server refused (an OAuth error such as \
-invalid_client); 2 bad arguments or key file; 3 the server could not be reached; 4 the server answered without a token.";
+const TOKEN_EXIT_CODES: &str = "With --introspect the server's answer (JSON) is printed; with --revoke nothing is \
+printed on success. Their endpoint is --endpoint-url, or the token URL with its last segment `token` replaced by \
+`introspect` or `revoke`.
+
+Exit status: 0 a token or an introspection answer was printed, or the revocation was accepted; 1 the server refused \
+(an OAuth error such as invalid_client or unsupported_token_type); 2 bad arguments or key file; 3 the server could not \
+be reached; 4 the server answered something else (no token, not an introspection answer, an error without an \
+OAuth error code).";
 
 #[derive(clap::Args)]
 #[command(after_help = TOKEN_EXIT_CODES)]
@@ -59,8 +67,22 @@ pub struct TokenArgs {
     #[arg(long, env = "FERRID_KEY_PASSWORD", hide_env_values = true, requires = "key")]
     key_password: Option<String>,
     /// Print the whole token response (JSON) instead of the access token.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["introspect", "revoke"])]
     json: bool,
+    /// Introspect TOKEN (RFC 7662) and print the server's answer instead of getting a token.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "revoke")]
+    introspect: Option<String>,
+    /// Revoke TOKEN (RFC 7009) instead of getting a token; without a secret or key the
+    /// client sends its client_id alone (a public client).
+    #[arg(long, value_name = "TOKEN")]
+    revoke: Option<String>,
+    /// With --introspect or --revoke: access_token or refresh_token (a hint only).
+    #[arg(long, value_name = "HINT")]
+    token_type_hint: Option<String>,
+    /// With --introspect or --revoke: the endpoint, when it is not the token URL with
+    /// `token` replaced by `introspect` or `revoke`.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -99,26 +121,75 @@ impl TokenArgs {
     }
 }
 
-/// `ferrid token`: prints the token, or says what went wrong and exits with its status.
-pub fn token(args: TokenArgs) -> anyhow::Result<()> {
+/// `ferrid token`: prints the token (or the introspection answer; nothing for a
+/// revocation), or says what went wrong and exits with its status.
+pub fn token(mut args: TokenArgs) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let hint = args.token_type_hint.take();
+    let url = args.endpoint_url.take();
+    if let Some(token) = args.introspect.take() {
+        let url = endpoint(url, &args.token_url, "introspect");
+        match rt.block_on(introspect_token(args.into_config(), &url, &token, hint.as_deref())) {
+            Ok(answer) => println!("{}", serde_json::Value::Object(answer)),
+            Err(e) => fail(&e, "introspection"),
+        }
+        return Ok(());
+    }
+    if let Some(token) = args.revoke.take() {
+        let url = endpoint(url, &args.token_url, "revoke");
+        if let Err(e) = rt.block_on(revoke_token(args.into_config(), &url, &token, hint.as_deref())) {
+            fail(&e, "revocation");
+        }
+        return Ok(());
+    }
+    if hint.is_some() || url.is_some() {
+        eprintln!("ferrid token: --token-type-hint and --endpoint-url go with --introspect or --revoke");
+        exit(2);
+    }
     let json = args.json;
-    let result =
-        tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(fetch_token(args.into_config()));
-    match result {
+    match rt.block_on(fetch_token(args.into_config())) {
         Ok(r) if json => println!("{}", serde_json::Value::Object(r.raw)),
         Ok(r) => println!("{}", r.access_token),
-        Err(e) => {
-            let code = match &e {
-                FetchError::Config(_) => 2,
-                FetchError::Token(TokenError::Refused { .. }) => 1,
-                FetchError::Token(TokenError::Transport(_)) => 3,
-                FetchError::Token(_) => 4,
-            };
-            eprintln!("ferrid token: {e}");
-            exit(code);
-        }
+        Err(e) => fail(&e, "token"),
     }
     Ok(())
+}
+
+/// The introspection or revocation endpoint: given, or the token URL with its last
+/// path segment `token` replaced by `last` (ferrid's layout, `{issuer}/oauth/…`).
+fn endpoint(given: Option<String>, token_url: &str, last: &str) -> String {
+    let url = match given {
+        Some(u) => u,
+        None => match token_url.strip_suffix("/token") {
+            Some(base) => format!("{base}/{last}"),
+            None => {
+                eprintln!("ferrid token: the token URL does not end in /token; give the endpoint with --endpoint-url");
+                exit(2);
+            }
+        },
+    };
+    if check_url(&url).is_err() {
+        eprintln!("ferrid token: {url:?} is not an http:// or https:// URL");
+        exit(2);
+    }
+    url
+}
+
+/// Says what went wrong at the `what` endpoint and exits with its status.
+fn fail(e: &FetchError, what: &str) -> ! {
+    let (code, msg) = match e {
+        FetchError::Config(_) => (2, e.to_string()),
+        FetchError::Token(TokenError::Refused { status, error, description }) => {
+            let desc = description.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+            (1, format!("{what} endpoint refused the request (HTTP {status}): {error}{desc}"))
+        }
+        FetchError::Token(TokenError::Transport(why)) => (3, format!("{what} endpoint unreachable: {why}")),
+        FetchError::Token(TokenError::Http { status }) => (4, format!("{what} endpoint answered HTTP {status}")),
+        FetchError::Token(TokenError::BadResponse(why)) => (4, format!("{what} response not understood: {why}")),
+        FetchError::Token(_) => (4, e.to_string()),
+    };
+    eprintln!("ferrid token: {msg}");
+    exit(code);
 }
 
 #[derive(clap::Args)]

@@ -21,7 +21,8 @@ enum Command {
     /// Register many clients straight through the store (scale benchmark).
     #[command(hide = true)]
     Seed(SeedArgs),
-    /// Print an access token from any OAuth 2.0 token endpoint (client credentials).
+    /// Print an access token from any OAuth 2.0 token endpoint (client credentials), or
+    /// introspect (RFC 7662) or revoke (RFC 7009) a token.
     Token(client_cmds::TokenArgs),
     /// Run the API gateway (a reverse proxy configured in KrakenD's shape).
     Gateway(client_cmds::GatewayArgs),

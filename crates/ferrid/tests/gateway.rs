@@ -470,3 +470,110 @@ async fn ferrid_token_prints_the_token_or_says_what_went_wrong() {
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent.pem"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ferrid_token_introspects_and_revokes_a_ferrid_token() {
+    let f = Ferrid::start().await;
+    let creds = f.client("cli", &[("orders", &["read"])]).await;
+    let token = f.token(&creds, "orders:read").await;
+    let (id, secret) = creds.clone();
+    let url = f.token_url();
+    let run = move |extra: Vec<String>| {
+        let mut a = vec!["--token-url".to_owned(), url.clone(), "--client-id".into(), id.clone()];
+        a.extend(extra);
+        tokio::task::spawn_blocking(move || ferrid_token(&a.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let introspect = |secret: &str| {
+        let args = vec!["--client-secret".into(), secret.to_owned(), "--introspect".into(), token.clone()];
+        run(args)
+    };
+    let (code, out, err) = introspect(&secret).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((answer["active"].clone(), answer["client_id"].clone()), (json!(true), json!(creds.0)));
+    assert_eq!(answer["scope"], "orders:read");
+
+    let (code, out, err) = introspect("wrong").await.unwrap();
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("introspection endpoint refused") && err.contains("invalid_client"), "{err}");
+    assert!(!err.contains("wrong") && !err.contains(&token), "neither secret nor token is echoed: {err}");
+
+    let revoke = vec![
+        "--client-secret".into(),
+        secret.clone(),
+        "--revoke".into(),
+        token.clone(),
+        "--token-type-hint".into(),
+        "access_token".into(),
+    ];
+    let (code, out, err) = run(revoke).await.unwrap();
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let (code, out, _) = introspect(&secret).await.unwrap();
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!({ "active": false }));
+}
+
+/// A revocation endpoint answering as RFC 7009 §2.2 says: 400 `unsupported_token_type`
+/// for tokens starting `odd-`, else 200 with an empty body; it records each form.
+async fn revocation_endpoint() -> (String, Arc<Mutex<Vec<(bool, Value)>>>) {
+    let seen: Arc<Mutex<Vec<(bool, Value)>>> = Arc::default();
+    let handler = {
+        let seen = seen.clone();
+        move |headers: HeaderMap, axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| {
+            let seen = seen.clone();
+            async move {
+                let odd = form.get("token").is_some_and(|t| t.starts_with("odd-"));
+                seen.lock().unwrap().push((headers.contains_key("authorization"), json!(form)));
+                if odd {
+                    let body = json!({ "error": "unsupported_token_type" }).to_string();
+                    (axum::http::StatusCode::BAD_REQUEST, [("content-type", "application/json")], body).into_response()
+                } else {
+                    axum::http::StatusCode::OK.into_response()
+                }
+            }
+        }
+    };
+    (serve(Router::new().route("/as/oauth/revoke", axum::routing::post(handler))).await, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ferrid_token_revoke_prints_nothing_or_the_rfc7009_error() {
+    let (base, seen) = revocation_endpoint().await;
+    let token_url = format!("{base}/as/oauth/token");
+    let run = move |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || ferrid_token(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let args = |extra: &[&str]| {
+        let mut a: Vec<String> =
+            ["--token-url", token_url.as_str(), "--client-id", "spa"].iter().map(|s| (*s).to_owned()).collect();
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        a
+    };
+    // a public client: client_id alone, no Authorization header; the hint is passed on
+    let (code, out, err) = run(args(&["--revoke", "rt-1", "--token-type-hint", "refresh_token"])).await.unwrap();
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let (basic, form) = seen.lock().unwrap()[0].clone();
+    assert!(!basic);
+    assert_eq!(form, json!({ "token": "rt-1", "token_type_hint": "refresh_token", "client_id": "spa" }));
+
+    let (code, out, err) = run(args(&["--client-secret", "s", "--auth", "basic", "--revoke", "odd-1"])).await.unwrap();
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(err.contains("revocation endpoint refused the request (HTTP 400): unsupported_token_type"), "{err}");
+    assert!(seen.lock().unwrap()[1].0, "a confidential client authenticates with Basic");
+
+    // the endpoint named outright; and a token URL that gives no endpoint to derive
+    let elsewhere = format!("{base}/as/oauth/revoke");
+    let mut a = vec!["--token-url".to_owned(), format!("{base}/issue"), "--client-id".into(), "spa".into()];
+    a.extend(["--revoke".into(), "rt-2".into()]);
+    let (code, _, err) = run(a.clone()).await.unwrap();
+    assert_eq!(code, 2);
+    assert!(err.contains("--endpoint-url"), "{err}");
+    a.extend(["--endpoint-url".into(), elsewhere]);
+    assert_eq!(run(a).await.unwrap().0, 0);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+
+    // the hint alone means nothing
+    let (code, _, err) = run(args(&["--client-secret", "s", "--token-type-hint", "access_token"])).await.unwrap();
+    assert_eq!(code, 2);
+    assert!(err.contains("--introspect or --revoke"), "{err}");
+}

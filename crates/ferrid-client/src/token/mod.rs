@@ -1,5 +1,7 @@
 //! Client-credentials tokens (RFC 6749 §4.4): configuration, one request, and a shared
-//! self-refreshing [`TokenSource`].
+//! self-refreshing [`TokenSource`]; with the same client authentication, introspection
+//! (RFC 7662) and revocation (RFC 7009) requests ([`TokenClient::introspect`],
+//! [`TokenClient::revoke`]).
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -12,6 +14,7 @@
 
 mod assertion;
 mod config;
+mod endpoints;
 mod error;
 mod policy;
 mod request;
@@ -20,6 +23,7 @@ mod source;
 
 pub use assertion::ASSERTION_TYPE;
 pub use config::{AuthStyle, ClientCredentialsConfig, ParamValues, PrivateKeyJwtConfig};
+pub use endpoints::{introspect_token, revoke_token};
 pub use error::{ConfigError, TokenError};
 pub use policy::RefreshPolicy;
 pub(crate) use request::error_chain;

@@ -32,6 +32,8 @@ enum Carry {
     Assertion,
     /// `endpoint_params` already hold them.
     Params,
+    /// No secret and no key: `client_id` alone (a public client, revocation only).
+    Public,
 }
 
 /// Makes token requests for one client; holds no token (see [`super::TokenSource`]).
@@ -68,14 +70,22 @@ pub fn check_url(url: &str) -> Result<(), ConfigError> {
 impl TokenClient {
     /// Checks the configuration and reads the key, if any.
     pub fn new(cfg: ClientCredentialsConfig, http: reqwest::Client) -> Result<TokenClient, ConfigError> {
+        let client = TokenClient::new_public_allowed(cfg, http)?;
+        if client.plan() == Carry::Public {
+            return Err(ConfigError::NoCredentials(client.cfg.client_id.clone()));
+        }
+        Ok(client)
+    }
+
+    /// Like [`TokenClient::new`], but a client with neither secret nor key is accepted:
+    /// it sends its `client_id` alone, as a public client does at a revocation endpoint
+    /// (RFC 7009 §2.1). Token requests by such a client are refused by the server.
+    pub fn new_public_allowed(cfg: ClientCredentialsConfig, http: reqwest::Client) -> Result<TokenClient, ConfigError> {
         check_url(&cfg.token_url)?;
         let signer = match &cfg.private_key_jwt {
             Some(k) => Some(AssertionSigner::load(k, &cfg.client_id, &cfg.token_url)?),
             None => None,
         };
-        if signer.is_none() && cfg.client_secret.is_none() && !cfg.secret_in_params() {
-            return Err(ConfigError::NoCredentials(cfg.client_id.clone()));
-        }
         Ok(TokenClient { http, cfg, signer, learned: AtomicU8::new(UNKNOWN) })
     }
 
@@ -96,8 +106,25 @@ impl TokenClient {
     /// Requests a token. With `auth: auto` a Basic attempt refused as `invalid_client`
     /// (or 401) is repeated once with the credentials in the body, and what worked is kept.
     pub async fn request(&self) -> Result<TokenResponse, TokenError> {
+        let mut fields = vec![("grant_type", "client_credentials".to_owned())];
+        if !self.cfg.scopes.is_empty() {
+            fields.push(("scope", self.cfg.scopes.join(" ")));
+        }
+        let body = self.exchange(&self.cfg.token_url, &fields, true).await?;
+        TokenResponse::parse(&body)
+    }
+
+    /// Posts `fields` to `url` with this client's authentication and returns a 2xx body;
+    /// any other status is a [`TokenError`]. `token_request` adds `endpoint_params`;
+    /// otherwise only the credentials they may hold are sent.
+    pub(crate) async fn exchange(
+        &self,
+        url: &str,
+        fields: &[(&str, String)],
+        token_request: bool,
+    ) -> Result<Vec<u8>, TokenError> {
         let plan = self.plan();
-        let first = self.send(plan).await;
+        let first = self.send(url, fields, token_request, plan).await;
         let probing = self.cfg.auth == AuthStyle::Auto && plan == Carry::Basic;
         if !probing || self.learned.load(Ordering::Relaxed) != UNKNOWN {
             return first;
@@ -108,9 +135,9 @@ impl TokenClient {
                 Ok(r)
             }
             Err(e) if refuses_client(&e) => {
-                let second = self.send(Carry::Body).await;
+                let second = self.send(url, fields, token_request, Carry::Body).await;
                 if second.is_ok() {
-                    tracing::info!(token_url = %self.cfg.token_url, "token endpoint wants the client credentials in the body; remembered");
+                    tracing::info!(%url, "the server wants the client credentials in the body; remembered");
                     self.learned.store(POST, Ordering::Relaxed);
                 }
                 second
@@ -126,6 +153,9 @@ impl TokenClient {
         if self.cfg.secret_in_params() {
             return Carry::Params;
         }
+        if self.cfg.client_secret.is_none() {
+            return Carry::Public;
+        }
         match self.cfg.auth {
             AuthStyle::Basic => Carry::Basic,
             AuthStyle::Post => Carry::Body,
@@ -134,31 +164,44 @@ impl TokenClient {
         }
     }
 
-    async fn send(&self, how: Carry) -> Result<TokenResponse, TokenError> {
-        let (req, body) = self.build(how)?;
+    async fn send(
+        &self,
+        url: &str,
+        fields: &[(&str, String)],
+        token_request: bool,
+        how: Carry,
+    ) -> Result<Vec<u8>, TokenError> {
+        let (req, body) = self.build(url, fields, token_request, how)?;
         let resp = req.body(body).send().await.map_err(transport)?;
         let status = resp.status().as_u16();
         let body = read_limited(resp).await?;
-        if (200..300).contains(&status) { TokenResponse::parse(&body) } else { Err(refusal(status, &body)) }
+        if (200..300).contains(&status) { Ok(body) } else { Err(refusal(status, &body)) }
     }
 
-    /// The request and its form body (RFC 6749 §4.4.2).
-    fn build(&self, how: Carry) -> Result<(reqwest::RequestBuilder, String), TokenError> {
+    /// The request and its form body (RFC 6749 §4.4.2 for a token request).
+    fn build(
+        &self,
+        url: &str,
+        fields: &[(&str, String)],
+        token_request: bool,
+        how: Carry,
+    ) -> Result<(reqwest::RequestBuilder, String), TokenError> {
         let cfg = &self.cfg;
         let secret = || cfg.client_secret.as_ref().map(|s| s.expose_secret()).unwrap_or_default();
         let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", "client_credentials");
-        if !cfg.scopes.is_empty() {
-            form.append_pair("scope", &cfg.scopes.join(" "));
+        for (k, v) in fields {
+            form.append_pair(k, v);
         }
         for (k, v) in &cfg.endpoint_params {
-            for v in v.values() {
-                form.append_pair(k, v);
+            if token_request || (how == Carry::Params && (k == "client_id" || k == "client_secret")) {
+                for v in v.values() {
+                    form.append_pair(k, v);
+                }
             }
         }
         let mut req = self
             .http
-            .post(&cfg.token_url)
+            .post(url)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(ACCEPT, "application/json");
         match how {
@@ -172,6 +215,9 @@ impl TokenClient {
                 form.append_pair("client_id", &cfg.client_id);
                 form.append_pair("client_assertion_type", ASSERTION_TYPE);
                 form.append_pair("client_assertion", &signer.sign()?);
+            }
+            Carry::Public => {
+                form.append_pair("client_id", &cfg.client_id);
             }
             Carry::Params => {}
         }

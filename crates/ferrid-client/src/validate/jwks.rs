@@ -101,6 +101,11 @@ impl JwksCache {
         JwksCache { inner: Arc::new(inner) }
     }
 
+    /// The HTTP client it fetches with.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     /// Where the keys come from.
     pub fn source(&self) -> &KeySource {
         &self.inner.source

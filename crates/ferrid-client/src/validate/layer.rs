@@ -40,6 +40,11 @@ pub enum ValidationError {
     /// The keys could not be fetched: 503, the client is not at fault.
     #[error("verification keys unavailable: {0}")]
     KeysUnavailable(String),
+    /// The introspection endpoint could not answer (unreachable, an error status, or
+    /// an answer that is not RFC 7662): 503 with `Retry-After`, like
+    /// [`ValidationError::KeysUnavailable`] — the request is refused (fail closed).
+    #[error("introspection unavailable: {0}")]
+    IntrospectionUnavailable(String),
     /// The [`Claims`] extractor found neither a layer nor a [`Validator`] extension: 500.
     #[error("no validator is configured for this route")]
     NotConfigured,
@@ -52,7 +57,9 @@ impl ValidationError {
             ValidationError::MissingToken | ValidationError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ValidationError::AmbiguousToken => StatusCode::BAD_REQUEST,
             ValidationError::InsufficientScope { .. } | ValidationError::MissingRole => StatusCode::FORBIDDEN,
-            ValidationError::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ValidationError::KeysUnavailable(_) | ValidationError::IntrospectionUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ValidationError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +79,9 @@ impl ValidationError {
                 with(ErrorCode::InsufficientScope, "the token lacks a required scope")
             )),
             ValidationError::MissingRole => Some(with(ErrorCode::InsufficientScope, "the token lacks a required role")),
-            ValidationError::KeysUnavailable(_) | ValidationError::NotConfigured => None,
+            ValidationError::KeysUnavailable(_)
+            | ValidationError::IntrospectionUnavailable(_)
+            | ValidationError::NotConfigured => None,
         }
     }
 
@@ -86,7 +95,7 @@ impl ValidationError {
                 e(ErrorCode::InsufficientScope, "the token lacks a required scope")
             }
             ValidationError::MissingRole => e(ErrorCode::InsufficientScope, "the token lacks a required role"),
-            ValidationError::KeysUnavailable(_) => {
+            ValidationError::KeysUnavailable(_) | ValidationError::IntrospectionUnavailable(_) => {
                 e(ErrorCode::TemporarilyUnavailable, "the token cannot be checked right now")
             }
             ValidationError::NotConfigured => e(ErrorCode::ServerError, "the server could not complete the request"),
@@ -99,6 +108,9 @@ impl IntoResponse for ValidationError {
         if let ValidationError::KeysUnavailable(why) = &self {
             tracing::warn!(error = %why, "token refused: verification keys unavailable");
         }
+        if let ValidationError::IntrospectionUnavailable(why) = &self {
+            tracing::warn!(error = %why, "token refused: introspection unavailable");
+        }
         let mut resp = match self.body() {
             Some(b) => (self.status(), [(header::CONTENT_TYPE, "application/json")], b.to_json()).into_response(),
             None => self.status().into_response(),
@@ -106,7 +118,7 @@ impl IntoResponse for ValidationError {
         if let Some(c) = self.challenge().and_then(|c| HeaderValue::try_from(c).ok()) {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, c);
         }
-        if matches!(self, ValidationError::KeysUnavailable(_)) {
+        if matches!(self, ValidationError::KeysUnavailable(_) | ValidationError::IntrospectionUnavailable(_)) {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
         }
         resp

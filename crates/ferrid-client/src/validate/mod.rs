@@ -12,14 +12,34 @@
 //!
 //! Steps 1–6 answer 401 `invalid_token`, step 7 answers 403 `insufficient_scope`
 //! (RFC 6750 §3.1); see [`ValidationError`].
+//!
+//! # Introspection (RFC 7662)
+//! With [`ValidatorConfig::introspection`] set, the token is also sent to an
+//! introspection endpoint (see [`IntrospectionConfig`] for the cache):
+//! - [`Introspect::After`]: steps 1–7 first; a token that passes is then introspected
+//!   and refused with 401 `invalid_token` unless the answer is `active: true` — so a
+//!   revoked token stops working within the cache time (10 s by default).
+//! - [`Introspect::Instead`]: no local JWT validation (keys are never fetched, no
+//!   algorithm is needed; the token may be opaque). The answer must be `active: true`;
+//!   its `exp` and `nbf`, when present, are checked with the leeway; when an issuer is
+//!   configured the answer's `iss` must equal it, and when audiences are configured its
+//!   `aud` (a string or an array) must name one — a missing `iss` or `aud` is refused
+//!   then, as in step 6. Step 7 runs on the answer, which becomes the [`Claims`].
+//!
+//! When the endpoint cannot answer the request is refused with 503
+//! ([`ValidationError::IntrospectionUnavailable`], `temporarily_unavailable`,
+//! `Retry-After: 10`): the layer fails closed.
 
 mod claims;
+mod introspect;
 mod jwks;
 mod layer;
 
 use std::{sync::Arc, time::Duration};
 
 pub use claims::Claims;
+use introspect::Introspector;
+pub use introspect::{Introspect, IntrospectionConfig};
 pub use jsonwebtoken::Algorithm;
 use jsonwebtoken::{Validation, errors::ErrorKind};
 pub use jwks::{JwksCache, KeySource};
@@ -40,7 +60,8 @@ pub enum ScopeMatch {
 pub struct ValidatorConfig {
     /// Where the keys come from.
     pub keys: KeySource,
-    /// Accepted signature algorithms; asymmetric only.
+    /// Accepted signature algorithms; asymmetric only. May be empty with
+    /// [`Introspect::Instead`].
     pub algorithms: Vec<Algorithm>,
     /// Required `iss`. With [`KeySource::Discovery`] and no value here, the discovered
     /// issuer is required.
@@ -66,6 +87,8 @@ pub struct ValidatorConfig {
     pub cache_duration: Duration,
     /// Least time between two requests to the key server. Default 10 s.
     pub refetch_interval: Duration,
+    /// Introspect as well as, or instead of, validating locally. Default none.
+    pub introspection: Option<IntrospectionConfig>,
 }
 
 impl ValidatorConfig {
@@ -85,6 +108,7 @@ impl ValidatorConfig {
             roles_key: "roles".into(),
             cache_duration: Duration::from_secs(900),
             refetch_interval: Duration::from_secs(10),
+            introspection: None,
         }
     }
 }
@@ -98,7 +122,8 @@ pub enum ValidatorConfigError {
     /// HS256/384/512: a shared secret cannot come from a JWKS (RFC 8725 §2.1).
     #[error("{0:?} is symmetric; only RS*, PS*, ES* and EdDSA are accepted")]
     Symmetric(Algorithm),
-    /// The key URL cannot be used.
+    /// The key URL, the introspection URL or the introspection client's credentials
+    /// cannot be used.
     #[error(transparent)]
     Url(#[from] crate::token::ConfigError),
 }
@@ -107,6 +132,7 @@ struct Inner {
     cfg: ValidatorConfig,
     jwks: JwksCache,
     checks: Vec<(Algorithm, Validation)>,
+    introspector: Option<Introspector>,
 }
 
 /// Validates bearer tokens; cheap to clone. See the module documentation.
@@ -131,7 +157,8 @@ impl Validator {
     /// A validator using an existing key cache (validators of one issuer share one);
     /// `cfg.keys` is ignored in favour of the cache's source.
     pub fn with_cache(mut cfg: ValidatorConfig, jwks: JwksCache) -> Result<Validator, ValidatorConfigError> {
-        if cfg.algorithms.is_empty() {
+        let instead = cfg.introspection.as_ref().is_some_and(|i| i.mode == Introspect::Instead);
+        if cfg.algorithms.is_empty() && !instead {
             return Err(ValidatorConfigError::NoAlgorithm);
         }
         match jwks.source() {
@@ -163,7 +190,11 @@ impl Validator {
             v.set_required_spec_claims(&required);
             checks.push((alg, v));
         }
-        Ok(Validator { inner: Arc::new(Inner { cfg, jwks, checks }) })
+        let introspector = match &cfg.introspection {
+            Some(i) => Some(Introspector::new(i.clone(), jwks.http().clone())?),
+            None => None,
+        };
+        Ok(Validator { inner: Arc::new(Inner { cfg, jwks, checks, introspector }) })
     }
 
     /// The configuration in force.
@@ -176,8 +207,71 @@ impl Validator {
         self.validate(bearer_token(headers)?).await
     }
 
-    /// Validates a compact JWT.
+    /// Validates a token: a compact JWT checked locally, introspected as well or instead
+    /// when so configured (see the module documentation).
     pub async fn validate(&self, token: &str) -> Result<Claims, ValidationError> {
+        match &self.inner.introspector {
+            None => self.validate_jwt(token).await,
+            Some(i) if i.mode() == Introspect::After => {
+                let claims = self.validate_jwt(token).await?;
+                self.active_answer(i, token).await?;
+                Ok(claims)
+            }
+            Some(i) => {
+                let answer = self.active_answer(i, token).await?;
+                self.check_answer(&answer)?;
+                self.check_access(Claims::new(answer.as_ref().clone()))
+            }
+        }
+    }
+
+    /// The introspection answer, which must say `active: true`.
+    async fn active_answer(
+        &self,
+        i: &Introspector,
+        token: &str,
+    ) -> Result<Arc<serde_json::Map<String, serde_json::Value>>, ValidationError> {
+        let answer = i.answer(token).await.map_err(ValidationError::IntrospectionUnavailable)?;
+        if answer.get("active") != Some(&serde_json::Value::Bool(true)) {
+            return Err(ValidationError::InvalidToken("the token is not active".into()));
+        }
+        Ok(answer)
+    }
+
+    /// [`Introspect::Instead`]: times, issuer and audience of an active answer.
+    fn check_answer(&self, a: &serde_json::Map<String, serde_json::Value>) -> Result<(), ValidationError> {
+        use serde_json::Value;
+        let cfg = &self.inner.cfg;
+        let invalid = |d: &str| Err(ValidationError::InvalidToken(d.to_owned()));
+        let now = crate::env::unix_now();
+        let leeway = cfg.leeway.as_secs();
+        if a.get("exp").and_then(Value::as_u64).is_some_and(|exp| exp.saturating_add(leeway) <= now) {
+            return invalid(describe(&ErrorKind::ExpiredSignature));
+        }
+        if a.get("nbf").and_then(Value::as_u64).is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return invalid(describe(&ErrorKind::ImmatureSignature));
+        }
+        if let Some(iss) = &cfg.issuer
+            && a.get("iss").and_then(Value::as_str) != Some(iss.as_str())
+        {
+            return invalid(describe(&ErrorKind::InvalidIssuer));
+        }
+        if !cfg.audiences.is_empty() {
+            let named = |v: &Value| v.as_str().is_some_and(|s| cfg.audiences.iter().any(|a| a == s));
+            let ok = match a.get("aud") {
+                Some(Value::Array(list)) => list.iter().any(named),
+                Some(v) => named(v),
+                None => false,
+            };
+            if !ok {
+                return invalid(describe(&ErrorKind::InvalidAudience));
+            }
+        }
+        Ok(())
+    }
+
+    /// Steps 1–7 on a compact JWT.
+    async fn validate_jwt(&self, token: &str) -> Result<Claims, ValidationError> {
         let invalid = |d: &str| ValidationError::InvalidToken(d.to_owned());
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is not a signed JWT"))?;
         let Some((alg, check)) = self.inner.checks.iter().find(|(a, _)| *a == header.alg) else {
