@@ -8,6 +8,7 @@ mod claims;
 mod connection_defects;
 mod connections;
 mod discovery;
+mod introspection;
 mod key_import_defects;
 mod management;
 mod management_defects;

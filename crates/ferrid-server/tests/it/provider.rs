@@ -18,24 +18,24 @@ use ferrid_testkit::{
 
 const APPS: &str = "/tenants/t1/tracks/prod/apps";
 const USERS: &str = "/tenants/t1/tracks/prod/users";
-const CB: &str = "https://app.example/cb";
-const PASSWORD: &str = "a long passphrase 42";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const CB: &str = "https://app.example/cb";
+pub(crate) const PASSWORD: &str = "a long passphrase 42";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A relying party registered for the tests, with a user to log in as.
-struct Op {
-    app: TestApp,
-    admin: String,
-    client: ClientCreds,
-    user_id: String,
+pub(crate) struct Op {
+    pub(crate) app: TestApp,
+    pub(crate) admin: String,
+    pub(crate) client: ClientCreds,
+    pub(crate) user_id: String,
 }
 
 fn b64url(data: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data)
 }
 
-async fn register(app: &TestApp, admin: &str, name: &str, extra: Value) -> ClientCreds {
+pub(crate) async fn register(app: &TestApp, admin: &str, name: &str, extra: Value) -> ClientCreds {
     let mut body = json!({
         "name": name,
         "kind": "oidc_client",
@@ -50,7 +50,7 @@ async fn register(app: &TestApp, admin: &str, name: &str, extra: Value) -> Clien
     ClientCreds::from_body(&app.create(APPS, admin, body).await)
 }
 
-async fn op_on(app: TestApp) -> Op {
+pub(crate) async fn op_on(app: TestApp) -> Op {
     let admin = app.admin_token().await;
     app.tenant_track(&admin, "t1", "prod", "ES256").await;
     app.resource(&admin, "t1", "prod", "orders", &["read", "write"]).await;
@@ -66,23 +66,23 @@ async fn op_on(app: TestApp) -> Op {
     Op { app, admin, client, user_id: user["id"].as_str().unwrap().to_owned() }
 }
 
-async fn op() -> Op {
+pub(crate) async fn op() -> Op {
     op_on(spawn_app().await).await
 }
 
 impl Op {
-    fn issuer(&self) -> String {
+    pub(crate) fn issuer(&self) -> String {
         self.app.issuer("t1", "prod")
     }
 
-    fn authorize_url(&self, params: &[(&str, &str)]) -> String {
+    pub(crate) fn authorize_url(&self, params: &[(&str, &str)]) -> String {
         let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
         format!("{}/oauth/authorize?{q}", self.issuer())
     }
 
     /// The usual code request of `client` with PKCE S256, with `extra` parameters added
     /// (or replacing one of the same name).
-    fn code_url(&self, client: &str, extra: &[(&str, &str)]) -> String {
+    pub(crate) fn code_url(&self, client: &str, extra: &[(&str, &str)]) -> String {
         let mut p: Vec<(&str, &str)> = vec![
             ("response_type", "code"),
             ("client_id", client),
@@ -103,7 +103,7 @@ impl Op {
     }
 
     /// Logs in on the login page and answers the page after it.
-    async fn log_in(&self, b: &mut Browser, page: &Page, username: &str, password: &str) -> Page {
+    pub(crate) async fn log_in(&self, b: &mut Browser, page: &Page, username: &str, password: &str) -> Page {
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         let mut form = page.form();
         form.set("username", username).set("password", password);
@@ -111,7 +111,7 @@ impl Op {
     }
 
     /// The whole front channel: authorize, log in, the code.
-    async fn code(&self, b: &mut Browser, url: &str) -> String {
+    pub(crate) async fn code(&self, b: &mut Browser, url: &str) -> String {
         let page = b.get(url).await;
         let after = if page.status == StatusCode::OK { self.log_in(b, &page, "alice", PASSWORD).await } else { page };
         let loc =
@@ -121,7 +121,7 @@ impl Op {
         p.get("code").unwrap_or_else(|| panic!("a code in {loc}")).clone()
     }
 
-    async fn redeem(&self, creds: &ClientCreds, code: &str, verifier: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn redeem(&self, creds: &ClientCreds, code: &str, verifier: Option<&str>) -> reqwest::Response {
         let mut body = format!("grant_type=authorization_code&code={code}&redirect_uri={}", percent_encode(CB));
         if let Some(v) = verifier {
             body.push_str(&format!("&code_verifier={v}"));
@@ -129,18 +129,18 @@ impl Op {
         self.app.post_form(&self.app.token_url("t1", "prod"), Some((&creds.id, &creds.secret)), &body).await
     }
 
-    async fn tokens(&self, b: &mut Browser, extra: &[(&str, &str)]) -> Value {
+    pub(crate) async fn tokens(&self, b: &mut Browser, extra: &[(&str, &str)]) -> Value {
         let code = self.code(b, &self.code_url("web", extra)).await;
         let r = self.redeem(&self.client, &code, Some(VERIFIER)).await;
         assert_eq!(r.status(), StatusCode::OK);
         r.json().await.unwrap()
     }
 
-    async fn userinfo(&self, token: &str) -> reqwest::Response {
+    pub(crate) async fn userinfo(&self, token: &str) -> reqwest::Response {
         self.app.http.get(format!("{}/oauth/userinfo", self.issuer())).bearer_auth(token).send().await.unwrap()
     }
 
-    async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
         let body = format!("grant_type=refresh_token&refresh_token={refresh_token}");
         self.app.post_form(&self.app.token_url("t1", "prod"), Some((&self.client.id, &self.client.secret)), &body).await
     }
@@ -567,7 +567,8 @@ async fn userinfo_refuses_a_bad_token_with_www_authenticate_invalid_token() {
     let mut b = Browser::new();
     let t = op.tokens(&mut b, &[]).await;
     let at = t["access_token"].as_str().unwrap();
-    let tampered = format!("{}x", &at[..at.len() - 1]);
+    let i = at.len() - 10;
+    let tampered = format!("{}{}{}", &at[..i], if &at[i..=i] == "A" { "B" } else { "A" }, &at[i + 1..]);
     for bad in [tampered.as_str(), "nope", ""] {
         let r = op.userinfo(bad).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{bad}");
