@@ -19,10 +19,6 @@
 //! Only http:// on 127.0.0.1 is meant: there is no TLS here. Lines on stdout:
 //! `PHASE warmup`, `PHASE run N` (when the run starts), `RESULT {json}` (when it ends).
 //! `--check` runs each scenario once with one user and prints what it saw.
-//!
-//! The repository's clippy.toml keeps the server off the real clock (it reads time from
-//! its injected environment); a load generator measures wall time and has no other.
-#![allow(clippy::disallowed_methods)]
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
