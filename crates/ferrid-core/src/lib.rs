@@ -9,6 +9,8 @@
 //! - [`client_auth`]: client authentication methods (`client_auth/secret.rs`).
 //! - [`grant`]: one module per grant (`grant/client_credentials.rs`).
 //! - [`token`]: tokens shared by the grants (`token/access.rs`: RFC 9068 access tokens).
+//! - [`provider`]: the OpenID Provider: authorization requests, login, sessions,
+//!   codes, ID tokens, UserInfo.
 //! - [`manage`]: the management service: authorization, validation, bootstrap.
 //! - [`throttle`]: failure throttling (token buckets per source and per key), slow-check
 //!   bounds, and the failure reporter.
@@ -33,6 +35,7 @@ pub mod jobs;
 pub mod keys;
 pub mod manage;
 pub mod model;
+pub mod provider;
 pub mod routes;
 pub mod runtime;
 pub mod store;

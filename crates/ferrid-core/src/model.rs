@@ -4,10 +4,12 @@ use ferrid_oauth::{jwt::SigningAlg, name::Name, scope::ScopeName};
 use serde::{Deserialize, Serialize};
 
 mod app_row;
+mod grant;
 mod oidc;
 mod user;
 
 pub use app_row::{AppRow, CorruptColumn};
+pub use grant::{AuthCode, IssuedToken, RefreshRecord, UserGrant};
 pub use oidc::*;
 pub use user::{PasswordHash, Session, User};
 
@@ -43,6 +45,25 @@ pub struct TrackSettings {
     /// How long a key signs before the next one takes over, days.
     #[serde(default = "default_rotation_days")]
     pub key_rotation_days: u32,
+    /// A login session ends this long after its last use, seconds (the sliding lifetime).
+    #[serde(default = "default_session_lifetime")]
+    pub session_lifetime: u32,
+    /// A login session ends this long after the login whatever its use, seconds.
+    #[serde(default = "default_session_absolute_lifetime")]
+    pub session_absolute_lifetime: u32,
+}
+
+pub const DEFAULT_SESSION_LIFETIME: u32 = 3600;
+pub const DEFAULT_SESSION_ABSOLUTE_LIFETIME: u32 = 86_400;
+/// Both session lifetimes: one minute to 30 days.
+pub const SESSION_LIFETIME_RANGE: std::ops::RangeInclusive<u32> = 60..=30 * 86_400;
+
+fn default_session_lifetime() -> u32 {
+    DEFAULT_SESSION_LIFETIME
+}
+
+fn default_session_absolute_lifetime() -> u32 {
+    DEFAULT_SESSION_ABSOLUTE_LIFETIME
 }
 
 pub const DEFAULT_ROTATION_DAYS: u32 = 90;
@@ -73,6 +94,8 @@ impl Default for TrackSettings {
             access_token_lifetime: DEFAULT_TOKEN_LIFETIME,
             assertion_max_lifetime: DEFAULT_ASSERTION_LIFETIME,
             key_rotation_days: DEFAULT_ROTATION_DAYS,
+            session_lifetime: DEFAULT_SESSION_LIFETIME,
+            session_absolute_lifetime: DEFAULT_SESSION_ABSOLUTE_LIFETIME,
         }
     }
 }

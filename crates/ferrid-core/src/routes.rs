@@ -29,6 +29,12 @@ macro_rules! suffix {
     (endsession) => {
         "/oauth/endsession"
     };
+    (login) => {
+        "/login"
+    };
+    (consent) => {
+        "/consent"
+    };
 }
 
 /// A track's endpoint (`/{tenant}/{track}` is the issuer's path).
@@ -61,10 +67,9 @@ pub const USERINFO: &str = suffix!(userinfo);
 /// The end-session endpoint after the issuer (OpenID Connect RP-Initiated Logout 1.0 §2).
 pub const END_SESSION: &str = suffix!(endsession);
 
-/// The OpenID Provider's endpoints, track-level and app-scoped (`docs/protocol.md`
-/// "Discovery"). Discovery lists their URLs already; they are not in [`Route::ALL`] yet,
-/// so the router answers them as any unknown path (404 `invalid_request`) until their
-/// handlers exist.
+/// The OpenID Provider's endpoints, track-level and app-scoped (`docs/provider.md`).
+/// End session is not in [`Route::ALL`] yet: the router answers it as any unknown path
+/// (404 `invalid_request`) until its handler exists.
 pub mod provider {
     pub const AUTHORIZE: &str = track!(authorize);
     pub const APP_AUTHORIZE: &str = app!(authorize);
@@ -72,7 +77,16 @@ pub mod provider {
     pub const APP_USERINFO: &str = app!(userinfo);
     pub const END_SESSION: &str = track!(endsession);
     pub const APP_END_SESSION: &str = app!(endsession);
+    /// Where the login page posts (docs/provider.md "Pages").
+    pub const LOGIN: &str = track!(login);
+    /// Where the consent page posts.
+    pub const CONSENT: &str = track!(consent);
 }
+
+/// The login form's action after the issuer.
+pub const LOGIN: &str = suffix!(login);
+/// The consent form's action after the issuer.
+pub const CONSENT: &str = suffix!(consent);
 
 /// The management API's prefix (`docs/api.md`); audit targets are paths below it.
 pub const API_PREFIX: &str = "/api/v1";
@@ -96,6 +110,8 @@ pub mod object {
 pub enum Method {
     Get,
     Post,
+    /// Both (OpenID Connect Core 1.0 §3.1.2.1 and §5.3.1: authorize and UserInfo).
+    GetOrPost,
 }
 
 /// One endpoint outside the management API.
@@ -112,6 +128,16 @@ pub enum Route {
     OAuthAuthorizationServerInserted,
     AppOpenIdConfiguration,
     AppOAuthAuthorizationServer,
+    /// OpenID Connect Core 1.0 §3.1.2.
+    Authorize,
+    AppAuthorize,
+    /// OpenID Connect Core 1.0 §5.3.
+    UserInfo,
+    AppUserInfo,
+    /// The login page's form.
+    Login,
+    /// The consent page's form.
+    Consent,
     Healthz,
     Readyz,
     Metrics,
@@ -119,7 +145,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, in the order the router registers them.
-    pub const ALL: [Route; 11] = [
+    pub const ALL: [Route; 17] = [
         Route::Token,
         Route::AppToken,
         Route::Jwks,
@@ -128,6 +154,12 @@ impl Route {
         Route::OAuthAuthorizationServerInserted,
         Route::AppOpenIdConfiguration,
         Route::AppOAuthAuthorizationServer,
+        Route::Authorize,
+        Route::AppAuthorize,
+        Route::UserInfo,
+        Route::AppUserInfo,
+        Route::Login,
+        Route::Consent,
         Route::Healthz,
         Route::Readyz,
         Route::Metrics,
@@ -144,6 +176,12 @@ impl Route {
             Route::OAuthAuthorizationServerInserted => concat!(suffix!(oauth), "/{tenant}/{track}"),
             Route::AppOpenIdConfiguration => app!(openid),
             Route::AppOAuthAuthorizationServer => app!(oauth),
+            Route::Authorize => track!(authorize),
+            Route::AppAuthorize => app!(authorize),
+            Route::UserInfo => track!(userinfo),
+            Route::AppUserInfo => app!(userinfo),
+            Route::Login => track!(login),
+            Route::Consent => track!(consent),
             Route::Healthz => "/healthz",
             Route::Readyz => "/readyz",
             Route::Metrics => "/metrics",
@@ -152,7 +190,8 @@ impl Route {
 
     pub const fn method(self) -> Method {
         match self {
-            Route::Token | Route::AppToken => Method::Post,
+            Route::Token | Route::AppToken | Route::Login | Route::Consent => Method::Post,
+            Route::Authorize | Route::AppAuthorize | Route::UserInfo | Route::AppUserInfo => Method::GetOrPost,
             _ => Method::Get,
         }
     }
@@ -195,7 +234,7 @@ mod tests {
         assert_eq!(provider::AUTHORIZE, "/{tenant}/{track}/oauth/authorize");
         assert_eq!(provider::APP_USERINFO, "/{tenant}/{track}/{app}/oauth/userinfo");
         assert_eq!(provider::END_SESSION, "/{tenant}/{track}/oauth/endsession");
-        assert!(Route::ALL.iter().all(|r| !r.template().ends_with(AUTHORIZE)), "not served yet");
+        assert!(Route::ALL.iter().all(|r| !r.template().ends_with(END_SESSION)), "not served yet");
     }
 
     #[test]
@@ -212,6 +251,12 @@ mod tests {
                 "/.well-known/oauth-authorization-server/t/p",
                 "/t/p/a/.well-known/openid-configuration",
                 "/t/p/a/.well-known/oauth-authorization-server",
+                "/t/p/oauth/authorize",
+                "/t/p/a/oauth/authorize",
+                "/t/p/oauth/userinfo",
+                "/t/p/a/oauth/userinfo",
+                "/t/p/login",
+                "/t/p/consent",
                 "/healthz",
                 "/readyz",
                 "/metrics",

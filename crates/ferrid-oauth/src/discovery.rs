@@ -48,6 +48,9 @@ pub struct ProviderMetadata {
     /// OpenID Connect Discovery 1.0 §3; absent means `true`, so ferrid says `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_uri_parameter_supported: Option<bool>,
+    /// RFC 9207 §3: every authorization response carries `iss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
 }
 
 /// The successful token response (RFC 6749 §5.1).
@@ -58,4 +61,10 @@ pub struct TokenResponse {
     pub expires_in: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// RFC 6749 §5.1; only for user grants with `offline_access`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// OpenID Connect Core 1.0 §3.1.3.3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }

@@ -63,6 +63,15 @@ impl<'a> Form<'a> {
     }
 }
 
+/// `application/x-www-form-urlencoded` text of `pairs` (also a query string).
+pub fn encode<'p>(pairs: impl IntoIterator<Item = (&'p str, &'p str)>) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
 /// Every pair of a query string or form, decoded, in order (no duplicate rule).
 pub fn pairs(input: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(input).into_owned().collect()

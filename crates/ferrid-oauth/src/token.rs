@@ -13,6 +13,29 @@ use crate::{error::OAuthError, form::Form};
 pub enum TokenRequest<'f> {
     /// RFC 6749 §4.4.2 `grant_type=client_credentials`.
     ClientCredentials(ClientCredentials<'f>),
+    /// RFC 6749 §4.1.3 `grant_type=authorization_code`, with RFC 7636 §4.5's verifier.
+    AuthorizationCode(AuthorizationCode<'f>),
+    /// RFC 6749 §6 `grant_type=refresh_token`.
+    RefreshToken(RefreshToken<'f>),
+}
+
+/// The parameters of an authorization-code request.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthorizationCode<'f> {
+    pub code: &'f str,
+    /// Required when the authorization request carried one (RFC 6749 §4.1.3); ferrid
+    /// always requires one there, so here too.
+    pub redirect_uri: Option<&'f str>,
+    /// RFC 7636 §4.5.
+    pub code_verifier: Option<&'f str>,
+}
+
+/// The parameters of a refresh request.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshToken<'f> {
+    pub refresh_token: &'f str,
+    /// A scope no wider than the grant's (RFC 6749 §6).
+    pub scope: Option<&'f str>,
 }
 
 /// The parameters of a client-credentials request.
@@ -69,6 +92,17 @@ impl<'f> TokenRequest<'f> {
                 audience: Repeated { form, name: "audience" },
                 resource: Repeated { form, name: "resource" },
             })),
+            Some("authorization_code") => Ok(TokenRequest::AuthorizationCode(AuthorizationCode {
+                code: form.get("code").ok_or_else(|| OAuthError::invalid_request("code is required"))?,
+                redirect_uri: form.get("redirect_uri"),
+                code_verifier: form.get("code_verifier"),
+            })),
+            Some("refresh_token") => Ok(TokenRequest::RefreshToken(RefreshToken {
+                refresh_token: form
+                    .get("refresh_token")
+                    .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?,
+                scope: form.get("scope"),
+            })),
             // RFC 9700 §2.4: the resource owner password credentials grant is not offered.
             Some("password") => Err(OAuthError::unsupported_grant_type("the password grant is not supported")),
             // RFC 6749 §5.2 unsupported_grant_type.
@@ -104,7 +138,7 @@ mod tests {
 
     #[test]
     fn any_other_grant_is_unsupported() {
-        for grant in ["authorization_code", "refresh_token", "urn:x", "CLIENT_CREDENTIALS"] {
+        for grant in ["implicit", "urn:x", "CLIENT_CREDENTIALS"] {
             let e = refused(format!("grant_type={grant}").as_bytes());
             assert_eq!(e.error, ErrorCode::UnsupportedGrantType, "{grant}");
             assert_eq!(e.description.as_deref(), Some("this grant type is not supported"));
@@ -116,7 +150,7 @@ mod tests {
         let form =
             Form::parse(b"grant_type=client_credentials&scope=a:b&audience=x+y&audience=z&resource=r1&resource=r2")
                 .unwrap();
-        let TokenRequest::ClientCredentials(cc) = TokenRequest::from_form(&form).unwrap();
+        let TokenRequest::ClientCredentials(cc) = TokenRequest::from_form(&form).unwrap() else { panic!() };
         assert_eq!(cc.scope, Some("a:b"));
         assert_eq!(cc.audience.iter().collect::<Vec<_>>(), ["x y", "z"]);
         assert_eq!(cc.resource.iter().collect::<Vec<_>>(), ["r1", "r2"]);
@@ -126,8 +160,23 @@ mod tests {
     #[test]
     fn client_credentials_without_a_target_is_not_explicit() {
         let form = Form::parse(b"grant_type=client_credentials&client_id=c&scope=&resource=").unwrap();
-        let TokenRequest::ClientCredentials(cc) = TokenRequest::from_form(&form).unwrap();
+        let TokenRequest::ClientCredentials(cc) = TokenRequest::from_form(&form).unwrap() else { panic!() };
         assert!(!cc.is_explicit());
         assert!(cc.audience.is_empty() && cc.resource.is_empty());
+    }
+
+    #[test]
+    fn authorization_code_requires_the_code() {
+        let e = refused(b"grant_type=authorization_code&redirect_uri=x");
+        assert_eq!((e.error, e.description.as_deref()), (ErrorCode::InvalidRequest, Some("code is required")));
+        let form = Form::parse(b"grant_type=authorization_code&code=c&redirect_uri=r&code_verifier=v").unwrap();
+        let TokenRequest::AuthorizationCode(ac) = TokenRequest::from_form(&form).unwrap() else { panic!() };
+        assert_eq!((ac.code, ac.redirect_uri, ac.code_verifier), ("c", Some("r"), Some("v")));
+    }
+
+    #[test]
+    fn refresh_requires_the_refresh_token() {
+        let e = refused(b"grant_type=refresh_token&scope=openid");
+        assert_eq!(e.description.as_deref(), Some("refresh_token is required"));
     }
 }

@@ -16,7 +16,9 @@ pub mod api;
 pub mod config;
 pub mod connections;
 pub mod ops;
+pub mod pages;
 pub mod protocol;
+pub mod provider;
 pub mod proxies;
 pub mod serve;
 pub mod startup;
@@ -71,6 +73,7 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         match route.method() {
             Method::Get => get(h),
             Method::Post => post(h),
+            Method::GetOrPost => get(h.clone()).post(h),
         }
     }
     match route {
@@ -81,6 +84,12 @@ fn handler(route: Route) -> MethodRouter<AppState> {
             on(route, protocol::discovery)
         }
         Route::AppOpenIdConfiguration | Route::AppOAuthAuthorizationServer => on(route, protocol::discovery_app),
+        Route::Authorize => on(route, provider::authorize),
+        Route::AppAuthorize => on(route, provider::authorize_app),
+        Route::UserInfo => on(route, provider::userinfo),
+        Route::AppUserInfo => on(route, provider::userinfo_app),
+        Route::Login => on(route, provider::login),
+        Route::Consent => on(route, provider::consent),
         Route::Healthz => on(route, ops::healthz),
         Route::Readyz => on(route, ops::readyz),
         Route::Metrics => on(route, ops::metrics),

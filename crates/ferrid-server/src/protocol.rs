@@ -119,6 +119,8 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
         req,
         TokenContext {
             replay: state.stores.replay.as_ref(),
+            grants: state.stores.grants.as_ref(),
+            users: state.stores.users.as_ref(),
             throttle: &state.throttle,
             now,
             rng: state.env.rng.as_ref(),

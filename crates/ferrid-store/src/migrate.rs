@@ -28,6 +28,7 @@ const SOURCES: &[(i64, &str, &str)] = &[
     (4, "audit", include_str!("../migrations/0004_audit.sql")),
     (5, "audit_seq", include_str!("../migrations/0005_audit_seq.sql")),
     (6, "users_sessions", include_str!("../migrations/0006_users_sessions.sql")),
+    (7, "grants", include_str!("../migrations/0007_grants.sql")),
 ];
 
 /// The SQL dialects migrations are rendered for.

@@ -15,6 +15,8 @@ use ferrid_core::{
 use ferrid_oauth::{name::Name, scope::ScopeName};
 use ferrid_store::{PgStore, SqliteStore};
 
+#[path = "conformance/grants.rs"]
+mod grants;
 #[path = "conformance/users.rs"]
 mod users;
 use sqlx::{Connection, PgConnection};

@@ -11,6 +11,7 @@
 //! - [`certs`]: self-signed certificates, as PEM and PFX.
 
 pub mod api;
+pub mod browser;
 pub mod certs;
 pub mod fake;
 pub mod oauth;

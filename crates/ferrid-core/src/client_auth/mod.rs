@@ -99,5 +99,13 @@ pub async fn authenticate<'t>(
                 .with_cause(format_args!("jti replay guard unavailable: {e}"))),
         };
     }
+    // RFC 6749 §2.1: a public client identifies itself by `client_id` alone; only a
+    // client registered with the method `none` may.
+    if let Credentials::None { client_id: Some(id) } = creds
+        && let Some(client) = track.clients.get(*id)
+        && client.method == crate::model::ClientAuthMethod::None
+    {
+        return Ok(client);
+    }
     Err(fail())
 }

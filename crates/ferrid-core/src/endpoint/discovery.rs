@@ -23,11 +23,11 @@ fn push_new(list: &mut Vec<String>, item: &str) {
     }
 }
 
-/// Whether the OpenID Provider's endpoints (authorize, UserInfo, end session) and its
-/// grants are served. Until they are, discovery lists only the client-credentials
-/// authorization server: a document never advertises what is not served
+/// Whether the OpenID Provider's endpoints (authorize, UserInfo) and its grants are
+/// served: a document never advertises what is not served
 /// (`it::discovery::discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported`).
-pub const OPENID_PROVIDER_SERVED: bool = false;
+/// End session is not served yet, so no document names it.
+pub const OPENID_PROVIDER_SERVED: bool = true;
 
 /// The metadata of `track`, with the endpoints of `app` when app-scoped.
 pub fn metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) -> ProviderMetadata {
@@ -64,6 +64,7 @@ fn authorization_server_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Op
         claims_parameter_supported: None,
         request_parameter_supported: None,
         request_uri_parameter_supported: None,
+        authorization_response_iss_parameter_supported: None,
     }
 }
 
@@ -98,8 +99,9 @@ fn provider_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) 
         scopes_supported: scopes,
         authorization_endpoint: Some(urls.authorization_endpoint(tenant, name, app)),
         userinfo_endpoint: Some(urls.userinfo_endpoint(tenant, name, app)),
-        end_session_endpoint: Some(urls.end_session_endpoint(tenant, name, app)),
-        response_modes_supported: strings(&["query"]),
+        // RP-Initiated Logout is not served yet (docs/provider.md).
+        end_session_endpoint: None,
+        response_modes_supported: strings(&["query", "fragment", "form_post"]),
         subject_types_supported: strings(&["public"]),
         id_token_signing_alg_values_supported: vec![track.settings.signing_alg.as_str().into()],
         claims_supported: claims,
@@ -107,6 +109,7 @@ fn provider_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) 
         claims_parameter_supported: Some(false),
         request_parameter_supported: Some(false),
         request_uri_parameter_supported: Some(false),
+        authorization_response_iss_parameter_supported: Some(true),
     }
 }
 

@@ -4,10 +4,13 @@ use ferrid_oauth::{OAuthError, discovery::TokenResponse, form::Form, token::Toke
 
 use crate::{
     client_auth::{self, Credentials, secret::Attempt},
-    grant::client_credentials,
+    grant::{
+        authorization_code::{self, UserPorts},
+        client_credentials, refresh_token,
+    },
     model::{GrantType, UnixTime},
     runtime::{ClientRuntime, TrackRuntime},
-    store::ReplayGuard,
+    store::{GrantStore, ReplayGuard, UserStore},
     throttle::Throttle,
 };
 
@@ -22,10 +25,13 @@ pub struct TokenHttpRequest<'a> {
     pub source: Option<std::net::IpAddr>,
 }
 
-/// What the endpoint needs besides the request: the replay guard (the only store port
-/// it reaches, for a client assertion's `jti`), the failure throttle and the time.
+/// What the endpoint needs besides the request: the replay guard (for a client
+/// assertion's `jti`), the grants and users (reached only by the user grants: the client
+/// credentials grant touches no store), the failure throttle and the time.
 pub struct TokenContext<'a> {
     pub replay: &'a dyn ReplayGuard,
+    pub grants: &'a dyn GrantStore,
+    pub users: &'a dyn UserStore,
     pub throttle: &'a Throttle,
     pub now: UnixTime,
     /// The jti of each token (the server's injected `env::Rng`).
@@ -63,22 +69,34 @@ pub async fn token(
     // RFC 6749 §5.2 unauthorized_client: the grant must be one the client registered.
     let grant = match &request {
         TokenRequest::ClientCredentials(_) => GrantType::ClientCredentials,
+        TokenRequest::AuthorizationCode(_) => GrantType::AuthorizationCode,
+        TokenRequest::RefreshToken(_) => GrantType::RefreshToken,
     };
-    if !client.allows(grant) {
+    // RFC 6749 §4.4: the client credentials grant is for confidential clients only; a
+    // public client is never one, whatever it registered.
+    let public = client.method == crate::model::ClientAuthMethod::None;
+    if !client.allows(grant) || (public && grant == GrantType::ClientCredentials) {
         return Err(OAuthError::new(
             ferrid_oauth::ErrorCode::UnauthorizedClient,
             format!("this client is not registered for the {} grant", grant.as_str()),
         ));
     }
+    let ports = UserPorts { grants: ctx.grants, users: ctx.users };
     // RFC 6749 §4.4.3, RFC 9068: issue the token.
     let issued = match &request {
         TokenRequest::ClientCredentials(cc) => client_credentials::issue(track, client, cc, now, ctx.rng)?,
+        TokenRequest::AuthorizationCode(ac) => {
+            return authorization_code::redeem(track, client, ac, &ports, now, ctx.rng).await;
+        }
+        TokenRequest::RefreshToken(rt) => return refresh_token::refresh(track, client, rt, &ports, now, ctx.rng).await,
     };
     Ok(TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer".into(),
         expires_in: issued.expires_in.into(),
         scope: issued.scope,
+        refresh_token: None,
+        id_token: None,
     })
 }
 

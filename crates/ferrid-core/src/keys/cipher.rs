@@ -19,6 +19,10 @@ pub enum CipherError {
 /// does not decrypt.
 pub struct KeyCipher {
     key: LessSafeKey,
+    /// HMAC-SHA256 key for tokens the server hands out and checks itself (the CSRF
+    /// tokens of pages), derived from the master key so that every instance sharing the
+    /// store shares it too: HMAC(master key, label).
+    page_mac: aws_lc_rs::hmac::Key,
 }
 
 impl std::fmt::Debug for KeyCipher {
@@ -30,7 +34,10 @@ impl std::fmt::Debug for KeyCipher {
 impl KeyCipher {
     pub fn new(master_key: &[u8; 32]) -> KeyCipher {
         let key = UnboundKey::new(&AES_256_GCM, master_key).expect("32-byte AES key");
-        KeyCipher { key: LessSafeKey::new(key) }
+        let derive = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, master_key);
+        let derived = aws_lc_rs::hmac::sign(&derive, b"ferrid page tokens v1");
+        let page_mac = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, derived.as_ref());
+        KeyCipher { key: LessSafeKey::new(key), page_mac }
     }
 
     /// Parses a master key given as base64 or base64url text (padding optional).
@@ -43,6 +50,16 @@ impl KeyCipher {
         );
         let key: &[u8; 32] = raw.as_slice().try_into().map_err(|_| CipherError::BadMasterKey)?;
         Ok(KeyCipher::new(key))
+    }
+
+    /// HMAC-SHA256 of `message` under the page-token key (base64url).
+    pub fn page_tag(&self, message: &[u8]) -> String {
+        ferrid_oauth::b64::encode(aws_lc_rs::hmac::sign(&self.page_mac, message).as_ref())
+    }
+
+    /// Whether `tag` is [`KeyCipher::page_tag`] of `message` (constant-time).
+    pub fn page_tag_matches(&self, message: &[u8], tag: &str) -> bool {
+        ferrid_oauth::b64::decode(tag).is_some_and(|t| aws_lc_rs::hmac::verify(&self.page_mac, message, &t).is_ok())
     }
 
     /// A fresh master key as base64url text.

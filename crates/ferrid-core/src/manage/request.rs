@@ -17,7 +17,7 @@ use super::{FieldError, ManageError, ManageResult, input::Fields};
 use crate::{
     client_auth::keys::OwnedKeyInput,
     credentials::secret::CHOSEN_SECRET_LEN,
-    model::{ASSERTION_LIFETIME_RANGE, AppSpec, ROTATION_DAYS_RANGE, TrackSettings},
+    model::{ASSERTION_LIFETIME_RANGE, AppSpec, ROTATION_DAYS_RANGE, SESSION_LIFETIME_RANGE, TrackSettings},
 };
 
 /// A request body read from JSON, every bad field named.
@@ -78,6 +78,8 @@ impl NewTrack {
             access_token_lifetime: self.access_token_lifetime.unwrap_or(d.access_token_lifetime),
             assertion_max_lifetime: self.assertion_max_lifetime.unwrap_or(d.assertion_max_lifetime),
             key_rotation_days: d.key_rotation_days,
+            session_lifetime: d.session_lifetime,
+            session_absolute_lifetime: d.session_absolute_lifetime,
         }
     }
 }
@@ -97,6 +99,12 @@ pub struct TrackChanges {
     pub assertion_max_lifetime: Option<u32>,
     #[cfg_attr(feature = "openapi", schema(schema_with = schema::rotation_days))]
     pub key_rotation_days: Option<u32>,
+    /// Seconds, 60 to 2 592 000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2_592_000))]
+    pub session_lifetime: Option<u32>,
+    /// Seconds, 60 to 2 592 000; at least `session_lifetime`.
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2_592_000))]
+    pub session_absolute_lifetime: Option<u32>,
     /// Fields that could not be read. They are reported after the checks against the
     /// current track (a changed algorithm or name is the one error then).
     #[serde(skip)]
@@ -110,6 +118,8 @@ impl Request for TrackChanges {
         let access_token_lifetime = f.opt_lifetime("access_token_lifetime");
         let assertion_max_lifetime = f.opt_seconds("assertion_max_lifetime", ASSERTION_LIFETIME_RANGE);
         let key_rotation_days = f.opt_integer("key_rotation_days", ROTATION_DAYS_RANGE, "days");
+        let session_lifetime = f.opt_seconds("session_lifetime", SESSION_LIFETIME_RANGE);
+        let session_absolute_lifetime = f.opt_seconds("session_absolute_lifetime", SESSION_LIFETIME_RANGE);
         let name = f.opt_str("name").map(str::to_owned);
         let invalid = match f.finish() {
             Ok(()) => Vec::new(),
@@ -122,6 +132,8 @@ impl Request for TrackChanges {
             access_token_lifetime,
             assertion_max_lifetime,
             key_rotation_days,
+            session_lifetime,
+            session_absolute_lifetime,
             invalid,
         })
     }
@@ -140,12 +152,25 @@ impl TrackChanges {
             return Err(ManageError::Invalid(self.invalid));
         }
         let s = &current.settings;
-        Ok(TrackSettings {
+        TrackSettings {
             signing_alg: s.signing_alg,
             access_token_lifetime: self.access_token_lifetime.unwrap_or(s.access_token_lifetime),
             assertion_max_lifetime: self.assertion_max_lifetime.unwrap_or(s.assertion_max_lifetime),
             key_rotation_days: self.key_rotation_days.unwrap_or(s.key_rotation_days),
-        })
+            session_lifetime: self.session_lifetime.unwrap_or(s.session_lifetime),
+            session_absolute_lifetime: self.session_absolute_lifetime.unwrap_or(s.session_absolute_lifetime),
+        }
+        .checked()
+    }
+}
+
+impl TrackSettings {
+    /// A session's sliding lifetime cannot exceed its absolute one.
+    fn checked(self) -> ManageResult<TrackSettings> {
+        if self.session_lifetime > self.session_absolute_lifetime {
+            return Err(ManageError::field("session_lifetime", "must not exceed session_absolute_lifetime"));
+        }
+        Ok(self)
     }
 }
 

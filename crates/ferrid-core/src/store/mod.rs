@@ -8,6 +8,7 @@ mod apps;
 mod audit;
 mod credentials;
 mod failures;
+mod grants;
 mod health;
 mod keys;
 mod refs;
@@ -22,6 +23,7 @@ pub use apps::AppStore;
 pub use audit::AuditLog;
 pub use credentials::CredentialStore;
 pub use failures::FailureBuckets;
+pub use grants::{GrantStore, Redeemed};
 pub use health::Health;
 pub use keys::TrackKeyStore;
 pub use refs::{AppRef, TrackRef};
@@ -101,6 +103,7 @@ pub struct Stores {
     pub health: Arc<dyn Health>,
     pub users: Arc<dyn UserStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub grants: Arc<dyn GrantStore>,
 }
 
 /// A store that provides every port (implemented by each backend of `ferrid-store`).
@@ -117,6 +120,7 @@ pub trait AllPorts:
     + Health
     + UserStore
     + SessionStore
+    + GrantStore
 {
 }
 
@@ -135,6 +139,7 @@ impl Stores {
             failures: store.clone(),
             users: store.clone(),
             sessions: store.clone(),
+            grants: store.clone(),
             health: store,
         }
     }

@@ -108,6 +108,18 @@ async fn record(store: &FailurePorts, throttle: &Throttle, now_ms: i64, batch: &
 }
 
 fn audit_record(f: &Failure) -> AuditRecord {
+    // A failed login names its holder `user:{id}` (provider::login).
+    if let Some(user) = f.client.as_deref().and_then(|c| c.strip_prefix(crate::provider::login::USER_HOLDER)) {
+        return AuditRecord {
+            tenant: f.tenant.clone(),
+            at: f.at,
+            actor: format!("user:{}/{}/{user}", f.tenant, f.track),
+            action: "login.failed".into(),
+            target: format!("{}/users/{user}", crate::routes::object::track(&f.tenant, &f.track)),
+            source: Some(f.source.to_string()),
+            details: json!({ "user_id": user }),
+        };
+    }
     let client = f.client.as_deref().unwrap_or("");
     let target = match Name::check(client) {
         Ok(()) => crate::routes::object::app(&f.tenant, &f.track, client),

@@ -77,6 +77,14 @@ impl SlowGate {
         Some(Slot { gate: self, source, client: client.to_owned() })
     }
 
+    /// Runs one slow check (a password hash) on the blocking pool under one of the
+    /// [`RUNNING`] permits; call it holding a [`Slot`]. `None` if it could not run.
+    pub async fn run(&self, check: impl FnOnce() -> bool + Send + 'static) -> Option<bool> {
+        let _permit = self.running.acquire().await.ok()?;
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(check).await.ok()
+    }
+
     /// Slow hashes computed so far (dummy ones included), for `/metrics`.
     pub fn checks(&self) -> u64 {
         self.checks.load(Ordering::Relaxed)

@@ -73,6 +73,16 @@ pub fn mint(
     token: &AccessToken<'_>,
     rng: &dyn Rng,
 ) -> Result<String, OAuthError> {
+    mint_with_jti(key, track, token, rng).map(|(t, _)| t)
+}
+
+/// Signs the access token; also answers its `jti` (a user grant records it).
+pub fn mint_with_jti(
+    key: &SigningKey,
+    track: &TrackRuntime,
+    token: &AccessToken<'_>,
+    rng: &dyn Rng,
+) -> Result<(String, String), OAuthError> {
     let (client, now) = (token.client, token.issued_at);
     let jti = ferrid_oauth::b64::encode(&rng.bytes::<16>());
     // Transforms read the protocol claims; what they and the fixed claims produce is
@@ -104,5 +114,8 @@ pub fn mint(
     if let Some(m) = &members {
         crate::claims::issue::splice(&mut json, &m.json);
     }
-    key.sign_access_token(&json).map_err(|e| OAuthError::server_error().with_cause(format_args!("signing: {e}")))
+    let signed = key
+        .sign_access_token(&json)
+        .map_err(|e| OAuthError::server_error().with_cause(format_args!("signing: {e}")))?;
+    Ok((signed, jti))
 }

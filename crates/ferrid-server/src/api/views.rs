@@ -37,6 +37,10 @@ pub struct Track {
     pub assertion_max_lifetime: u32,
     /// How long a key signs before the next one takes over, days.
     pub key_rotation_days: u32,
+    /// Sliding lifetime of a login session, seconds.
+    pub session_lifetime: u32,
+    /// Absolute lifetime of a login session, seconds.
+    pub session_absolute_lifetime: u32,
     #[schema(format = "uri")]
     pub issuer: String,
     #[schema(format = "uri")]
@@ -61,6 +65,8 @@ impl Track {
             access_token_lifetime: t.settings.access_token_lifetime,
             assertion_max_lifetime: t.settings.assertion_max_lifetime,
             key_rotation_days: t.settings.key_rotation_days,
+            session_lifetime: t.settings.session_lifetime,
+            session_absolute_lifetime: t.settings.session_absolute_lifetime,
             discovery_endpoint: urls.discovery_endpoint(&t.tenant, &t.name),
             token_endpoint: urls.token_endpoint(&t.tenant, &t.name, None),
             jwks_uri: urls.jwks_uri(&t.tenant, &t.name),
@@ -144,7 +150,8 @@ impl AppRegistration {
             issuer: urls.issuer(tenant, track),
             authorization_endpoint: provider(PublicUrl::authorization_endpoint),
             userinfo_endpoint: provider(PublicUrl::userinfo_endpoint),
-            end_session_endpoint: provider(PublicUrl::end_session_endpoint),
+            // not served yet (docs/provider.md)
+            end_session_endpoint: None,
         }
     }
 }

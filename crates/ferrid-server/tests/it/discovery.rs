@@ -24,12 +24,16 @@ async fn discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported(
         assert_eq!(d["issuer"], issuer);
         assert_eq!(d["token_endpoint"], format!("{issuer}/oauth/token"));
         assert_eq!(d["jwks_uri"], format!("{issuer}/oauth/keys"));
-        assert_eq!(d["grant_types_supported"], serde_json::json!(["client_credentials"]));
+        assert_eq!(
+            d["grant_types_supported"],
+            serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+        );
         assert_eq!(
             d["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_post", "client_secret_basic", "private_key_jwt"])
+            serde_json::json!(["client_secret_post", "client_secret_basic", "private_key_jwt", "none"])
         );
-        assert!(d.get("authorization_endpoint").is_none(), "no flow that is not served is advertised");
+        assert_eq!(d["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
+        assert!(d.get("end_session_endpoint").is_none(), "no endpoint that is not served is advertised");
     }
 }
 
@@ -85,10 +89,26 @@ async fn every_listed_route_is_served() {
     let (_, c) = app.fixture("prod", "ES256").await;
     for route in Route::ALL {
         let url = format!("{}{}", app.base, route.path("t1", "prod", &c.id));
-        let r = match route.method() {
-            Method::Get => app.http.get(&url).send().await.unwrap(),
-            Method::Post => app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await,
+        let get = || async { app.http.get(&url).send().await.unwrap().status().as_u16() };
+        let post = || async {
+            app.post_form(&url, Some((&c.id, &c.secret)), "grant_type=client_credentials").await.status().as_u16()
         };
-        assert_eq!(r.status().as_u16(), 200, "{route:?} at {url}");
+        let provider = route.template().contains("/oauth/authorize")
+            || route.template().contains("/oauth/userinfo")
+            || matches!(route, Route::Login | Route::Consent);
+        let statuses = match route.method() {
+            Method::Get => vec![get().await],
+            Method::Post => vec![post().await],
+            Method::GetOrPost => vec![get().await, post().await],
+        };
+        for s in statuses {
+            if provider {
+                // a request without its parameters: answered by the endpoint (an error
+                // page, a bearer challenge), never as an unknown path or method
+                assert!(s != 404 && s != 405, "{route:?} at {url}: {s}");
+            } else {
+                assert_eq!(s, 200, "{route:?} at {url}");
+            }
+        }
     }
 }

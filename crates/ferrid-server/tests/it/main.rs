@@ -15,6 +15,7 @@ mod oidc_clients;
 mod openapi;
 mod permissions;
 mod private_key_jwt;
+mod provider;
 mod rotation;
 mod route_matrix;
 mod rust_oauth2;

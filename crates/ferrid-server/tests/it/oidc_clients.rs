@@ -40,16 +40,11 @@ async fn registering_answers_the_credentials_and_the_provider_endpoints_for_each
         assert_eq!(b["issuer"], issuer);
         assert_eq!(b["token_endpoint"], format!("{issuer}/oauth/token"));
         assert_eq!(b["discovery_endpoint"], format!("{issuer}/.well-known/openid-configuration"));
-        // the provider's endpoints are named once they are served (docs/protocol.md "Discovery")
-        for (field, path) in [
-            ("authorization_endpoint", "authorize"),
-            ("userinfo_endpoint", "userinfo"),
-            ("end_session_endpoint", "endsession"),
-        ] {
-            let named =
-                ferrid_core::endpoint::discovery::OPENID_PROVIDER_SERVED.then(|| format!("{issuer}/oauth/{path}"));
-            assert_eq!(b.get(field).and_then(Value::as_str).map(str::to_owned), named, "{field}");
+        // the provider's endpoints that are served (docs/provider.md); end session is not yet
+        for (field, path) in [("authorization_endpoint", "authorize"), ("userinfo_endpoint", "userinfo")] {
+            assert_eq!(b[field], format!("{issuer}/oauth/{path}"), "{field}");
         }
+        assert!(b.get("end_session_endpoint").is_none());
         assert_eq!(b["response_types"], json!(["code"]));
         assert_eq!(b["require_pkce"], true);
         let (s, secrets) = app.get_api(&format!("{APPS}/{name}/secrets"), &admin).await;
@@ -129,10 +124,11 @@ async fn an_oidc_client_without_the_client_credentials_grant_is_an_unauthorized_
     );
     let c = ClientCreds::from_body(&app.create(APPS, &admin, body).await);
     assert_oauth_error(app.token("t1", "prod", &c, "").await, 400, "unauthorized_client").await;
-    // a public client does not authenticate, so it gets no client-credentials token at all
+    // a public client identifies itself but the client credentials grant is for
+    // confidential clients only (RFC 6749 §4.4)
     app.create(APPS, &admin, oidc("spa", json!({ "client_auth_method": "none" }))).await;
     let r = app.post_form(&app.token_url("t1", "prod"), None, "grant_type=client_credentials&client_id=spa").await;
-    assert_oauth_error(r, 401, "invalid_client").await;
+    assert_oauth_error(r, 400, "unauthorized_client").await;
 }
 
 #[tokio::test]
@@ -145,7 +141,6 @@ async fn an_oidc_client_with_a_resource_is_also_an_audience() {
 }
 
 #[tokio::test]
-#[ignore = "issue 14: runs once ferrid_core::endpoint::discovery::OPENID_PROVIDER_SERVED holds (the provider endpoints are served)"]
 async fn discovery_is_a_complete_openid_connect_document() {
     let (app, admin) = spawn_t1_prod(&[]).await;
     let scopes = json!([{ "scope": "openid" }, { "scope": "orders", "claims": ["order_id"] }]);
@@ -157,9 +152,10 @@ async fn discovery_is_a_complete_openid_connect_document() {
     assert_eq!(d["issuer"], issuer);
     assert_eq!(d["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
     assert_eq!(d["userinfo_endpoint"], format!("{issuer}/oauth/userinfo"));
-    assert_eq!(d["end_session_endpoint"], format!("{issuer}/oauth/endsession"));
+    assert!(d.get("end_session_endpoint").is_none(), "not served yet");
     assert_eq!(d["response_types_supported"], json!(["code"]));
-    assert_eq!(d["response_modes_supported"], json!(["query"]));
+    assert_eq!(d["response_modes_supported"], json!(["query", "fragment", "form_post"]));
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
     assert_eq!(d["subject_types_supported"], json!(["public"]));
     assert_eq!(d["id_token_signing_alg_values_supported"], json!(["ES256"]));
     assert_eq!(d["code_challenge_methods_supported"], json!(["S256", "plain"]));
@@ -195,10 +191,10 @@ async fn discovery_is_a_complete_openid_connect_document() {
 }
 
 #[tokio::test]
-async fn the_provider_endpoints_are_not_served_yet() {
+async fn end_session_is_not_served_yet() {
     let (app, _admin) = spawn_t1_prod(&[]).await;
     let issuer = app.issuer("t1", "prod");
-    for p in ["oauth/authorize", "oauth/userinfo", "oauth/endsession"] {
+    for p in ["oauth/endsession"] {
         let r = app.http.get(format!("{issuer}/{p}")).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 404, "{p}");
     }

@@ -160,10 +160,11 @@ async fn grant_type_rules() {
         "unsupported_grant_type",
     )
     .await;
+    // a grant ferrid offers, but not to this client-credentials client
     assert_oauth_error(
         app.post_form(&url, auth, "grant_type=authorization_code&code=x").await,
         400,
-        "unsupported_grant_type",
+        "unauthorized_client",
     )
     .await;
     assert_oauth_error(app.post_form(&url, auth, "grant_type=urn:x:unknown").await, 400, "unsupported_grant_type")

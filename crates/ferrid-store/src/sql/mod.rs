@@ -7,7 +7,8 @@
 //!   one "audit, notify, commit" step every write ends with;
 //! - [`rows`]: rows to domain values;
 //! - [`tenants`], [`tracks`], [`apps`], [`credentials`], [`keys`], [`audit`],
-//!   [`replay`], [`failures`], [`snapshot`], [`health`], [`users`] (users and sessions): the ports.
+//!   [`replay`], [`failures`], [`snapshot`], [`health`], [`users`] (users and sessions),
+//!   [`grants`] (codes, grants, refresh tokens, consent): the ports.
 //!
 //! A backend provides `pool`, `calls`, `begin_on` (a transaction of a [`Begin`] kind),
 //! `notify` (tell other instances that a track changed, inside the transaction),
@@ -17,6 +18,7 @@ pub mod apps;
 pub mod audit;
 pub mod credentials;
 pub mod failures;
+pub mod grants;
 pub mod health;
 pub mod keys;
 pub mod replay;
@@ -35,13 +37,13 @@ pub mod prelude {
     pub use ferrid_core::{
         audit::{AuditEntry, AuditQuery, AuditRecord},
         model::{
-            App, AppSpec, KeyState, SecretHash, SecretRecord, Session, StoredClientKey, Tenant, Track, TrackData,
-            TrackKey, TrackSettings, UnixTime, User,
+            App, AppSpec, AuthCode, IssuedToken, KeyState, RefreshRecord, SecretHash, SecretRecord, Session,
+            StoredClientKey, Tenant, Track, TrackData, TrackKey, TrackSettings, UnixTime, User, UserGrant,
         },
         store::{
-            AppRef, AppStore, AuditLog, Change, CredentialStore, FailureBuckets, Health, NewTrack, PageRequest,
-            ReplayGuard, SessionStore, SnapshotSource, StoreError, StoreResult, TenantStore, TrackKeyStore, TrackRef,
-            TrackStore, UserFilter, UserRef, UserStore,
+            AppRef, AppStore, AuditLog, Change, CredentialStore, FailureBuckets, GrantStore, Health, NewTrack,
+            PageRequest, Redeemed, ReplayGuard, SessionStore, SnapshotSource, StoreError, StoreResult, TenantStore,
+            TrackKeyStore, TrackRef, TrackStore, UserFilter, UserRef, UserStore,
         },
     };
     pub use ferrid_oauth::name::Name;
@@ -103,6 +105,7 @@ macro_rules! sql_store {
         $crate::sql_snapshot!($store, $db);
         $crate::sql_health!($store);
         $crate::sql_users!($store, $db, $row);
+        $crate::sql_grants!($store, $db, $row);
         impl ferrid_core::store::AllPorts for $store {}
     };
 }
