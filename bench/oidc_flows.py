@@ -11,6 +11,7 @@ repeats its flow):
   refresh   POST token grant_type=refresh_token, the latest refresh token of each user
   userinfo  GET userinfo with a bearer access token
   login     a fresh browser: authorize → login form → POST username/password → code
+            (at --login-conns, 2: ferrid's bound on password checks per source and user)
 
 Per flow and concurrency: a warm-up, then --runs × --duration; prints flows/s, p50/p99
 of a whole flow, the server's CPU and peak RSS, its CPU per flow, the generator's own
@@ -209,6 +210,9 @@ def main():
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--duration", type=float, default=10)
     ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--login-conns", default="2",
+                    help="concurrency of the login flow: ferrid admits two password checks at once per source"
+                         " address and per user and answers 429 past that")
     ap.add_argument("--threads", type=int, default=2, help="the load generator's tokio worker threads")
     ap.add_argument("--servers", default="ferrid,peer")
     ap.add_argument("--kit", help="../shared/bench (its node-oidc/node_modules/oidc-provider), or the directory"
@@ -221,6 +225,7 @@ def main():
     flows = a.flows.split(",")
     algs = a.algs.split(",")
     conns = [int(c) for c in a.conns.split(",")]
+    login_conns = [int(c) for c in a.login_conns.split(",")]
     servers = a.servers.split(",")
     if "peer" in servers and not a.kit:
         servers.remove("peer")
@@ -245,11 +250,11 @@ def main():
                     base_args = load_args(issuer, cid, secret, resource)
                     metrics_url = f"{metrics}/x/y" if metrics else None
                     for flow in flows:
-                        for c in conns:
+                        for c in (login_conns if flow == "login" else conns):
                             rows.append(run_flow(label, alg, flow, c, base_args, proc.pid, a, metrics_url))
                 finally:
                     proc.stop()
-        table(rows, flows, algs, conns)
+        table(rows, flows, algs, sorted(set(conns + login_conns)))
         if a.json:
             with open(a.json, "a") as f:
                 for r in rows:
