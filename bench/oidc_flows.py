@@ -51,8 +51,8 @@ def discovery(issuer):
         return json.loads(r.read())
 
 
-def start_ferrid(binary, work, alg):
-    data = os.path.join(work, f"data-ferrid-{alg}")
+def start_ferrid(binary, work, alg, data_root=None):
+    data = os.path.join(data_root or work, f"data-ferrid-{alg}")
     proc, base, secret = wrkbench.start_ferrid(binary, data)
     try:
         token = wrkbench.admin_token(base, secret)
@@ -171,29 +171,27 @@ def run_flow(label, alg, flow, conns, base_args, pid, a, metrics_base):
 
 def table(rows, flows, algs, conns):
     by = {(r["label"], r["alg"], r["flow"], r["conns"]): r for r in rows}
-    print("\n| flow | alg | c | ferrid /s | p50 ms | p99 ms | CPU | CPU ms/op | RSS MiB "
-          "| peer /s | p50 ms | p99 ms | CPU | CPU ms/op | RSS MiB | ferrid/peer |")
-    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    labels = [x for x in ("ferrid", "ferrid-shm", "peer") if any(r["label"] == x for r in rows)]
+    print("\n| flow | alg | c | server | flows/s | p50 ms | p99 ms | server CPU | CPU ms/flow | peak RSS MiB | ÷ peer |")
+    print("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|")
     for alg in algs:
         for flow in flows:
             for c in conns:
-                f, p = by.get(("ferrid", alg, flow, c)), by.get(("peer", alg, flow, c))
-                if not f and not p:
-                    continue
-
-                def cells(r):
+                peer = by.get(("peer", alg, flow, c))
+                for label in labels:
+                    r = by.get((label, alg, flow, c))
                     if not r:
-                        return "— | — | — | — | — | —"
-                    return (f"{r['ops_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['cpu_pct']:.0f}% "
-                            f"| {r['cpu_ms_per_op']:.2f} | {r['rss_mib']:.0f}")
-                ratio = f"{f['ops_per_s'] / p['ops_per_s']:.2f}" if f and p and p["ops_per_s"] else "—"
-                print(f"| {flow} | {alg} | {c} | {cells(f)} | {cells(p)} | {ratio} |")
+                        continue
+                    ratio = f"{r['ops_per_s'] / peer['ops_per_s']:.2f}" if peer and peer["ops_per_s"] else "—"
+                    print(f"| {flow} | {alg} | {c} | {label} | {r['ops_per_s']:,.0f} | {r['p50_ms']:.2f} "
+                          f"| {r['p99_ms']:.2f} | {r['cpu_pct']:.0f}% | {r['cpu_ms_per_op']:.2f} | {r['rss_mib']:.0f} "
+                          f"| {ratio if label != 'peer' else ''} |")
     gen = [f"{r['label']} {r['alg']} {r['flow']} c={r['conns']}: {r['gen_cpu_pct']:.0f}%" for r in rows]
     print("\nload generator CPU (of one core): " + "; ".join(gen))
     logins = [f"{r['label']} {r['alg']} c={r['conns']}: {r['step_p50_ms']:.1f} ms" for r in rows if r["flow"] == "login"]
     if logins:
         print("login POST alone, p50: " + "; ".join(logins))
-    calls = [f"{r['flow']} {r['alg']} c={r['conns']}: {r['store_calls_per_op']:.1f}" for r in rows
+    calls = [f"{r['label']} {r['flow']} {r['alg']} c={r['conns']}: {r['store_calls_per_op']:.1f}" for r in rows
              if "store_calls_per_op" in r]
     if calls:
         print("ferrid store calls per flow (ferrid_store_calls_total): " + "; ".join(calls))
@@ -214,7 +212,9 @@ def main():
                     help="concurrency of the login flow: ferrid admits two password checks at once per source"
                          " address and per user and answers 429 past that")
     ap.add_argument("--threads", type=int, default=2, help="the load generator's tokio worker threads")
-    ap.add_argument("--servers", default="ferrid,peer")
+    ap.add_argument("--servers", default="ferrid,ferrid-shm,peer",
+                    help="ferrid (data directory on the disk), ferrid-shm (on /dev/shm, where fsync costs nothing,"
+                         " as the peer's in-memory adapter), peer")
     ap.add_argument("--kit", help="../shared/bench (its node-oidc/node_modules/oidc-provider), or the directory"
                     " of an oidc-provider package; needed for the peer")
     ap.add_argument("--no-build", action="store_true")
@@ -231,18 +231,23 @@ def main():
         servers.remove("peer")
         print("no --kit: ferrid only", flush=True)
     binary = a.binary or os.path.join(ROOT, "target", "release", "ferrid")
-    if "ferrid" in servers and not a.no_build and not a.binary:
+    if any(x.startswith("ferrid") for x in servers) and not a.no_build and not a.binary:
         subprocess.run(["cargo", "build", "--release", "-q", "--bin", "ferrid"], cwd=ROOT, check=True)
     if not a.no_build or not os.path.exists(LOAD_BIN):
         subprocess.run(["cargo", "build", "--release", "-q", "--manifest-path", os.path.join(LOAD_DIR, "Cargo.toml")],
                        check=True)
     rows = []
+    shm_dirs = []
     work = tempfile.mkdtemp(prefix="ferrid-oidc-bench-")
     try:
         for alg in algs:
             for label in servers:
                 if label == "ferrid":
                     proc, issuer, cid, secret, resource, metrics = start_ferrid(binary, work, alg)
+                elif label == "ferrid-shm":
+                    shm = tempfile.mkdtemp(prefix="ferrid-oidc-bench-", dir="/dev/shm")
+                    shm_dirs.append(shm)
+                    proc, issuer, cid, secret, resource, metrics = start_ferrid(binary, work, alg, shm)
                 else:
                     proc, issuer, cid, secret, resource, metrics = start_peer(os.path.abspath(a.kit), work, alg)
                 try:
@@ -261,6 +266,8 @@ def main():
                     f.write(json.dumps(r) + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        for d in shm_dirs:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
