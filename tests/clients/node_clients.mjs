@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Interoperability checks of ferrid against third-party Node clients:
 // openid-client v6 (discovery + client credentials grant, with client
-// secrets and with PrivateKeyJwt) and jose (JWT verification through the
-// remote JWKS, client key generation, private_key_jwt assertions).
+// secrets and with PrivateKeyJwt; the authorization code flow with PKCE, ID
+// token validation, UserInfo and refresh), oauth4webapi (the code flow with
+// its RFC 9207 iss check) and jose (JWT verification through the remote JWKS,
+// client key generation, private_key_jwt assertions).
 //
 // Environment:
 //   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -14,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import * as jose from 'jose';
+import * as oauth from 'oauth4webapi';
 
 const TIMEOUT_MS = 15000;
 
@@ -40,7 +43,10 @@ const adminSecret = process.env.FERRID_ADMIN_SECRET || '';
 // unique tenant per run so several suites can share one server
 const tenant = `js${randomBytes(5).toString('hex')}`;
 const TRACKS = { rs: 'RS256', es: 'ES256' };
-const state = { adminToken: null, tracks: new Set(), clients: new Map(), pkKeys: new Map() };
+const state = {
+  adminToken: null, tracks: new Set(), clients: new Map(), pkKeys: new Map(),
+  users: new Map(), oidcClients: new Map(),
+};
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const issuerOf = (track) => `${base}/${tenant}/${track}`;
@@ -624,6 +630,326 @@ async function checkPkAssertionRules() {
   eq(r.body?.error, 'invalid_client', 'aud of another track: error');
 }
 
+// ---------------------------------------------------------------------------
+// OpenID Connect: authorization code flow + PKCE with openid-client and with
+// oauth4webapi; the login is done by plain form posts (a user agent without
+// JavaScript: cookies kept, redirects not followed)
+// ---------------------------------------------------------------------------
+
+const OIDC_SCOPE = 'openid profile email offline_access';
+const OIDC_REDIRECT = 'http://127.0.0.1:9/cb'; // never contacted: the 303 is read, not followed
+const USER_PASSWORD = 'a long passphrase 42';
+const USER_CLAIMS = { name: 'Alice Liddell', given_name: 'Alice' };
+
+function oidcClientOf(track, app) {
+  const c = state.oidcClients.get(`${track}/${app}`);
+  if (!c) throw new CheckFailed(`setup did not create oidc_client ${track}/${app}`);
+  return c;
+}
+
+function userOf(track) {
+  const u = state.users.get(track);
+  if (!u) throw new CheckFailed(`setup did not create a user in ${track}`);
+  return u;
+}
+
+// The attributes of one HTML start tag's source (`name="v"`, `name='v'`,
+// `name=v`, bare `name`), entities in values decoded.
+function tagAttributes(src) {
+  const attrs = {};
+  const re = /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
+  for (const m of src.matchAll(re)) {
+    const v = m[2] ?? m[3] ?? m[4] ?? '';
+    attrs[m[1].toLowerCase()] = v
+      .replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'").replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>').replace(/&#x2F;|&#47;/g, '/').replace(/&amp;/g, '&');
+  }
+  return attrs;
+}
+
+// The POST forms of a page: action, and the controls a browser would submit.
+function postForms(html) {
+  const forms = [];
+  for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
+    const attrs = tagAttributes(m[1]);
+    if ((attrs.method ?? 'get').toLowerCase() !== 'post') continue;
+    const inputs = [...m[2].matchAll(/<input\b([^>]*)>/gi)].map((i) => tagAttributes(i[1]));
+    const buttons = [...m[2].matchAll(/<button\b([^>]*)>/gi)].map((b) => tagAttributes(b[1]))
+      .filter((b) => (b.type ?? 'submit').toLowerCase() === 'submit');
+    forms.push({ action: attrs.action, inputs, buttons });
+  }
+  return forms;
+}
+
+// A user agent: a cookie jar by name (every request here stays below one
+// issuer, the cookies' path) and requests that do not follow redirects.
+class UserAgent {
+  constructor() {
+    this.cookies = new Map();
+  }
+
+  async request(url, { method = 'GET', form } = {}) {
+    const headers = {};
+    if (this.cookies.size) {
+      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    }
+    const init = { method, headers, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) };
+    if (form) {
+      init.body = new URLSearchParams(form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    const res = await fetch(url, init);
+    const setCookies = res.headers.getSetCookie();
+    for (const sc of setCookies) {
+      const [pair] = sc.split(';');
+      const eqAt = pair.indexOf('=');
+      this.cookies.set(pair.slice(0, eqAt).trim(), pair.slice(eqAt + 1).trim());
+    }
+    return { status: res.status, headers: res.headers, setCookies, text: await res.text(), url };
+  }
+}
+
+// GET the authorization request, post the login form (every control of it,
+// the credentials typed in); returns the Location of the 303.
+async function loginViaForm(ua, authorizeUrl, username, password, redirectUri) {
+  const page = await ua.request(authorizeUrl);
+  eq(page.status, 200, `authorization request: login page status (${short(page.text)})`);
+  expect((page.headers.get('content-type') ?? '').startsWith('text/html'),
+    `login page Content-Type ${page.headers.get('content-type')}`);
+  const forms = postForms(page.text);
+  eq(forms.length, 1, 'number of POST forms on the login page');
+  const [form] = forms;
+  const body = [];
+  for (const i of form.inputs) {
+    const type = (i.type ?? 'text').toLowerCase();
+    if (!i.name || 'disabled' in i || ['submit', 'image', 'reset', 'button', 'file'].includes(type)) continue;
+    if ((type === 'checkbox' || type === 'radio') && !('checked' in i)) continue;
+    let value = i.value ?? '';
+    if (i.name === 'username') value = username;
+    if (i.name === 'password') value = password;
+    body.push([i.name, value]);
+  }
+  const names = body.map(([n]) => n);
+  expect(names.includes('username') && names.includes('password'), `login form inputs: ${names}`);
+  if (form.buttons[0]?.name) body.push([form.buttons[0].name, form.buttons[0].value ?? '']);
+  const action = new URL(form.action ?? page.url, page.url);
+  const r = await ua.request(action, { method: 'POST', form: body });
+  eq(r.status, 303, `login form post: status (${short(r.text)})`);
+  const loc = r.headers.get('location') ?? '';
+  expect(loc.startsWith(`${redirectUri}?`), `Location ${loc} is not the redirect URI`);
+  expect(r.setCookies.some((c) => c.startsWith('ferrid_session=')), 'no ferrid_session cookie after the login');
+  return loc;
+}
+
+async function checkOidcSetup() {
+  for (const track of Object.keys(TRACKS)) {
+    const username = `alice${randomBytes(3).toString('hex')}`;
+    const email = `${username}@example.com`;
+    let r = await api(`/tenants/${tenant}/tracks/${track}/users`, {
+      username, email, email_verified: true, password: USER_PASSWORD, claims: USER_CLAIMS,
+    });
+    eq(r.status, 201, `create user in ${track} (${short(r.text)})`);
+    expect(typeof r.body?.id === 'string' && r.body.id, `no user id: ${short(r.text)}`);
+    state.users.set(track, { id: r.body.id, username, email });
+  }
+  const apps = [
+    ['rs', 'web-basic', 'client_secret_basic'],
+    ['es', 'web-public', 'none'],
+    ['rs', 'web-post', 'client_secret_post'],
+  ];
+  for (const [track, name, method] of apps) {
+    const r = await api(`/tenants/${tenant}/tracks/${track}/apps`, {
+      name,
+      kind: 'oidc_client',
+      redirect_uris: [OIDC_REDIRECT],
+      client_auth_method: method,
+      grant_types: ['authorization_code', 'refresh_token'],
+    });
+    eq(r.status, 201, `create oidc_client ${track}/${name} (${short(r.text)})`);
+    const b = r.body ?? {};
+    eq(b.authorization_endpoint, `${issuerOf(track)}/oauth/authorize`, 'authorization_endpoint of the registration');
+    eq('client_secret' in b, method !== 'none', `client_secret present for ${method}`);
+    state.oidcClients.set(`${track}/${name}`, { ...b, method });
+  }
+}
+
+async function oidcDiscover(track, app) {
+  const c = oidcClientOf(track, app);
+  const auth = c.method === 'none' ? client.None() : authFor(c.method, c.client_secret);
+  // the ID token must be signed with the track's algorithm
+  const config = await client.discovery(new URL(issuerOf(track)), c.client_id,
+    { id_token_signed_response_alg: TRACKS[track] }, auth,
+    { execute: [client.allowInsecureRequests], timeout: TIMEOUT_MS / 1000 });
+  // verify the ID token's signature through the JWKS too (not only its claims)
+  client.enableNonRepudiationChecks(config);
+  return config;
+}
+
+// openid-client: authorization URL with PKCE S256, state and nonce; login by
+// form posts; authorizationCodeGrant validating state, iss (RFC 9207), the ID
+// token and nonce.
+async function openidClientCodeFlow(track, app, ua = new UserAgent()) {
+  const config = await oidcDiscover(track, app);
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const st = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: OIDC_REDIRECT,
+    scope: OIDC_SCOPE,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: st,
+    nonce,
+  });
+  const user = userOf(track);
+  const loc = await loginViaForm(ua, url, user.username, USER_PASSWORD, OIDC_REDIRECT);
+  eq(new URL(loc).searchParams.get('iss'), issuerOf(track), 'iss parameter of the authorization response');
+  const tokens = await client.authorizationCodeGrant(config, new URL(loc), {
+    pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: st, idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  eq(claims.sub, user.id, 'ID token sub');
+  eq(claims.aud, oidcClientOf(track, app).client_id, 'ID token aud');
+  eq(claims.iss, issuerOf(track), 'ID token iss');
+  eq(claims.nonce, nonce, 'ID token nonce');
+  expect(typeof claims.at_hash === 'string', 'ID token without at_hash');
+  return { config, tokens, claims, loc, ua };
+}
+
+async function checkUserInfoClaims(info, track) {
+  const user = userOf(track);
+  eq(info.sub, user.id, 'UserInfo sub');
+  eq(info.name, USER_CLAIMS.name, 'UserInfo name');
+  eq(info.given_name, USER_CLAIMS.given_name, 'UserInfo given_name');
+  eq(info.email, user.email, 'UserInfo email');
+  eq(info.email_verified, true, 'UserInfo email_verified');
+}
+
+async function checkOidcDiscovery() {
+  const config = await oidcDiscover('rs', 'web-basic');
+  const md = config.serverMetadata();
+  const iss = issuerOf('rs');
+  eq(md.authorization_endpoint, `${iss}/oauth/authorize`, 'authorization_endpoint');
+  eq(md.userinfo_endpoint, `${iss}/oauth/userinfo`, 'userinfo_endpoint');
+  // end session (RP-Initiated Logout 1.0, optional) is listed exactly when it is served
+  // (docs/protocol.md "Discovery"), and then at {issuer}/oauth/endsession
+  const endSession = await http('GET', `${iss}/oauth/endsession`);
+  if (endSession.status === 404) {
+    eq(md.end_session_endpoint, undefined, 'end_session_endpoint while /oauth/endsession is 404');
+  } else {
+    eq(md.end_session_endpoint, `${iss}/oauth/endsession`, 'end_session_endpoint');
+  }
+  eq(md.response_types_supported, ['code'], 'response_types_supported');
+  expect((md.code_challenge_methods_supported ?? []).includes('S256'), 'code_challenge_methods_supported lacks S256');
+  // openid-client then requires the iss parameter in authorization responses
+  eq(md.authorization_response_iss_parameter_supported, true, 'authorization_response_iss_parameter_supported');
+  expect(md.supportsPKCE('S256'), 'openid-client: supportsPKCE() is false');
+}
+
+async function checkOpenidClientCodeFlowBasic() {
+  const { config, tokens, claims } = await openidClientCodeFlow('rs', 'web-basic');
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  await checkUserInfoClaims(info, 'rs');
+}
+
+async function checkOpenidClientRefresh() {
+  const { config, tokens, claims } = await openidClientCodeFlow('rs', 'web-basic');
+  expect(typeof tokens.refresh_token === 'string', 'no refresh_token (offline_access)');
+  const next = await client.refreshTokenGrant(config, tokens.refresh_token);
+  expect(typeof next.refresh_token === 'string' && next.refresh_token !== tokens.refresh_token,
+    'the refresh token was not rotated');
+  // an ID token from a refresh names the same user (OpenID Connect Core §12.2)
+  if (next.id_token) eq(next.claims().sub, claims.sub, 'sub of the refreshed ID token');
+  const info = await client.fetchUserInfo(config, next.access_token, claims.sub);
+  await checkUserInfoClaims(info, 'rs');
+  const e = await oauthErrorOf(() => client.refreshTokenGrant(config, tokens.refresh_token));
+  eq(e.status, 400, `reused refresh token: status (${e.kind})`);
+  eq(e.error, 'invalid_grant', `reused refresh token: error (${e.kind})`);
+}
+
+async function checkOpenidClientPublicClient() {
+  // a public client (token_endpoint_auth_method none): PKCE is its only proof
+  const { config, tokens, claims } = await openidClientCodeFlow('es', 'web-public');
+  const [header] = tokens.id_token.split('.');
+  eq(JSON.parse(Buffer.from(header, 'base64url')).alg, 'ES256', 'ID token alg of the ES256 track');
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  await checkUserInfoClaims(info, 'es');
+  const next = await client.refreshTokenGrant(config, tokens.refresh_token);
+  expect(next.refresh_token !== tokens.refresh_token, 'the refresh token was not rotated');
+}
+
+async function checkOpenidClientWrongVerifier() {
+  // the code exchanged with another code_verifier is refused (RFC 7636 §4.6)
+  const config = await oidcDiscover('rs', 'web-basic');
+  const verifier = client.randomPKCECodeVerifier();
+  const st = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: OIDC_REDIRECT, scope: 'openid', state: st, nonce: client.randomNonce(),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const user = userOf('rs');
+  const loc = await loginViaForm(new UserAgent(), url, user.username, USER_PASSWORD, OIDC_REDIRECT);
+  const e = await oauthErrorOf(() => client.authorizationCodeGrant(config, new URL(loc), {
+    pkceCodeVerifier: client.randomPKCECodeVerifier(), expectedState: st, idTokenExpected: true,
+  }));
+  eq(e.status, 400, `wrong code_verifier: status (${e.kind})`);
+  eq(e.error, 'invalid_grant', `wrong code_verifier: error (${e.kind})`);
+}
+
+// oauth4webapi, the lower-level library openid-client is built on, used
+// directly: its own discovery, RFC 9207 check, code exchange and UserInfo.
+async function checkOauth4webapiCodeFlow() {
+  const track = 'rs';
+  const c = oidcClientOf(track, 'web-post');
+  const issuer = new URL(issuerOf(track));
+  const insecure = { [oauth.allowInsecureRequests]: true };
+  const as = await oauth.processDiscoveryResponse(issuer,
+    await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }));
+  eq(as.authorization_response_iss_parameter_supported, true, 'authorization_response_iss_parameter_supported');
+  const cl = { client_id: c.client_id };
+  const clientAuth = oauth.ClientSecretPost(c.client_secret);
+  const verifier = oauth.generateRandomCodeVerifier();
+  const nonce = oauth.generateRandomNonce();
+  const st = oauth.generateRandomState();
+  const url = new URL(as.authorization_endpoint);
+  for (const [k, v] of Object.entries({
+    client_id: c.client_id, redirect_uri: OIDC_REDIRECT, response_type: 'code', scope: OIDC_SCOPE,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    state: st, nonce,
+  })) url.searchParams.set(k, v);
+  const user = userOf(track);
+  const loc = new URL(await loginViaForm(new UserAgent(), url, user.username, USER_PASSWORD, OIDC_REDIRECT));
+  // a response whose iss names another issuer is refused by the library (RFC 9207 §2.4)
+  const forged = new URL(loc);
+  forged.searchParams.set('iss', issuerOf('es'));
+  let refused = false;
+  try {
+    oauth.validateAuthResponse(as, cl, forged, st);
+  } catch (err) {
+    refused = true;
+    eq(err?.code, 'OAUTH_INVALID_RESPONSE', `forged iss: error code (${err?.message})`);
+    expect(String(err?.message).includes('"iss"'), `forged iss: refused for another reason: ${err?.message}`);
+  }
+  expect(refused, 'validateAuthResponse accepted a foreign iss');
+  const params = oauth.validateAuthResponse(as, cl, loc, st);
+  const response = await oauth.authorizationCodeGrantRequest(as, cl, clientAuth, params, OIDC_REDIRECT,
+    verifier, insecure);
+  const result = await oauth.processAuthorizationCodeResponse(as, cl, response, {
+    expectedNonce: nonce, requireIdToken: true,
+  });
+  const claims = oauth.getValidatedIdTokenClaims(result);
+  eq(claims.sub, user.id, 'ID token sub');
+  eq(claims.nonce, nonce, 'ID token nonce');
+  // the ID token's signature, by jose through the JWKS
+  const { protectedHeader } = await jose.jwtVerify(result.id_token, remoteJwks(track), {
+    issuer: issuerOf(track), audience: c.client_id, algorithms: [TRACKS[track]],
+  });
+  eq(protectedHeader.typ, 'JWT', 'ID token typ');
+  const ui = await oauth.userInfoRequest(as, cl, result.access_token, insecure);
+  const info = await oauth.processUserInfoResponse(as, cl, claims.sub, ui);
+  await checkUserInfoClaims(info, track);
+}
+
 const CHECKS = [
   ['admin token via client_credentials', checkAdminToken],
   ['management: tenant, tracks RS256/ES256, resources, clients', checkSetup],
@@ -654,6 +980,13 @@ const CHECKS = [
   ['openid-client PrivateKeyJwt foreign key / unknown kid -> 401 invalid_client', checkPkWrongKey],
   ['jose.SignJWT EdDSA assertion replayed -> 200 then 401 invalid_client', checkPkReplay],
   ['private_key_jwt aud = issuer ok; long exp / foreign aud -> 401', checkPkAssertionRules],
+  ['oidc: users + oidc_clients (client_secret_basic, none, client_secret_post)', checkOidcSetup],
+  ['openid-client discovery of the OpenID Provider (authorize, userinfo, iss parameter)', checkOidcDiscovery],
+  ['openid-client code flow + PKCE (basic): ID token (signature, nonce, state, iss), UserInfo', checkOpenidClientCodeFlowBasic],
+  ['openid-client refreshTokenGrant rotates; the old refresh token -> invalid_grant', checkOpenidClientRefresh],
+  ['openid-client public client (none) code flow + PKCE on ES256, UserInfo, refresh', checkOpenidClientPublicClient],
+  ['openid-client code with a wrong code_verifier -> invalid_grant', checkOpenidClientWrongVerifier],
+  ['oauth4webapi code flow: discovery, validateAuthResponse (iss), code grant, UserInfo', checkOauth4webapiCodeFlow],
 ];
 
 async function main() {

@@ -7,6 +7,14 @@ plain requests, and PyJWT (PyJWKClient) for verifying the issued access tokens
 through the JWKS and for signing private_key_jwt client assertions. Client keys
 and certificates (PEM, PKCS#12) are made with cryptography.
 
+OpenID Connect: Authlib's OAuth2Session runs the authorization code flow with
+PKCE (S256) and a nonce for a client_secret_basic and a private_key_jwt client;
+the user signs in by plain HTTP form posts (the login page's form parsed with
+html.parser, every input submitted); PyJWT verifies the ID token through the
+JWKS (iss, aud, nonce, at_hash per OpenID Connect Core §3.1.3.6); UserInfo,
+refresh rotation, a reused code, a wrong password, the session cookie and
+prompt=none are checked.
+
 Environment:
   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
   FERRID_ADMIN_SECRET  secret of the bootstrap client master/master/admin
@@ -17,12 +25,14 @@ Output: one line per check ("ok - name" / "FAIL - name: reason"), then
 
 import base64
 import datetime
+import hashlib
 import os
 import secrets
 import sys
 import time
 import traceback
 import urllib.parse
+from html.parser import HTMLParser
 
 # oauthlib refuses http:// token endpoints unless told otherwise; the test
 # server listens on loopback without TLS.
@@ -32,6 +42,7 @@ import jwt  # PyJWT
 import requests
 from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
 from authlib.integrations.requests_client import OAuthError
+from authlib.common.security import generate_token
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -100,6 +111,11 @@ class Ctx:
         # (track, app) -> {"key": private key, "kid": stored kid, "x5t": cert
         # thumbprint or None} of a private_key_jwt client whose key was uploaded
         self.pk_keys = {}
+        # OpenID Connect: track -> user created, (track, app) -> registration,
+        # track -> discovery document
+        self.oidc_users = {}
+        self.oidc_clients = {}
+        self.oidc_metadata = {}
 
     def issuer(self, track):
         return f"{self.base}/{self.tenant}/{track}"
@@ -964,6 +980,399 @@ def check_pk_pfx_upload(ctx):
     expect_invalid_client(r, "assertion signed with another client's key")
 
 
+# --------------------------------------------------------------------------
+# OpenID Connect: authorization code flow with PKCE (OpenID Connect Core 1.0
+# §3.1, RFC 7636), the login by plain form posts, ID token, UserInfo, refresh
+# --------------------------------------------------------------------------
+
+OIDC_SCOPE = "openid profile email offline_access"
+OIDC_REDIRECT = "http://127.0.0.1:9/cb"  # never contacted: the 303 is read, not followed
+USER_PASSWORD = "a long passphrase 42"
+USER_CLAIMS = {"name": "Alice Liddell", "given_name": "Alice"}
+# hash of at_hash per OpenID Connect Core §3.1.3.6: the SHA-2 of the alg's size
+# (Ed25519 signs with SHA-512)
+# a redirect answering a GET authorization request: 302 (RFC 6749 §4.1.2) or
+# 303; the redirect after the login form's POST must be 303 (RFC 9700 §4.12)
+GET_REDIRECTS = (302, 303)
+AT_HASH = {"RS256": hashlib.sha256, "PS256": hashlib.sha256, "ES256": hashlib.sha256,
+           "RS384": hashlib.sha384, "PS384": hashlib.sha384, "ES384": hashlib.sha384,
+           "RS512": hashlib.sha512, "PS512": hashlib.sha512, "EdDSA": hashlib.sha512}
+
+
+class LoginFormParser(HTMLParser):
+    """The forms of a page: action, method, inputs (attribute dicts), the
+    submit buttons; and each label's text by the id it names (`for`) and by the
+    names of the inputs it wraps."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms = []
+        self.labels = {}
+        self._form = None
+        self._label = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "form":
+            self._form = {"action": a.get("action"), "method": a.get("method", "get").lower(),
+                          "inputs": [], "buttons": []}
+            self.forms.append(self._form)
+        elif tag == "input" and self._form is not None:
+            if a.get("type", "text").lower() in ("submit", "image"):
+                self._form["buttons"].append(a)
+            else:
+                self._form["inputs"].append(a)
+        elif tag == "button" and self._form is not None:
+            if a.get("type", "submit").lower() == "submit":
+                self._form["buttons"].append(a)
+        elif tag == "label":
+            self._label = {"keys": [("id", a["for"])] if a.get("for") else [], "text": []}
+        if tag == "input" and self._label is not None and a.get("name"):
+            self._label["keys"].append(("name", a["name"]))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "label" and self._label is not None:
+            text = " ".join("".join(self._label["text"]).split())
+            for key in self._label["keys"]:
+                self.labels[key] = text
+            self._label = None
+
+    def handle_data(self, data):
+        if self._label is not None:
+            self._label["text"].append(data)
+
+    def label_of(self, inp):
+        """The text of the label of an input (by its id, or wrapping it)."""
+        return self.labels.get(("id", inp.get("id"))) or self.labels.get(("name", inp.get("name")))
+
+
+def form_fields(form, username, password):
+    """The body a browser would post: every successful control of the form
+    (RFC 7578 / HTML "constructing the entry list"), the credentials typed in."""
+    data = []
+    names = set()
+    for inp in form["inputs"]:
+        name = inp.get("name")
+        kind = inp.get("type", "text").lower()
+        if not name or "disabled" in inp or kind in ("reset", "button", "file"):
+            continue
+        if kind in ("checkbox", "radio") and "checked" not in inp:
+            continue
+        value = inp.get("value", "")
+        if name == "username":
+            value = username
+        elif name == "password":
+            value = password
+        data.append((name, value))
+        names.add(name)
+    expect({"username", "password"} <= names,
+           f"login form lacks username/password inputs: {sorted(names)}")
+    # the submit button pressed, when it has a name
+    if form["buttons"] and form["buttons"][0].get("name"):
+        b = form["buttons"][0]
+        data.append((b["name"], b.get("value", "")))
+    return data
+
+
+def set_cookie_headers(r):
+    return r.raw.headers.getlist("Set-Cookie") if r.raw is not None else []
+
+
+def submit_login(http, page, username, password):
+    """Parse the login page `page` (a response) and post its form; the answer
+    is returned without following a redirect."""
+    ctype = page.headers.get("Content-Type", "")
+    expect(ctype.split(";")[0].strip() == "text/html", f"login page Content-Type {ctype!r}")
+    parser = LoginFormParser()
+    parser.feed(page.text)
+    posts = [f for f in parser.forms if f["method"] == "post"]
+    eq(len(posts), 1, "number of POST forms on the login page")
+    form = posts[0]
+    by_name = {inp.get("name"): inp for inp in form["inputs"]}
+    eq(parser.label_of(by_name.get("username", {})), "Username or email", "label of the username input")
+    eq(parser.label_of(by_name.get("password", {})), "Password", "label of the password input")
+    expect(any(i.get("type") == "hidden" for i in form["inputs"]), "login form has no hidden inputs")
+    action = urllib.parse.urljoin(page.url, form["action"] or page.url)
+    return http.post(action, data=form_fields(form, username, password),
+                     allow_redirects=False, timeout=TIMEOUT)
+
+
+def login_via_form(http, authorize_url, username, password, redirect_uri):
+    """GET the authorization request, post the login form; returns the
+    redirect (Location) the provider answered with (303)."""
+    page = http.get(authorize_url, allow_redirects=False, timeout=TIMEOUT)
+    eq(page.status_code, 200, f"authorization request: login page status ({short(page.text)})")
+    r = submit_login(http, page, username, password)
+    eq(r.status_code, 303, f"login form post: status ({short(r.text)})")
+    loc = r.headers.get("Location", "")
+    expect(loc.startswith(redirect_uri + "?"), f"Location {loc!r} is not the redirect URI")
+    cookies = [c for c in set_cookie_headers(r) if c.startswith("ferrid_session=")]
+    eq(len(cookies), 1, "ferrid_session Set-Cookie headers after the login")
+    attrs = [a.strip().lower() for a in cookies[0].split(";")[1:]]
+    expect("httponly" in attrs, f"session cookie is not HttpOnly: {cookies[0]!r}")
+    expect("samesite=lax" in attrs, f"session cookie is not SameSite=Lax: {cookies[0]!r}")
+    return loc
+
+
+def callback_params(ctx, track, loc):
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    # RFC 9207: the iss parameter names the issuer in every authorization response
+    eq(q.get("iss"), ctx.issuer(track), "iss parameter of the authorization response")
+    expect(q.get("code"), f"no code in {loc!r}")
+    return q
+
+
+def oidc_hash(value, alg):
+    digest = AT_HASH[alg](value.encode("ascii")).digest()
+    return b64url(digest[: len(digest) // 2])
+
+
+def verify_id_token(ctx, track, id_token, client_id, nonce, access_token, sub):
+    """Verify an ID token with PyJWT through the track's JWKS (OpenID Connect
+    Core §3.1.3.7) and return its claims."""
+    alg = EXPECTED_ALG[track]
+    header = jwt.get_unverified_header(id_token)
+    eq(header.get("alg"), alg, "ID token header alg")
+    eq(header.get("typ"), "JWT", "ID token header typ")
+    jwks_client = jwt.PyJWKClient(ctx.jwks_uri(track), cache_jwk_set=False, timeout=TIMEOUT)
+    key = jwks_client.get_signing_key_from_jwt(id_token).key
+    claims = jwt.decode(id_token, key, algorithms=[alg], audience=client_id, issuer=ctx.issuer(track),
+                        leeway=5, options={"require": ["iss", "sub", "aud", "exp", "iat"]})
+    eq(claims["sub"], sub, "ID token sub (the user's id)")
+    eq(claims.get("nonce"), nonce, "ID token nonce")
+    eq(claims.get("at_hash"), oidc_hash(access_token, alg), "ID token at_hash")
+    now = time.time()
+    expect(isinstance(claims.get("auth_time"), int) and claims["auth_time"] <= now + 5,
+           f"auth_time {claims.get('auth_time')!r}")
+    expect(isinstance(claims.get("sid"), str) and claims["sid"], f"sid {claims.get('sid')!r}")
+    if isinstance(claims["aud"], list):
+        eq(claims.get("azp"), client_id, "azp with several audiences")
+    return claims
+
+
+def check_userinfo(ctx, track, sess, userinfo_endpoint):
+    """UserInfo through the authlib session (it sends the Bearer token)."""
+    u = ctx.oidc_users[track]
+    r = sess.get(userinfo_endpoint, timeout=TIMEOUT)
+    eq(r.status_code, 200, f"UserInfo status ({short(r.text)})")
+    info = r.json()
+    eq(info.get("sub"), u["id"], "UserInfo sub")
+    for claim, value in USER_CLAIMS.items():
+        eq(info.get(claim), value, f"UserInfo {claim}")
+    eq(info.get("email"), u["email"], "UserInfo email")
+    eq(info.get("email_verified"), True, "UserInfo email_verified")
+    return info
+
+
+def oidc_client_of(ctx, track, app):
+    c = ctx.oidc_clients.get((track, app))
+    if c is None:
+        raise CheckFailed(f"setup did not create oidc_client {track}/{app}")
+    return c
+
+
+def check_oidc_setup(ctx):
+    # a user and OpenID Connect clients in the RS256 and the ES256 tracks
+    for track in ("rs", "es"):
+        username = "alice" + secrets.token_hex(3)
+        user = {"username": username, "email": f"{username}@example.com", "email_verified": True,
+                "password": USER_PASSWORD, "claims": USER_CLAIMS}
+        r = ctx.api_post(f"/tenants/{ctx.tenant}/tracks/{track}/users", user)
+        eq(r.status_code, 201, f"create user in {track} ({short(r.text)})")
+        uid = r.json().get("id")
+        expect(isinstance(uid, str) and uid, f"no user id: {short(r.text)}")
+        ctx.oidc_users[track] = {"id": uid, "username": username, "email": user["email"]}
+    apps = (("rs", "web-basic", "client_secret_basic"), ("es", "web-pk", "private_key_jwt"))
+    for track, name, method in apps:
+        body = {"name": name, "kind": "oidc_client", "redirect_uris": [OIDC_REDIRECT],
+                "client_auth_method": method, "grant_types": ["authorization_code", "refresh_token"]}
+        r = ctx.api_post(f"/tenants/{ctx.tenant}/tracks/{track}/apps", body)
+        eq(r.status_code, 201, f"create oidc_client {track}/{name} ({short(r.text)})")
+        c = r.json()
+        eq(c.get("issuer"), ctx.issuer(track), "issuer of the registration")
+        eq(c.get("authorization_endpoint"), ctx.issuer(track) + "/oauth/authorize",
+           "authorization_endpoint of the registration")
+        eq(c.get("token_endpoint"), ctx.token_endpoint(track), "token_endpoint of the registration")
+        expect(("client_secret" in c) == (method != "private_key_jwt"),
+               f"client_secret present/absent for {method}: {short(c)}")
+        ctx.oidc_clients[(track, name)] = c
+    # the private_key_jwt client's P-256 key, registered as a JWK with its kid
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    jwk["kid"] = "web-pk-" + secrets.token_hex(4)
+    r = upload_key(ctx, "es", "web-pk", {"jwk": jwk})
+    eq(r.status_code, 201, f"upload JWK for es/web-pk ({short(r.text)})")
+    ctx.oidc_clients[("es", "web-pk")]["_key"] = {"key": key, "kid": jwk["kid"]}
+
+
+def check_oidc_discovery(ctx):
+    for track in ("rs", "es"):
+        issuer = ctx.issuer(track)
+        md = fetch_json(ctx, issuer + "/.well-known/openid-configuration")
+        eq(md.get("issuer"), issuer, "issuer")
+        for field, path in (("authorization_endpoint", "/oauth/authorize"),
+                            ("token_endpoint", "/oauth/token"),
+                            ("userinfo_endpoint", "/oauth/userinfo"),
+                            ("jwks_uri", "/oauth/keys")):
+            eq(md.get(field), issuer + path, field)
+        eq(md.get("response_types_supported"), ["code"], "response_types_supported")
+        expect("S256" in (md.get("code_challenge_methods_supported") or []),
+               f"code_challenge_methods_supported: {md.get('code_challenge_methods_supported')}")
+        expect("none" in (md.get("token_endpoint_auth_methods_supported") or []),
+               "token_endpoint_auth_methods_supported lacks none")
+        eq(md.get("authorization_response_iss_parameter_supported"), True,
+           "authorization_response_iss_parameter_supported")
+        expect(EXPECTED_ALG[track] in (md.get("id_token_signing_alg_values_supported") or []),
+               f"id_token_signing_alg_values_supported: {md.get('id_token_signing_alg_values_supported')}")
+        ctx.oidc_metadata[track] = md
+
+
+def authlib_oidc_session(ctx, track, app):
+    """An authlib OAuth2Session for the oidc_client (track, app), PKCE S256."""
+    c = oidc_client_of(ctx, track, app)
+    method = "private_key_jwt" if "_key" in c else "client_secret_basic"
+    if method == "private_key_jwt":
+        secret = ECKey.import_key(private_pem(c["_key"]["key"]))
+    else:
+        secret = c["client_secret"]
+    sess = AuthlibSession(c["client_id"], secret, scope=OIDC_SCOPE, redirect_uri=OIDC_REDIRECT,
+                          token_endpoint_auth_method=method, code_challenge_method="S256")
+    if method == "private_key_jwt":
+        sess.register_client_auth_method(
+            PrivateKeyJWT(ctx.token_endpoint(track), headers={"kid": c["_key"]["kid"]}, alg="ES256"))
+    return c, sess
+
+
+def authlib_code_flow(ctx, track, app):
+    """Authorization request (PKCE S256, nonce) with authlib, the login by
+    form posts, the code exchange with authlib; returns what the checks need."""
+    md = ctx.oidc_metadata.get(track)
+    expect(md is not None, "no discovery metadata (discovery check failed)")
+    c, sess = authlib_oidc_session(ctx, track, app)
+    verifier = generate_token(64)
+    nonce = secrets.token_urlsafe(16)
+    url, state = sess.create_authorization_url(md["authorization_endpoint"], code_verifier=verifier,
+                                               nonce=nonce)
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    eq(q.get("code_challenge_method"), "S256", "authlib sent code_challenge_method")
+    user = ctx.oidc_users[track]
+    browser = requests.Session()  # the user agent: its own cookies
+    loc = login_via_form(browser, url, user["username"], USER_PASSWORD, OIDC_REDIRECT)
+    params = callback_params(ctx, track, loc)
+    eq(params.get("state"), state, "state of the authorization response")
+    # authlib checks state again and sends code, redirect_uri and code_verifier
+    tok = sess.fetch_token(md["token_endpoint"], authorization_response=loc, code_verifier=verifier,
+                           state=state)
+    expect(isinstance(tok.get("id_token"), str), f"no id_token in {short(tok)}")
+    expect(isinstance(tok.get("refresh_token"), str), f"no refresh_token (offline_access) in {short(tok)}")
+    eq(tok.get("token_type"), "Bearer", "token_type")
+    claims = verify_id_token(ctx, track, tok["id_token"], c["client_id"], nonce, tok["access_token"],
+                             user["id"])
+    return {"client": c, "session": sess, "token": tok, "claims": claims, "callback": loc,
+            "verifier": verifier, "browser": browser, "md": md}
+
+
+def check_authlib_code_flow_basic(ctx):
+    flow = authlib_code_flow(ctx, "rs", "web-basic")
+    check_userinfo(ctx, "rs", flow["session"], flow["md"]["userinfo_endpoint"])
+
+
+def check_authlib_code_flow_private_key_jwt(ctx):
+    flow = authlib_code_flow(ctx, "es", "web-pk")
+    check_userinfo(ctx, "es", flow["session"], flow["md"]["userinfo_endpoint"])
+
+
+def check_authlib_refresh_rotates(ctx):
+    flow = authlib_code_flow(ctx, "rs", "web-basic")
+    sess, old = flow["session"], flow["token"]["refresh_token"]
+    new = sess.refresh_token(flow["md"]["token_endpoint"], refresh_token=old)
+    expect(isinstance(new.get("refresh_token"), str), f"no refresh_token after refresh: {short(new)}")
+    expect(new["refresh_token"] != old, "the refresh token was not rotated")
+    expect(new.get("access_token") and new["access_token"] != flow["token"]["access_token"],
+           "no new access token")
+    # the new access token serves UserInfo
+    check_userinfo(ctx, "rs", sess, flow["md"]["userinfo_endpoint"])
+    c, again = authlib_oidc_session(ctx, "rs", "web-basic")
+    try:
+        again.refresh_token(flow["md"]["token_endpoint"], refresh_token=old)
+    except OAuthError as e:
+        eq(e.error, "invalid_grant", "reused refresh token: OAuthError.error")
+    else:
+        raise CheckFailed("the rotated-out refresh token was accepted again")
+
+
+def check_authlib_reused_code(ctx):
+    flow = authlib_code_flow(ctx, "rs", "web-basic")
+    c, sess = authlib_oidc_session(ctx, "rs", "web-basic")
+    state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(flow["callback"]).query))["state"]
+    try:
+        sess.fetch_token(flow["md"]["token_endpoint"], authorization_response=flow["callback"],
+                         code_verifier=flow["verifier"], state=state)
+    except OAuthError as e:
+        eq(e.error, "invalid_grant", "reused code: OAuthError.error")
+    else:
+        raise CheckFailed("a used authorization code was exchanged again")
+
+
+def check_login_wrong_password(ctx):
+    md = ctx.oidc_metadata.get("rs")
+    expect(md is not None, "no discovery metadata (discovery check failed)")
+    c, sess = authlib_oidc_session(ctx, "rs", "web-basic")
+    url, _ = sess.create_authorization_url(md["authorization_endpoint"], code_verifier=generate_token(64),
+                                           nonce=secrets.token_urlsafe(16))
+    browser = requests.Session()
+    page = browser.get(url, allow_redirects=False, timeout=TIMEOUT)
+    eq(page.status_code, 200, f"login page status ({short(page.text)})")
+    r = submit_login(browser, page, ctx.oidc_users["rs"]["username"], USER_PASSWORD + "x")
+    eq(r.status_code, 400, f"wrong password: status ({short(r.text)})")
+    expect("Location" not in r.headers, f"wrong password redirected to {r.headers.get('Location')!r}")
+    expect(not any(h.startswith("ferrid_session=") for h in set_cookie_headers(r)),
+           "wrong password set a session cookie")
+    # the page is the login form again
+    parser = LoginFormParser()
+    parser.feed(r.text)
+    expect(any(f["method"] == "post" for f in parser.forms), "no login form after a wrong password")
+
+
+def check_session_cookie_skips_login(ctx):
+    flow = authlib_code_flow(ctx, "rs", "web-basic")
+    c, sess = authlib_oidc_session(ctx, "rs", "web-basic")
+    verifier = generate_token(64)
+    url, state = sess.create_authorization_url(flow["md"]["authorization_endpoint"], code_verifier=verifier,
+                                               nonce=secrets.token_urlsafe(16))
+    r = flow["browser"].get(url, allow_redirects=False, timeout=TIMEOUT)
+    expect(r.status_code in GET_REDIRECTS, f"authorize with a session: expected 302/303, got {resp_info(r)}")
+    loc = r.headers.get("Location", "")
+    params = callback_params(ctx, "rs", loc)
+    eq(params.get("state"), state, "state")
+    tok = sess.fetch_token(flow["md"]["token_endpoint"], authorization_response=loc, code_verifier=verifier,
+                           state=state)
+    claims = jwt.decode(tok["id_token"], options={"verify_signature": False})
+    eq(claims.get("sid"), flow["claims"]["sid"], "sid of the second ID token (same session)")
+    eq(claims.get("auth_time"), flow["claims"]["auth_time"], "auth_time of the second ID token")
+
+
+def check_prompt_none_without_session(ctx):
+    # OpenID Connect Core §3.1.2.6: no session and prompt=none -> login_required
+    # at the redirect URI, with state and iss, and no login page
+    md = ctx.oidc_metadata.get("rs")
+    expect(md is not None, "no discovery metadata (discovery check failed)")
+    c, sess = authlib_oidc_session(ctx, "rs", "web-basic")
+    url, state = sess.create_authorization_url(md["authorization_endpoint"], code_verifier=generate_token(64),
+                                               nonce=secrets.token_urlsafe(16), prompt="none")
+    r = requests.get(url, allow_redirects=False, timeout=TIMEOUT)
+    expect(r.status_code in GET_REDIRECTS, f"prompt=none without a session: expected 302/303, got {resp_info(r)}")
+    loc = r.headers.get("Location", "")
+    expect(loc.startswith(OIDC_REDIRECT + "?"), f"Location {loc!r} is not the redirect URI")
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    eq(q.get("error"), "login_required", "error")
+    eq(q.get("state"), state, "state")
+    eq(q.get("iss"), ctx.issuer("rs"), "iss")
+    expect("code" not in q, f"a code with login_required: {loc!r}")
+
+
 CHECKS = [
     ("admin token via client_secret_post", check_admin_token_post),
     ("admin token via authlib client_secret_basic", check_admin_token_basic),
@@ -1009,6 +1418,17 @@ CHECKS = [
     ("private_key_jwt replayed assertion -> 401 invalid_client", check_pk_replay),
     ("private_key_jwt aud/alg accepted, bad assertions -> 401 invalid_client", check_pk_assertion_rules),
     ("private_key_jwt PFX upload (wrong password 400) + token", check_pk_pfx_upload),
+    ("oidc: users + oidc_clients (client_secret_basic, private_key_jwt JWK)", check_oidc_setup),
+    ("oidc: discovery names the provider endpoints, S256, iss parameter", check_oidc_discovery),
+    ("authlib code flow + PKCE, client_secret_basic: ID token (PyJWT, at_hash), UserInfo",
+     check_authlib_code_flow_basic),
+    ("authlib code flow + PKCE, PrivateKeyJWT ES256: ID token (PyJWT, at_hash), UserInfo",
+     check_authlib_code_flow_private_key_jwt),
+    ("authlib refresh rotates; the old refresh token -> invalid_grant", check_authlib_refresh_rotates),
+    ("authlib reused authorization code -> invalid_grant", check_authlib_reused_code),
+    ("login form: wrong password -> 400 login page, no redirect, no session", check_login_wrong_password),
+    ("session cookie: a second authorization request skips the login", check_session_cookie_skips_login),
+    ("prompt=none without a session -> login_required at the redirect URI", check_prompt_none_without_session),
 ]
 
 

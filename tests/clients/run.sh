@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# Runs the client interoperability suites (Python and Node) and schemathesis over the
-# management API's OpenAPI document against a fresh ferrid server on a free loopback port.
+# Runs the client interoperability suites against a fresh ferrid server on a free
+# loopback port:
+#   python   python_clients.py: Authlib (client credentials, PrivateKeyJWT, the OpenID
+#            Connect code flow with PKCE for client_secret_basic and private_key_jwt
+#            clients, refresh rotation, a reused code), requests-oauthlib, PyJWT (access
+#            and ID tokens through the JWKS, at_hash), the login by plain form posts
+#   node     node_clients.mjs: openid-client v6 (client credentials, PrivateKeyJwt, the
+#            code flow with PKCE and strict discovery, ID token, UserInfo, refresh, a
+#            public client), oauth4webapi (code flow with the RFC 9207 iss check), jose
+#   browser  browser_login.mjs: headless Chromium (Debian's, via playwright-core) signs
+#            in on the login page by its labels; openid-client exchanges the code
+#   schemathesis over the management API's OpenAPI document
 #
 #   FERRID_BIN   server binary (default: <repo>/target/debug/ferrid)
 #
-# Prints each suite's check lines, then a total "N passed, N failed".
-# Exit status is non-zero if any check failed or the server did not start.
+# Chromium: scripts/chromium installs Debian's package when /usr/bin/chromium is
+# missing. If it still cannot be had, the browser suite counts as one failure under
+# CI=true and is skipped, loudly, elsewhere.
+#
+# Prints each suite's check lines, then a total "N passed, N failed" (", N skipped"
+# when a suite was skipped). Exit status is non-zero if any check failed or the server
+# did not start.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -97,6 +112,7 @@ fi
 
 total_pass=0
 total_fail=0
+total_skip=0
 status=0
 
 # Runs one suite, echoing its lines except its own summary, which is added
@@ -129,6 +145,22 @@ run_suite() {
 
 run_suite python "$PY" "$HERE/python_clients.py"
 run_suite node node "$HERE/node_clients.mjs"
+# a real browser: Debian's Chromium, installed when missing
+if CHROMIUM="$(bash "$ROOT/scripts/chromium" 2>"$TMP/chromium.err")"; then
+    FERRID_CHROMIUM="$CHROMIUM" run_suite browser node "$HERE/browser_login.mjs"
+else
+    echo "# browser"
+    sed 's/^/  /' "$TMP/chromium.err"
+    if [ "${CI:-}" = "true" ]; then
+        echo "  FAIL - browser: Chromium is required in CI and could not be installed"
+        total_fail=$((total_fail + 1))
+        status=1
+    else
+        echo "client interop: WARNING: no Chromium (scripts/chromium failed); the browser login is NOT checked" >&2
+        echo "  SKIP - browser: no Chromium; the browser login is NOT checked"
+        total_skip=$((total_skip + 1))
+    fi
+fi
 # schemathesis over /api/v1/openapi.json: no 5xx, responses as documented (< 1 min)
 run_suite schemathesis "$PY" "$HERE/api_fuzz.py"
 
@@ -141,5 +173,9 @@ elif [ "$status" != 0 ]; then
     server_log_tail
 fi
 
-echo "$total_pass passed, $total_fail failed"
+if [ "$total_skip" != 0 ]; then
+    echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+else
+    echo "$total_pass passed, $total_fail failed"
+fi
 exit "$status"

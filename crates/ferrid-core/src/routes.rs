@@ -29,6 +29,12 @@ macro_rules! suffix {
     (endsession) => {
         "/oauth/endsession"
     };
+    (introspect) => {
+        "/oauth/introspect"
+    };
+    (revoke) => {
+        "/oauth/revoke"
+    };
     (login) => {
         "/login"
     };
@@ -83,6 +89,11 @@ pub mod provider {
     pub const CONSENT: &str = track!(consent);
 }
 
+/// RFC 7662 §2 after the issuer (or the app-scoped prefix).
+pub const INTROSPECT: &str = suffix!(introspect);
+/// RFC 7009 §2 after the issuer (or the app-scoped prefix).
+pub const REVOKE: &str = suffix!(revoke);
+
 /// The login form's action after the issuer.
 pub const LOGIN: &str = suffix!(login);
 /// The consent form's action after the issuer.
@@ -134,6 +145,12 @@ pub enum Route {
     /// OpenID Connect Core 1.0 §5.3.
     UserInfo,
     AppUserInfo,
+    /// RFC 7662.
+    Introspect,
+    AppIntrospect,
+    /// RFC 7009.
+    Revoke,
+    AppRevoke,
     /// The login page's form.
     Login,
     /// The consent page's form.
@@ -145,7 +162,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, in the order the router registers them.
-    pub const ALL: [Route; 17] = [
+    pub const ALL: [Route; 21] = [
         Route::Token,
         Route::AppToken,
         Route::Jwks,
@@ -158,6 +175,10 @@ impl Route {
         Route::AppAuthorize,
         Route::UserInfo,
         Route::AppUserInfo,
+        Route::Introspect,
+        Route::AppIntrospect,
+        Route::Revoke,
+        Route::AppRevoke,
         Route::Login,
         Route::Consent,
         Route::Healthz,
@@ -180,6 +201,10 @@ impl Route {
             Route::AppAuthorize => app!(authorize),
             Route::UserInfo => track!(userinfo),
             Route::AppUserInfo => app!(userinfo),
+            Route::Introspect => track!(introspect),
+            Route::AppIntrospect => app!(introspect),
+            Route::Revoke => track!(revoke),
+            Route::AppRevoke => app!(revoke),
             Route::Login => track!(login),
             Route::Consent => track!(consent),
             Route::Healthz => "/healthz",
@@ -190,7 +215,14 @@ impl Route {
 
     pub const fn method(self) -> Method {
         match self {
-            Route::Token | Route::AppToken | Route::Login | Route::Consent => Method::Post,
+            Route::Token
+            | Route::AppToken
+            | Route::Introspect
+            | Route::AppIntrospect
+            | Route::Revoke
+            | Route::AppRevoke
+            | Route::Login
+            | Route::Consent => Method::Post,
             Route::Authorize | Route::AppAuthorize | Route::UserInfo | Route::AppUserInfo => Method::GetOrPost,
             _ => Method::Get,
         }
@@ -255,6 +287,10 @@ mod tests {
                 "/t/p/a/oauth/authorize",
                 "/t/p/oauth/userinfo",
                 "/t/p/a/oauth/userinfo",
+                "/t/p/oauth/introspect",
+                "/t/p/a/oauth/introspect",
+                "/t/p/oauth/revoke",
+                "/t/p/a/oauth/revoke",
                 "/t/p/login",
                 "/t/p/consent",
                 "/healthz",

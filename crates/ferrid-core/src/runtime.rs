@@ -16,8 +16,10 @@ use crate::{
     urls::PublicUrl,
 };
 
+mod deny;
 mod oidc;
 
+pub use deny::DenyList;
 pub use oidc::{OidcRuntime, PkcePolicy};
 
 /// Scopes of one resource a client may ask for, resolved against the resource's
@@ -208,11 +210,18 @@ pub struct Registry {
     current: ArcSwap<Snapshot>,
     cipher: KeyCipher,
     urls: PublicUrl,
+    /// Revoked access tokens of every track (`runtime/deny.rs`).
+    denied: DenyList,
 }
 
 impl Registry {
     pub fn new(cipher: KeyCipher, urls: PublicUrl) -> Registry {
-        Registry { current: ArcSwap::from_pointee(Snapshot::default()), cipher, urls }
+        Registry { current: ArcSwap::from_pointee(Snapshot::default()), cipher, urls, denied: DenyList::default() }
+    }
+
+    /// The deny-list of revoked access tokens.
+    pub fn denied(&self) -> &DenyList {
+        &self.denied
     }
 
     pub fn urls(&self) -> &PublicUrl {

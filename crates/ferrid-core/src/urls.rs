@@ -53,6 +53,16 @@ impl PublicUrl {
         self.endpoint_prefix(tenant, track, app) + routes::USERINFO
     }
 
+    /// `{issuer}/oauth/introspect`, or its app-scoped form (RFC 7662).
+    pub fn introspection_endpoint(&self, tenant: &str, track: &str, app: Option<&str>) -> String {
+        self.endpoint_prefix(tenant, track, app) + routes::INTROSPECT
+    }
+
+    /// `{issuer}/oauth/revoke`, or its app-scoped form (RFC 7009).
+    pub fn revocation_endpoint(&self, tenant: &str, track: &str, app: Option<&str>) -> String {
+        self.endpoint_prefix(tenant, track, app) + routes::REVOKE
+    }
+
     /// `{issuer}/oauth/endsession`, or its app-scoped form.
     pub fn end_session_endpoint(&self, tenant: &str, track: &str, app: Option<&str>) -> String {
         self.endpoint_prefix(tenant, track, app) + routes::END_SESSION

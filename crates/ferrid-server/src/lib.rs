@@ -88,6 +88,10 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::AppAuthorize => on(route, provider::authorize_app),
         Route::UserInfo => on(route, provider::userinfo),
         Route::AppUserInfo => on(route, provider::userinfo_app),
+        Route::Introspect => on(route, protocol::introspect),
+        Route::AppIntrospect => on(route, protocol::introspect_app),
+        Route::Revoke => on(route, protocol::revoke),
+        Route::AppRevoke => on(route, protocol::revoke_app),
         Route::Login => on(route, provider::login),
         Route::Consent => on(route, provider::consent),
         Route::Healthz => on(route, ops::healthz),
@@ -96,12 +100,23 @@ fn handler(route: Route) -> MethodRouter<AppState> {
     }
 }
 
+/// Whether a browser script of another origin may call the route (docs/provider.md
+/// "Browsers and CORS"): the endpoints a single-page app calls with `fetch`, not the
+/// ones it navigates to.
+fn cors(route: Route) -> bool {
+    !matches!(route, Route::Authorize | Route::AppAuthorize | Route::Login | Route::Consent)
+}
+
 /// The route table.
 pub fn router(state: AppState) -> Router {
     let (mut protocol, mut ops) = (Router::new(), Router::new());
     for route in Route::ALL {
         if route.is_protocol() {
-            protocol = protocol.route(route.template(), handler(route));
+            let mut h = handler(route);
+            if cors(route) {
+                h = h.options(protocol::preflight);
+            }
+            protocol = protocol.route(route.template(), h);
         } else {
             ops = ops.route(route.template(), handler(route));
         }

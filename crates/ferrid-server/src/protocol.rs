@@ -23,7 +23,13 @@ use crate::AppState;
 /// Largest token request body accepted (a client assertion fits easily).
 const TOKEN_BODY_LIMIT: usize = 256 * 1024;
 
-const NO_STORE: [(header::HeaderName, HeaderValue); 4] = [
+/// Protocol responses a browser script may read from any origin (docs/provider.md
+/// "Browsers and CORS"): none of them rests on a cookie.
+const ANY_ORIGIN: (header::HeaderName, HeaderValue) =
+    (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+
+const NO_STORE: [(header::HeaderName, HeaderValue); 5] = [
+    ANY_ORIGIN,
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     (header::PRAGMA, HeaderValue::from_static("no-cache")),
     (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
@@ -70,6 +76,21 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Segment
     }
 }
 
+/// The CORS preflight of the token, UserInfo, JWKS and discovery endpoints (Fetch
+/// standard §3.2.2): any origin, `GET` and `POST`, the headers a client sends, no cookies.
+pub async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            ANY_ORIGIN,
+            (header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST")),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type, DPoP")),
+            (header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400")),
+        ],
+    )
+        .into_response()
+}
+
 /// 405 for a protocol route called with a method it does not take: RFC 6749 §5.2 JSON
 /// (axum adds the `Allow` header to the fallback's answer).
 pub async fn method_not_allowed() -> Response {
@@ -79,6 +100,7 @@ pub async fn method_not_allowed() -> Response {
 fn json(body: String, cache: HeaderValue) -> Response {
     (
         [
+            ANY_ORIGIN,
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
             (header::CACHE_CONTROL, cache),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
@@ -121,6 +143,7 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
             replay: state.stores.replay.as_ref(),
             grants: state.stores.grants.as_ref(),
             users: state.stores.users.as_ref(),
+            denied: state.manager.registry().denied(),
             throttle: &state.throttle,
             now,
             rng: state.env.rng.as_ref(),
@@ -157,6 +180,95 @@ pub async fn token_app(
     req: Request,
 ) -> Response {
     token_inner(state, tenant, track, Some(app), req).await
+}
+
+/// Which of the two RFC 7662 / RFC 7009 endpoints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TokenQuestion {
+    Introspect,
+    Revoke,
+}
+
+async fn question_inner(
+    state: AppState,
+    tenant: String,
+    track: String,
+    app: Option<String>,
+    which: TokenQuestion,
+    req: Request,
+) -> Response {
+    use ferrid_core::endpoint::introspect::{IntrospectContext, introspect, revoke};
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return oauth_error(&OAuthError::invalid_request("the request body is too large").with_status(413));
+        }
+    };
+    let rt = match endpoint::track_with_app(state.manager.registry(), &tenant, &track, app.as_deref().map(app_name)) {
+        Ok(rt) => rt,
+        Err(e) => return oauth_error(&e),
+    };
+    let header_str = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+    let req = TokenHttpRequest {
+        content_type: header_str(header::CONTENT_TYPE),
+        authorization: header_str(header::AUTHORIZATION),
+        body: &bytes,
+        app: app.as_deref().map(app_name),
+        source: parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|c| crate::proxies::source(c.0.0.ip(), headers, &state.trusted_proxies)),
+    };
+    let ctx = IntrospectContext {
+        replay: state.stores.replay.as_ref(),
+        throttle: &state.throttle,
+        grants: state.stores.grants.as_ref(),
+        users: state.stores.users.as_ref(),
+        denied: state.manager.registry().denied(),
+        now: state.clock_now(),
+    };
+    let answer = match which {
+        TokenQuestion::Introspect => introspect(&rt, req, ctx).await.map(|v| v.to_string()),
+        TokenQuestion::Revoke => revoke(&rt, req, ctx).await.map(|()| String::new()),
+    };
+    match answer {
+        Ok(body) => (NO_STORE, body).into_response(),
+        Err(e) => oauth_error(&e),
+    }
+}
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    Segments((tenant, track)): Segments<(String, String)>,
+    req: Request,
+) -> Response {
+    question_inner(state, tenant, track, None, TokenQuestion::Introspect, req).await
+}
+
+pub async fn introspect_app(
+    State(state): State<AppState>,
+    Segments((tenant, track, app)): Segments<(String, String, String)>,
+    req: Request,
+) -> Response {
+    question_inner(state, tenant, track, Some(app), TokenQuestion::Introspect, req).await
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    Segments((tenant, track)): Segments<(String, String)>,
+    req: Request,
+) -> Response {
+    question_inner(state, tenant, track, None, TokenQuestion::Revoke, req).await
+}
+
+pub async fn revoke_app(
+    State(state): State<AppState>,
+    Segments((tenant, track, app)): Segments<(String, String, String)>,
+    req: Request,
+) -> Response {
+    question_inner(state, tenant, track, Some(app), TokenQuestion::Revoke, req).await
 }
 
 /// A JWKS or discovery document, or the error of its lookup.

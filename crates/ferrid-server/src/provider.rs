@@ -322,16 +322,23 @@ fn page_form(state: &AppState, rt: &TrackRuntime, inc: &Incoming) -> Result<Page
     let Some(body) = inc.form_body() else {
         return Err(pages::error(StatusCode::BAD_REQUEST, "The request must be a form."));
     };
-    let form = Form::parse(body).map_err(|_| pages::error(StatusCode::BAD_REQUEST, "The form is malformed."))?;
-    if !csrf_ok(state, rt, inc, form.get("csrf")) {
+    // Not `Form::parse`: its 4096-byte bound on a value would refuse the `authorization`
+    // field, which carries the whole authorization request (every value of it up to that
+    // bound, checked again by `authorize::check`); the body limit bounds the page form.
+    let fields = ferrid_oauth::form::pairs(body);
+    let mut seen = std::collections::HashSet::new();
+    if !fields.iter().all(|(k, _)| seen.insert(k.as_str())) {
+        return Err(pages::error(StatusCode::BAD_REQUEST, "The form is malformed."));
+    }
+    let get = |name: &str| fields.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str());
+    if !csrf_ok(state, rt, inc, get("csrf")) {
         return Err(pages::error(
             StatusCode::BAD_REQUEST,
             "This form has expired or did not come from this site. Go back to the application and start again.",
         ));
     }
-    let raw = form.get("authorization").unwrap_or_default().to_owned();
-    let app = form.get("app").map(str::to_owned);
-    let fields = ferrid_oauth::form::pairs(body);
+    let raw = get("authorization").unwrap_or_default().to_owned();
+    let app = get("app").map(str::to_owned);
     Ok(PageForm { fields, raw, app })
 }
 
@@ -479,6 +486,7 @@ fn bearer_error(e: &OAuthError) -> Response {
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
+    resp.headers_mut().insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("WWW-Authenticate"));
     resp
 }
 
@@ -518,16 +526,21 @@ async fn userinfo_inner(state: AppState, tenant: String, track: String, app: Opt
             // RFC 6750 §3.1: no credentials, no error code.
             let mut resp = StatusCode::UNAUTHORIZED.into_response();
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"ferrid\""));
+            resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            resp.headers_mut()
+                .insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("WWW-Authenticate"));
             resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return resp;
         }
     };
     let now = state.clock_now();
-    match userinfo::userinfo(&rt, &token, state.stores.grants.as_ref(), state.stores.users.as_ref(), now).await {
+    let denied = state.manager.registry().denied();
+    match userinfo::userinfo(&rt, &token, denied, state.stores.users.as_ref(), now).await {
         Ok(claims) => {
             let body = serde_json::to_string(&claims).expect("claims serialize");
             (
                 [
+                    (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
                     (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
                     (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
                     (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),

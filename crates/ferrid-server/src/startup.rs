@@ -149,7 +149,7 @@ pub async fn start(
     manager.watch_changes(&jobs);
     manager.load_snapshot().await.map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
     check_keys_decrypt(manager.registry())?;
-    manager.spawn_jti_purge(&jobs, std::time::Duration::from_secs(600));
+    manager.spawn_expiry_purge(&jobs, std::time::Duration::from_secs(600));
     manager.spawn_rotation(&jobs, config.rotation);
     manager.spawn_audit_retention(&jobs, config.audit_retention_days);
     Ok(Started { manager, stores, admin_secret_file, admin_password_file, jobs })

@@ -1,11 +1,17 @@
 //! A full scenario with logging at `trace`: registration, tokens by every method,
-//! failures, chosen secrets, key upload, users' passwords. None of the secrets it used may appear in the
+//! failures, chosen secrets, key upload, users' passwords, a person's login at the
+//! OpenID Provider with its code, cookies and tokens. None of the secrets it used may appear in the
 //! captured output.
 
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use ferrid_testkit::{TestServer, api::grants, certs::openssl_pfx};
+use ferrid_testkit::{
+    TestServer,
+    api::grants,
+    browser::{Browser, params_of},
+    certs::openssl_pfx,
+};
 use serde_json::{Value, json};
 
 #[derive(Clone, Default)]
@@ -84,13 +90,70 @@ async fn a_full_scenario_at_trace_level_logs_no_secret() {
     app.api(reqwest::Method::PATCH, &one, &admin, Some(patch)).await;
     api(users, json!({ "username": "bob", "password": "bob-is-my-name" })).await;
     secrets.extend(["user-password-Tangerine-81", "user-password-Marigold-27", "bob-is-my-name"].map(String::from));
+    // the OpenID Provider: a login through the authorization endpoint and its form (a
+    // wrong password first), the code with its verifier, a refresh, UserInfo
+    let body = json!({ "name": "web", "kind": "oidc_client", "redirect_uris": ["https://app.example/cb"],
+                       "client_auth_method": "client_secret_basic",
+                       "grant_types": ["authorization_code", "refresh_token"] });
+    let (_, w) = api("/tenants/t1/tracks/prod/apps", body).await;
+    let web_secret = w["client_secret"].as_str().unwrap().to_owned();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", "web"),
+            ("redirect_uri", "https://app.example/cb"),
+            ("scope", "openid offline_access profile"),
+            ("state", "st-1"),
+            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let mut browser = Browser::new();
+    let page = browser.get(&format!("{}/oauth/authorize?{query}", app.issuer("t1", "prod"))).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let mut form = page.form();
+    form.set("username", "alice").set("password", "wrong-user-password-Heliotrope");
+    assert_eq!(browser.submit(&app.base, &form).await.status, 400);
+    form.set("password", "user-password-Marigold-27");
+    let after = browser.submit(&app.base, &form).await;
+    let code = params_of(after.location().expect("a redirect to the client"))["code"].clone();
+    let csrf = browser.cookies["ferrid_csrf"].clone();
+    let session = browser.cookies["ferrid_session"].clone();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&code_verifier={verifier}"
+    );
+    let t: Value = app.post_form(&url, Some(("web", &web_secret)), &body).await.json().await.unwrap();
+    let (access, id_token) = (t["access_token"].as_str().unwrap(), t["id_token"].as_str().unwrap());
+    let r1 = t["refresh_token"].as_str().unwrap().to_owned();
+    let body = format!("grant_type=refresh_token&refresh_token={r1}");
+    let t2: Value = app.post_form(&url, Some(("web", &web_secret)), &body).await.json().await.unwrap();
+    let r2 = t2["refresh_token"].as_str().expect("a rotated refresh token").to_owned();
+    let r = app.http.get(format!("{}/oauth/userinfo", app.issuer("t1", "prod"))).bearer_auth(access).send().await;
+    assert_eq!(r.unwrap().status(), 200);
+    secrets.extend([
+        "wrong-user-password-Heliotrope".to_owned(),
+        web_secret,
+        code,
+        verifier.to_owned(),
+        csrf,
+        session,
+        access.to_owned(),
+        id_token.to_owned(),
+        r1,
+        r2,
+        t2["access_token"].as_str().unwrap().to_owned(),
+        t2["id_token"].as_str().unwrap().to_owned(),
+    ]);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let logged = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
     assert!(logged.len() > 1000, "the capture caught the server's trace output");
     for s in &secrets {
         assert!(!logged.contains(s.as_str()), "a secret reached the log: {}…", &s[..6]);
         // nor its base64 form inside a logged Authorization header
-        let b = base64::engine::general_purpose::STANDARD.encode(format!("svc:{s}"));
-        assert!(!logged.contains(&b));
+        for client in ["svc", "web"] {
+            let b = base64::engine::general_purpose::STANDARD.encode(format!("{client}:{s}"));
+            assert!(!logged.contains(&b));
+        }
     }
 }

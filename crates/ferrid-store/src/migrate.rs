@@ -29,6 +29,7 @@ const SOURCES: &[(i64, &str, &str)] = &[
     (5, "audit_seq", include_str!("../migrations/0005_audit_seq.sql")),
     (6, "users_sessions", include_str!("../migrations/0006_users_sessions.sql")),
     (7, "grants", include_str!("../migrations/0007_grants.sql")),
+    (8, "denied_tokens", include_str!("../migrations/0008_denied_tokens.sql")),
 ];
 
 /// The SQL dialects migrations are rendered for.

@@ -101,6 +101,16 @@ impl PgStore {
             .map_err(map_err)
     }
 
+    async fn notify_denied(tx: &mut Transaction<'_, Postgres>, tenant: &str, track: &str) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("deny:{tenant}/{track}"))
+            .execute(&mut **tx)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
     fn changes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         Self::spawn_listener(self.pool.clone(), tx);

@@ -103,6 +103,11 @@ impl SqliteStore {
         }
     }
 
+    /// One process owns an SQLite file: no one to tell about its deny-list either.
+    async fn notify_denied(_tx: &mut Transaction<'_, Sqlite>, _tenant: &str, _track: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// One process owns an SQLite file: no other instance announces changes.
     fn changes(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
         None

@@ -6,6 +6,7 @@ use std::{process::Command, time::Duration};
 
 use ferrid_core::env::{Clock, SystemClock};
 use ferrid_testkit::{
+    browser::{Browser, Page, params_of},
     pg::PgDb,
     process::{KillOnDrop, free_port, serve_command, start_serving},
     server::TEST_MASTER_KEY as MASTER_KEY,
@@ -307,4 +308,204 @@ async fn failures_at_one_instance_throttle_the_source_at_the_other() {
     let r = token(&b.base, "admin", ADMIN_SECRET, None).await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().get("retry-after").is_some());
+}
+
+// The OpenID Provider across instances: sessions, codes and refresh tokens live in the
+// shared store, so a person's login, a code and a refresh token's rotation hold at every
+// instance behind the public URL (docs/provider.md).
+
+const CB: &str = "https://app.example/cb";
+const PASSWORD: &str = "a long passphrase 42";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const CLIENT: &str = "web";
+
+/// Two instances with track t1/prod, the oidc_client `web` and the user alice, all
+/// created through A; B has seen the client (and the track) before this returns.
+struct Op {
+    _db: PgDb,
+    a: Instance,
+    b: Instance,
+    admin: String,
+    secret: String,
+}
+
+async fn op() -> Option<Op> {
+    let (db, a, b) = two_instances(&[]).await?;
+    let tok = admin(&a.base).await;
+    let (s, body) = post(&a.base, &tok, "/tenants", json!({ "name": "t1" })).await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = post(&a.base, &tok, "/tenants/t1/tracks", json!({ "name": "prod", "signing_alg": "ES256" })).await;
+    assert_eq!(s, 201, "{body}");
+    let secret = register_web(&a.base, &tok, CLIENT).await;
+    let (s, body) = post(
+        &a.base,
+        &tok,
+        "/tenants/t1/tracks/prod/users",
+        json!({ "username": "alice", "email": "alice@example.com", "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let op = Op { _db: db, a, b, admin: tok, secret };
+    op.until_known_at_b(CLIENT).await;
+    Some(op)
+}
+
+async fn register_web(base: &str, tok: &str, name: &str) -> String {
+    let (s, body) = post(
+        base,
+        tok,
+        "/tenants/t1/tracks/prod/apps",
+        json!({ "name": name, "kind": "oidc_client", "redirect_uris": [CB],
+                "client_auth_method": "client_secret_basic",
+                "grant_types": ["authorization_code", "refresh_token"] }),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    body["client_secret"].as_str().unwrap().to_owned()
+}
+
+impl Op {
+    /// The code request of `client` at `base`, PKCE S256, with `extra` parameters.
+    fn code_url(base: &str, client: &str, extra: &[(&str, &str)]) -> String {
+        let mut p = vec![
+            ("response_type", "code"),
+            ("client_id", client),
+            ("redirect_uri", CB),
+            ("scope", "openid offline_access"),
+            ("state", "st-1"),
+            ("nonce", "n-1"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ];
+        p.extend_from_slice(extra);
+        reqwest::Url::parse_with_params(&format!("{base}/t1/prod/oauth/authorize"), &p).unwrap().to_string()
+    }
+
+    /// Waits until B serves `client`'s authorization request (the login page, not the
+    /// error page of an unknown client).
+    async fn until_known_at_b(&self, client: &str) {
+        let url = Op::code_url(&self.b.base, client, &[]);
+        let took = eventually(Duration::from_secs(2), || {
+            let url = url.clone();
+            async move { Browser::new().get(&url).await.status == 200 }
+        })
+        .await;
+        assert!(took.is_some(), "B did not serve the client {client} registered at A within 2 s");
+    }
+
+    /// Authorizes at `base` and logs in on its login page; the code.
+    async fn log_in_at(&self, base: &str, browser: &mut Browser) -> String {
+        let page = browser.get(&Op::code_url(base, CLIENT, &[])).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let mut form = page.form();
+        assert!(form.action.starts_with(CLUSTER_URL), "the issuer's login URL: {}", form.action);
+        // the form posts to the public URL; this test calls each instance at its own base
+        form.action = form.action.replacen(CLUSTER_URL, base, 1);
+        form.set("username", "alice").set("password", PASSWORD);
+        let after = browser.submit(base, &form).await;
+        assert!(browser.cookies.contains_key("ferrid_session"), "a session: {}", after.body);
+        code_of(&after)
+    }
+
+    async fn token(&self, base: &str, body: &[(&str, &str)]) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{base}/t1/prod/oauth/token"))
+            .basic_auth(CLIENT, Some(&self.secret))
+            .form(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn redeem(&self, base: &str, code: &str) -> reqwest::Response {
+        let body =
+            [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", CB), ("code_verifier", VERIFIER)];
+        self.token(base, &body).await
+    }
+
+    async fn refresh(&self, base: &str, refresh_token: &str) -> reqwest::Response {
+        self.token(base, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)]).await
+    }
+}
+
+/// The code of a redirect to the client.
+fn code_of(page: &Page) -> String {
+    let loc = page.location().unwrap_or_else(|| panic!("a redirect ({}): {}", page.status, page.body));
+    assert!(loc.starts_with(CB), "{loc}");
+    params_of(loc).get("code").unwrap_or_else(|| panic!("a code in {loc}")).clone()
+}
+
+async fn error_of(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    (status, body["error"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn a_person_logged_in_at_one_instance_is_logged_in_at_the_other() {
+    let Some(op) = op().await else { return };
+    let mut browser = Browser::new();
+    op.log_in_at(&op.a.base, &mut browser).await;
+    // the same browser (its cookies) at B: no login page, straight to the client
+    let page = browser.get(&Op::code_url(&op.b.base, CLIENT, &[("prompt", "none")])).await;
+    assert_eq!(page.status, 302, "{}", page.body);
+    let code = code_of(&page);
+    assert_eq!(op.redeem(&op.b.base, &code).await.status(), 200);
+    // a browser without the session is not logged in at B
+    let page = Browser::new().get(&Op::code_url(&op.b.base, CLIENT, &[("prompt", "none")])).await;
+    let loc = page.location().unwrap_or_default().to_owned();
+    assert_eq!(params_of(&loc).get("error").map(String::as_str), Some("login_required"), "{loc}");
+}
+
+#[tokio::test]
+async fn a_code_issued_at_one_instance_is_redeemed_once_at_the_other() {
+    let Some(op) = op().await else { return };
+    let code = op.log_in_at(&op.a.base, &mut Browser::new()).await;
+    let r = op.redeem(&op.b.base, &code).await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    assert!(t["id_token"].is_string() && t["access_token"].is_string());
+    assert_eq!(error_of(op.redeem(&op.a.base, &code).await).await, (400, "invalid_grant".into()));
+    assert_eq!(error_of(op.redeem(&op.b.base, &code).await).await, (400, "invalid_grant".into()));
+}
+
+#[tokio::test]
+async fn a_refresh_token_rotated_at_one_instance_is_refused_as_reused_at_the_other() {
+    let Some(op) = op().await else { return };
+    let code = op.log_in_at(&op.a.base, &mut Browser::new()).await;
+    let t: Value = op.redeem(&op.a.base, &code).await.json().await.unwrap();
+    let r1 = t["refresh_token"].as_str().expect("a refresh token").to_owned();
+    let r = op.refresh(&op.a.base, &r1).await;
+    assert_eq!(r.status(), 200);
+    let r2 = r.json::<Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(r1, r2, "rotated");
+    // the old one at B: reuse, and the grant is revoked, the new one with it
+    assert_eq!(error_of(op.refresh(&op.b.base, &r1).await).await, (400, "invalid_grant".into()));
+    assert_eq!(error_of(op.refresh(&op.b.base, &r2).await).await, (400, "invalid_grant".into()));
+    assert_eq!(error_of(op.refresh(&op.a.base, &r2).await).await, (400, "invalid_grant".into()));
+}
+
+#[tokio::test]
+async fn an_oidc_client_registered_at_one_instance_logs_people_in_at_the_other() {
+    let Some(op) = op().await else { return };
+    let secret = register_web(&op.a.base, &op.admin, "late").await;
+    // B serves it only once the registration has reached it; never used before that
+    op.until_known_at_b("late").await;
+    let mut browser = Browser::new();
+    let page = browser.get(&Op::code_url(&op.b.base, "late", &[])).await;
+    let mut form = page.form();
+    form.action = form.action.replacen(CLUSTER_URL, &op.b.base, 1);
+    form.set("username", "alice").set("password", PASSWORD);
+    let code = code_of(&browser.submit(&op.b.base, &form).await);
+    let body =
+        [("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CB), ("code_verifier", VERIFIER)];
+    let r = reqwest::Client::new()
+        .post(format!("{}/t1/prod/oauth/token", op.a.base))
+        .basic_auth("late", Some(&secret))
+        .form(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a code issued at B for the new client is redeemed at A");
 }

@@ -101,19 +101,22 @@ fn verify_signature(client: &ClientRuntime, assertion: &str, now: UnixTime) -> O
     None
 }
 
-/// `aud` must name this server: the issuer, the track token endpoint, or the client's
-/// app-scoped token endpoint.
+/// `aud` must name this server: the issuer, or an endpoint where the client
+/// authenticates (token, introspection, revocation), track-level or on the client's
+/// app-scoped URL (RFC 7523 §3 item 3; clients sign for the endpoint they call).
 fn check_audience(
     track: &TrackRuntime,
     client: &ClientRuntime,
     claims: &serde_json::Map<String, Value>,
 ) -> Result<(), OAuthError> {
+    use crate::routes::{INTROSPECT, REVOKE, TOKEN};
     let accepted = |a: &str| {
         a == track.issuer
             || a.strip_prefix(track.issuer.as_str()).is_some_and(|rest| {
-                rest == crate::routes::TOKEN
-                    || rest.strip_prefix('/').and_then(|r| r.strip_suffix(crate::routes::TOKEN))
-                        == Some(client.name.as_str())
+                [TOKEN, INTROSPECT, REVOKE].iter().any(|endpoint| {
+                    rest == *endpoint
+                        || rest.strip_prefix('/').and_then(|r| r.strip_suffix(endpoint)) == Some(client.name.as_str())
+                })
             })
     };
     let ok = match claims.get("aud") {

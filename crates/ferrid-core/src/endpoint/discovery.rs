@@ -65,6 +65,12 @@ fn authorization_server_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Op
         request_parameter_supported: None,
         request_uri_parameter_supported: None,
         authorization_response_iss_parameter_supported: None,
+        introspection_endpoint: None,
+        introspection_endpoint_auth_methods_supported: None,
+        introspection_endpoint_auth_signing_alg_values_supported: None,
+        revocation_endpoint: None,
+        revocation_endpoint_auth_methods_supported: None,
+        revocation_endpoint_auth_signing_alg_values_supported: None,
     }
 }
 
@@ -110,7 +116,23 @@ fn provider_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) 
         request_parameter_supported: Some(false),
         request_uri_parameter_supported: Some(false),
         authorization_response_iss_parameter_supported: Some(true),
+        introspection_endpoint: Some(urls.introspection_endpoint(tenant, name, app)),
+        // RFC 7662 §2.1: the caller authenticates; a public client cannot introspect.
+        introspection_endpoint_auth_methods_supported: Some(
+            ClientAuthMethod::ALL.iter().map(|m| m.as_str().into()).collect(),
+        ),
+        introspection_endpoint_auth_signing_alg_values_supported: Some(assertion_algs()),
+        revocation_endpoint: Some(urls.revocation_endpoint(tenant, name, app)),
+        // RFC 7009 §2.1: a public client revokes its own tokens by client_id.
+        revocation_endpoint_auth_methods_supported: Some(
+            ClientAuthMethod::OIDC.iter().map(|m| m.as_str().into()).collect(),
+        ),
+        revocation_endpoint_auth_signing_alg_values_supported: Some(assertion_algs()),
     }
+}
+
+fn assertion_algs() -> Vec<String> {
+    ASSERTION_ALGS.iter().map(|a| a.as_str().into()).collect()
 }
 
 /// The JSON of [`metadata`].

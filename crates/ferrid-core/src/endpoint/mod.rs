@@ -3,6 +3,7 @@
 //! [`crate::routes`].
 
 pub mod discovery;
+pub mod introspect;
 pub mod jwks;
 pub mod token;
 

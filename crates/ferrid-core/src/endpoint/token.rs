@@ -32,6 +32,8 @@ pub struct TokenContext<'a> {
     pub replay: &'a dyn ReplayGuard,
     pub grants: &'a dyn GrantStore,
     pub users: &'a dyn UserStore,
+    /// Where revoked access tokens go (a reused code or refresh token revokes a grant).
+    pub denied: &'a crate::runtime::DenyList,
     pub throttle: &'a Throttle,
     pub now: UnixTime,
     /// The jti of each token (the server's injected `env::Rng`).
@@ -53,19 +55,7 @@ pub async fn token(
     let request = TokenRequest::from_form(&form)?;
     // RFC 6749 §2.3, §3.2.1: the client authenticates.
     let creds = client_auth::extract(req.authorization, &form)?;
-    let secret = match &creds {
-        Credentials::Basic { secret, .. } => Some(secret.as_str()),
-        Credentials::Post { secret, .. } => Some(*secret),
-        Credentials::Assertion { .. } | Credentials::None { .. } => None,
-    };
-    let client = match secret {
-        // docs/protocol.md "Throttling of failed client authentication": a secret is checked under the failure throttle.
-        Some(secret) => {
-            let at = Attempt { throttle: ctx.throttle, source: req.source, now };
-            client_auth::secret::authenticate(track, &creds, secret, req.app, &at).await?
-        }
-        None => by_assertion(track, &creds, &req, &ctx).await?,
-    };
+    let client = authenticate(track, &creds, &req, ctx.replay, ctx.throttle, now).await?;
     // RFC 6749 §5.2 unauthorized_client: the grant must be one the client registered.
     let grant = match &request {
         TokenRequest::ClientCredentials(_) => GrantType::ClientCredentials,
@@ -81,7 +71,7 @@ pub async fn token(
             format!("this client is not registered for the {} grant", grant.as_str()),
         ));
     }
-    let ports = UserPorts { grants: ctx.grants, users: ctx.users };
+    let ports = UserPorts { grants: ctx.grants, users: ctx.users, denied: ctx.denied };
     // RFC 6749 §4.4.3, RFC 9068: issue the token.
     let issued = match &request {
         TokenRequest::ClientCredentials(cc) => client_credentials::issue(track, client, cc, now, ctx.rng)?,
@@ -100,6 +90,33 @@ pub async fn token(
     })
 }
 
+/// Authenticates the client of a request by its credentials (docs/protocol.md "The order
+/// of the checks", steps 6–7): a secret under the failure throttle, an assertion (or no
+/// credential: a public client) after the source's bucket is consulted. Shared by the
+/// token, introspection and revocation endpoints.
+pub async fn authenticate<'t>(
+    track: &'t TrackRuntime,
+    creds: &Credentials<'_>,
+    req: &TokenHttpRequest<'_>,
+    replay: &dyn ReplayGuard,
+    throttle: &Throttle,
+    now: UnixTime,
+) -> Result<&'t ClientRuntime, OAuthError> {
+    let secret = match creds {
+        Credentials::Basic { secret, .. } => Some(secret.as_str()),
+        Credentials::Post { secret, .. } => Some(*secret),
+        Credentials::Assertion { .. } | Credentials::None { .. } => None,
+    };
+    match secret {
+        // docs/protocol.md "Throttling of failed client authentication": a secret is checked under the failure throttle.
+        Some(secret) => {
+            let at = Attempt { throttle, source: req.source, now };
+            client_auth::secret::authenticate(track, creds, secret, req.app, &at).await
+        }
+        None => by_assertion(track, creds, req, replay, throttle, now).await,
+    }
+}
+
 /// A client assertion (or no credential at all): a held-back source is refused before
 /// the assertion is checked, and a failure takes a token afterwards (`docs/protocol.md`
 /// "Throttling of failed client authentication").
@@ -107,16 +124,18 @@ async fn by_assertion<'t>(
     track: &'t TrackRuntime,
     creds: &Credentials<'_>,
     req: &TokenHttpRequest<'_>,
-    ctx: &TokenContext<'_>,
+    replay: &dyn ReplayGuard,
+    throttle: &Throttle,
+    now: UnixTime,
 ) -> Result<&'t ClientRuntime, OAuthError> {
     let client_id = creds.client_id();
     let registered = client_id.and_then(|id| track.clients.get(id)).map(|c| c.name.as_str());
     if let Some(ip) = req.source
-        && let Some(wait) = ctx.throttle.check(registered, ip).wait()
+        && let Some(wait) = throttle.check(registered, ip).wait()
     {
         return Err(OAuthError::throttled(wait.as_secs().saturating_add(1)));
     }
-    let authenticated = client_auth::authenticate(track, creds, ctx.replay, ctx.now)
+    let authenticated = client_auth::authenticate(track, creds, replay, now)
         .await
         // docs/protocol.md: on an app-scoped URL the client must be that app.
         .and_then(|c| match req.app {
@@ -126,19 +145,19 @@ async fn by_assertion<'t>(
     if let (Err(e), Some(ip)) = (&authenticated, req.source)
         && e.error == ferrid_oauth::ErrorCode::InvalidClient
     {
-        ctx.throttle.failed(crate::throttle::Attempt {
+        throttle.failed(crate::throttle::Attempt {
             tenant: &track.tenant,
             track: &track.track,
             client: client_id,
             registered: registered.is_some(),
             source: ip,
-            at: ctx.now,
+            at: now,
         });
     }
     authenticated
 }
 
-fn check_content_type(content_type: Option<&str>) -> Result<(), OAuthError> {
+pub(crate) fn check_content_type(content_type: Option<&str>) -> Result<(), OAuthError> {
     let essence = content_type.and_then(|c| c.split(';').next()).map(str::trim);
     match essence {
         Some(e) if e.eq_ignore_ascii_case("application/x-www-form-urlencoded") => Ok(()),

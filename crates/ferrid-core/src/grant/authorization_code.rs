@@ -12,14 +12,23 @@ use crate::{
     env::Rng,
     model::{UnixTime, UserGrant},
     provider::{authorize::is_pkce_value, session::digest_of},
-    runtime::{ClientRuntime, TrackRuntime},
+    runtime::{ClientRuntime, DenyList, TrackRuntime},
     store::{GrantStore, Redeemed, StoreError, TrackRef, UserStore},
 };
 
-/// The ports the user grants reach.
+/// The ports the user grants reach, and the deny-list a revocation adds to.
 pub struct UserPorts<'a> {
     pub grants: &'a dyn GrantStore,
     pub users: &'a dyn UserStore,
+    pub denied: &'a DenyList,
+}
+
+/// Revokes a grant in the store and puts its access tokens on this instance's
+/// deny-list at once (the others read it on the store's notification).
+pub async fn revoke(ports: &UserPorts<'_>, at: &TrackRef, grant_id: &str, now: UnixTime) -> Result<(), OAuthError> {
+    let denied = ports.grants.revoke_grant(at, grant_id, now).await.map_err(unavailable)?;
+    ports.denied.add(at, &denied);
+    Ok(())
 }
 
 pub fn invalid_grant(why: &'static str) -> OAuthError {
@@ -57,7 +66,7 @@ pub async fn redeem(
         Ok(Redeemed::Again(code)) => {
             // RFC 6749 §4.1.2: the code was used before; what its first use issued is revoked.
             if let Some(first) = &code.grant_id {
-                ports.grants.revoke_grant(&at, first, now).await.map_err(unavailable)?;
+                revoke(ports, &at, first, now).await?;
                 tracing::warn!(tenant = %track.tenant, track = %track.track, client = %code.client, "an authorization code was used twice; its grant is revoked");
             }
             return Err(invalid_grant("the authorization code was already used"));

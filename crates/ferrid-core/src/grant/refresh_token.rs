@@ -40,7 +40,7 @@ pub async fn refresh(
         return Err(invalid_grant("the refresh token was issued to another client"));
     }
     let reused = || async {
-        ports.grants.revoke_grant(&at, &grant.id, now).await.map_err(unavailable)?;
+        super::authorization_code::revoke(ports, &at, &grant.id, now).await?;
         tracing::warn!(tenant = %track.tenant, track = %track.track, client = %client.name, "a rotated-out refresh token was used again; its grant is revoked");
         Err::<TokenResponse, _>(invalid_grant("the refresh token was already used"))
     };

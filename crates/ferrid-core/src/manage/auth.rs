@@ -49,6 +49,10 @@ pub fn authorize(registry: &Registry, token: &str, now: UnixTime) -> ManageResul
     if !aud_ok {
         return Err(unauthorized());
     }
+    // A revoked token (RFC 7009) no longer counts: the deny-list in memory, no store call.
+    if claims.get("jti").and_then(|v| v.as_str()).is_some_and(|j| registry.denied().contains(tenant, track, j)) {
+        return Err(unauthorized());
+    }
     let client = claims.get("client_id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
     let scopes = claims.get("scope").and_then(|v| v.as_str()).unwrap_or_default();
     let has = |s: &str| scopes.split(' ').any(|x| x == s);

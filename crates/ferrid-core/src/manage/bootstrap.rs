@@ -10,6 +10,33 @@ use crate::model::{App, AppSpec, ClientAuthMethod, ClientSpec, ResourceScopes, T
 
 /// The name of the user bootstrap creates in `master/master`.
 pub const ADMIN_USER: &str = "admin";
+/// The public `oidc_client` the web console logs in with, in every tenant's `master` track.
+pub const CONSOLE_CLIENT: &str = "console";
+
+/// The `console` client of `tenant`'s master track (docs/api.md "Bootstrap"): public
+/// (PKCE, no secret), the authorization code grant, redirected to the console's
+/// callback (`{base}/console/callback` for the master tenant, `{base}/console/{tenant}/callback`
+/// for another).
+pub fn console_client(manager: &Manager, tenant: &Name, now: crate::model::UnixTime) -> App {
+    let base = manager.registry().urls().base().trim_end_matches('/');
+    let prefix = if tenant.as_str() == MASTER { format!("{base}/console") } else { format!("{base}/console/{tenant}") };
+    let spec: crate::model::OidcClientSpec = serde_json::from_value(serde_json::json!({
+        "client_auth_method": "none",
+        "redirect_uris": [format!("{prefix}/callback")],
+        "post_logout_redirect_uris": [format!("{prefix}/")],
+        "grant_types": ["authorization_code"],
+        "require_pkce": true,
+    }))
+    .expect("the console client's registration reads");
+    let master = Name::parse(MASTER).expect("valid");
+    App::new(
+        tenant.clone(),
+        master,
+        Name::parse(CONSOLE_CLIENT).expect("valid"),
+        AppSpec::OidcClient(Box::new(spec)),
+        now,
+    )
+}
 
 /// What bootstrap did.
 pub enum Bootstrap {
@@ -68,8 +95,7 @@ impl Manager {
         )
         .await?;
         track.users.push(admin_user);
-        // lead: the public `oidc_client` `console` (DESIGN §5 bootstrap) joins `track.apps` here
-        // once that app kind exists.
+        track.apps.push((console_client(self, &master, now), Vec::new()));
         let tenant = Tenant { name: master.clone(), created: now };
         let audit = crate::audit::AuditRecord::system(
             MASTER,

@@ -205,6 +205,7 @@ impl Manager {
                     crate::store::Change::Track { tenant, track } if track != "*" => {
                         this.refresh_track(tenant, track).await
                     }
+                    crate::store::Change::Denied { tenant, track } => this.reload_denied(tenant, track).await,
                     _ => this.load_snapshot().await,
                 };
                 if let Err(e) = result {
@@ -214,17 +215,56 @@ impl Manager {
         });
     }
 
-    /// Removes expired replay-guard entries every `every`, until `jobs` shut down.
-    pub fn spawn_jti_purge(self: &Arc<Self>, jobs: &Jobs, every: std::time::Duration) {
+    /// Every `every`, until `jobs` shut down, removes what has ended: replay-guard
+    /// entries, login sessions, and codes, grants and their tokens (docs/model.md "Codes,
+    /// grants and refresh tokens"). A failure is logged and the next round tries again.
+    pub fn spawn_expiry_purge(self: &Arc<Self>, jobs: &Jobs, every: std::time::Duration) {
         let this = Arc::clone(self);
-        jobs.every("jti-purge", every, move || {
+        jobs.every("expiry-purge", every, move || {
             let this = Arc::clone(&this);
-            async move {
-                if let Err(e) = this.stores.replay.purge_jtis(this.now()).await {
-                    tracing::warn!(error = %e, "could not purge expired client-assertion ids");
-                }
-            }
+            async move { this.purge_expired().await }
         });
+    }
+
+    /// One round of [`Manager::spawn_expiry_purge`]; each kind is tried on its own.
+    pub async fn purge_expired(&self) {
+        let now = self.now();
+        if let Err(e) = self.stores.replay.purge_jtis(now).await {
+            tracing::warn!(error = %e, "could not purge expired client-assertion ids");
+        }
+        if let Err(e) = self.stores.sessions.purge_sessions(now).await {
+            tracing::warn!(error = %e, "could not purge expired login sessions");
+        }
+        if let Err(e) = self.stores.grants.purge_grants(now).await {
+            tracing::warn!(error = %e, "could not purge expired codes, grants and tokens");
+        }
+        self.registry.denied().purge(now);
+    }
+
+    /// Reads a track's deny-list again (another instance revoked tokens in it).
+    pub async fn reload_denied(&self, tenant: &str, track: &str) -> ManageResult<()> {
+        let (Ok(tenant), Ok(track)) = (Name::parse(tenant), Name::parse(track)) else { return Ok(()) };
+        let at = TrackRef::new(tenant, track);
+        let list = self
+            .stores
+            .grants
+            .denied_tokens(&at, self.now())
+            .await
+            .map_err(|e| ManageError::from_store(e, || "deny-list".into()))?;
+        self.registry.denied().replace(&at, list);
+        Ok(())
+    }
+
+    /// Revokes every grant of a user and denies their access tokens here at once.
+    pub async fn revoke_user_grants(&self, user: &crate::store::UserRef) -> ManageResult<()> {
+        let denied = self
+            .stores
+            .grants
+            .revoke_user_grants(user, self.now())
+            .await
+            .map_err(|e| ManageError::from_store(e, || "grants".into()))?;
+        self.registry.denied().add(&user.track, &denied);
+        Ok(())
     }
 
     /// Loads every track into the snapshot (start-up).
@@ -232,6 +272,13 @@ impl Manager {
         let _guard = self.reload.lock().await;
         let all = self.stores.snapshots.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
         self.registry.load_all(all);
+        let denied = self
+            .stores
+            .grants
+            .all_denied_tokens(self.now())
+            .await
+            .map_err(|e| ManageError::from_store(e, || "deny-list".into()))?;
+        self.registry.denied().replace_all(denied);
         Ok(())
     }
 }

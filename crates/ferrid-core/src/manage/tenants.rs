@@ -55,7 +55,7 @@ impl Manager {
             &name,
             &Name::parse(MASTER).expect("valid"),
             TrackSettings::default(),
-            vec![(resource, Vec::new())],
+            vec![(resource, Vec::new()), (super::bootstrap::console_client(self, &name, now), Vec::new())],
         )
         .await?;
         // creating and deleting tenants is recorded in the master tenant's log

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::{
     model::{UnixTime, User},
-    runtime::TrackRuntime,
-    store::{GrantStore, StoreError, TrackRef, UserStore},
+    runtime::{DenyList, TrackRuntime},
+    store::{StoreError, TrackRef, UserStore},
 };
 
 /// Seconds of clock skew tolerated on `exp`/`nbf`.
@@ -22,7 +22,7 @@ fn invalid_token(why: &'static str) -> OAuthError {
 pub async fn userinfo(
     track: &TrackRuntime,
     token: &str,
-    grants: &dyn GrantStore,
+    denied: &DenyList,
     users: &dyn UserStore,
     now: UnixTime,
 ) -> Result<Map<String, Value>, OAuthError> {
@@ -57,9 +57,8 @@ pub async fn userinfo(
     let unavailable = |e: StoreError| {
         OAuthError::new(ErrorCode::TemporarilyUnavailable, "try again later").with_cause(format_args!("store: {e}"))
     };
-    if let Some(jti) = str_claim("jti")
-        && grants.token_revoked(&at, jti).await.map_err(unavailable)?
-    {
+    // The deny-list in memory: no store call (docs/provider.md "Revocation").
+    if str_claim("jti").is_some_and(|jti| denied.contains(&track.tenant, &track.track, jti)) {
         return Err(invalid_token("the access token was revoked"));
     }
     let sub = str_claim("sub").ok_or_else(|| invalid_token("the access token is invalid"))?;

@@ -3,6 +3,13 @@ use async_trait::async_trait;
 use super::{StoreResult, TrackRef, UserRef};
 use crate::model::{AuthCode, IssuedToken, RefreshRecord, UnixTime, UserGrant};
 
+/// An access token on the deny-list: its `jti` and its `exp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    pub jti: String,
+    pub expires: UnixTime,
+}
+
 /// What redeeming a code found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redeemed {
@@ -50,8 +57,19 @@ pub trait GrantStore: Send + Sync + 'static {
     /// stored is recorded as revoked, so that a later `create_grant` of that id fails: the
     /// record is made from the code redeemed for that id (its client and user), so an id
     /// no stored code was redeemed for records nothing (and is no error). Revoking a
-    /// revoked grant is no error either.
-    async fn revoke_grant(&self, track: &TrackRef, grant_id: &str, now: UnixTime) -> StoreResult<()>;
+    /// revoked grant is no error either. The grant's access tokens that have not expired
+    /// join the deny-list in the same transaction; answers the entries that joined it.
+    async fn revoke_grant(&self, track: &TrackRef, grant_id: &str, now: UnixTime) -> StoreResult<Vec<Denied>>;
+    /// Revokes every grant of the user (disabled, deleted, sessions ended) and puts their
+    /// unexpired access tokens on the deny-list; answers the entries that joined it.
+    async fn revoke_user_grants(&self, user: &UserRef, now: UnixTime) -> StoreResult<Vec<Denied>>;
+    /// Puts access tokens on the deny-list until their `exp` (RFC 7009 §2.1), announced
+    /// to the other instances.
+    async fn deny_tokens(&self, track: &TrackRef, tokens: &[Denied]) -> StoreResult<()>;
+    /// The track's deny-list entries that have not expired at `now`.
+    async fn denied_tokens(&self, track: &TrackRef, now: UnixTime) -> StoreResult<Vec<Denied>>;
+    /// Every track's deny-list entries that have not expired at `now` (start-up, resync).
+    async fn all_denied_tokens(&self, now: UnixTime) -> StoreResult<Vec<(TrackRef, Denied)>>;
     /// Whether the access token `jti` was issued under a grant that is now revoked
     /// (false for a jti the store does not know: client-credentials tokens).
     async fn token_revoked(&self, track: &TrackRef, jti: &str) -> StoreResult<bool>;

@@ -23,7 +23,7 @@ pub use apps::AppStore;
 pub use audit::AuditLog;
 pub use credentials::CredentialStore;
 pub use failures::FailureBuckets;
-pub use grants::{GrantStore, Redeemed};
+pub use grants::{Denied, GrantStore, Redeemed};
 pub use health::Health;
 pub use keys::TrackKeyStore;
 pub use refs::{AppRef, TrackRef};
@@ -68,6 +68,8 @@ pub struct NewTrack {
 pub enum Change {
     /// Reload this track; `track == "*"` means every track of the tenant.
     Track { tenant: String, track: String },
+    /// The deny-list of this track changed: read it again.
+    Denied { tenant: String, track: String },
     /// Notifications may have been missed (a lost connection): reload everything.
     Resync,
 }
@@ -75,6 +77,10 @@ pub enum Change {
 impl Change {
     /// Parses a `tenant/track` notification payload.
     pub fn parse(payload: &str) -> Option<Change> {
+        if let Some(rest) = payload.strip_prefix("deny:") {
+            let (tenant, track) = rest.split_once('/')?;
+            return Some(Change::Denied { tenant: tenant.to_owned(), track: track.to_owned() });
+        }
         let (tenant, track) = payload.split_once('/')?;
         Some(Change::Track { tenant: tenant.to_owned(), track: track.to_owned() })
     }

@@ -762,3 +762,77 @@ async fn a_disabled_user_cannot_log_in() {
     let again = op.log_in(&mut b, &page, "alice", PASSWORD).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn bootstrap_registers_the_public_console_client_in_every_master_track() {
+    let op = op().await;
+    for (tenant, callback) in [
+        ("master", format!("{}/console/callback", op.app.base)),
+        ("t1", format!("{}/console/t1/callback", op.app.base)),
+    ] {
+        let (s, c) = op.app.get_api(&format!("/tenants/{tenant}/tracks/master/apps/console"), &op.admin).await;
+        assert_eq!(s, StatusCode::OK, "{tenant}: {c}");
+        assert_eq!(c["kind"], "oidc_client");
+        assert_eq!(c["client_auth_method"], "none");
+        assert_eq!(c["require_pkce"], true);
+        assert_eq!(c["redirect_uris"], json!([callback]));
+    }
+    // it logs the bootstrap admin in (authorization code + PKCE, no secret)
+    let password = std::fs::read_to_string(op.app.data_dir.join("admin-password")).unwrap();
+    let issuer = op.app.issuer("master", "master");
+    let redirect = format!("{}/console/callback", op.app.base);
+    let q = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", "console"),
+            ("redirect_uri", redirect.as_str()),
+            ("scope", "openid"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let mut b = Browser::new();
+    let page = b.get(&format!("{issuer}/oauth/authorize?{q}")).await;
+    let mut form = page.form();
+    form.set("username", "admin").set("password", password.trim());
+    let after = b.submit(&op.app.base, &form).await;
+    let loc = after.location().unwrap_or_else(|| panic!("{}", after.body)).to_owned();
+    let code = params_of(&loc)["code"].clone();
+    let body = format!(
+        "grant_type=authorization_code&client_id=console&code={code}&redirect_uri={}&code_verifier={VERIFIER}",
+        percent_encode(&redirect)
+    );
+    let r = op.app.post_form(&format!("{issuer}/oauth/token"), None, &body).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_single_page_app_may_call_the_token_userinfo_and_key_endpoints_from_another_origin() {
+    let op = op().await;
+    let issuer = op.issuer();
+    for path in ["oauth/token", "oauth/userinfo", "oauth/keys", ".well-known/openid-configuration"] {
+        let r = op
+            .app
+            .http
+            .request(reqwest::Method::OPTIONS, format!("{issuer}/{path}"))
+            .header("origin", "https://spa.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{path}");
+        assert_eq!(r.headers()["access-control-allow-origin"], "*", "{path}");
+        assert!(r.headers().get("access-control-allow-credentials").is_none(), "no cookies: {path}");
+    }
+    let mut b = Browser::new();
+    let t = op.tokens(&mut b, &[]).await;
+    let r = op.userinfo(t["access_token"].as_str().unwrap()).await;
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let r = op.redeem(&op.client, "spent", Some(VERIFIER)).await;
+    assert_eq!(r.headers()["access-control-allow-origin"], "*", "errors are readable too");
+    // the authorization endpoint is navigated to, never fetched: no preflight there
+    let r = op.app.http.request(reqwest::Method::OPTIONS, format!("{issuer}/oauth/authorize")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.headers().get("access-control-allow-methods").is_none());
+}

@@ -240,3 +240,60 @@ async fn deleting_a_user_or_its_sessions_ends_them() {
     let actions: Vec<&str> = log["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert!(actions.contains(&"user.sessions.delete") && actions.contains(&"user.delete"), "{actions:?}");
 }
+
+/// The periodic expiry purge (`Manager::purge_expired`) removes ended sessions, codes and
+/// grants with their tokens, and keeps what still runs.
+#[tokio::test]
+async fn the_expiry_purge_removes_ended_sessions_codes_and_grants_only() {
+    use ferrid_core::model::{AuthCode, IssuedToken, RefreshRecord, UserGrant};
+    let (app, admin) = spawn_users().await;
+    let u = create_user(&app, &admin, json!({ "username": "alice", "password": PASSWORD })).await;
+    let id = u["id"].as_str().unwrap();
+    insert_session(&app, id, 1).await;
+    let live = app.state.stores.sessions.get_session(&t1_prod(), &[1; 32]).await.unwrap();
+    let ended = Session { id_digest: [2; 32], sid: "sid-2".into(), expires: 1, ..live };
+    app.state.stores.sessions.create_session(&ended).await.unwrap();
+    let grants = &app.state.stores.grants;
+    let code = |d: u8, expires: i64| AuthCode {
+        tenant: Name::parse("t1").unwrap(),
+        track: Name::parse("prod").unwrap(),
+        digest: [d; 32],
+        client: Name::parse("web").unwrap(),
+        user_id: id.to_owned(),
+        sid: "sid-1".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: None,
+        code_challenge_method: None,
+        nonce: None,
+        scope: "openid".into(),
+        auth_time: 1,
+        created: 1,
+        expires,
+        grant_id: None,
+    };
+    grants.create_code(&code(1, 1)).await.unwrap();
+    grants.create_code(&code(2, 4_000_000_000)).await.unwrap();
+    let grant = UserGrant {
+        tenant: Name::parse("t1").unwrap(),
+        track: Name::parse("prod").unwrap(),
+        id: "g1".into(),
+        client: Name::parse("web").unwrap(),
+        user_id: id.to_owned(),
+        sid: "sid-1".into(),
+        scope: "openid offline_access".into(),
+        auth_time: 1,
+        created: 1,
+        expires: 2,
+        revoked: false,
+    };
+    let refresh = RefreshRecord { digest: [1; 32], grant_id: "g1".into(), created: 1, expires: 2, used: false };
+    let token = IssuedToken { jti: "j1".into(), grant_id: "g1".into(), expires: 2 };
+    grants.create_grant(&grant, Some(&refresh), &token).await.unwrap();
+    app.state.manager.purge_expired().await;
+    let at = t1_prod();
+    assert!(app.state.stores.sessions.get_session(&at, &[1; 32]).await.is_ok());
+    assert!(matches!(app.state.stores.sessions.get_session(&at, &[2; 32]).await, Err(StoreError::NotFound)));
+    assert!(matches!(grants.redeem_code(&at, &[1; 32], "gx").await, Err(StoreError::NotFound)));
+    assert!(grants.redeem_code(&at, &[2; 32], "gy").await.is_ok());
+    assert!(matches!(grants.get_refresh(&at, &[1; 32]).await, Err(StoreError::NotFound)));
+}

@@ -13,6 +13,40 @@ macro_rules! sql_grants {
             /// code: far longer than the first redemption takes to store its grant.
             const TOMBSTONE_SECS: i64 = 24 * 3600;
 
+            /// `jti` and `expires` of each row.
+            fn denied_rows(rows: &[$row]) -> StoreResult<Vec<Denied>> {
+                rows.iter()
+                    .map(|row| {
+                        Ok(Denied {
+                            jti: row.try_get("jti").map_err(map_err)?,
+                            expires: row.try_get("expires").map_err(map_err)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            /// Adds `tokens` to the track's deny-list and, when there are any, tells the
+            /// other instances to read it again.
+            async fn insert_denied(tx: &mut Transaction<'_, $db>, at: &TrackRef, tokens: &[Denied]) -> StoreResult<()> {
+                if tokens.is_empty() {
+                    return Ok(());
+                }
+                for d in tokens {
+                    sqlx::query(
+                        "INSERT INTO denied_tokens (tenant, track, jti, expires) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (tenant, track, jti) DO NOTHING",
+                    )
+                    .bind(at.tenant.as_str())
+                    .bind(at.track.as_str())
+                    .bind(&d.jti)
+                    .bind(d.expires)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err)?;
+                }
+                Self::notify_denied(tx, at.tenant.as_str(), at.track.as_str()).await
+            }
+
             fn code_row(row: &$row) -> StoreResult<AuthCode> {
                 let int = |c: &str| -> StoreResult<i64> { row.try_get(c).map_err(map_err) };
                 let text = |c: &str| -> StoreResult<String> { row.try_get(c).map_err(map_err) };
@@ -224,7 +258,7 @@ macro_rules! sql_grants {
                 Ok(true)
             }
 
-            async fn revoke_grant(&self, at: &TrackRef, grant_id: &str, now: UnixTime) -> StoreResult<()> {
+            async fn revoke_grant(&self, at: &TrackRef, grant_id: &str, now: UnixTime) -> StoreResult<Vec<Denied>> {
                 let mut tx = self.begin(Begin::Exclusive).await?;
                 let sql = "UPDATE user_grants SET revoked = 1 WHERE tenant = $1 AND track = $2 AND id = $3";
                 let r = sqlx::query(sql)
@@ -253,7 +287,62 @@ macro_rules! sql_grants {
                         .await
                         .map_err(map_err)?;
                 }
+                let sql = "SELECT jti, expires FROM issued_tokens \
+                     WHERE tenant = $1 AND track = $2 AND grant_id = $3 AND expires > $4";
+                let rows = sqlx::query(sql)
+                    .bind(at.tenant.as_str())
+                    .bind(at.track.as_str())
+                    .bind(grant_id)
+                    .bind(now)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                let denied = Self::denied_rows(&rows)?;
+                Self::insert_denied(&mut tx, at, &denied).await?;
+                tx.commit().await.map_err(map_err)?;
+                Ok(denied)
+            }
+
+            async fn revoke_user_grants(&self, u: &UserRef, now: UnixTime) -> StoreResult<Vec<Denied>> {
+                let mut tx = self.begin(Begin::Exclusive).await?;
+                let sql = "UPDATE user_grants SET revoked = 1 WHERE tenant = $1 AND track = $2 AND user_id = $3";
+                Self::by_user(sql, u).execute(&mut *tx).await.map_err(map_err)?;
+                let sql = "SELECT t.jti, t.expires FROM issued_tokens t JOIN user_grants g \
+                     ON g.tenant = t.tenant AND g.track = t.track AND g.id = t.grant_id \
+                     WHERE g.tenant = $1 AND g.track = $2 AND g.user_id = $3 AND t.expires > $4";
+                let rows = Self::by_user(sql, u).bind(now).fetch_all(&mut *tx).await.map_err(map_err)?;
+                let denied = Self::denied_rows(&rows)?;
+                Self::insert_denied(&mut tx, &u.track, &denied).await?;
+                tx.commit().await.map_err(map_err)?;
+                Ok(denied)
+            }
+
+            async fn deny_tokens(&self, at: &TrackRef, tokens: &[Denied]) -> StoreResult<()> {
+                let mut tx = self.begin(Begin::Write).await?;
+                Self::insert_denied(&mut tx, at, tokens).await?;
                 tx.commit().await.map_err(map_err)
+            }
+
+            async fn denied_tokens(&self, at: &TrackRef, now: UnixTime) -> StoreResult<Vec<Denied>> {
+                let sql = "SELECT jti, expires FROM denied_tokens WHERE tenant = $1 AND track = $2 AND expires > $3";
+                let rows = sqlx::query(sql)
+                    .bind(at.tenant.as_str())
+                    .bind(at.track.as_str())
+                    .bind(now)
+                    .fetch_all(self.enter())
+                    .await
+                    .map_err(map_err)?;
+                Self::denied_rows(&rows)
+            }
+
+            async fn all_denied_tokens(&self, now: UnixTime) -> StoreResult<Vec<(TrackRef, Denied)>> {
+                let sql = "SELECT tenant, track, jti, expires FROM denied_tokens WHERE expires > $1";
+                let rows = sqlx::query(sql).bind(now).fetch_all(self.enter()).await.map_err(map_err)?;
+                let list = Self::denied_rows(&rows)?;
+                rows.iter()
+                    .zip(list)
+                    .map(|(row, d)| Ok((TrackRef::new(Self::name(row, "tenant")?, Self::name(row, "track")?), d)))
+                    .collect()
             }
 
             async fn token_revoked(&self, at: &TrackRef, jti: &str) -> StoreResult<bool> {
@@ -307,6 +396,7 @@ macro_rules! sql_grants {
                 // revocation must outlive it); then codes past their end, except a redeemed
                 // code whose grant is kept: its reuse still revokes the grant.
                 let steps = [
+                    "DELETE FROM denied_tokens WHERE expires < $1",
                     "DELETE FROM issued_tokens WHERE expires < $1",
                     "DELETE FROM refresh_tokens WHERE expires < $1",
                     "DELETE FROM user_grants WHERE expires < $1 AND NOT EXISTS (SELECT 1 FROM issued_tokens t \

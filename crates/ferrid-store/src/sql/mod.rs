@@ -41,7 +41,7 @@ pub mod prelude {
             StoredClientKey, Tenant, Track, TrackData, TrackKey, TrackSettings, UnixTime, User, UserGrant,
         },
         store::{
-            AppRef, AppStore, AuditLog, Change, CredentialStore, FailureBuckets, GrantStore, Health, NewTrack,
+            AppRef, AppStore, AuditLog, Change, CredentialStore, Denied, FailureBuckets, GrantStore, Health, NewTrack,
             PageRequest, Redeemed, ReplayGuard, SessionStore, SnapshotSource, StoreError, StoreResult, TenantStore,
             TrackKeyStore, TrackRef, TrackStore, UserFilter, UserRef, UserStore,
         },

@@ -119,13 +119,20 @@ impl Manager {
         let details =
             json!({ "before": current.summary(), "after": next.summary(), "password_changed": password_changed });
         let audit = self.user_audit(scope, "user.update", &current.id, details);
-        user_write(self.stores.users.update_user(&next, if_match, &audit).await)
+        let updated = user_write(self.stores.users.update_user(&next, if_match, &audit).await)?;
+        // Disabling a user takes back what was issued to them (docs/provider.md "Revocation").
+        if updated.disabled && !current.disabled {
+            self.revoke_user_grants(&updated.user_ref()).await?;
+        }
+        Ok(updated)
     }
 
     /// `DELETE …/users/{id}`: the user and its sessions.
     pub async fn delete_user(&self, scope: &TrackScope<'_>, id: &str) -> ManageResult<()> {
         let current = self.get_user(scope, id).await?;
         let audit = self.user_audit(scope, "user.delete", &current.id, json!({ "before": current.summary() }));
+        // First what was issued to the user, while the grants still name it.
+        self.revoke_user_grants(&current.user_ref()).await?;
         user_write(self.stores.users.delete_user(&current.user_ref(), &audit).await)
     }
 
@@ -144,7 +151,9 @@ impl Manager {
         let user = self.get_user(scope, id).await?;
         let at: UserRef = user.user_ref();
         let audit = self.user_audit(scope, "user.sessions.delete", &user.id, json!({ "user": user.summary() }));
-        user_write(self.stores.sessions.delete_user_sessions(&at, &audit).await)
+        let ended = user_write(self.stores.sessions.delete_user_sessions(&at, &audit).await)?;
+        self.revoke_user_grants(&at).await?;
+        Ok(ended)
     }
 
     fn user_audit(
