@@ -872,3 +872,64 @@ fn main() {
         std::process::exit(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_form_yields_its_action_and_every_named_input_unescaped() {
+        let page = r#"<html><form method="get" action="/search"><input name="q"></form>
+            <FORM method="post" action="/acme/prod/login?x=1&amp;y=2">
+            <input type="hidden" name="csrf" value="a&#43;b&quot;c">
+            <input type=hidden name=authorization value='response_type=code&amp;state=s'>
+            <label>Username or email <input name="username" autocomplete="username"></label>
+            <input name="password" type="password"><button>Sign in</button></FORM>"#;
+        let (action, inputs) = login_form(page).expect("a form with a password input");
+        assert_eq!(action, "/acme/prod/login?x=1&y=2");
+        assert_eq!(
+            inputs,
+            vec![
+                ("csrf".to_string(), "a+b\"c".to_string()),
+                ("authorization".to_string(), "response_type=code&state=s".to_string()),
+                ("username".to_string(), String::new()),
+                ("password".to_string(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_page_without_a_password_input_has_no_login_form() {
+        assert!(login_form(r#"<form action="/x"><input name="q"></form>"#).is_none());
+    }
+
+    #[test]
+    fn cookies_go_only_to_their_path_and_an_expired_one_is_dropped() {
+        let mut jar = Jar::default();
+        let mut h = HeaderMap::new();
+        h.append("set-cookie", HeaderValue::from_static("ferrid_session=abc; Path=/acme/prod; HttpOnly"));
+        h.append("set-cookie", HeaderValue::from_static("csrf=1; Path=/acme/prod/login"));
+        h.append("set-cookie", HeaderValue::from_static("other=2"));
+        jar.store("/acme/prod/oauth/authorize", &h);
+        assert_eq!(jar.header("/acme/prod/oauth/authorize").as_deref(), Some("ferrid_session=abc; other=2"));
+        assert_eq!(jar.header("/acme/prod/login").as_deref(), Some("ferrid_session=abc; csrf=1"));
+        assert_eq!(jar.header("/acme/production"), None);
+        let mut gone = HeaderMap::new();
+        gone.append("set-cookie", HeaderValue::from_static("ferrid_session=; Path=/acme/prod; Max-Age=0"));
+        jar.store("/acme/prod/oauth/authorize", &gone);
+        assert_eq!(jar.header("/acme/prod/login").as_deref(), Some("csrf=1"));
+    }
+
+    #[test]
+    fn locations_resolve_against_the_request_url_and_parameters_decode() {
+        let base = "http://127.0.0.1:8080/acme/prod/oauth/authorize?a=b";
+        assert_eq!(resolve(base, "/interaction/x").unwrap(), "http://127.0.0.1:8080/interaction/x");
+        assert_eq!(resolve(base, "login").unwrap(), "http://127.0.0.1:8080/acme/prod/oauth/login");
+        assert_eq!(resolve(base, "http://127.0.0.1:9/cb?code=c").unwrap(), "http://127.0.0.1:9/cb?code=c");
+        let cb = "http://127.0.0.1:9/cb?code=a%2Bb&state=s+1&iss=http%3A%2F%2Fx";
+        assert_eq!(query_param(cb, "code").as_deref(), Some("a+b"));
+        assert_eq!(query_param(cb, "state").as_deref(), Some("s 1"));
+        assert_eq!(query_param(cb, "error"), None);
+        assert_eq!(form_decode(&form_encode("a b+c/é&=")), "a b+c/é&=");
+    }
+}
