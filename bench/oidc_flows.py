@@ -2,7 +2,8 @@
 """The OpenID Provider flow benchmark (docs/benchmarks.md, "OpenID Provider flows").
 
 Starts ferrid (release, fresh embedded store; one oidc_client and one user registered
-through the management API) and, with --kit, the peer (oidc-provider configured by
+through the management API) twice — `ferrid` with its data directory on the disk,
+`ferrid-shm` with it on /dev/shm — and, with --kit, the peer (oidc-provider configured by
 bench/oidc_flows/peer.mjs for the same client, user and flows), one at a time, and loads
 each with bench/oidc_load (Rust; every virtual user signs in once, unmeasured, then
 repeats its flow):
