@@ -215,7 +215,8 @@ async fn proceed(
         }
         Step::Issue => {
             let session = session.expect("a session once no login is needed");
-            match provider::issue(a, session, grants, rt, now, state.env.rng.as_ref()).await {
+            let ports = provider::IssuePorts { grants, users: state.stores.users.as_ref() };
+            match provider::issue(a, session, &ports, rt, now, state.env.rng.as_ref()).await {
                 Ok(reply) => deliver(&reply, post, extra),
                 Err(r) => refused(r, post, extra),
             }
@@ -459,7 +460,8 @@ pub async fn consent(
             if let Err(r) = provider::consent(&a, &session, grants, &rt, now).await {
                 return refused(r, true, vec![]);
             }
-            match provider::issue(&a, &session, grants, &rt, now, state.env.rng.as_ref()).await {
+            let ports = provider::IssuePorts { grants, users: state.stores.users.as_ref() };
+            match provider::issue(&a, &session, &ports, &rt, now, state.env.rng.as_ref()).await {
                 Ok(reply) => deliver(&reply, true, vec![]),
                 Err(r) => refused(r, true, vec![]),
             }

@@ -37,7 +37,7 @@ pub struct Minted {
 
 /// The audience of a user's access token: each resource of a `resource:scope` in
 /// `scope`, once, then the client.
-fn audience<'s>(client: &'s ClientRuntime, scope: &'s str) -> Vec<&'s str> {
+pub fn audience<'s>(client: &'s ClientRuntime, scope: &'s str) -> Vec<&'s str> {
     let mut aud: Vec<&str> = Vec::new();
     for token in scope.split(' ') {
         if let Some((resource, _)) = token.split_once(':')
@@ -87,6 +87,7 @@ pub fn mint(track: &TrackRuntime, u: &ForUser<'_>, rng: &dyn Rng) -> Result<Mint
                 code: None,
                 issued_at: u.now,
                 lifetime: u.oidc.id_token_lifetime,
+                extra: None,
             },
         )?)
     } else {

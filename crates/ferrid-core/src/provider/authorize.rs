@@ -206,11 +206,12 @@ pub fn check<'t>(track: &'t TrackRuntime, form: &Form<'_>, app: Option<&str>) ->
         let _ = raw_type;
         return Err(refuse(ErrorCode::UnsupportedResponseType, "this response type is not supported"));
     };
-    if response_type != ResponseType::Code {
-        // docs/provider.md: the implicit and hybrid response types are not served yet.
-        return Err(refuse(ErrorCode::UnsupportedResponseType, "only the code response type is supported"));
-    }
-    if !oidc.response_types.contains(&response_type) || !client.allows(GrantType::AuthorizationCode) {
+    // RFC 7591 §2.1: a response type with `code` needs the authorization_code grant, one
+    // that returns tokens from this endpoint the implicit grant.
+    let registered = oidc.response_types.contains(&response_type)
+        && (!response_type.has_code() || client.allows(GrantType::AuthorizationCode))
+        && (!response_type.returns_tokens() || client.allows(GrantType::Implicit));
+    if !registered {
         return Err(refuse(ErrorCode::UnauthorizedClient, "this client is not registered for this response type"));
     }
     if let Some(m) = asked_mode {
@@ -229,12 +230,19 @@ pub fn check<'t>(track: &'t TrackRuntime, form: &Form<'_>, app: Option<&str>) ->
     if !has_openid && response_type != ResponseType::Code {
         return Err(refuse(ErrorCode::InvalidScope, "the openid scope is required for this response type"));
     }
-    // 6. PKCE (RFC 7636 §4.3, §4.4.1).
-    let challenge = match (form.get("code_challenge"), form.get("code_challenge_method")) {
+    // 6. PKCE (RFC 7636 §4.3, §4.4.1), for response types that return a code (the
+    // implicit ones have no code to bind it to).
+    let pkce_params = if response_type.has_code() {
+        (form.get("code_challenge"), form.get("code_challenge_method"))
+    } else {
+        (None, None)
+    };
+    let pkce_required = oidc.pkce.required && response_type.has_code();
+    let challenge = match pkce_params {
         (None, Some(_)) => {
             return Err(refuse(ErrorCode::InvalidRequest, "code_challenge_method without code_challenge"));
         }
-        (None, None) if oidc.pkce.required => {
+        (None, None) if pkce_required => {
             return Err(refuse(ErrorCode::InvalidRequest, "code_challenge is required (PKCE)"));
         }
         (None, None) => None,
@@ -264,7 +272,9 @@ pub fn check<'t>(track: &'t TrackRuntime, form: &Form<'_>, app: Option<&str>) ->
     if nonce.is_some_and(|n| n.len() > MAX_NONCE) {
         return Err(refuse(ErrorCode::InvalidRequest, "nonce is too long"));
     }
-    if nonce.is_none() && matches!(response_type, ResponseType::IdToken | ResponseType::TokenIdToken) {
+    // OpenID Connect Core 1.0 §3.2.2.1, §3.3.2.11: every response type that returns an ID
+    // token from this endpoint.
+    if nonce.is_none() && response_type.returns_tokens() {
         return Err(refuse(ErrorCode::InvalidRequest, "nonce is required for this response type"));
     }
     // 8. prompt and max_age.

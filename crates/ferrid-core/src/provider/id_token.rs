@@ -25,6 +25,9 @@ pub struct IdToken<'a> {
     pub code: Option<&'a str>,
     pub issued_at: UnixTime,
     pub lifetime: u32,
+    /// Claims of the granted scopes, when no access token comes with the ID token
+    /// (OpenID Connect Core 1.0 §5.4); never a protocol claim.
+    pub extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Serialize)]
@@ -72,7 +75,14 @@ pub fn mint(key: &SigningKey, t: &IdToken<'_>) -> Result<String, OAuthError> {
         at_hash: t.access_token.map(|a| half_hash(key.alg(), a)),
         c_hash: t.code.map(|c| half_hash(key.alg(), c)),
     };
-    let json = serde_json::to_vec(&claims).map_err(|e| OAuthError::server_error().with_cause(format_args!("{e}")))?;
+    let mut value =
+        serde_json::to_value(&claims).map_err(|e| OAuthError::server_error().with_cause(format_args!("{e}")))?;
+    if let (Some(extra), serde_json::Value::Object(map)) = (t.extra, &mut value) {
+        for (k, v) in extra {
+            map.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    let json = serde_json::to_vec(&value).map_err(|e| OAuthError::server_error().with_cause(format_args!("{e}")))?;
     key.sign_with_typ("JWT", &json).map_err(|e| OAuthError::server_error().with_cause(format_args!("signing: {e}")))
 }
 

@@ -12,9 +12,10 @@ use ferrid_oauth::{ErrorCode, OAuthError};
 
 use crate::{
     env::Rng,
-    model::{AuthCode, Session, UnixTime},
+    model::{AuthCode, ResponseType, Session, UnixTime},
     runtime::TrackRuntime,
     store::{GrantStore, StoreError, TrackRef},
+    token::access::{AccessToken, Audience},
 };
 use authorize::{Authorization, Refusal, Reply};
 
@@ -85,35 +86,119 @@ fn unavailable(a: &Authorization<'_>, track: &TrackRuntime, e: StoreError) -> Re
     )
 }
 
-/// Issues the code for a settled request and answers the reply that carries it.
+/// Issues what the response type asks for — a code, an access token, an ID token — for
+/// a settled request, and answers the reply that carries it (OpenID Connect Core 1.0
+/// §3.1.2.5, §3.2.2.5, §3.3.2.5).
 pub async fn issue(
     a: &Authorization<'_>,
     session: &Session,
-    grants: &dyn GrantStore,
+    ports: &IssuePorts<'_>,
     track: &TrackRuntime,
     now: UnixTime,
     rng: &dyn Rng,
 ) -> Result<Reply, Refusal> {
-    let value = ferrid_oauth::b64::encode(&rng.bytes::<32>());
-    let code = AuthCode {
-        tenant: track.tenant.clone(),
-        track: track.track.clone(),
-        digest: session::digest_of(&value),
-        client: a.client.name.clone(),
-        user_id: session.user_id.clone(),
-        sid: session.sid.clone(),
-        redirect_uri: a.redirect_uri.clone(),
-        code_challenge: a.challenge.as_ref().map(|c| c.value.clone()),
-        code_challenge_method: a.challenge.as_ref().map(|c| c.method.to_owned()),
-        nonce: a.nonce.clone(),
-        scope: a.scope_string(),
-        auth_time: session.auth_time,
-        created: now,
-        expires: now + CODE_LIFETIME,
-        grant_id: None,
+    let mut reply = a.reply(&track.issuer);
+    let mut code_value = None;
+    if a.response_type.has_code() {
+        let value = ferrid_oauth::b64::encode(&rng.bytes::<32>());
+        let code = AuthCode {
+            tenant: track.tenant.clone(),
+            track: track.track.clone(),
+            digest: session::digest_of(&value),
+            client: a.client.name.clone(),
+            user_id: session.user_id.clone(),
+            sid: session.sid.clone(),
+            redirect_uri: a.redirect_uri.clone(),
+            code_challenge: a.challenge.as_ref().map(|c| c.value.clone()),
+            code_challenge_method: a.challenge.as_ref().map(|c| c.method.to_owned()),
+            nonce: a.nonce.clone(),
+            scope: a.scope_string(),
+            auth_time: session.auth_time,
+            created: now,
+            expires: now + CODE_LIFETIME,
+            grant_id: None,
+        };
+        ports.grants.create_code(&code).await.map_err(|e| unavailable(a, track, e))?;
+        reply = reply.with("code", value.clone());
+        code_value = Some(value);
+    }
+    if !a.response_type.returns_tokens() {
+        return Ok(reply);
+    }
+    let failed = |e: OAuthError| {
+        tracing::warn!(error = e.error.as_str(), cause = e.cause().unwrap_or_default(), "authorization response: minting failed");
+        Refusal::Redirect(a.reply(&track.issuer).error(&OAuthError::server_error()))
     };
-    grants.create_code(&code).await.map_err(|e| unavailable(a, track, e))?;
-    Ok(a.reply(&track.issuer).with("code", value))
+    let key = crate::token::access::signing_key(track).map_err(failed)?;
+    let scope = a.scope_string();
+    // `token`: an access token as the token endpoint would issue it, without a grant (no
+    // refresh token comes from this endpoint).
+    let access = if matches!(a.response_type, ResponseType::CodeTokenIdToken | ResponseType::TokenIdToken) {
+        let aud = crate::grant::user::audience(a.client, &scope);
+        let audience = match aud.as_slice() {
+            [one] => Audience::One(one),
+            _ => Audience::Many(aud.clone()),
+        };
+        let token = AccessToken {
+            client: a.client,
+            subject: &session.user_id,
+            audience,
+            scope: Some(scope.as_str()).filter(|s| !s.is_empty()),
+            issued_at: now,
+            lifetime: a.client.token_lifetime,
+        };
+        Some(crate::token::access::mint(key, track, &token, rng).map_err(failed)?)
+    } else {
+        None
+    };
+    // OpenID Connect Core 1.0 §5.4: with no access token to call UserInfo with, the
+    // claims of the granted scopes go into the ID token.
+    let extra = if access.is_none() {
+        let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+        let user = ports.users.get_user(&at.user(&session.user_id)).await.map_err(|e| unavailable(a, track, e))?;
+        let mut claims = serde_json::Map::new();
+        for s in &a.scope {
+            for c in a.oidc.claims_of(s).unwrap_or_default() {
+                if let Some(v) = userinfo::claim_of(&user, c) {
+                    claims.insert(c.clone(), v);
+                }
+            }
+        }
+        Some(claims)
+    } else {
+        None
+    };
+    let id_token = id_token::mint(
+        key,
+        &id_token::IdToken {
+            issuer: &track.issuer,
+            subject: &session.user_id,
+            client: &a.client.name,
+            nonce: a.nonce.as_deref(),
+            auth_time: session.auth_time,
+            sid: &session.sid,
+            access_token: access.as_deref(),
+            code: code_value.as_deref(),
+            issued_at: now,
+            lifetime: a.oidc.id_token_lifetime,
+            extra: extra.as_ref(),
+        },
+    )
+    .map_err(failed)?;
+    if let Some(at) = access {
+        reply = reply
+            .with("access_token", at)
+            .with("token_type", "Bearer".into())
+            .with("expires_in", a.client.token_lifetime.to_string())
+            .with("scope", scope);
+    }
+    Ok(reply.with("id_token", id_token))
+}
+
+/// The store ports the authorization response reaches.
+pub struct IssuePorts<'a> {
+    pub grants: &'a dyn GrantStore,
+    pub users: &'a dyn crate::store::UserStore,
 }
 
 /// Records the person's consent to the request's scopes (added to what they gave before).

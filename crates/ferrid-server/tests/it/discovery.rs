@@ -26,7 +26,7 @@ async fn discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported(
         assert_eq!(d["jwks_uri"], format!("{issuer}/oauth/keys"));
         assert_eq!(
             d["grant_types_supported"],
-            serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+            serde_json::json!(["authorization_code", "client_credentials", "implicit", "refresh_token"])
         );
         assert_eq!(
             d["token_endpoint_auth_methods_supported"],

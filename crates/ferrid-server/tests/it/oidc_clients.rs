@@ -153,13 +153,16 @@ async fn discovery_is_a_complete_openid_connect_document() {
     assert_eq!(d["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
     assert_eq!(d["userinfo_endpoint"], format!("{issuer}/oauth/userinfo"));
     assert!(d.get("end_session_endpoint").is_none(), "not served yet");
-    assert_eq!(d["response_types_supported"], json!(["code"]));
+    assert_eq!(
+        d["response_types_supported"],
+        json!(["code", "id_token", "id_token token", "code id_token", "code id_token token"])
+    );
     assert_eq!(d["response_modes_supported"], json!(["query", "fragment", "form_post"]));
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
     assert_eq!(d["subject_types_supported"], json!(["public"]));
     assert_eq!(d["id_token_signing_alg_values_supported"], json!(["ES256"]));
     assert_eq!(d["code_challenge_methods_supported"], json!(["S256", "plain"]));
-    assert_eq!(d["grant_types_supported"], json!(["authorization_code", "client_credentials", "refresh_token"]));
+    assert_eq!(d["grant_types_supported"], json!(["authorization_code", "client_credentials", "implicit", "refresh_token"]));
     for (flag, value) in [
         ("claims_parameter_supported", false),
         ("request_parameter_supported", false),
