@@ -4,7 +4,10 @@
 // secrets and with PrivateKeyJwt; the authorization code flow with PKCE, ID
 // token validation, UserInfo and refresh), oauth4webapi (the code flow with
 // its RFC 9207 iss check) and jose (JWT verification through the remote JWKS,
-// client key generation, private_key_jwt assertions).
+// client key generation, private_key_jwt assertions). Introspection (RFC 7662)
+// and revocation (RFC 7009) through oauth4webapi's introspectionRequest /
+// processIntrospectionResponse and revocationRequest / processRevocationResponse,
+// for a client-credentials token and a refresh token from the code flow.
 //
 // Environment:
 //   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -950,6 +953,123 @@ async function checkOauth4webapiCodeFlow() {
   await checkUserInfoClaims(info, track);
 }
 
+// ---------------------------------------------------------------------------
+// introspection (RFC 7662) and revocation (RFC 7009) with oauth4webapi
+// ---------------------------------------------------------------------------
+
+const insecureRequests = { [oauth.allowInsecureRequests]: true };
+
+async function oauth4Discover(track) {
+  const issuer = new URL(issuerOf(track));
+  const as = await oauth.processDiscoveryResponse(issuer,
+    await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecureRequests }));
+  eq(as.introspection_endpoint, `${issuerOf(track)}/oauth/introspect`, 'introspection_endpoint');
+  eq(as.revocation_endpoint, `${issuerOf(track)}/oauth/revoke`, 'revocation_endpoint');
+  for (const field of ['introspection_endpoint_auth_methods_supported', 'revocation_endpoint_auth_methods_supported']) {
+    for (const m of ['client_secret_basic', 'client_secret_post', 'private_key_jwt']) {
+      expect((as[field] ?? []).includes(m), `${field} lacks ${m}: ${JSON.stringify(as[field])}`);
+    }
+  }
+  return as;
+}
+
+async function introspectWith(as, c, auth, token, hint) {
+  const options = { ...insecureRequests };
+  if (hint) options.additionalParameters = { token_type_hint: hint };
+  const response = await oauth.introspectionRequest(as, { client_id: c.client_id }, auth, token, options);
+  return oauth.processIntrospectionResponse(as, { client_id: c.client_id }, response);
+}
+
+async function revokeWith(as, c, auth, token, hint) {
+  const options = { ...insecureRequests };
+  if (hint) options.additionalParameters = { token_type_hint: hint };
+  const response = await oauth.revocationRequest(as, { client_id: c.client_id }, auth, token, options);
+  return oauth.processRevocationResponse(response);
+}
+
+// The answer for anything inactive is exactly {"active": false} (RFC 7662 §2.2).
+function expectInactive(answer, what) {
+  eq(Object.fromEntries(Object.entries(answer)), { active: false }, what);
+}
+
+function expectActiveAccess(answer, claims, what) {
+  eq(answer.active, true, `${what}: active (${short(JSON.stringify(answer))})`);
+  eq(answer.token_type, 'Bearer', `${what}: token_type`);
+  for (const k of ['scope', 'client_id', 'sub', 'aud', 'iss', 'exp', 'iat', 'nbf', 'jti']) {
+    expect(k in answer, `${what}: no ${k} in ${short(JSON.stringify(answer))}`);
+    eq(answer[k], claims[k], `${what}: ${k}`);
+  }
+}
+
+async function checkOauth4webapiIntrospectRevokeClientCredentials() {
+  const track = 'rs';
+  const as = await oauth4Discover(track);
+  const owner = clientOf(track, 'svc-basic');
+  const other = clientOf(track, 'svc-post');
+  const ownerAuth = oauth.ClientSecretBasic(owner.client_secret);
+  const otherAuth = oauth.ClientSecretPost(other.client_secret);
+  const tokenResponse = await oauth.processClientCredentialsResponse(as, { client_id: owner.client_id },
+    await oauth.clientCredentialsGrantRequest(as, { client_id: owner.client_id }, ownerAuth,
+      new URLSearchParams({ scope: 'party-api2:read1' }), insecureRequests));
+  const token = tokenResponse.access_token;
+  const claims = await verifyToken(token, track, { clientId: owner.client_id, audience: 'party-api2', scope: 'party-api2:read1' });
+  // any client of the track may ask (RFC 7662 §2.1)
+  expectActiveAccess(await introspectWith(as, other, otherAuth, token, 'access_token'), claims, 'asked by another client');
+  expectActiveAccess(await introspectWith(as, owner, ownerAuth, token), claims, 'asked by its client');
+  // another client's revocation is answered 200 and revokes nothing (RFC 7009 §2.1)
+  eq(await revokeWith(as, other, otherAuth, token, 'access_token'), undefined, 'another client\'s revocation');
+  eq((await introspectWith(as, owner, ownerAuth, token)).active, true, 'active after another client\'s revocation');
+  eq(await revokeWith(as, owner, ownerAuth, token, 'access_token'), undefined, 'revocation');
+  expectInactive(await introspectWith(as, other, otherAuth, token), 'introspection after revocation');
+  // a wrong secret: the library surfaces the 401 invalid_client
+  const e = await oauthErrorOf4(() => introspectWith(as, owner, oauth.ClientSecretBasic(`${owner.client_secret}x`), token));
+  eq([e.status, e.error], [401, 'invalid_client'], 'introspection with a wrong secret');
+}
+
+// The status and error of an oauth4webapi call that must fail with an OAuth error.
+async function oauthErrorOf4(fn) {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof oauth.ResponseBodyError) return { status: err.status, error: err.error };
+    if (err instanceof oauth.WWWAuthenticateChallengeError) {
+      const body = await err.response.json().catch(() => undefined);
+      return { status: err.status, error: body?.error };
+    }
+    throw new CheckFailed(`unexpected error ${err?.name}: ${err?.message}`);
+  }
+  throw new CheckFailed('no error raised');
+}
+
+async function checkOauth4webapiRevokeRefreshTokenCascades() {
+  const track = 'rs';
+  const as = await oauth4Discover(track);
+  const { tokens, claims: idClaims } = await openidClientCodeFlow(track, 'web-basic');
+  const c = oidcClientOf(track, 'web-basic');
+  const auth = oauth.ClientSecretBasic(c.client_secret);
+  const rt = tokens.refresh_token;
+  expect(typeof rt === 'string', 'no refresh_token (offline_access)');
+  const answer = await introspectWith(as, c, auth, rt, 'refresh_token');
+  eq(answer.active, true, `refresh token active (${short(JSON.stringify(answer))})`);
+  eq(answer.token_type, 'refresh_token', 'refresh token: token_type');
+  eq(answer.client_id, c.client_id, 'refresh token: client_id');
+  eq(answer.sub, idClaims.sub, 'refresh token: sub');
+  eq(answer.iss, issuerOf(track), 'refresh token: iss');
+  for (const k of ['exp', 'iat', 'nbf']) expect(Number.isInteger(answer[k]), `refresh token: ${k} = ${answer[k]}`);
+  const atClaims = jose.decodeJwt(tokens.access_token);
+  const atAnswer = await introspectWith(as, c, auth, tokens.access_token);
+  expectActiveAccess(atAnswer, atClaims, 'user\'s access token');
+  eq(atAnswer.sub, idClaims.sub, 'user\'s access token: sub');
+  // the ID token is not revocable: 400 unsupported_token_type (RFC 7009 §2.2.1)
+  const e = await oauthErrorOf4(() => revokeWith(as, c, auth, tokens.id_token));
+  eq([e.status, e.error], [400, 'unsupported_token_type'], 'ID token revocation');
+  eq(await revokeWith(as, c, auth, rt, 'refresh_token'), undefined, 'refresh token revocation');
+  expectInactive(await introspectWith(as, c, auth, rt), 'the revoked refresh token');
+  expectInactive(await introspectWith(as, c, auth, tokens.access_token), 'the revoked refresh token\'s access token');
+  const ui = await http('GET', as.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  eq(ui.status, 401, `UserInfo with the revoked grant's access token (${short(ui.text)})`);
+}
+
 const CHECKS = [
   ['admin token via client_credentials', checkAdminToken],
   ['management: tenant, tracks RS256/ES256, resources, clients', checkSetup],
@@ -987,6 +1107,10 @@ const CHECKS = [
   ['openid-client public client (none) code flow + PKCE on ES256, UserInfo, refresh', checkOpenidClientPublicClient],
   ['openid-client code with a wrong code_verifier -> invalid_grant', checkOpenidClientWrongVerifier],
   ['oauth4webapi code flow: discovery, validateAuthResponse (iss), code grant, UserInfo', checkOauth4webapiCodeFlow],
+  ['oauth4webapi introspectionRequest/revocationRequest: client-credentials token (fields, other client, 401)',
+    checkOauth4webapiIntrospectRevokeClientCredentials],
+  ['oauth4webapi revocationRequest of a refresh token: its access token inactive, UserInfo 401, ID token 400',
+    checkOauth4webapiRevokeRefreshTokenCascades],
 ];
 
 async function main() {

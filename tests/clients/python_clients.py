@@ -15,6 +15,12 @@ JWKS (iss, aud, nonce, at_hash per OpenID Connect Core §3.1.3.6); UserInfo,
 refresh rotation, a reused code, a wrong password, the session cookie and
 prompt=none are checked.
 
+Introspection (RFC 7662) and revocation (RFC 7009): Authlib's introspect_token
+and revoke_token for a client-credentials token and for a refresh token from
+the code flow (the fields of active answers, exactly {"active": false} after
+revocation, the refresh token's revocation reaching its access token), and
+oauthlib's prepare_token_revocation_request sent by a requests-oauthlib session.
+
 Environment:
   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
   FERRID_ADMIN_SECRET  secret of the bootstrap client master/master/admin
@@ -1373,6 +1379,142 @@ def check_prompt_none_without_session(ctx):
     expect("code" not in q, f"a code with login_required: {loc!r}")
 
 
+# --------------------------------------------------------------------------
+# introspection (RFC 7662) and revocation (RFC 7009) with authlib's helpers
+# --------------------------------------------------------------------------
+
+INACTIVE = {"active": False}
+
+
+def endpoints_of(ctx, track):
+    """The introspection and revocation endpoints from the track's discovery."""
+    md = fetch_json(ctx, ctx.issuer(track) + "/.well-known/openid-configuration")
+    eq(md.get("introspection_endpoint"), ctx.issuer(track) + "/oauth/introspect", "introspection_endpoint")
+    eq(md.get("revocation_endpoint"), ctx.issuer(track) + "/oauth/revoke", "revocation_endpoint")
+    for field in ("introspection_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported"):
+        for m in ("client_secret_basic", "client_secret_post", "private_key_jwt"):
+            expect(m in (md.get(field) or []), f"{field} lacks {m}: {md.get(field)}")
+    return md["introspection_endpoint"], md["revocation_endpoint"]
+
+
+def answer_of(r, what):
+    """The JSON answer of an introspection (200, application/json, no-store)."""
+    eq(r.status_code, 200, f"{what}: status ({short(r.text)})")
+    ctype = r.headers.get("Content-Type", "")
+    eq(ctype.split(";")[0].strip().lower(), "application/json", f"{what}: Content-Type")
+    expect("no-store" in r.headers.get("Cache-Control", "").lower(), f"{what}: Cache-Control lacks no-store")
+    return r.json()
+
+
+def expect_active_access(answer, claims, what):
+    """An active answer for an access token: every RFC 7662 field, as in its claims."""
+    eq(answer.get("active"), True, f"{what}: active ({short(answer)})")
+    eq(answer.get("token_type"), "Bearer", f"{what}: token_type")
+    for k in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti"):
+        expect(k in answer, f"{what}: no {k} in {short(answer)}")
+        eq(answer[k], claims[k], f"{what}: {k}")
+
+
+def authlib_service_session(ctx, track, app, method):
+    c = ctx.client(track, app)
+    return c, AuthlibSession(c["client_id"], c["client_secret"], token_endpoint_auth_method=method,
+                             revocation_endpoint_auth_method=method, scope="party-api2:read1")
+
+
+def check_authlib_introspect_revoke_client_credentials(ctx):
+    introspect_url, revoke_url = endpoints_of(ctx, "rs")
+    c, owner = authlib_service_session(ctx, "rs", "svc-basic", "client_secret_basic")
+    tok = owner.fetch_token(ctx.token_endpoint("rs"), grant_type="client_credentials")
+    claims = verify_access_token(ctx, tok["access_token"], "rs", c["client_id"], "party-api2:read1")
+    # any client of the track asks (RFC 7662 §2.1), here by client_secret_post
+    _, other = authlib_service_session(ctx, "rs", "svc-post", "client_secret_post")
+    answer = answer_of(other.introspect_token(introspect_url, token=tok["access_token"],
+                                              token_type_hint="access_token"), "introspection")
+    expect_active_access(answer, claims, "client-credentials token")
+    # the hint is a hint only: the wrong one still finds the access token
+    answer = answer_of(owner.introspect_token(introspect_url, token=tok["access_token"],
+                                              token_type_hint="refresh_token"), "introspection, wrong hint")
+    expect_active_access(answer, claims, "client-credentials token, wrong hint")
+    # another client's revocation: 200, nothing revoked (RFC 7009 §2.1)
+    r = other.revoke_token(revoke_url, token=tok["access_token"], token_type_hint="access_token")
+    eq(r.status_code, 200, f"another client's revocation: status ({short(r.text)})")
+    answer = answer_of(owner.introspect_token(introspect_url, token=tok["access_token"]), "introspection")
+    eq(answer.get("active"), True, "still active after another client's revocation")
+    r = owner.revoke_token(revoke_url, token=tok["access_token"], token_type_hint="access_token")
+    eq(r.status_code, 200, f"revocation: status ({short(r.text)})")
+    eq(answer_of(other.introspect_token(introspect_url, token=tok["access_token"]), "introspection"),
+       INACTIVE, "introspection after revocation")
+    # revoking it again, or revoking garbage, is 200 as well
+    for token in (tok["access_token"], "not-a-token"):
+        r = owner.revoke_token(revoke_url, token=token)
+        eq(r.status_code, 200, f"revocation of a revoked/unknown token: status ({short(r.text)})")
+    eq(answer_of(owner.introspect_token(introspect_url, token="not-a-token"), "introspection"), INACTIVE,
+       "introspection of garbage")
+    # a wrong secret: 401 invalid_client
+    bad = AuthlibSession(c["client_id"], flip_last_char(c["client_secret"]),
+                         revocation_endpoint_auth_method="client_secret_basic")
+    r = bad.introspect_token(introspect_url, token=tok["access_token"])
+    eq(r.status_code, 401, f"wrong secret: status ({short(r.text)})")
+    eq(error_body(r).get("error"), "invalid_client", "wrong secret: error")
+
+
+def check_authlib_revoke_refresh_token_cascades(ctx):
+    introspect_url, revoke_url = endpoints_of(ctx, "rs")
+    flow = authlib_code_flow(ctx, "rs", "web-basic")
+    sess, tok = flow["session"], flow["token"]
+    user = ctx.oidc_users["rs"]
+    client_id = flow["client"]["client_id"]
+    answer = answer_of(sess.introspect_token(introspect_url, token=tok["refresh_token"],
+                                             token_type_hint="refresh_token"), "refresh token introspection")
+    eq(answer.get("active"), True, f"refresh token active ({short(answer)})")
+    eq(answer.get("token_type"), "refresh_token", "refresh token: token_type")
+    eq(answer.get("client_id"), client_id, "refresh token: client_id")
+    eq(answer.get("sub"), user["id"], "refresh token: sub")
+    eq(answer.get("iss"), ctx.issuer("rs"), "refresh token: iss")
+    eq(sorted(answer.get("scope", "").split()), sorted(OIDC_SCOPE.split()), "refresh token: scope")
+    for k in ("exp", "iat", "nbf"):
+        expect(isinstance(answer.get(k), int), f"refresh token: {k} not an integer in {short(answer)}")
+    expect(answer["exp"] > time.time(), f"refresh token: exp {answer['exp']} not in the future")
+    at_claims = jwt.decode(tok["access_token"], options={"verify_signature": False})
+    answer = answer_of(sess.introspect_token(introspect_url, token=tok["access_token"]), "access token introspection")
+    expect_active_access(answer, at_claims, "user's access token")
+    eq(answer["sub"], user["id"], "user's access token: sub")
+    # an ID token is not revocable (RFC 7009 §2.2.1)
+    r = sess.revoke_token(revoke_url, token=tok["id_token"])
+    eq(r.status_code, 400, f"ID token revocation: status ({short(r.text)})")
+    eq(error_body(r).get("error"), "unsupported_token_type", "ID token revocation: error")
+    # no token given: authlib revokes the session's refresh token
+    r = sess.revoke_token(revoke_url, token_type_hint="refresh_token")
+    eq(r.status_code, 200, f"refresh token revocation: status ({short(r.text)})")
+    for what, token in (("refresh token", tok["refresh_token"]), ("its access token", tok["access_token"])):
+        eq(answer_of(sess.introspect_token(introspect_url, token=token), what), INACTIVE,
+           f"{what} after the refresh token's revocation")
+    r = sess.get(flow["md"]["userinfo_endpoint"], timeout=TIMEOUT)
+    eq(r.status_code, 401, f"UserInfo with the revoked grant's access token ({short(r.text)})")
+    try:
+        sess.refresh_token(flow["md"]["token_endpoint"], refresh_token=tok["refresh_token"])
+    except OAuthError as e:
+        eq(e.error, "invalid_grant", "revoked refresh token: OAuthError.error")
+    else:
+        raise CheckFailed("a revoked refresh token was accepted")
+
+
+def check_oauthlib_revocation_request(ctx):
+    # requests-oauthlib has no revocation helper; oauthlib's client prepares the
+    # RFC 7009 request and the requests-oauthlib session sends it
+    introspect_url, revoke_url = endpoints_of(ctx, "rs")
+    c = ctx.client("rs", "svc-basic")
+    sess = ro_session(c, "party-api2:read1")
+    auth = HTTPBasicAuth(c["client_id"], c["client_secret"])
+    tok = sess.fetch_token(token_url=ctx.token_endpoint("rs"), auth=auth)
+    url, headers, body = sess._client.prepare_token_revocation_request(
+        revoke_url, tok["access_token"], token_type_hint="access_token")
+    r = sess.post(url, data=body, headers=headers, auth=auth, timeout=TIMEOUT)
+    eq(r.status_code, 200, f"revocation: status ({short(r.text)})")
+    r = requests.post(introspect_url, data={"token": tok["access_token"]}, auth=auth, timeout=TIMEOUT)
+    eq(answer_of(r, "introspection"), INACTIVE, "introspection after revocation")
+
+
 CHECKS = [
     ("admin token via client_secret_post", check_admin_token_post),
     ("admin token via authlib client_secret_basic", check_admin_token_basic),
@@ -1429,6 +1571,11 @@ CHECKS = [
     ("login form: wrong password -> 400 login page, no redirect, no session", check_login_wrong_password),
     ("session cookie: a second authorization request skips the login", check_session_cookie_skips_login),
     ("prompt=none without a session -> login_required at the redirect URI", check_prompt_none_without_session),
+    ("authlib introspect_token/revoke_token: client-credentials token (fields, hint, other client, 401)",
+     check_authlib_introspect_revoke_client_credentials),
+    ("authlib revoke_token of a refresh token: its access token inactive, UserInfo 401, ID token 400",
+     check_authlib_revoke_refresh_token_cascades),
+    ("oauthlib prepare_token_revocation_request via requests-oauthlib", check_oauthlib_revocation_request),
 ]
 
 

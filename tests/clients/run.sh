@@ -4,10 +4,13 @@
 #   python   python_clients.py: Authlib (client credentials, PrivateKeyJWT, the OpenID
 #            Connect code flow with PKCE for client_secret_basic and private_key_jwt
 #            clients, refresh rotation, a reused code), requests-oauthlib, PyJWT (access
-#            and ID tokens through the JWKS, at_hash), the login by plain form posts
+#            and ID tokens through the JWKS, at_hash), the login by plain form posts,
+#            introspection and revocation (Authlib introspect_token/revoke_token,
+#            oauthlib's revocation request)
 #   node     node_clients.mjs: openid-client v6 (client credentials, PrivateKeyJwt, the
 #            code flow with PKCE and strict discovery, ID token, UserInfo, refresh, a
-#            public client), oauth4webapi (code flow with the RFC 9207 iss check), jose
+#            public client), oauth4webapi (code flow with the RFC 9207 iss check;
+#            introspectionRequest, revocationRequest), jose
 #   browser  browser_login.mjs: headless Chromium (Debian's, via playwright-core) signs
 #            in on the login page by its labels; openid-client exchanges the code
 #   schemathesis over the management API's OpenAPI document

@@ -509,3 +509,136 @@ async fn an_oidc_client_registered_at_one_instance_logs_people_in_at_the_other()
         .unwrap();
     assert_eq!(r.status(), 200, "a code issued at B for the new client is redeemed at A");
 }
+
+// Introspection (RFC 7662) and revocation (RFC 7009) across instances: a revocation at
+// one instance reaches every instance's deny-list through the `deny:` notification, so
+// UserInfo, introspection and the management API refuse the token everywhere within a
+// second.
+
+/// The claims of a JWT, unverified (to compare with what introspection says).
+fn claims_of(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// RFC 7662 introspection at `{base}/{issuer_path}/oauth/introspect`, the caller
+/// authenticated by HTTP Basic; the status and the answer.
+async fn introspect(base: &str, issuer_path: &str, caller: (&str, &str), tok: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/{issuer_path}/oauth/introspect"))
+        .basic_auth(caller.0, Some(caller.1))
+        .form(&[("token", tok)])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// RFC 7009 revocation at `{base}/{issuer_path}/oauth/revoke` by the client `caller`.
+async fn revoke(base: &str, issuer_path: &str, caller: (&str, &str), tok: &str, hint: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/{issuer_path}/oauth/revoke"))
+        .basic_auth(caller.0, Some(caller.1))
+        .form(&[("token", tok), ("token_type_hint", hint)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// An active introspection answer for the access token `tok`: every RFC 7662 field,
+/// matching the token's own claims.
+fn assert_active_access(answer: &Value, tok: &str) {
+    let claims = claims_of(tok);
+    assert_eq!(answer["active"], true, "{answer}");
+    assert_eq!(answer["token_type"], "Bearer", "{answer}");
+    for k in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti"] {
+        assert!(!answer[k].is_null(), "introspection lacks {k}: {answer}");
+        assert_eq!(answer[k], claims[k], "introspection's {k} differs from the token's");
+    }
+}
+
+#[tokio::test]
+async fn a_token_revoked_at_one_instance_is_refused_at_the_other_within_a_second() {
+    let Some(op) = op().await else { return };
+    let (a, b) = (op.a.base.as_str(), op.b.base.as_str());
+    let master = "master/master";
+    let admin_caller = ("admin", ADMIN_SECRET);
+    let web = (CLIENT, op.secret.as_str());
+    let within = Duration::from_secs(1);
+
+    // (a) a management token of an admin-granted client (not the one this test uses)
+    let (s, body) = post(
+        a,
+        &op.admin,
+        "/tenants/master/tracks/master/apps",
+        json!({ "name": "ops", "kind": "oauth_client",
+                "resource_scopes": [{ "resource": "ferrid-api", "scopes": ["admin"] }] }),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let ops_secret = body["client_secret"].as_str().unwrap().to_owned();
+    let ops = ("ops", ops_secret.as_str());
+    let known = eventually(Duration::from_secs(2), || async {
+        token(b, "ops", &ops_secret, Some("ferrid-api:admin")).await.status() == 200
+    })
+    .await;
+    assert!(known.is_some(), "B did not know the client ops registered at A within 2 s");
+    let r = token(a, "ops", &ops_secret, Some("ferrid-api:admin")).await;
+    assert_eq!(r.status(), 200);
+    let ops_tok = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let tenants = format!("{b}/api/v1/tenants");
+    assert_eq!(call(reqwest::Method::GET, &tenants, &ops_tok).await.status(), 200, "B's API before revocation");
+    let (s, answer) = introspect(b, master, admin_caller, &ops_tok).await;
+    assert_eq!(s, 200, "{answer}");
+    assert_active_access(&answer, &ops_tok);
+    assert_eq!(answer["client_id"], "ops");
+    assert_eq!(answer["iss"], format!("{CLUSTER_URL}/master/master"));
+    assert_eq!(revoke(a, master, ops, &ops_tok, "access_token").await, 200);
+    let took = eventually(within, || async {
+        call(reqwest::Method::GET, &tenants, &ops_tok).await.status() == 401
+            && introspect(b, master, admin_caller, &ops_tok).await == (200, json!({ "active": false }))
+    })
+    .await;
+    assert!(took.is_some(), "a management token revoked at A still worked at B after 1 s");
+    // the test's own admin token is untouched, and ops can still get a fresh one
+    assert_eq!(call(reqwest::Method::GET, &tenants, &op.admin).await.status(), 200);
+    assert_eq!(token(b, "ops", &ops_secret, Some("ferrid-api:admin")).await.status(), 200);
+
+    // (b) a user's access token, from a login and a code redeemed at A
+    let code = op.log_in_at(a, &mut Browser::new()).await;
+    let t: Value = op.redeem(a, &code).await.json().await.unwrap();
+    let at = t["access_token"].as_str().unwrap().to_owned();
+    let userinfo = format!("{b}/t1/prod/oauth/userinfo");
+    assert_eq!(call(reqwest::Method::GET, &userinfo, &at).await.status(), 200, "B's UserInfo before revocation");
+    let (s, answer) = introspect(b, "t1/prod", web, &at).await;
+    assert_eq!(s, 200, "{answer}");
+    assert_active_access(&answer, &at);
+    assert_eq!(revoke(a, "t1/prod", web, &at, "access_token").await, 200);
+    let took = eventually(within, || async {
+        call(reqwest::Method::GET, &userinfo, &at).await.status() == 401
+            && introspect(b, "t1/prod", web, &at).await == (200, json!({ "active": false }))
+    })
+    .await;
+    assert!(took.is_some(), "a user's access token revoked at A still worked at B after 1 s");
+
+    // (c) a refresh token revoked at A: its grant's access token is refused at B, and the
+    // refresh token itself
+    let code = op.log_in_at(a, &mut Browser::new()).await;
+    let t: Value = op.redeem(a, &code).await.json().await.unwrap();
+    let (at, rt) = (t["access_token"].as_str().unwrap().to_owned(), t["refresh_token"].as_str().unwrap().to_owned());
+    assert_eq!(call(reqwest::Method::GET, &userinfo, &at).await.status(), 200);
+    let (s, answer) = introspect(b, "t1/prod", web, &rt).await;
+    assert_eq!((s, &answer["active"], &answer["token_type"]), (200, &json!(true), &json!("refresh_token")), "{answer}");
+    assert_eq!(revoke(a, "t1/prod", web, &rt, "refresh_token").await, 200);
+    let took = eventually(within, || async {
+        call(reqwest::Method::GET, &userinfo, &at).await.status() == 401
+            && introspect(b, "t1/prod", web, &at).await == (200, json!({ "active": false }))
+    })
+    .await;
+    assert!(took.is_some(), "the access token of a refresh token revoked at A still worked at B after 1 s");
+    assert_eq!(introspect(b, "t1/prod", web, &rt).await, (200, json!({ "active": false })));
+    assert_eq!(error_of(op.refresh(b, &rt).await).await, (400, "invalid_grant".into()));
+}
