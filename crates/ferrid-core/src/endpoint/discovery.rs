@@ -98,7 +98,13 @@ fn provider_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) 
         jwks_uri: urls.jwks_uri(tenant, name),
         // OpenID Connect Core 1.0 §3: the code, implicit and hybrid flows, in the spelling
         // of the Discovery examples (ferrid reads the words in any order).
-        response_types_supported: strings(&["code", "id_token", "id_token token", "code id_token", "code id_token token"]),
+        response_types_supported: strings(&[
+            "code",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code id_token token",
+        ]),
         grant_types_supported: strings(&["authorization_code", "client_credentials", "implicit", "refresh_token"]),
         token_endpoint_auth_methods_supported: ClientAuthMethod::OIDC.iter().map(|m| m.as_str().into()).collect(),
         token_endpoint_auth_signing_alg_values_supported: Some(

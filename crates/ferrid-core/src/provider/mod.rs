@@ -126,7 +126,11 @@ pub async fn issue(
         return Ok(reply);
     }
     let failed = |e: OAuthError| {
-        tracing::warn!(error = e.error.as_str(), cause = e.cause().unwrap_or_default(), "authorization response: minting failed");
+        tracing::warn!(
+            error = e.error.as_str(),
+            cause = e.cause().unwrap_or_default(),
+            "authorization response: minting failed"
+        );
         Refusal::Redirect(a.reply(&track.issuer).error(&OAuthError::server_error()))
     };
     let key = crate::token::access::signing_key(track).map_err(failed)?;

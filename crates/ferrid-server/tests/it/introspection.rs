@@ -72,7 +72,7 @@ async fn an_active_access_token_is_described_with_the_rfc7662_members() {
     assert_eq!(a["client_id"], "web");
     assert_eq!(a["sub"], op.user_id.as_str());
     assert_eq!(a["scope"], "openid offline_access");
-    assert!(a["exp"].is_i64() && a["iat"].is_i64());
+    assert!(a["exp"].is_i64() && a["iat"].is_i64() && a["jti"].is_string(), "{a}");
     // the hint is a hint only: a wrong one still finds the token
     let r = op.ask("introspect", Some(&svc), &format!("token={rt}&token_type_hint=access_token")).await;
     assert_eq!(r.json::<Value>().await.unwrap()["active"], true);

@@ -162,7 +162,10 @@ async fn discovery_is_a_complete_openid_connect_document() {
     assert_eq!(d["subject_types_supported"], json!(["public"]));
     assert_eq!(d["id_token_signing_alg_values_supported"], json!(["ES256"]));
     assert_eq!(d["code_challenge_methods_supported"], json!(["S256", "plain"]));
-    assert_eq!(d["grant_types_supported"], json!(["authorization_code", "client_credentials", "implicit", "refresh_token"]));
+    assert_eq!(
+        d["grant_types_supported"],
+        json!(["authorization_code", "client_credentials", "implicit", "refresh_token"])
+    );
     for (flag, value) in [
         ("claims_parameter_supported", false),
         ("request_parameter_supported", false),

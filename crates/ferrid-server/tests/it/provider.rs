@@ -837,3 +837,83 @@ async fn a_single_page_app_may_call_the_token_userinfo_and_key_endpoints_from_an
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(r.headers().get("access-control-allow-methods").is_none());
 }
+
+/// The fragment parameters of a redirect (`#…`).
+fn fragment_params(page: &Page) -> BTreeMap<String, String> {
+    let loc = page.location().unwrap_or_else(|| panic!("a redirect ({}): {}", page.status, page.body));
+    assert!(loc.starts_with(&format!("{CB}#")), "tokens travel in the fragment: {loc}");
+    params_of(loc)
+}
+
+fn half_sha256(value: &str) -> String {
+    b64url(&digest::digest(&digest::SHA256, value.as_bytes()).as_ref()[..16])
+}
+
+#[tokio::test]
+async fn the_hybrid_flow_returns_a_code_and_tokens_in_the_fragment_with_c_hash_and_at_hash() {
+    let op = op().await;
+    let both = json!({ "response_types": ["code", "code id_token", "code token id_token", "token id_token", "id_token"],
+                       "grant_types": ["authorization_code", "implicit", "refresh_token"] });
+    let hybrid = register(&op.app, &op.admin, "hybrid", both).await;
+    let mut b = Browser::new();
+    op.code(&mut b, &op.code_url("web", &[])).await;
+    // words in any order (OpenID Connect Core 1.0 §3)
+    let p = fragment_params(&b.get(&op.code_url("hybrid", &[("response_type", "id_token token code")])).await);
+    let (code, at, id) = (&p["code"], &p["access_token"], &p["id_token"]);
+    assert_eq!(p["token_type"], "Bearer");
+    assert_eq!(p["state"], "st-1");
+    let c = claims(id);
+    assert_eq!(c["nonce"], "n-1");
+    assert_eq!(c["c_hash"], half_sha256(code), "§3.3.2.11");
+    assert_eq!(c["at_hash"], half_sha256(at), "§3.3.2.11");
+    assert_eq!(c["aud"], "hybrid");
+    assert_eq!(op.userinfo(at).await.status(), StatusCode::OK);
+    // the code of the hybrid flow is redeemed as any code (PKCE applies to it)
+    assert_eq!(op.redeem(&hybrid, code, Some(VERIFIER)).await.status(), StatusCode::OK);
+    // code id_token: no access token, so no at_hash
+    let p = fragment_params(&b.get(&op.code_url("hybrid", &[("response_type", "code id_token")])).await);
+    assert!(!p.contains_key("access_token"));
+    let c = claims(&p["id_token"]);
+    assert_eq!(c["c_hash"], half_sha256(&p["code"]));
+    assert!(c.get("at_hash").is_none());
+}
+
+#[tokio::test]
+async fn the_implicit_flow_needs_a_nonce_and_puts_the_scope_claims_in_a_lone_id_token() {
+    let op = op().await;
+    let implicit = json!({ "response_types": ["id_token", "token id_token"], "grant_types": ["implicit"] });
+    register(&op.app, &op.admin, "spa2", implicit).await;
+    let mut b = Browser::new();
+    let url = |extra: &[(&str, &str)]| {
+        let mut all = vec![("response_type", "id_token"), ("code_challenge", ""), ("code_challenge_method", "")];
+        all.extend_from_slice(extra);
+        op.code_url("spa2", &all)
+    };
+    // no nonce: refused, in the fragment
+    let p = fragment_params(&b.get(&url(&[("nonce", "")])).await);
+    assert_eq!(p["error"], "invalid_request");
+    // query cannot carry tokens
+    let p = redirect_params(&b.get(&url(&[("response_mode", "query")])).await);
+    assert_eq!(p["error"], "invalid_request");
+    // id_token alone: the profile and email claims are in it
+    let page = b.get(&url(&[])).await;
+    let after = op.log_in(&mut b, &page, "alice", PASSWORD).await;
+    let p = fragment_params(&after);
+    assert!(!p.contains_key("code") && !p.contains_key("access_token"));
+    let c = claims(&p["id_token"]);
+    assert_eq!(c["nonce"], "n-1");
+    assert_eq!(c["sub"], op.user_id.as_str());
+    assert_eq!(c["name"], "Alice Liddell");
+    assert_eq!(c["email"], "Alice@Example.com");
+    // token id_token: an access token, at_hash, no refresh token ever
+    let p =
+        fragment_params(&b.get(&url(&[("response_type", "token id_token"), ("scope", "openid offline_access")])).await);
+    assert_eq!(claims(&p["id_token"])["at_hash"], half_sha256(&p["access_token"]));
+    assert!(!p.contains_key("refresh_token"));
+    // a response type the client did not register
+    let p = redirect_params(&b.get(&op.code_url("spa2", &[])).await);
+    assert_eq!(p["error"], "unauthorized_client");
+    // and web, registered for code only, may not use the implicit ones
+    let p = fragment_params(&b.get(&op.code_url("web", &[("response_type", "id_token")])).await);
+    assert_eq!(p["error"], "unauthorized_client");
+}
