@@ -74,8 +74,6 @@ pub const USERINFO: &str = suffix!(userinfo);
 pub const END_SESSION: &str = suffix!(endsession);
 
 /// The OpenID Provider's endpoints, track-level and app-scoped (`docs/provider.md`).
-/// End session is not in [`Route::ALL`] yet: the router answers it as any unknown path
-/// (404 `invalid_request`) until its handler exists.
 pub mod provider {
     pub const AUTHORIZE: &str = track!(authorize);
     pub const APP_AUTHORIZE: &str = app!(authorize);
@@ -145,6 +143,9 @@ pub enum Route {
     /// OpenID Connect Core 1.0 §5.3.
     UserInfo,
     AppUserInfo,
+    /// OpenID Connect RP-Initiated Logout 1.0 §2.
+    EndSession,
+    AppEndSession,
     /// RFC 7662.
     Introspect,
     AppIntrospect,
@@ -164,7 +165,7 @@ pub enum Route {
 
 impl Route {
     /// Every route, in the order the router registers them.
-    pub const ALL: [Route; 22] = [
+    pub const ALL: [Route; 24] = [
         Route::Token,
         Route::AppToken,
         Route::Jwks,
@@ -177,6 +178,8 @@ impl Route {
         Route::AppAuthorize,
         Route::UserInfo,
         Route::AppUserInfo,
+        Route::EndSession,
+        Route::AppEndSession,
         Route::Introspect,
         Route::AppIntrospect,
         Route::Revoke,
@@ -204,6 +207,8 @@ impl Route {
             Route::AppAuthorize => app!(authorize),
             Route::UserInfo => track!(userinfo),
             Route::AppUserInfo => app!(userinfo),
+            Route::EndSession => track!(endsession),
+            Route::AppEndSession => app!(endsession),
             Route::Introspect => track!(introspect),
             Route::AppIntrospect => app!(introspect),
             Route::Revoke => track!(revoke),
@@ -227,7 +232,12 @@ impl Route {
             | Route::AppRevoke
             | Route::Login
             | Route::Consent => Method::Post,
-            Route::Authorize | Route::AppAuthorize | Route::UserInfo | Route::AppUserInfo => Method::GetOrPost,
+            Route::Authorize
+            | Route::AppAuthorize
+            | Route::UserInfo
+            | Route::AppUserInfo
+            | Route::EndSession
+            | Route::AppEndSession => Method::GetOrPost,
             _ => Method::Get,
         }
     }
@@ -270,7 +280,7 @@ mod tests {
         assert_eq!(provider::AUTHORIZE, "/{tenant}/{track}/oauth/authorize");
         assert_eq!(provider::APP_USERINFO, "/{tenant}/{track}/{app}/oauth/userinfo");
         assert_eq!(provider::END_SESSION, "/{tenant}/{track}/oauth/endsession");
-        assert!(Route::ALL.iter().all(|r| !r.template().ends_with(END_SESSION)), "not served yet");
+        assert!(Route::ALL.iter().any(|r| r.template() == provider::END_SESSION));
     }
 
     #[test]
@@ -291,6 +301,8 @@ mod tests {
                 "/t/p/a/oauth/authorize",
                 "/t/p/oauth/userinfo",
                 "/t/p/a/oauth/userinfo",
+                "/t/p/oauth/endsession",
+                "/t/p/a/oauth/endsession",
                 "/t/p/oauth/introspect",
                 "/t/p/a/oauth/introspect",
                 "/t/p/oauth/revoke",

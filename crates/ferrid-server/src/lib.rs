@@ -88,6 +88,8 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::AppAuthorize => on(route, provider::authorize_app),
         Route::UserInfo => on(route, provider::userinfo),
         Route::AppUserInfo => on(route, provider::userinfo_app),
+        Route::EndSession => on(route, provider::end_session),
+        Route::AppEndSession => on(route, provider::end_session_app),
         Route::Introspect => on(route, protocol::introspect),
         Route::AppIntrospect => on(route, protocol::introspect_app),
         Route::Revoke => on(route, protocol::revoke),
@@ -105,7 +107,15 @@ fn handler(route: Route) -> MethodRouter<AppState> {
 /// "Browsers and CORS"): the endpoints a single-page app calls with `fetch`, not the
 /// ones it navigates to.
 fn cors(route: Route) -> bool {
-    !matches!(route, Route::Authorize | Route::AppAuthorize | Route::Login | Route::Consent)
+    !matches!(
+        route,
+        Route::Authorize
+            | Route::AppAuthorize
+            | Route::Login
+            | Route::Consent
+            | Route::EndSession
+            | Route::AppEndSession
+    )
 }
 
 /// The route table.

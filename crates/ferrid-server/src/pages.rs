@@ -182,6 +182,60 @@ pub fn form_post(redirect_uri: &str, params: &[(&str, &str)], extra: Vec<(Header
     page(StatusCode::OK, "Continue", &body, true, extra)
 }
 
+/// The confirmation of a logout without a valid `id_token_hint` (docs/provider.md
+/// "Logout"): a form that posts the request back with the person's consent.
+pub fn confirm_logout(action: &str, csrf: &str, logout: &str, extra: Vec<(HeaderName, HeaderValue)>) -> Response {
+    let body = format!(
+        "<h1>Sign out?</h1><p>An application asks to end your session here.</p>\
+<form method=\"post\" action=\"{action}\">{}{}{}<button type=\"submit\">Sign out</button></form>",
+        hidden("csrf", csrf),
+        hidden("logout", logout),
+        hidden("confirm", "yes"),
+        action = escape(action),
+    );
+    page(StatusCode::OK, "Sign out", &body, false, extra)
+}
+
+/// The signed-out page: the other clients of the session are loaded in hidden iframes
+/// (Front-Channel Logout 1.0 §2), then the browser goes on to `next`, if any, by a meta
+/// refresh and a link (no script).
+pub fn signed_out(frames: &[String], next: Option<&str>, extra: Vec<(HeaderName, HeaderValue)>) -> Response {
+    let iframes: String = frames
+        .iter()
+        .map(|u| {
+            format!(
+                "<iframe src=\"{}\" title=\"Signing out of an application\" width=\"0\" height=\"0\" hidden></iframe>",
+                escape(u)
+            )
+        })
+        .collect();
+    let refresh =
+        next.map(|n| format!("<meta http-equiv=\"refresh\" content=\"2;url={}\">", escape(n))).unwrap_or_default();
+    let link = next.map(|n| format!("<p><a href=\"{}\">Continue</a></p>", escape(n))).unwrap_or_default();
+    let body = format!("{refresh}<h1>You are signed out</h1>{link}{iframes}");
+    let mut resp = page(StatusCode::OK, "Signed out", &body, false, extra);
+    if !frames.is_empty() {
+        // The page frames the clients' logout URIs: their origins, and nothing else.
+        let origins: Vec<String> = frames.iter().filter_map(|u| origin(u)).collect();
+        let csp = format!(
+            "default-src 'none'; style-src {}; frame-src {}; frame-ancestors 'none'; base-uri 'none'",
+            csp_hash(STYLE),
+            origins.join(" ")
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    resp
+}
+
+/// `scheme://host[:port]` of an absolute URL.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty() && !host.contains(['\'', ' ', ';'])).then(|| format!("{scheme}://{host}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -471,6 +471,120 @@ pub async fn consent(
     }
 }
 
+async fn end_session_inner(
+    state: AppState,
+    tenant: String,
+    track: String,
+    app: Option<String>,
+    req: Request,
+) -> Response {
+    use ferrid_core::provider::logout;
+    let inc = match read(&state, req).await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let rt = match track_of(&state, &tenant, &track) {
+        Ok(rt) => rt,
+        Err(r) => return r,
+    };
+    // RP-Initiated Logout 1.0 §2: GET with a query or POST with a form; the confirmation
+    // page posts the original request back in `logout`, with its CSRF token.
+    let (raw, confirmed) = if inc.method == Method::POST {
+        let Some(body) = inc.form_body() else {
+            return pages::error(
+                StatusCode::BAD_REQUEST,
+                "The request must be a form (application/x-www-form-urlencoded).",
+            );
+        };
+        let fields = ferrid_oauth::form::pairs(body);
+        let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        if get("confirm") == Some("yes") {
+            if !csrf_ok(&state, &rt, &inc, get("csrf")) {
+                return pages::error(StatusCode::BAD_REQUEST, "This form has expired or did not come from this site.");
+            }
+            (get("logout").unwrap_or_default().to_owned(), true)
+        } else {
+            (String::from_utf8_lossy(body).into_owned(), false)
+        }
+    } else {
+        (inc.query.clone(), false)
+    };
+    let form = match Form::parse(raw.as_bytes()) {
+        Ok(f) => f,
+        Err(_) => return pages::error(StatusCode::BAD_REQUEST, "The logout request is malformed."),
+    };
+    let app = app.as_deref().map(app_name);
+    let end = match logout::check(&rt, &form, app) {
+        Ok(e) => e,
+        Err(message) => return pages::error(StatusCode::BAD_REQUEST, &message),
+    };
+    if end.needs_confirmation() && !confirmed {
+        let mut extra = Extra::new();
+        let binding = csrf_binding(&state, &rt, &inc, &mut extra);
+        let csrf = csrf_token(&state, &rt, &binding);
+        let here = ferrid_core::urls::PublicUrl::end_session_endpoint(
+            state.manager.registry().urls(),
+            &rt.tenant,
+            &rt.track,
+            app,
+        );
+        return pages::confirm_logout(&here, &csrf, &raw, extra);
+    }
+    // End the browser's session (if any) and tell the session's other clients.
+    let mut frames = Vec::new();
+    if let Some(value) = inc.cookie(SESSION_COOKIE).filter(|v| v.len() <= 64) {
+        let digest = sessions::digest_of(value);
+        if let Ok(session) = state.stores.sessions.get_session(&at(&rt), &digest).await {
+            let _ = state.stores.sessions.delete_session(&at(&rt), &digest).await;
+            let clients = state.stores.grants.session_clients(&at(&rt), &session.sid).await.unwrap_or_default();
+            let asking = end.client.map(|c| c.name.as_str());
+            for name in clients.iter().filter(|c| Some(c.as_str()) != asking) {
+                if let Some(uri) = rt
+                    .clients
+                    .get(name.as_str())
+                    .and_then(|c| c.oidc.as_deref())
+                    .and_then(|o| o.frontchannel_logout_uri.as_deref())
+                {
+                    frames.push(logout::frontchannel_url(uri, &rt.issuer, &session.sid));
+                }
+            }
+            tracing::info!(tenant = %rt.tenant, track = %rt.track, user = %session.user_id, "logout");
+        }
+    }
+    let extra = vec![cookie(&rt.issuer, SESSION_COOKIE, "", Some(0))];
+    let next = end.redirect_location();
+    match (frames.is_empty(), next) {
+        (true, Some(next)) => {
+            let mut resp = StatusCode::SEE_OTHER.into_response();
+            if let Ok(v) = HeaderValue::from_str(&next) {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            for (k, v) in extra {
+                resp.headers_mut().append(k, v);
+            }
+            resp
+        }
+        (_, next) => pages::signed_out(&frames, next.as_deref(), extra),
+    }
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    Segments((tenant, track)): Segments<(String, String)>,
+    req: Request,
+) -> Response {
+    end_session_inner(state, tenant, track, None, req).await
+}
+
+pub async fn end_session_app(
+    State(state): State<AppState>,
+    Segments((tenant, track, app)): Segments<(String, String, String)>,
+    req: Request,
+) -> Response {
+    end_session_inner(state, tenant, track, Some(app), req).await
+}
+
 /// RFC 6750 §3: a bearer error, with the challenge that names it.
 fn bearer_error(e: &OAuthError) -> Response {
     if let Some(cause) = e.cause() {

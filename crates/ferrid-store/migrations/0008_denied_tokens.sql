@@ -10,3 +10,16 @@ CREATE TABLE denied_tokens (
     FOREIGN KEY (tenant, track) REFERENCES tracks(tenant, name) ON DELETE CASCADE
 );
 CREATE INDEX denied_tokens_expires ON denied_tokens (expires);
+
+-- The clients of a login session that registered a front-channel logout URI and were
+-- answered in it (issue 15): the end-session page loads each one's URI in an iframe.
+CREATE TABLE session_clients (
+    tenant TEXT NOT NULL,
+    track  TEXT NOT NULL,
+    sid    TEXT NOT NULL,
+    client TEXT NOT NULL,
+    expires {int} NOT NULL,
+    PRIMARY KEY (tenant, track, sid, client),
+    FOREIGN KEY (tenant, track) REFERENCES tracks(tenant, name) ON DELETE CASCADE
+);
+CREATE INDEX session_clients_expires ON session_clients (expires);

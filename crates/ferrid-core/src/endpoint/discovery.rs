@@ -26,7 +26,6 @@ fn push_new(list: &mut Vec<String>, item: &str) {
 /// Whether the OpenID Provider's endpoints (authorize, UserInfo) and its grants are
 /// served: a document never advertises what is not served
 /// (`it::discovery::discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported`).
-/// End session is not served yet, so no document names it.
 pub const OPENID_PROVIDER_SERVED: bool = true;
 
 /// The metadata of `track`, with the endpoints of `app` when app-scoped.
@@ -65,6 +64,8 @@ fn authorization_server_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Op
         request_parameter_supported: None,
         request_uri_parameter_supported: None,
         authorization_response_iss_parameter_supported: None,
+        frontchannel_logout_supported: None,
+        frontchannel_logout_session_supported: None,
         introspection_endpoint: None,
         introspection_endpoint_auth_methods_supported: None,
         introspection_endpoint_auth_signing_alg_values_supported: None,
@@ -113,8 +114,7 @@ fn provider_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) 
         scopes_supported: scopes,
         authorization_endpoint: Some(urls.authorization_endpoint(tenant, name, app)),
         userinfo_endpoint: Some(urls.userinfo_endpoint(tenant, name, app)),
-        // RP-Initiated Logout is not served yet (docs/provider.md).
-        end_session_endpoint: None,
+        end_session_endpoint: Some(urls.end_session_endpoint(tenant, name, app)),
         response_modes_supported: strings(&["query", "fragment", "form_post"]),
         subject_types_supported: strings(&["public"]),
         id_token_signing_alg_values_supported: vec![track.settings.signing_alg.as_str().into()],
@@ -124,6 +124,8 @@ fn provider_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) 
         request_parameter_supported: Some(false),
         request_uri_parameter_supported: Some(false),
         authorization_response_iss_parameter_supported: Some(true),
+        frontchannel_logout_supported: Some(true),
+        frontchannel_logout_session_supported: Some(true),
         introspection_endpoint: Some(urls.introspection_endpoint(tenant, name, app)),
         // RFC 7662 §2.1: the caller authenticates; a public client cannot introspect.
         introspection_endpoint_auth_methods_supported: Some(

@@ -65,6 +65,8 @@ pub struct Authorization<'t> {
     /// Seconds (`max_age`).
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// The `sub` of a valid `id_token_hint`.
+    pub hint_sub: Option<String>,
 }
 
 impl Authorization<'_> {
@@ -301,8 +303,17 @@ pub fn check<'t>(track: &'t TrackRuntime, form: &Form<'_>, app: Option<&str>) ->
             _ => return Err(refuse(ErrorCode::InvalidRequest, "max_age must be a non-negative integer")),
         },
     };
+    // id_token_hint: an ID token of this track (its exp is not looked at).
+    let hint_sub = match form.get("id_token_hint") {
+        None => None,
+        Some(t) => match super::logout::read_hint(track, t) {
+            Some(h) => Some(h.sub),
+            None => return Err(refuse(ErrorCode::InvalidRequest, "id_token_hint is not an ID token of this issuer")),
+        },
+    };
     Ok(Authorization {
         client,
+        hint_sub,
         oidc,
         redirect_uri: redirect_uri.to_owned(),
         state: reply.state,

@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod id_token;
 pub mod login;
+pub mod logout;
 pub mod session;
 pub mod userinfo;
 
@@ -48,9 +49,12 @@ pub async fn next_step(
     };
     // OpenID Connect Core 1.0 §3.1.2.1 prompt=login and max_age: a fresh login.
     let too_old = |s: &Session| a.max_age.is_some_and(|m| now - s.auth_time > m);
+    // OpenID Connect Core 1.0 §3.1.2.1 id_token_hint: the session must be of the person
+    // the hint names; otherwise that person must log in.
+    let other_person = |s: &Session| a.hint_sub.as_deref().is_some_and(|sub| sub != s.user_id);
     let needs_login = match session {
         None => true,
-        Some(s) => !fresh && (a.prompt.login || too_old(s)),
+        Some(s) => !fresh && (a.prompt.login || too_old(s) || other_person(s)),
     };
     if needs_login {
         if a.prompt.none {
@@ -121,6 +125,16 @@ pub async fn issue(
         ports.grants.create_code(&code).await.map_err(|e| unavailable(a, track, e))?;
         reply = reply.with("code", value.clone());
         code_value = Some(value);
+    }
+    // Front-Channel Logout 1.0: the clients answered in a session are remembered, but
+    // only those that registered a URI to be called at logout.
+    if a.oidc.frontchannel_logout_uri.is_some() {
+        let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+        ports
+            .grants
+            .add_session_client(&at, &session.sid, &a.client.name, session.expires)
+            .await
+            .map_err(|e| unavailable(a, track, e))?;
     }
     if !a.response_type.returns_tokens() {
         return Ok(reply);

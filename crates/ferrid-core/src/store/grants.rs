@@ -74,6 +74,13 @@ pub trait GrantStore: Send + Sync + 'static {
     /// (false for a jti the store does not know: client-credentials tokens).
     async fn token_revoked(&self, track: &TrackRef, jti: &str) -> StoreResult<bool>;
 
+    /// Records that `client` was answered in the session `sid` (until `expires`, the
+    /// session's absolute end), for front-channel logout.
+    async fn add_session_client(&self, track: &TrackRef, sid: &str, client: &str, expires: UnixTime)
+    -> StoreResult<()>;
+    /// The clients recorded for the session `sid`.
+    async fn session_clients(&self, track: &TrackRef, sid: &str) -> StoreResult<Vec<String>>;
+
     /// The scopes the user consented to for the client (`require_consent`), if any.
     async fn get_consent(&self, user: &UserRef, client: &str) -> StoreResult<Option<Vec<String>>>;
     /// Replaces what the user consented to for the client.

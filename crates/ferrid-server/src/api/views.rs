@@ -150,8 +150,7 @@ impl AppRegistration {
             issuer: urls.issuer(tenant, track),
             authorization_endpoint: provider(PublicUrl::authorization_endpoint),
             userinfo_endpoint: provider(PublicUrl::userinfo_endpoint),
-            // not served yet (docs/provider.md)
-            end_session_endpoint: None,
+            end_session_endpoint: provider(PublicUrl::end_session_endpoint),
         }
     }
 }

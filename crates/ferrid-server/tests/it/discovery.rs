@@ -33,7 +33,7 @@ async fn discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported(
             serde_json::json!(["client_secret_post", "client_secret_basic", "private_key_jwt", "none"])
         );
         assert_eq!(d["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
-        assert!(d.get("end_session_endpoint").is_none(), "no endpoint that is not served is advertised");
+        assert_eq!(d["end_session_endpoint"], format!("{issuer}/oauth/endsession"));
     }
 }
 
@@ -97,6 +97,7 @@ async fn every_listed_route_is_served() {
             || route.template().contains("/oauth/userinfo")
             || route.template().contains("/oauth/introspect")
             || route.template().contains("/oauth/revoke")
+            || route.template().contains("/oauth/endsession")
             || matches!(route, Route::Login | Route::Consent);
         let statuses = match route.method() {
             Method::Get => vec![get().await],

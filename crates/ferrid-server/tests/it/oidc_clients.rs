@@ -40,11 +40,14 @@ async fn registering_answers_the_credentials_and_the_provider_endpoints_for_each
         assert_eq!(b["issuer"], issuer);
         assert_eq!(b["token_endpoint"], format!("{issuer}/oauth/token"));
         assert_eq!(b["discovery_endpoint"], format!("{issuer}/.well-known/openid-configuration"));
-        // the provider's endpoints that are served (docs/provider.md); end session is not yet
-        for (field, path) in [("authorization_endpoint", "authorize"), ("userinfo_endpoint", "userinfo")] {
+        // the provider's endpoints (docs/provider.md)
+        for (field, path) in [
+            ("authorization_endpoint", "authorize"),
+            ("userinfo_endpoint", "userinfo"),
+            ("end_session_endpoint", "endsession"),
+        ] {
             assert_eq!(b[field], format!("{issuer}/oauth/{path}"), "{field}");
         }
-        assert!(b.get("end_session_endpoint").is_none());
         assert_eq!(b["response_types"], json!(["code"]));
         assert_eq!(b["require_pkce"], true);
         let (s, secrets) = app.get_api(&format!("{APPS}/{name}/secrets"), &admin).await;
@@ -152,7 +155,9 @@ async fn discovery_is_a_complete_openid_connect_document() {
     assert_eq!(d["issuer"], issuer);
     assert_eq!(d["authorization_endpoint"], format!("{issuer}/oauth/authorize"));
     assert_eq!(d["userinfo_endpoint"], format!("{issuer}/oauth/userinfo"));
-    assert!(d.get("end_session_endpoint").is_none(), "not served yet");
+    assert_eq!(d["end_session_endpoint"], format!("{issuer}/oauth/endsession"));
+    assert_eq!(d["frontchannel_logout_supported"], true);
+    assert_eq!(d["frontchannel_logout_session_supported"], true);
     assert_eq!(
         d["response_types_supported"],
         json!(["code", "id_token", "id_token token", "code id_token", "code id_token token"])
@@ -194,16 +199,6 @@ async fn discovery_is_a_complete_openid_connect_document() {
     assert_eq!(scoped["issuer"], issuer);
     assert_eq!(scoped["authorization_endpoint"], format!("{issuer}/web/oauth/authorize"));
     assert_eq!(scoped["userinfo_endpoint"], format!("{issuer}/web/oauth/userinfo"));
-}
-
-#[tokio::test]
-async fn end_session_is_not_served_yet() {
-    let (app, _admin) = spawn_t1_prod(&[]).await;
-    let issuer = app.issuer("t1", "prod");
-    for p in ["oauth/endsession"] {
-        let r = app.http.get(format!("{issuer}/{p}")).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 404, "{p}");
-    }
 }
 
 #[tokio::test]

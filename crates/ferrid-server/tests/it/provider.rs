@@ -917,3 +917,143 @@ async fn the_implicit_flow_needs_a_nonce_and_puts_the_scope_claims_in_a_lone_id_
     let p = fragment_params(&b.get(&op.code_url("web", &[("response_type", "id_token")])).await);
     assert_eq!(p["error"], "unauthorized_client");
 }
+
+impl Op {
+    fn end_session_url(&self, params: &[(&str, &str)]) -> String {
+        let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        format!("{}/oauth/endsession?{q}", self.issuer())
+    }
+}
+
+const AFTER: &str = "https://app.example/bye";
+
+#[tokio::test]
+async fn logout_with_a_valid_hint_ends_the_session_and_follows_only_a_registered_uri() {
+    let op = op().await;
+    register(&op.app, &op.admin, "rp", json!({ "post_logout_redirect_uris": [AFTER] })).await;
+    let mut b = Browser::new();
+    op.code(&mut b, &op.code_url("rp", &[])).await;
+    let t = op.tokens(&mut b, &[]).await;
+    let id = t["id_token"].as_str().unwrap().to_owned();
+    // a hint issued to web, and a URI registered for rp only: the signed-out page
+    let page = b.get(&op.end_session_url(&[("id_token_hint", &id), ("post_logout_redirect_uri", AFTER)])).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("You are signed out"));
+    assert!(!b.cookies.contains_key("ferrid_session"), "the cookie is cleared");
+    let p = redirect_params(&b.get(&op.code_url("web", &[("prompt", "none")])).await);
+    assert_eq!(p["error"], "login_required", "after logout, prompt=none is login_required");
+    // rp's own hint with its registered URI: redirected there with state
+    let mut b = Browser::new();
+    let code = op.code(&mut b, &op.code_url("rp", &[])).await;
+    let rp = register_secret(&op, "rp").await;
+    let t: Value = op.redeem(&rp, &code, Some(VERIFIER)).await.json().await.unwrap();
+    let hint = t["id_token"].as_str().unwrap();
+    let page = b
+        .get(&op.end_session_url(&[("id_token_hint", hint), ("post_logout_redirect_uri", AFTER), ("state", "s9")]))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), Some(format!("{AFTER}?state=s9").as_str()));
+    let p = redirect_params(&b.get(&op.code_url("rp", &[("prompt", "none")])).await);
+    assert_eq!(p["error"], "login_required");
+}
+
+/// rp's secret: a new one added through the API (the registration's was not kept).
+async fn register_secret(op: &Op, app: &str) -> ClientCreds {
+    let (s, b) = op.app.post_api(&format!("{APPS}/{app}/secrets"), &op.admin, json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    ClientCreds { id: app.into(), secret: b["secret"].as_str().or(b["client_secret"].as_str()).unwrap().into() }
+}
+
+#[tokio::test]
+async fn logout_without_a_hint_asks_the_person_to_confirm() {
+    let op = op().await;
+    let mut b = Browser::new();
+    op.code(&mut b, &op.code_url("web", &[])).await;
+    let page = b.get(&op.end_session_url(&[("client_id", "web"), ("state", "x")])).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Sign out?"), "{}", page.body);
+    assert!(b.cookies.contains_key("ferrid_session"), "nothing ended before the person confirms");
+    // a forged confirmation does nothing
+    let mut forged = page.form();
+    forged.set("csrf", &b64url(&[1; 32]));
+    assert_error_page(&b.submit(&op.app.base, &forged).await);
+    assert!(redirect_params(&b.get(&op.code_url("web", &[("prompt", "none")])).await).contains_key("code"));
+    let done = b.submit(&op.app.base, &page.form()).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("You are signed out"));
+    assert_eq!(redirect_params(&b.get(&op.code_url("web", &[("prompt", "none")])).await)["error"], "login_required");
+}
+
+#[tokio::test]
+async fn a_bad_hint_or_an_unknown_client_gets_an_error_page() {
+    let op = op().await;
+    let mut b = Browser::new();
+    let t = op.tokens(&mut b, &[]).await;
+    register(&op.app, &op.admin, "rp", json!({})).await;
+    for params in [
+        vec![("id_token_hint", "not-a-token")],
+        vec![("id_token_hint", t["access_token"].as_str().unwrap())],
+        vec![("client_id", "nobody")],
+        vec![("id_token_hint", t["id_token"].as_str().unwrap()), ("client_id", "rp")],
+    ] {
+        assert_error_page(&b.get(&op.end_session_url(&params)).await);
+    }
+}
+
+#[tokio::test]
+async fn front_channel_logout_loads_every_other_client_of_the_session_with_iss_and_sid() {
+    let op = op().await;
+    register(&op.app, &op.admin, "rp1", json!({ "frontchannel_logout_uri": "https://rp1.example/fc" })).await;
+    register(&op.app, &op.admin, "rp2", json!({ "frontchannel_logout_uri": "https://rp2.example/fc?x=1" })).await;
+    let mut b = Browser::new();
+    op.code(&mut b, &op.code_url("rp1", &[])).await;
+    op.code(&mut b, &op.code_url("rp2", &[])).await;
+    let t = op.tokens(&mut b, &[]).await;
+    let id = t["id_token"].as_str().unwrap();
+    let sid = claims(id)["sid"].as_str().unwrap().to_owned();
+    let page = b.get(&op.end_session_url(&[("id_token_hint", id)])).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let iss = percent_encode(&op.issuer());
+    for want in [
+        format!("https://rp1.example/fc?iss={iss}&amp;sid={sid}"),
+        format!("https://rp2.example/fc?x=1&amp;iss={iss}&amp;sid={sid}"),
+    ] {
+        assert!(page.body.contains(&want), "{want} in {}", page.body);
+    }
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-src https://rp1.example https://rp2.example"), "{csp}");
+    // rp1 asking to log out is not framed itself
+    let mut b = Browser::new();
+    let code = op.code(&mut b, &op.code_url("rp1", &[])).await;
+    op.code(&mut b, &op.code_url("rp2", &[])).await;
+    let rp1 = register_secret(&op, "rp1").await;
+    let t: Value = op.redeem(&rp1, &code, Some(VERIFIER)).await.json().await.unwrap();
+    let page = b.get(&op.end_session_url(&[("id_token_hint", t["id_token"].as_str().unwrap())])).await;
+    assert!(!page.body.contains("rp1.example") && page.body.contains("rp2.example"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn an_id_token_hint_of_another_person_needs_a_new_login() {
+    let op = op().await;
+    op.app.create(USERS, &op.admin, json!({ "username": "bob", "password": "another long passphrase 7" })).await;
+    let mut b = Browser::new();
+    let t = op.tokens(&mut b, &[]).await;
+    let alice_hint = t["id_token"].as_str().unwrap().to_owned();
+    // bob logs in in another browser and gets his own ID token
+    let mut bob = Browser::new();
+    let page = bob.get(&op.code_url("web", &[])).await;
+    let after = op.log_in(&mut bob, &page, "bob", "another long passphrase 7").await;
+    let code = redirect_params(&after)["code"].clone();
+    let bt: Value = op.redeem(&op.client, &code, Some(VERIFIER)).await.json().await.unwrap();
+    let bob_hint = bt["id_token"].as_str().unwrap();
+    // alice's browser with bob's hint: prompt=none → login_required; otherwise the login page
+    let p = redirect_params(&b.get(&op.code_url("web", &[("prompt", "none"), ("id_token_hint", bob_hint)])).await);
+    assert_eq!(p["error"], "login_required");
+    assert_eq!(b.get(&op.code_url("web", &[("id_token_hint", bob_hint)])).await.status, StatusCode::OK);
+    // her own hint (expired or not) is fine
+    let p = redirect_params(&b.get(&op.code_url("web", &[("prompt", "none"), ("id_token_hint", &alice_hint)])).await);
+    assert!(p.contains_key("code"));
+    // a hint that is not an ID token of this track
+    let p = redirect_params(&b.get(&op.code_url("web", &[("id_token_hint", "nope")])).await);
+    assert_eq!(p["error"], "invalid_request");
+}

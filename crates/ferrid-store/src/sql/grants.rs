@@ -360,6 +360,40 @@ macro_rules! sql_grants {
                 Ok(revoked.is_some_and(|r| r != 0))
             }
 
+            async fn add_session_client(
+                &self,
+                at: &TrackRef,
+                sid: &str,
+                client: &str,
+                expires: UnixTime,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO session_clients (tenant, track, sid, client, expires) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (tenant, track, sid, client) DO NOTHING",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.track.as_str())
+                .bind(sid)
+                .bind(client)
+                .bind(expires)
+                .execute(self.enter())
+                .await
+                .map(|_| ())
+                .map_err(map_err)
+            }
+
+            async fn session_clients(&self, at: &TrackRef, sid: &str) -> StoreResult<Vec<String>> {
+                sqlx::query_scalar(
+                    "SELECT client FROM session_clients WHERE tenant = $1 AND track = $2 AND sid = $3 ORDER BY client",
+                )
+                .bind(at.tenant.as_str())
+                .bind(at.track.as_str())
+                .bind(sid)
+                .fetch_all(self.enter())
+                .await
+                .map_err(map_err)
+            }
+
             async fn get_consent(&self, u: &UserRef, client: &str) -> StoreResult<Option<Vec<String>>> {
                 let sql =
                     "SELECT scopes FROM consents WHERE tenant = $1 AND track = $2 AND user_id = $3 AND client = $4";
@@ -397,6 +431,7 @@ macro_rules! sql_grants {
                 // code whose grant is kept: its reuse still revokes the grant.
                 let steps = [
                     "DELETE FROM denied_tokens WHERE expires < $1",
+                    "DELETE FROM session_clients WHERE expires < $1",
                     "DELETE FROM issued_tokens WHERE expires < $1",
                     "DELETE FROM refresh_tokens WHERE expires < $1",
                     "DELETE FROM user_grants WHERE expires < $1 AND NOT EXISTS (SELECT 1 FROM issued_tokens t \
