@@ -1057,3 +1057,22 @@ async fn an_id_token_hint_of_another_person_needs_a_new_login() {
     let p = redirect_params(&b.get(&op.code_url("web", &[("id_token_hint", "nope")])).await);
     assert_eq!(p["error"], "invalid_request");
 }
+
+#[tokio::test]
+async fn a_session_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let op = op_on(spawn_in(dir).await).await;
+    let mut b = Browser::new();
+    op.code(&mut b, &op.code_url("web", &[])).await;
+    // a second server on the same data directory: the cookie's session is in the store
+    let again = Op {
+        app: TestServer::builder().data_dir(path).spawn().await,
+        admin: op.admin.clone(),
+        client: ClientCreds { id: op.client.id.clone(), secret: op.client.secret.clone() },
+        user_id: op.user_id.clone(),
+    };
+    let p = redirect_params(&b.get(&again.code_url("web", &[("prompt", "none")])).await);
+    let code = p.get("code").unwrap_or_else(|| panic!("logged in after the restart: {p:?}")).clone();
+    assert_eq!(again.redeem(&again.client, &code, Some(VERIFIER)).await.status(), StatusCode::OK);
+}
