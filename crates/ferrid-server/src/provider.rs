@@ -16,7 +16,8 @@ use ferrid_core::{
     provider::{
         self, Step,
         authorize::{self, Authorization, Refusal, Reply, ResponseMode},
-        login::LoginFailure,
+        device::{self, DEVICE_COOKIE},
+        login::{self, LoginFailure},
         session::{self as sessions, CSRF_COOKIE, SESSION_COOKIE},
         userinfo,
     },
@@ -371,29 +372,38 @@ pub async fn login(
     let username = pf.get("username").unwrap_or_default();
     let password = pf.get("password").unwrap_or_default();
     let now = state.clock_now();
-    let checked = ferrid_core::provider::login::check(
+    let checked = login::check(
         &rt,
-        state.stores.users.as_ref(),
-        &state.throttle,
-        username,
-        password,
-        inc.source,
-        now,
+        login::LoginPorts {
+            users: state.stores.users.as_ref(),
+            guard: state.stores.login_guard.as_ref(),
+            throttle: &state.throttle,
+            cipher: state.manager.registry().cipher(),
+        },
+        login::LoginAttempt { login: username, password, source: inc.source, device: inc.cookie(DEVICE_COOKIE), now },
     )
     .await;
     let user = match checked {
         Ok(u) => u,
         Err(failure) => {
+            let mut extra = Extra::new();
             let (status, message) = match failure {
                 LoginFailure::Wrong => (StatusCode::BAD_REQUEST, "Wrong username or password.".to_owned()),
                 LoginFailure::Throttled(secs) => {
+                    extra.push((header::RETRY_AFTER, HeaderValue::from(secs)));
                     (StatusCode::TOO_MANY_REQUESTS, format!("Too many attempts. Try again in {secs} seconds."))
+                }
+                // Told before the password is checked: nothing about whether it was right.
+                LoginFailure::Locked(secs) => {
+                    extra.push((header::RETRY_AFTER, HeaderValue::from(secs)));
+                    let minutes = secs.div_ceil(60);
+                    let unit = if minutes == 1 { "minute" } else { "minutes" };
+                    (StatusCode::TOO_MANY_REQUESTS, format!("Too many attempts. Try again in {minutes} {unit}."))
                 }
                 LoginFailure::Unavailable => {
                     (StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable; try again later.".to_owned())
                 }
             };
-            let mut extra = Extra::new();
             let binding = csrf_binding(&state, &rt, &inc, &mut extra);
             let csrf = csrf_token(&state, &rt, &binding);
             let login_action = action(&rt, ferrid_core::routes::LOGIN);
@@ -414,7 +424,13 @@ pub async fn login(
         return pages::error(StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable; try again later.");
     }
     tracing::info!(tenant = %rt.tenant, track = %rt.track, user = %user.id, "login");
-    let extra = vec![cookie(&rt.issuer, SESSION_COOKIE, &value, None)];
+    // A fresh device cookie on every login (docs/provider.md "Login"): this browser may
+    // still try when the user is locked out of new browsers.
+    let device = device::issue(state.manager.registry().cipher(), &rt.issuer, &user.id, now, state.env.rng.as_ref());
+    let extra = vec![
+        cookie(&rt.issuer, SESSION_COOKIE, &value, None),
+        cookie(&rt.issuer, DEVICE_COOKIE, &device, Some(device::DEVICE_LIFETIME)),
+    ];
     proceed(&state, &rt, &a, &pf.raw, pf.app.as_deref(), Some(&session), true, &inc, extra).await
 }
 

@@ -30,6 +30,7 @@ const SOURCES: &[(i64, &str, &str)] = &[
     (6, "users_sessions", include_str!("../migrations/0006_users_sessions.sql")),
     (7, "grants", include_str!("../migrations/0007_grants.sql")),
     (8, "denied_tokens", include_str!("../migrations/0008_denied_tokens.sql")),
+    (9, "login_guard", include_str!("../migrations/0009_login_guard.sql")),
 ];
 
 /// The SQL dialects migrations are rendered for.

@@ -17,6 +17,8 @@ use ferrid_store::{PgStore, SqliteStore};
 
 #[path = "conformance/grants.rs"]
 mod grants;
+#[path = "conformance/login_guard.rs"]
+mod login_guard;
 #[path = "conformance/users.rs"]
 mod users;
 use sqlx::{Connection, PgConnection};

@@ -110,6 +110,20 @@ impl Browser {
         }
     }
 
+    /// A browser on another machine: its requests come from `ip` (a loopback address
+    /// such as `127.0.0.2`, which the server sees as the source).
+    pub fn from(ip: &str) -> Browser {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+            set_cookies: Vec::new(),
+        }
+    }
+
     fn cookie_header(&self) -> Option<String> {
         (!self.cookies.is_empty())
             .then(|| self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))

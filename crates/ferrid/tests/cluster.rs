@@ -396,16 +396,22 @@ impl Op {
 
     /// Authorizes at `base` and logs in on its login page; the code.
     async fn log_in_at(&self, base: &str, browser: &mut Browser) -> String {
+        let after = self.attempt_at(base, browser, PASSWORD).await;
+        assert!(browser.cookies.contains_key("ferrid_session"), "a session: {}", after.body);
+        code_of(&after)
+    }
+
+    /// Authorizes at `base` and submits alice with `password` on its login page; the
+    /// page after it.
+    async fn attempt_at(&self, base: &str, browser: &mut Browser, password: &str) -> Page {
         let page = browser.get(&Op::code_url(base, CLIENT, &[])).await;
         assert_eq!(page.status, 200, "{}", page.body);
         let mut form = page.form();
         assert!(form.action.starts_with(CLUSTER_URL), "the issuer's login URL: {}", form.action);
         // the form posts to the public URL; this test calls each instance at its own base
         form.action = form.action.replacen(CLUSTER_URL, base, 1);
-        form.set("username", "alice").set("password", PASSWORD);
-        let after = browser.submit(base, &form).await;
-        assert!(browser.cookies.contains_key("ferrid_session"), "a session: {}", after.body);
-        code_of(&after)
+        form.set("username", "alice").set("password", password);
+        browser.submit(base, &form).await
     }
 
     async fn token(&self, base: &str, body: &[(&str, &str)]) -> reqwest::Response {
@@ -641,4 +647,31 @@ async fn a_token_revoked_at_one_instance_is_refused_at_the_other_within_a_second
     assert!(took.is_some(), "the access token of a refresh token revoked at A still worked at B after 1 s");
     assert_eq!(introspect(b, "t1/prod", web, &rt).await, (200, json!({ "active": false })));
     assert_eq!(error_of(op.refresh(b, &rt).await).await, (400, "invalid_grant".into()));
+}
+
+/// Issue 15: the login lockout's counters are in the shared store, so failures at both
+/// instances add up to one lockout seen by both; a device cookie issued at one instance
+/// is honoured at the other (docs/provider.md "Login").
+#[tokio::test]
+async fn login_failures_at_both_instances_lock_the_source_at_both_and_a_device_cookie_from_one_works_at_the_other() {
+    let Some(op) = op().await else { return };
+    // the person's own browser has logged in at A before
+    let mut own = Browser::new();
+    op.log_in_at(&op.a.base, &mut own).await;
+    assert!(own.cookies.contains_key("ferrid_device"));
+    own.cookies.remove("ferrid_session");
+    // five failures from another browser at the same source, alternating A and B
+    let mut guesser = Browser::new();
+    for i in 0..5 {
+        let base = if i % 2 == 0 { &op.a.base } else { &op.b.base };
+        let r = op.attempt_at(base, &mut guesser, &format!("guess {i}")).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+    }
+    for base in [&op.a.base, &op.b.base] {
+        let r = op.attempt_at(base, &mut guesser, PASSWORD).await;
+        assert_eq!(r.status, 429, "{base}: {}", r.body);
+        assert!(!guesser.cookies.contains_key("ferrid_session"));
+    }
+    // the browser with the device cookie, at that same source, logs in at B
+    op.log_in_at(&op.b.base, &mut own).await;
 }

@@ -238,6 +238,10 @@ impl Manager {
         if let Err(e) = self.stores.grants.purge_grants(now).await {
             tracing::warn!(error = %e, "could not purge expired codes, grants and tokens");
         }
+        let quiet = now - crate::provider::login::FORGET;
+        if let Err(e) = self.stores.login_guard.purge_login_guard(quiet, now).await {
+            tracing::warn!(error = %e, "could not purge forgotten login lockout counters");
+        }
         self.registry.denied().purge(now);
     }
 

@@ -3,6 +3,7 @@
 //! sets the cookies; everything it decides is here.
 
 pub mod authorize;
+pub mod device;
 pub mod id_token;
 pub mod login;
 pub mod logout;

@@ -11,6 +11,7 @@ mod failures;
 mod grants;
 mod health;
 mod keys;
+mod login_guard;
 mod refs;
 mod replay;
 mod tenants;
@@ -26,6 +27,7 @@ pub use failures::FailureBuckets;
 pub use grants::{Denied, GrantStore, Redeemed};
 pub use health::Health;
 pub use keys::TrackKeyStore;
+pub use login_guard::{LockRule, LoginGuard};
 pub use refs::{AppRef, TrackRef};
 pub use replay::ReplayGuard;
 pub use tenants::TenantStore;
@@ -110,6 +112,7 @@ pub struct Stores {
     pub users: Arc<dyn UserStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub grants: Arc<dyn GrantStore>,
+    pub login_guard: Arc<dyn LoginGuard>,
 }
 
 /// A store that provides every port (implemented by each backend of `ferrid-store`).
@@ -127,6 +130,7 @@ pub trait AllPorts:
     + UserStore
     + SessionStore
     + GrantStore
+    + LoginGuard
 {
 }
 
@@ -146,6 +150,7 @@ impl Stores {
             users: store.clone(),
             sessions: store.clone(),
             grants: store.clone(),
+            login_guard: store.clone(),
             health: store,
         }
     }

@@ -19,6 +19,7 @@ mod permissions;
 mod private_key_jwt;
 mod provider;
 mod provider_abuse;
+mod provider_lockout;
 mod rotation;
 mod route_matrix;
 mod rust_oauth2;

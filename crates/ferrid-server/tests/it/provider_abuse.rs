@@ -216,8 +216,10 @@ async fn wrong_passwords_throttle_the_source_and_the_right_one_works_once_the_bu
     let r = op.log_in(&mut b, &page, "alice", PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert!(!b.cookies.contains_key("ferrid_session"));
-    // 0.01 a second: after 200 s the bucket holds two failures again
-    env.advance(std::time::Duration::from_secs(200));
+    // The lockout (5 failures → 5 minutes, docs/provider.md "Login") refuses the sixth
+    // attempt before the throttle does; after 300 s it has ended and, at 0.01 a
+    // second, the throttle's bucket holds three failures again.
+    env.advance(std::time::Duration::from_secs(300));
     let r = op.log_in(&mut b, &page, "alice", PASSWORD).await;
     assert!(redirect_params(&r).contains_key("code"), "{}", r.body);
 }

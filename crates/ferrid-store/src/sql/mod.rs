@@ -8,7 +8,8 @@
 //! - [`rows`]: rows to domain values;
 //! - [`tenants`], [`tracks`], [`apps`], [`credentials`], [`keys`], [`audit`],
 //!   [`replay`], [`failures`], [`snapshot`], [`health`], [`users`] (users and sessions),
-//!   [`grants`] (codes, grants, refresh tokens, consent): the ports.
+//!   [`grants`] (codes, grants, refresh tokens, consent), [`login_guard`] (the login
+//!   lockout's counters): the ports.
 //!
 //! A backend provides `pool`, `calls`, `begin_on` (a transaction of a [`Begin`] kind),
 //! `notify` (tell other instances that a track changed, inside the transaction),
@@ -21,6 +22,7 @@ pub mod failures;
 pub mod grants;
 pub mod health;
 pub mod keys;
+pub mod login_guard;
 pub mod replay;
 pub mod rows;
 pub mod snapshot;
@@ -41,9 +43,9 @@ pub mod prelude {
             StoredClientKey, Tenant, Track, TrackData, TrackKey, TrackSettings, UnixTime, User, UserGrant,
         },
         store::{
-            AppRef, AppStore, AuditLog, Change, CredentialStore, Denied, FailureBuckets, GrantStore, Health, NewTrack,
-            PageRequest, Redeemed, ReplayGuard, SessionStore, SnapshotSource, StoreError, StoreResult, TenantStore,
-            TrackKeyStore, TrackRef, TrackStore, UserFilter, UserRef, UserStore,
+            AppRef, AppStore, AuditLog, Change, CredentialStore, Denied, FailureBuckets, GrantStore, Health, LockRule,
+            LoginGuard, NewTrack, PageRequest, Redeemed, ReplayGuard, SessionStore, SnapshotSource, StoreError,
+            StoreResult, TenantStore, TrackKeyStore, TrackRef, TrackStore, UserFilter, UserRef, UserStore,
         },
     };
     pub use ferrid_oauth::name::Name;
@@ -106,6 +108,7 @@ macro_rules! sql_store {
         $crate::sql_health!($store);
         $crate::sql_users!($store, $db, $row);
         $crate::sql_grants!($store, $db, $row);
+        $crate::sql_login_guard!($store);
         impl ferrid_core::store::AllPorts for $store {}
     };
 }
