@@ -7,6 +7,9 @@ divide the difference by the difference of N (docs/benchmarks.md):
 
   python3 bench/callgrind_ab.py target/release/ferrid 500 new-500
   python3 bench/callgrind_ab.py target/release/ferrid 1500 new-1500
+
+A fourth argument `introspect` counts introspection requests (RFC 7662) instead: the same
+client, with Basic, asking about one access token it was issued before the warm-up.
 """
 import base64
 import glob
@@ -21,6 +24,7 @@ import tempfile
 import time
 
 binary, n, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+introspect = sys.argv[4:] == ["introspect"]
 port = 18000 + (abs(hash(tag)) % 1000)
 d = tempfile.mkdtemp()
 out = os.path.join(tempfile.gettempdir(), f"ferrid-cg.{tag}.out")
@@ -51,14 +55,19 @@ secret = json.loads(b)["client_secret"]
 basic = "Basic " + base64.b64encode(f"svc:{secret}".encode()).decode()
 th = {"authorization": basic, "content-type": "application/x-www-form-urlencoded"}
 c2 = conn()
+path, body = "/b/p/oauth/token", "grant_type=client_credentials"
+if introspect:
+    s, b = req("POST", path, body, th)
+    path, body = "/b/p/oauth/introspect", "token=" + json.loads(b)["access_token"]
 for i in range(20):
-    c2.request("POST", "/b/p/oauth/token", body="grant_type=client_credentials", headers=th)
+    c2.request("POST", path, body=body, headers=th)
     r = c2.getresponse(); r.read()
 subprocess.run(["callgrind_control", "-z", str(p.pid)], check=True, capture_output=True)
 for i in range(n):
-    c2.request("POST", "/b/p/oauth/token", body="grant_type=client_credentials", headers=th)
-    r = c2.getresponse(); r.read()
+    c2.request("POST", path, body=body, headers=th)
+    r = c2.getresponse(); data = r.read()
     assert r.status == 200, r.status
+    assert not introspect or json.loads(data)["active"] is True, data
 subprocess.run(["callgrind_control", "-d", str(p.pid)], check=True, capture_output=True)
 p.send_signal(signal.SIGTERM)
 p.wait(timeout=300)

@@ -12,6 +12,17 @@ same wrk script, the peer (oidc-provider, one Node process) and the limit server
 
   python3 bench/run.py --algs ES256,RS256 [--kit ../shared/bench] [--conns 16,64] [--runs 3]
   python3 bench/run.py --scale 10,10000,100000      # registered-client scale check
+
+With --introspect, ferrid is loaded on the token endpoint and right after it, in the same
+process, on the introspection endpoint (RFC 7662, bench/introspect.lua: one access token
+of the same client, asked about by that client with Basic); it prints introspect/token.
+With --deny N, two processes of the same binary run side by side, each on its own store:
+one with an empty deny-list and one that revoked one real token and, stopped, got N - 1
+more unexpired rows in `denied_tokens` of its SQLite file; both are restarted (the second
+must then introspect the revoked token inactive and the other active) and loaded in
+alternating rounds: rates without and with the N-entry deny-list in one invocation.
+
+  python3 bench/run.py --no-build --algs ES256 --conns 64 --runs 3 --introspect --deny 100000
 """
 import argparse
 import base64
@@ -31,6 +42,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LUA = os.path.join(ROOT, "bench", "cc.lua")
+INTROSPECT_LUA = os.path.join(ROOT, "bench", "introspect.lua")
 PKJWT_LUA = os.path.join(ROOT, "bench", "pkjwt.lua")
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -114,7 +126,7 @@ PKJWT_RATE_BOUND = 15000  # private_key_jwt requests per second no run here reac
 
 
 def wrk_once(url, conns, duration, env, pid, threads=2):
-    script = PKJWT_LUA if "ASSERTIONS" in env else LUA
+    script = env.get("SCRIPT") or (PKJWT_LUA if "ASSERTIONS" in env else LUA)
     if "ASSERTIONS" in env:
         env = {**env, "SKIP": str(ASSERTIONS_USED["lines"])}
     cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", duration, "--latency", "-s", script, url]
@@ -211,11 +223,13 @@ class Proc:
         self.log.close()
 
 
-def start_ferrid(binary, data_dir, extra_env=None):
+def start_ferrid(binary, data_dir, extra_env=None, port=None, admin_secret=None):
+    """Starts ferrid; a restart on the same data directory passes the same port (the
+    issuer is `http://{bound address}`) and the same admin secret."""
     os.makedirs(data_dir, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    admin_secret = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    admin_secret = admin_secret or base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
     env = {"FERRID_ADMIN_SECRET": admin_secret, "FERRID_LOG": "warn", **(extra_env or {})}
     proc = Proc([binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir], env=env,
                 log=os.path.join(os.path.dirname(data_dir), f"ferrid-{port}.log"))
@@ -372,6 +386,10 @@ def main():
                     help="also load ferrid with private_key_jwt (ES256 assertions, one jti each) on each ES256 run")
     ap.add_argument("--transforms", action="store_true",
                     help="also load a client with 10 claim transforms on each ES256 run")
+    ap.add_argument("--introspect", action="store_true",
+                    help="load the token endpoint, then the introspection endpoint, in the same ferrid process")
+    ap.add_argument("--deny", type=int, default=0, metavar="N",
+                    help="then restart ferrid with N entries on its deny-list and load the same endpoints again")
     ap.add_argument("--database-url", help="run ferrid on this PostgreSQL URL instead of the embedded store")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--binary", help="load this ferrid binary instead of target/release/ferrid (implies --no-build);"
@@ -391,6 +409,16 @@ def main():
     try:
         if a.scale:
             rows = scale_check(binary, work, [int(n) for n in a.scale.split(",")], conns, a)
+        elif a.introspect or a.deny:
+            for alg in a.algs.split(","):
+                rows += introspect_and_deny(binary, work, alg, conns, a)
+            table(rows)
+            introspect_summary(rows)
+            if a.json:
+                with open(a.json, "a") as f:
+                    for r in rows:
+                        f.write(json.dumps(r) + "\n")
+            return
         else:
             for alg in a.algs.split(","):
                 wanted = a.servers.split(",")
@@ -437,6 +465,184 @@ def main():
                     f.write(json.dumps(r) + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- introspection and the deny-list (issue 16) ----
+
+def jwt_claims(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def issue_token(url, basic):
+    return http("POST", url, "grant_type=client_credentials&scope=api.read",
+                {"authorization": f"Basic {basic}"}, form=True)
+
+
+def introspect_once(url, basic, token):
+    return http("POST", url, f"token={token}", {"authorization": f"Basic {basic}"}, form=True)
+
+
+def expect_active(url, basic, token, active, what):
+    answer = introspect_once(url, basic, token)
+    if answer.get("active") is not active:
+        raise SystemExit(f"{what}: introspection answered {answer}, expected active={active}")
+    return answer
+
+
+def fill_deny_list(data_dir, tenant, track, n, expires):
+    """Inserts n unexpired rows into `denied_tokens` of the stopped server's SQLite file
+    (crates/ferrid-store/src/sqlite.rs: `{data_dir}/ferrid.db`); jtis shaped like ferrid's
+    (base64url of 16 random bytes). Answers the table's row count for the track."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(data_dir, "ferrid.db"))
+    try:
+        rows = ((tenant, track, base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="), expires)
+                for _ in range(n))
+        with db:
+            db.executemany("INSERT INTO denied_tokens (tenant, track, jti, expires) VALUES (?, ?, ?, ?)", rows)
+        return db.execute("SELECT count(*) FROM denied_tokens WHERE tenant = ? AND track = ?",
+                          (tenant, track)).fetchone()[0]
+    finally:
+        db.close()
+
+
+class BenchServer:
+    """One ferrid process for --introspect/--deny: its own data directory and port, the
+    bench client, a probe access token (the one the introspection load asks about) and,
+    with a deny-list, one token it really revoked."""
+
+    def __init__(self, binary, work, alg, deny, secs):
+        self.binary, self.alg, self.deny = binary, alg, deny
+        self.tenant, self.track = "bench", alg.lower()
+        self.data = os.path.join(work, f"data-{alg}-deny-{deny}")
+        self.port = free_port()
+        self.secret = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+        self.revoked = None
+        self.start()
+        try:
+            self.basic = register_bench_client(self.base, admin_token(self.base, self.secret),
+                                               self.tenant, self.track, alg)
+            issued = issue_token(self.tok_url, self.basic)
+            if issued["expires_in"] < secs + 60:
+                raise SystemExit(f"the access token lives {issued['expires_in']} s, the loads take {secs:.0f} s")
+            self.probe = issued["access_token"]
+            self.check()
+            if deny:
+                # one real revocation (RFC 7009), so the list provably comes back from the file
+                self.revoked = issue_token(self.tok_url, self.basic)["access_token"]
+                http("POST", f"{self.issuer}/oauth/revoke", f"token={self.revoked}",
+                     {"authorization": f"Basic {self.basic}"}, form=True)
+                self.check()
+        finally:
+            self.proc.stop()
+        if deny:
+            count = fill_deny_list(self.data, self.tenant, self.track, deny - 1, jwt_claims(self.probe)["exp"] + 86400)
+            if count != deny:
+                raise SystemExit(f"denied_tokens holds {count} rows for {self.tenant}/{self.track}, expected {deny}")
+        # both servers are restarted, so both are measured as a process that loaded its
+        # snapshot (and deny-list) from the file
+        self.start()
+        try:
+            self.check()
+        except BaseException:
+            self.proc.stop()
+            raise
+        print(f"== ferrid {alg}, {deny:,} deny-list rows: restarted in {self.start_s:.2f} s, idle RSS "
+              f"{self.idle_mib:.1f} MiB; the probe token introspects active"
+              + (", the revoked one inactive" if deny else ""), flush=True)
+
+    def start(self):
+        t0 = time.time()
+        self.proc, self.base, _ = start_ferrid(self.binary, self.data, port=self.port, admin_secret=self.secret)
+        self.start_s = time.time() - t0
+        self.issuer = f"{self.base}/{self.tenant}/{self.track}"
+        self.tok_url, self.intro_url = f"{self.issuer}/oauth/token", f"{self.issuer}/oauth/introspect"
+        time.sleep(1)
+        self.idle_mib = rss_kib(self.proc.pid) / 1024
+
+    def check(self):
+        expect_active(self.intro_url, self.basic, self.probe, True, f"{self.deny} denied: the probe token")
+        if self.revoked:
+            expect_active(self.intro_url, self.basic, self.revoked, False, f"{self.deny} denied: the revoked token")
+
+    def url_env(self, endpoint):
+        if endpoint == "token":
+            return self.tok_url, {"BASIC": self.basic, "BODY": "grant_type=client_credentials&scope=api.read"}
+        return self.intro_url, {"BASIC": self.basic, "SCRIPT": INTROSPECT_LUA, "TOKEN": self.probe}
+
+
+def introspect_and_deny(binary, work, alg, conns, a):
+    """--introspect / --deny N. With --deny, two processes of the same binary run side by
+    side (idle while the other is loaded): one with an empty deny-list, one with N entries.
+    Per concurrency: a warm-up of each (server, endpoint), then --runs rounds, each round
+    loading every server in turn (the order alternates between rounds) and, in each server,
+    the token endpoint and right after it the introspection endpoint."""
+    endpoints = ["token", "introspect"] if a.introspect else ["token"]
+    denies = [0, a.deny] if a.deny else [0]
+    secs = sum(float(x.rstrip("s")) for x in [a.warmup] + [a.duration] * a.runs) * len(conns) * 4 + 120
+    servers = []
+    try:
+        for d in denies:
+            servers.append(BenchServer(binary, work, alg, d, secs))
+        calls0 = {s.deny: store_calls(s.tok_url) for s in servers}
+        results = {}
+        for conns_ in conns:
+            for s in servers:
+                for e in endpoints:
+                    url, env = s.url_env(e)
+                    wrk_once(url, conns_, a.warmup, env, s.proc.pid)
+            for rnd in range(a.runs):
+                for s in (servers if rnd % 2 == 0 else servers[::-1]):
+                    for e in endpoints:
+                        url, env = s.url_env(e)
+                        r = wrk_once(url, conns_, a.duration, env, s.proc.pid)
+                        bad = int(r["non2xx"] + r["errors"])
+                        print(f"   {s.deny:>7,} denied  {e:<10} c={conns_:<3} round {rnd + 1}: {r['rps']:9.0f} req/s  "
+                              f"p50 {r['p50'] / 1000:6.2f} ms  p99 {r['p99'] / 1000:6.2f} ms  cpu {r['cpu_pct']:5.0f}%  "
+                              f"rss {r['rss_peak_mib']:6.1f} MiB" + (f"  NON-2XX/ERRORS {bad}" if bad else ""), flush=True)
+                        results.setdefault((s.deny, e, conns_), []).append(r)
+        for s in servers:
+            s.check()
+            calls = store_calls(s.tok_url)
+            n = sum(int(r["requests"]) for (d, _, _), rs in results.items() if d == s.deny for r in rs)
+            print(f"   {s.deny:,} denied: store calls during the loads: {calls - calls0[s.deny]} for {n} measured "
+                  "requests (ferrid_store_calls_total); the probe still active"
+                  + (", the revoked token still inactive" if s.revoked else ""), flush=True)
+    finally:
+        for s in servers:
+            s.proc.stop()
+    rows = []
+    by_deny = {s.deny: s for s in servers}
+    for (d, e, c), rs in results.items():
+        med = lambda k: statistics.median(x[k] for x in rs)
+        rows.append({"label": f"ferrid {alg}, {d:,} denied, {e}", "alg": alg, "deny": d, "endpoint": e, "conns": c,
+                     "rps": med("rps"), "p50_ms": med("p50") / 1000, "p99_ms": med("p99") / 1000,
+                     "cpu_pct": med("cpu_pct"), "rss_mib": max(x["rss_peak_mib"] for x in rs),
+                     "bad": sum(int(x["non2xx"] + x["errors"]) for x in rs),
+                     "requests": sum(int(x["requests"]) for x in rs), "all_rps": [round(x["rps"]) for x in rs],
+                     "idle_rss_mib": by_deny[d].idle_mib, "start_s": by_deny[d].start_s})
+    return rows
+
+
+def introspect_summary(rows):
+    by = {(r["alg"], r["deny"], r["conns"], r["endpoint"]): r for r in rows}
+    print("\n| alg | deny-list entries | c | token req/s | introspect req/s | introspect/token "
+          "| token p99 ms | introspect p99 ms | start s | idle RSS MiB | peak RSS MiB |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for (alg, deny, conns, endpoint), t in by.items():
+        if endpoint != "token":
+            continue
+        i = by.get((alg, deny, conns, "introspect"))
+        peak = max(t["rss_mib"], i["rss_mib"] if i else 0)
+        print(f"| {alg} | {deny:,} | {conns} | {t['rps']:,.0f} | " + (f"{i['rps']:,.0f}" if i else "—")
+              + " | " + (f"{i['rps'] / t['rps']:.2f}" if i else "—") + f" | {t['p99_ms']:.2f} | "
+              + (f"{i['p99_ms']:.2f}" if i else "—") + f" | {t['start_s']:.2f} | {t['idle_rss_mib']:.1f} | {peak:.1f} |")
+    for (alg, deny, conns, endpoint), r in by.items():
+        z = by.get((alg, 0, conns, endpoint))
+        if deny and z:
+            print(f"{endpoint} {alg} c={conns}: with {deny:,} denied / without = {r['rps'] / z['rps']:.2f} "
+                  f"(rounds: {r['all_rps']} against {z['all_rps']})")
 
 
 def scale_check(binary, work, counts, conns, a):
