@@ -23,60 +23,14 @@ fn push_new(list: &mut Vec<String>, item: &str) {
     }
 }
 
-/// Whether the OpenID Provider's endpoints (authorize, UserInfo) and its grants are
-/// served: a document never advertises what is not served
+/// The metadata of `track`, with the endpoints of `app` when app-scoped. A document
+/// never advertises what is not served
 /// (`it::discovery::discovery_issuer_equals_the_prefix_and_lists_exactly_what_is_supported`).
-pub const OPENID_PROVIDER_SERVED: bool = true;
-
-/// The metadata of `track`, with the endpoints of `app` when app-scoped.
 pub fn metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) -> ProviderMetadata {
-    if OPENID_PROVIDER_SERVED {
-        provider_metadata(track, urls, app)
-    } else {
-        authorization_server_metadata(track, urls, app)
-    }
+    provider_metadata(track, urls, app)
 }
 
-/// RFC 8414 metadata of the client-credentials authorization server alone.
-fn authorization_server_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) -> ProviderMetadata {
-    let (tenant, name) = (&track.tenant, &track.track);
-    ProviderMetadata {
-        issuer: track.issuer.clone(),
-        token_endpoint: urls.token_endpoint(tenant, name, app),
-        jwks_uri: urls.jwks_uri(tenant, name),
-        // RFC 8414 §2 requires the member; with no authorization endpoint the list is empty.
-        response_types_supported: Vec::new(),
-        grant_types_supported: vec!["client_credentials".into()],
-        token_endpoint_auth_methods_supported: ClientAuthMethod::ALL.iter().map(|m| m.as_str().into()).collect(),
-        token_endpoint_auth_signing_alg_values_supported: Some(
-            ASSERTION_ALGS.iter().map(|a| a.as_str().into()).collect(),
-        ),
-        scopes_supported: Vec::new(),
-        authorization_endpoint: None,
-        userinfo_endpoint: None,
-        end_session_endpoint: None,
-        response_modes_supported: Vec::new(),
-        subject_types_supported: Vec::new(),
-        id_token_signing_alg_values_supported: Vec::new(),
-        claims_supported: Vec::new(),
-        code_challenge_methods_supported: Vec::new(),
-        claims_parameter_supported: None,
-        request_parameter_supported: None,
-        request_uri_parameter_supported: None,
-        authorization_response_iss_parameter_supported: None,
-        frontchannel_logout_supported: None,
-        frontchannel_logout_session_supported: None,
-        introspection_endpoint: None,
-        introspection_endpoint_auth_methods_supported: None,
-        introspection_endpoint_auth_signing_alg_values_supported: None,
-        revocation_endpoint: None,
-        revocation_endpoint_auth_methods_supported: None,
-        revocation_endpoint_auth_signing_alg_values_supported: None,
-    }
-}
-
-/// The OpenID Connect Discovery 1.0 document of the provider (served once
-/// [`OPENID_PROVIDER_SERVED`] holds).
+/// The OpenID Connect Discovery 1.0 document of the provider.
 fn provider_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) -> ProviderMetadata {
     let (tenant, name) = (&track.tenant, &track.track);
     let strings = |xs: &[&str]| xs.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();

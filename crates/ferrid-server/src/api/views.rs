@@ -138,8 +138,8 @@ pub struct AppRegistration {
 impl AppRegistration {
     pub fn of(urls: &PublicUrl, a: &model::App, secret: Option<&str>) -> AppRegistration {
         let (tenant, track) = (&a.tenant, &a.track);
-        // the provider's endpoints are named only once they are served (docs/protocol.md "Discovery")
-        let oidc = a.spec.as_oidc().is_some() && ferrid_core::endpoint::discovery::OPENID_PROVIDER_SERVED;
+        // an OpenID Connect client also needs the provider's endpoints (docs/api.md)
+        let oidc = a.spec.as_oidc().is_some();
         let provider =
             |url: fn(&PublicUrl, &str, &str, Option<&str>) -> String| oidc.then(|| url(urls, tenant, track, None));
         AppRegistration {
