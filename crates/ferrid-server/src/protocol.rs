@@ -110,31 +110,41 @@ fn json(body: String, cache: HeaderValue) -> Response {
         .into_response()
 }
 
+/// A client-authenticated POST's body, at most [`TOKEN_BODY_LIMIT`] (read first, so that
+/// an early refusal leaves the connection reusable).
+async fn read_body(body: axum::body::Body) -> Result<axum::body::Bytes, Response> {
+    axum::body::to_bytes(body, TOKEN_BODY_LIMIT)
+        .await
+        .map_err(|_| oauth_error(&OAuthError::invalid_request("the request body is too large").with_status(413)))
+}
+
+/// What the token, introspection and revocation endpoints read of a request.
+fn http_request<'a>(state: &AppState, parts: &'a Parts, body: &'a [u8], app: Option<&'a str>) -> TokenHttpRequest<'a> {
+    let headers = &parts.headers;
+    let header_str = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+    TokenHttpRequest {
+        content_type: header_str(header::CONTENT_TYPE),
+        authorization: header_str(header::AUTHORIZATION),
+        body,
+        app: app.map(app_name),
+        source: parts
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|c| crate::proxies::source(c.0.0.ip(), headers, &state.trusted_proxies)),
+    }
+}
+
 async fn token_inner(state: AppState, tenant: String, track: String, app: Option<String>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let headers = &parts.headers;
-    // The body is read first so that an early refusal leaves the connection reusable.
-    let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
+    let bytes = match read_body(body).await {
         Ok(b) => b,
-        Err(_) => {
-            return oauth_error(&OAuthError::invalid_request("the request body is too large").with_status(413));
-        }
+        Err(r) => return r,
     };
     let rt = match endpoint::track(state.manager.registry(), &tenant, &track) {
         Ok(rt) => rt,
         Err(e) => return oauth_error(&e),
     };
-    let header_str = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
-    let req = TokenHttpRequest {
-        content_type: header_str(header::CONTENT_TYPE),
-        authorization: header_str(header::AUTHORIZATION),
-        body: &bytes,
-        app: app.as_deref().map(app_name),
-        source: parts
-            .extensions
-            .get::<ConnectInfo<Peer>>()
-            .map(|c| crate::proxies::source(c.0.0.ip(), headers, &state.trusted_proxies)),
-    };
+    let req = http_request(&state, &parts, &bytes, app.as_deref());
     let now = state.clock_now();
     match ferrid_core::endpoint::token::token(
         &rt,
@@ -199,28 +209,15 @@ async fn question_inner(
 ) -> Response {
     use ferrid_core::endpoint::introspect::{IntrospectContext, introspect, revoke};
     let (parts, body) = req.into_parts();
-    let headers = &parts.headers;
-    let bytes = match axum::body::to_bytes(body, TOKEN_BODY_LIMIT).await {
+    let bytes = match read_body(body).await {
         Ok(b) => b,
-        Err(_) => {
-            return oauth_error(&OAuthError::invalid_request("the request body is too large").with_status(413));
-        }
+        Err(r) => return r,
     };
     let rt = match endpoint::track_with_app(state.manager.registry(), &tenant, &track, app.as_deref().map(app_name)) {
         Ok(rt) => rt,
         Err(e) => return oauth_error(&e),
     };
-    let header_str = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
-    let req = TokenHttpRequest {
-        content_type: header_str(header::CONTENT_TYPE),
-        authorization: header_str(header::AUTHORIZATION),
-        body: &bytes,
-        app: app.as_deref().map(app_name),
-        source: parts
-            .extensions
-            .get::<ConnectInfo<Peer>>()
-            .map(|c| crate::proxies::source(c.0.0.ip(), headers, &state.trusted_proxies)),
-    };
+    let req = http_request(&state, &parts, &bytes, app.as_deref());
     let ctx = IntrospectContext {
         replay: state.stores.replay.as_ref(),
         throttle: &state.throttle,

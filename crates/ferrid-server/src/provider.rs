@@ -344,30 +344,39 @@ fn page_form(state: &AppState, rt: &TrackRuntime, inc: &Incoming) -> Result<Page
     Ok(PageForm { fields, raw, app })
 }
 
+/// A post of a page form (login, consent): the request read, its track, and the form
+/// with its CSRF token checked.
+async fn page_post(
+    state: &AppState,
+    tenant: &str,
+    track: &str,
+    req: Request,
+) -> Result<(Incoming, std::sync::Arc<TrackRuntime>, PageForm), Response> {
+    let inc = read(state, req).await?;
+    let rt = track_of(state, tenant, track)?;
+    let pf = page_form(state, &rt, &inc)?;
+    Ok((inc, rt, pf))
+}
+
+/// The authorization request a page form carries, checked again from scratch.
+fn recheck<'t>(rt: &'t TrackRuntime, pf: &PageForm) -> Result<Authorization<'t>, Response> {
+    let inner = Form::parse(pf.raw.as_bytes())
+        .map_err(|_| pages::error(StatusCode::BAD_REQUEST, "The request is malformed."))?;
+    authorize::check(rt, &inner, pf.app.as_deref()).map_err(|r| refused(r, true, vec![]))
+}
+
 pub async fn login(
     State(state): State<AppState>,
     Segments((tenant, track)): Segments<(String, String)>,
     req: Request,
 ) -> Response {
-    let inc = match read(&state, req).await {
-        Ok(i) => i,
+    let (inc, rt, pf) = match page_post(&state, &tenant, &track, req).await {
+        Ok(parts) => parts,
         Err(r) => return r,
     };
-    let rt = match track_of(&state, &tenant, &track) {
-        Ok(rt) => rt,
-        Err(r) => return r,
-    };
-    let pf = match page_form(&state, &rt, &inc) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let inner = match Form::parse(pf.raw.as_bytes()) {
-        Ok(f) => f,
-        Err(_) => return pages::error(StatusCode::BAD_REQUEST, "The request is malformed."),
-    };
-    let a = match authorize::check(&rt, &inner, pf.app.as_deref()) {
+    let a = match recheck(&rt, &pf) {
         Ok(a) => a,
-        Err(r) => return refused(r, true, vec![]),
+        Err(r) => return r,
     };
     let username = pf.get("username").unwrap_or_default();
     let password = pf.get("password").unwrap_or_default();
@@ -439,25 +448,13 @@ pub async fn consent(
     Segments((tenant, track)): Segments<(String, String)>,
     req: Request,
 ) -> Response {
-    let inc = match read(&state, req).await {
-        Ok(i) => i,
+    let (inc, rt, pf) = match page_post(&state, &tenant, &track, req).await {
+        Ok(parts) => parts,
         Err(r) => return r,
     };
-    let rt = match track_of(&state, &tenant, &track) {
-        Ok(rt) => rt,
-        Err(r) => return r,
-    };
-    let pf = match page_form(&state, &rt, &inc) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let inner = match Form::parse(pf.raw.as_bytes()) {
-        Ok(f) => f,
-        Err(_) => return pages::error(StatusCode::BAD_REQUEST, "The request is malformed."),
-    };
-    let a = match authorize::check(&rt, &inner, pf.app.as_deref()) {
+    let a = match recheck(&rt, &pf) {
         Ok(a) => a,
-        Err(r) => return refused(r, true, vec![]),
+        Err(r) => return r,
     };
     let now = state.clock_now();
     let session = match live_session(&state, &rt, &inc, now).await {
