@@ -8,6 +8,14 @@
 // and revocation (RFC 7009) through oauth4webapi's introspectionRequest /
 // processIntrospectionResponse and revocationRequest / processRevocationResponse,
 // for a client-credentials token and a refresh token from the code flow.
+// The hybrid flow (OpenID Connect Core §3.3) with openid-client's
+// useCodeIdTokenResponseType: "code id_token" by form_post (the posted form
+// handed to authorizationCodeGrant as a Request) and "code id_token token" in
+// the fragment (c_hash checked by the library, at_hash and the front-channel
+// access token at UserInfo by this script), a swapped code refused; RP-Initiated
+// Logout 1.0 through buildEndSessionUrl (redirect with state, then prompt=none
+// -> login_required, also with the old session cookie) and without a hint (the
+// confirmation page).
 //
 // Environment:
 //   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -16,7 +24,7 @@
 // Output: one line per check ("ok - name" / "FAIL - name: reason"), then
 // "N passed, N failed". Exit code 1 if any check failed.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
@@ -704,17 +712,34 @@ class UserAgent {
     const res = await fetch(url, init);
     const setCookies = res.headers.getSetCookie();
     for (const sc of setCookies) {
-      const [pair] = sc.split(';');
+      const [pair, ...attrs] = sc.split(';');
       const eqAt = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, eqAt).trim(), pair.slice(eqAt + 1).trim());
+      const name = pair.slice(0, eqAt).trim();
+      // a cookie cleared with Max-Age=0 (RFC 6265 §5.2.2) is gone
+      if (attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a))) {
+        this.cookies.delete(name);
+      } else {
+        this.cookies.set(name, pair.slice(eqAt + 1).trim());
+      }
     }
     return { status: res.status, headers: res.headers, setCookies, text: await res.text(), url };
   }
 }
 
 // GET the authorization request, post the login form (every control of it,
-// the credentials typed in); returns the Location of the 303.
-async function loginViaForm(ua, authorizeUrl, username, password, redirectUri) {
+// the credentials typed in); returns the Location of the 303, whose parameters
+// follow `sep` ('?' for the query, '#' for the fragment response mode).
+async function loginViaForm(ua, authorizeUrl, username, password, redirectUri, sep = '?') {
+  const r = await postLogin(ua, authorizeUrl, username, password);
+  eq(r.status, 303, `login form post: status (${short(r.text)})`);
+  const loc = r.headers.get('location') ?? '';
+  expect(loc.startsWith(`${redirectUri}${sep}`), `Location ${loc} is not the redirect URI`);
+  expect(r.setCookies.some((c) => c.startsWith('ferrid_session=')), 'no ferrid_session cookie after the login');
+  return loc;
+}
+
+// GET the authorization request and post the login form; the provider's answer.
+async function postLogin(ua, authorizeUrl, username, password) {
   const page = await ua.request(authorizeUrl);
   eq(page.status, 200, `authorization request: login page status (${short(page.text)})`);
   expect((page.headers.get('content-type') ?? '').startsWith('text/html'),
@@ -736,12 +761,7 @@ async function loginViaForm(ua, authorizeUrl, username, password, redirectUri) {
   expect(names.includes('username') && names.includes('password'), `login form inputs: ${names}`);
   if (form.buttons[0]?.name) body.push([form.buttons[0].name, form.buttons[0].value ?? '']);
   const action = new URL(form.action ?? page.url, page.url);
-  const r = await ua.request(action, { method: 'POST', form: body });
-  eq(r.status, 303, `login form post: status (${short(r.text)})`);
-  const loc = r.headers.get('location') ?? '';
-  expect(loc.startsWith(`${redirectUri}?`), `Location ${loc} is not the redirect URI`);
-  expect(r.setCookies.some((c) => c.startsWith('ferrid_session=')), 'no ferrid_session cookie after the login');
-  return loc;
+  return ua.request(action, { method: 'POST', form: body });
 }
 
 async function checkOidcSetup() {
@@ -1070,6 +1090,219 @@ async function checkOauth4webapiRevokeRefreshTokenCascades() {
   eq(ui.status, 401, `UserInfo with the revoked grant's access token (${short(ui.text)})`);
 }
 
+// ---------------------------------------------------------------------------
+// OpenID Connect hybrid flow (Core §3.3) and RP-Initiated Logout 1.0 with
+// openid-client: useCodeIdTokenResponseType validates the front-channel ID
+// token (signature through the JWKS, nonce, c_hash) before the code exchange;
+// buildEndSessionUrl sends the logout.
+// ---------------------------------------------------------------------------
+
+const HYBRID_SCOPE = 'openid profile email';
+const LOGOUT_REDIRECT = 'http://127.0.0.1:9/logged-out'; // read from the 303, never contacted
+
+async function checkHybridSetup() {
+  const r = await api(`/tenants/${tenant}/tracks/rs/apps`, {
+    name: 'web-hybrid',
+    kind: 'oidc_client',
+    redirect_uris: [OIDC_REDIRECT],
+    post_logout_redirect_uris: [LOGOUT_REDIRECT],
+    client_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'implicit', 'refresh_token'],
+    response_types: ['code', 'code id_token', 'code id_token token'],
+  });
+  eq(r.status, 201, `create oidc_client rs/web-hybrid (${short(r.text)})`);
+  const b = r.body ?? {};
+  eq(b.end_session_endpoint, `${issuerOf('rs')}/oauth/endsession`, 'end_session_endpoint of the registration');
+  // the words of a response type in any order, stored in the documented spelling
+  eq(b.response_types, ['code', 'code id_token', 'code token id_token'], 'response_types as stored');
+  state.oidcClients.set('rs/web-hybrid', { ...b, method: 'client_secret_basic' });
+}
+
+// A hybrid authorization request of web-hybrid (PKCE S256, state, nonce).
+async function hybridRequest(responseType, responseMode) {
+  const config = await oidcDiscover('rs', 'web-hybrid');
+  client.useCodeIdTokenResponseType(config);
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const st = client.randomState();
+  const params = {
+    redirect_uri: OIDC_REDIRECT, scope: HYBRID_SCOPE, response_type: responseType, state: st, nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  };
+  if (responseMode) params.response_mode = responseMode;
+  const url = client.buildAuthorizationUrl(config, params);
+  return { config, url, checks: { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: st, idTokenExpected: true } };
+}
+
+// OpenID Connect Core §3.3.2.11: base64url of the left half of the SHA-256 (RS256) of the value.
+function halfHash(value) {
+  const digest = createHash('sha256').update(value, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
+// The ID token of the token endpoint names the same person and session as the
+// front-channel one; UserInfo answers with that token's access token.
+async function checkHybridTokens(config, tokens, front, nonce) {
+  const user = userOf('rs');
+  const claims = tokens.claims();
+  eq(claims.sub, user.id, 'ID token sub');
+  eq(claims.nonce, nonce, 'nonce of the token endpoint\'s ID token');
+  eq(front.sub, claims.sub, 'front-channel ID token sub');
+  eq(front.sid, claims.sid, 'front-channel ID token sid');
+  eq(tokens.refresh_token, undefined, 'refresh_token without offline_access');
+  await checkUserInfoClaims(await client.fetchUserInfo(config, tokens.access_token, claims.sub), 'rs');
+}
+
+async function checkHybridCodeIdTokenFormPost() {
+  const { config, url, checks } = await hybridRequest('code id_token', 'form_post');
+  const user = userOf('rs');
+  const r = await postLogin(new UserAgent(), url, user.username, USER_PASSWORD);
+  eq(r.status, 200, `form_post page after the login: status (${short(r.text)})`);
+  const forms = postForms(r.text);
+  eq(forms.length, 1, 'number of POST forms on the form_post page');
+  const [form] = forms;
+  eq(form.action, OIDC_REDIRECT, 'form_post action');
+  const fields = form.inputs.filter((i) => i.name && (i.type ?? 'text').toLowerCase() === 'hidden')
+    .map((i) => [i.name, i.value ?? '']);
+  eq(fields.map(([n]) => n).sort(), ['code', 'id_token', 'iss', 'state'], 'form_post fields');
+  // what the client's redirect URI receives: the browser's POST of that form
+  const callback = new Request(form.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const front = jose.decodeJwt(new URLSearchParams(fields).get('id_token'));
+  expect(typeof front.c_hash === 'string', 'front-channel ID token without c_hash');
+  expect(!('at_hash' in front), 'front-channel ID token has at_hash without an access token');
+  const tokens = await client.authorizationCodeGrant(config, callback, checks);
+  await checkHybridTokens(config, tokens, front, checks.expectedNonce);
+}
+
+async function checkHybridCodeIdTokenTokenFragment() {
+  const { config, url, checks } = await hybridRequest('code id_token token');
+  const user = userOf('rs');
+  const loc = new URL(await loginViaForm(new UserAgent(), url, user.username, USER_PASSWORD, OIDC_REDIRECT, '#'));
+  const frag = new URLSearchParams(loc.hash.slice(1));
+  eq(loc.search, '', 'query of a fragment response');
+  eq(frag.get('token_type'), 'Bearer', 'token_type in the fragment');
+  expect(Number(frag.get('expires_in')) > 0, `expires_in in the fragment: ${frag.get('expires_in')}`);
+  expect(!frag.has('refresh_token'), 'a refresh token from the authorization endpoint');
+  const accessToken = frag.get('access_token');
+  expect(accessToken, 'no access_token in the fragment');
+  const { payload: front } = await jose.jwtVerify(frag.get('id_token'), remoteJwks('rs'), {
+    issuer: issuerOf('rs'), audience: oidcClientOf('rs', 'web-hybrid').client_id, algorithms: ['RS256'],
+  });
+  eq(front.at_hash, halfHash(accessToken), 'front-channel ID token at_hash');
+  eq(front.c_hash, halfHash(frag.get('code')), 'front-channel ID token c_hash');
+  const tokens = await client.authorizationCodeGrant(config, loc, checks);
+  expect(tokens.access_token !== accessToken, 'the token endpoint returned the front-channel access token');
+  await checkHybridTokens(config, tokens, front, checks.expectedNonce);
+  // the front-channel access token is the person's too
+  const info = await client.fetchUserInfo(config, accessToken, front.sub);
+  eq(info.sub, user.id, 'UserInfo sub with the front-channel access token');
+}
+
+// A second authorization in a browser that has a session: no login page, a redirect.
+async function authorizeWithSession(ua, url) {
+  const r = await ua.request(url);
+  expect([302, 303].includes(r.status), `authorization with a session: status ${r.status} (${short(r.text)})`);
+  return new URL(r.headers.get('location') ?? '');
+}
+
+async function checkHybridSwappedCodeRefused() {
+  // a code moved into another response does not match that response's c_hash
+  const user = userOf('rs');
+  const ua = new UserAgent();
+  const first = await hybridRequest('code id_token');
+  const loc = new URL(await loginViaForm(ua, first.url, user.username, USER_PASSWORD, OIDC_REDIRECT, '#'));
+  const second = await hybridRequest('code id_token');
+  const other = new URLSearchParams((await authorizeWithSession(ua, second.url)).hash.slice(1));
+  const frag = new URLSearchParams(loc.hash.slice(1));
+  expect(other.get('code') && other.get('code') !== frag.get('code'), 'the second authorization gave no new code');
+  frag.set('code', other.get('code'));
+  const forged = new URL(loc);
+  forged.hash = frag.toString();
+  try {
+    await client.authorizationCodeGrant(first.config, forged, first.checks);
+  } catch (err) {
+    eq(err?.code, 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', `error code (${err?.message})`);
+    eq(err?.cause?.cause?.claim, 'c_hash', 'the claim that failed');
+    // the untouched response still works
+    const tokens = await client.authorizationCodeGrant(first.config, loc, first.checks);
+    eq(tokens.claims().sub, user.id, 'ID token sub of the untouched response');
+    return;
+  }
+  throw new CheckFailed('openid-client accepted a code that does not match c_hash');
+}
+
+// prompt=none for web-hybrid in `ua`: the authorization response, read by
+// openid-client (a code exchanged, or an AuthorizationResponseError).
+async function promptNone(ua) {
+  const config = await oidcDiscover('rs', 'web-hybrid');
+  const verifier = client.randomPKCECodeVerifier();
+  const st = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: OIDC_REDIRECT, scope: 'openid', state: st, nonce, prompt: 'none',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const loc = await authorizeWithSession(ua, url);
+  try {
+    await client.authorizationCodeGrant(config, loc, { pkceCodeVerifier: verifier, expectedState: st, expectedNonce: nonce });
+    return 'code';
+  } catch (err) {
+    if (err instanceof client.AuthorizationResponseError) return err.error;
+    throw err;
+  }
+}
+
+async function checkRpInitiatedLogout() {
+  const ua = new UserAgent();
+  const { config, tokens } = await openidClientCodeFlow('rs', 'web-hybrid', ua);
+  eq(config.serverMetadata().end_session_endpoint, `${issuerOf('rs')}/oauth/endsession`, 'end_session_endpoint');
+  eq(await promptNone(ua), 'code', 'prompt=none before the logout');
+  const session = ua.cookies.get('ferrid_session');
+  const st = client.randomState();
+  const url = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token, post_logout_redirect_uri: LOGOUT_REDIRECT, state: st,
+  });
+  eq(url.searchParams.get('client_id'), oidcClientOf('rs', 'web-hybrid').client_id, 'client_id added by openid-client');
+  const r = await ua.request(url);
+  // no other client of the session has a front-channel logout URI: straight back
+  eq(r.status, 303, `end session: status (${short(r.text)})`);
+  const back = new URL(r.headers.get('location') ?? '');
+  eq(`${back.origin}${back.pathname}`, LOGOUT_REDIRECT, 'redirect after the logout');
+  eq(back.searchParams.get('state'), st, 'state after the logout');
+  expect(r.setCookies.some((c) => c.startsWith('ferrid_session=;') && /max-age=0/i.test(c)),
+    `the session cookie is not cleared: ${JSON.stringify(r.setCookies)}`);
+  eq(await promptNone(ua), 'login_required', 'prompt=none after the logout');
+  // the session is gone on the server too: its old cookie is worth nothing
+  const stale = new UserAgent();
+  stale.cookies.set('ferrid_session', session);
+  eq(await promptNone(stale), 'login_required', 'prompt=none with the old session cookie');
+}
+
+async function checkLogoutWithoutHintConfirms() {
+  // RP-Initiated Logout 1.0 §2: without id_token_hint the person is asked first
+  const ua = new UserAgent();
+  const { config } = await openidClientCodeFlow('rs', 'web-hybrid', ua);
+  const st = client.randomState();
+  const url = client.buildEndSessionUrl(config, { post_logout_redirect_uri: LOGOUT_REDIRECT, state: st });
+  const page = await ua.request(url);
+  eq(page.status, 200, `confirmation page: status (${short(page.text)})`);
+  const forms = postForms(page.text);
+  eq(forms.length, 1, 'number of POST forms on the confirmation page');
+  eq(await promptNone(ua), 'code', 'prompt=none while the logout is unconfirmed');
+  const [form] = forms;
+  const body = form.inputs.filter((i) => i.name).map((i) => [i.name, i.value ?? '']);
+  const r = await ua.request(new URL(form.action, page.url), { method: 'POST', form: body });
+  eq(r.status, 303, `confirmed logout: status (${short(r.text)})`);
+  const back = new URL(r.headers.get('location') ?? '');
+  eq(`${back.origin}${back.pathname}`, LOGOUT_REDIRECT, 'redirect after the confirmed logout');
+  eq(back.searchParams.get('state'), st, 'state after the confirmed logout');
+  eq(await promptNone(ua), 'login_required', 'prompt=none after the confirmed logout');
+}
+
 const CHECKS = [
   ['admin token via client_credentials', checkAdminToken],
   ['management: tenant, tracks RS256/ES256, resources, clients', checkSetup],
@@ -1111,6 +1344,16 @@ const CHECKS = [
     checkOauth4webapiIntrospectRevokeClientCredentials],
   ['oauth4webapi revocationRequest of a refresh token: its access token inactive, UserInfo 401, ID token 400',
     checkOauth4webapiRevokeRefreshTokenCascades],
+  ['management: oidc_client with hybrid response types and a post-logout redirect URI', checkHybridSetup],
+  ['openid-client hybrid "code id_token" form_post: c_hash, nonce, signature, code exchange, UserInfo',
+    checkHybridCodeIdTokenFormPost],
+  ['openid-client hybrid "code id_token token" fragment: at_hash, c_hash, code exchange, both access tokens',
+    checkHybridCodeIdTokenTokenFragment],
+  ['openid-client hybrid: a code swapped into another response fails the c_hash check', checkHybridSwappedCodeRefused],
+  ['openid-client buildEndSessionUrl: logout with id_token_hint -> redirect with state; prompt=none -> login_required',
+    checkRpInitiatedLogout],
+  ['end session without id_token_hint: confirmation page, then redirect with state; prompt=none -> login_required',
+    checkLogoutWithoutHintConfirms],
 ];
 
 async function main() {
