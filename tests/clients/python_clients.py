@@ -15,6 +15,14 @@ JWKS (iss, aud, nonce, at_hash per OpenID Connect Core §3.1.3.6); UserInfo,
 refresh rotation, a reused code, a wrong password, the session cookie and
 prompt=none are checked.
 
+The implicit flow (OpenID Connect Core §3.2) for a public client on an RS256
+and an EdDSA track: authlib's OAuth2Session builds the request and reads the
+fragment (token_from_fragment), joserfc verifies the ID token through the JWKS
+and authlib's ImplicitIDToken validates its claims (iss, aud, nonce, at_hash);
+"id_token token" (UserInfo with the fragment's access token) and "id_token"
+(the scopes' claims in the ID token); another nonce and another response's
+access token are refused.
+
 Introspection (RFC 7662) and revocation (RFC 7009): Authlib's introspect_token
 and revoke_token for a client-credentials token and for a refresh token from
 the code flow (the fields of active answers, exactly {"active": false} after
@@ -50,12 +58,15 @@ from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
 from authlib.integrations.requests_client import OAuthError
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from authlib.oidc.core import ImplicitIDToken
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from joserfc.jwk import ECKey
+from joserfc import jwt as joserfc_jwt
+from joserfc.errors import InvalidClaimError
+from joserfc.jwk import ECKey, KeySet
 from oauthlib.oauth2 import BackendApplicationClient
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from requests.auth import HTTPBasicAuth
@@ -1105,15 +1116,16 @@ def submit_login(http, page, username, password):
                      allow_redirects=False, timeout=TIMEOUT)
 
 
-def login_via_form(http, authorize_url, username, password, redirect_uri):
+def login_via_form(http, authorize_url, username, password, redirect_uri, sep="?"):
     """GET the authorization request, post the login form; returns the
-    redirect (Location) the provider answered with (303)."""
+    redirect (Location) the provider answered with (303), its parameters after
+    `sep` ("?" for the query, "#" for the fragment response mode)."""
     page = http.get(authorize_url, allow_redirects=False, timeout=TIMEOUT)
     eq(page.status_code, 200, f"authorization request: login page status ({short(page.text)})")
     r = submit_login(http, page, username, password)
     eq(r.status_code, 303, f"login form post: status ({short(r.text)})")
     loc = r.headers.get("Location", "")
-    expect(loc.startswith(redirect_uri + "?"), f"Location {loc!r} is not the redirect URI")
+    expect(loc.startswith(redirect_uri + sep), f"Location {loc!r} is not the redirect URI")
     cookies = [c for c in set_cookie_headers(r) if c.startswith("ferrid_session=")]
     eq(len(cookies), 1, "ferrid_session Set-Cookie headers after the login")
     attrs = [a.strip().lower() for a in cookies[0].split(";")[1:]]
@@ -1382,6 +1394,141 @@ def check_prompt_none_without_session(ctx):
 
 
 # --------------------------------------------------------------------------
+# OpenID Connect implicit flow (Core §3.2) with authlib: the authorization URL
+# and the fragment (token_from_fragment) by its OAuth2Session, the ID token
+# verified with joserfc (authlib's JOSE library) through the JWKS and validated
+# by authlib's ImplicitIDToken claims class (iss, aud, exp, nonce, at_hash)
+# --------------------------------------------------------------------------
+
+IMPLICIT_SCOPE = "openid profile email"
+IMPLICIT_TRACKS = ("rs", "ed")  # at_hash with SHA-256 (RS256) and SHA-512 (EdDSA)
+
+
+def check_implicit_setup(ctx):
+    # a user in the EdDSA track (the code-flow setup made those of rs and es)
+    username = "alice" + secrets.token_hex(3)
+    user = {"username": username, "email": f"{username}@example.com", "email_verified": True,
+            "password": USER_PASSWORD, "claims": USER_CLAIMS}
+    r = ctx.api_post(f"/tenants/{ctx.tenant}/tracks/ed/users", user)
+    eq(r.status_code, 201, f"create user in ed ({short(r.text)})")
+    ctx.oidc_users["ed"] = {"id": r.json().get("id"), "username": username, "email": user["email"]}
+    for track in IMPLICIT_TRACKS:
+        # a public client: implicit responses check no secret and no PKCE
+        body = {"name": "web-implicit", "kind": "oidc_client", "client_auth_method": "none",
+                "redirect_uris": [OIDC_REDIRECT], "grant_types": ["implicit"],
+                "response_types": ["id_token token", "id_token"]}
+        r = ctx.api_post(f"/tenants/{ctx.tenant}/tracks/{track}/apps", body)
+        eq(r.status_code, 201, f"create oidc_client {track}/web-implicit ({short(r.text)})")
+        c = r.json()
+        # the words of a response type in any order, stored in the documented spelling
+        eq(c.get("response_types"), ["token id_token", "id_token"], "response_types as stored")
+        expect("client_secret" not in c, f"a public client got a secret: {short(c)}")
+        ctx.oidc_clients[(track, "web-implicit")] = c
+
+
+def implicit_authorize(ctx, track, response_type, browser=None):
+    """authlib builds the implicit request (state, nonce); the person logs in by
+    form posts in `browser` (a new one by default), or is sent straight back
+    when it has a session. Returns the authlib session, the nonce, the state and
+    the redirect (fragment)."""
+    browser = browser or requests.Session()
+    c = oidc_client_of(ctx, track, "web-implicit")
+    md = fetch_json(ctx, ctx.issuer(track) + "/.well-known/openid-configuration")
+    sess = AuthlibSession(c["client_id"], scope=IMPLICIT_SCOPE, redirect_uri=OIDC_REDIRECT,
+                          token_endpoint_auth_method="none")
+    nonce = secrets.token_urlsafe(16)
+    url, state = sess.create_authorization_url(md["authorization_endpoint"], response_type=response_type,
+                                               nonce=nonce)
+    if browser.cookies.get("ferrid_session") is None:
+        user = ctx.oidc_users[track]
+        loc = login_via_form(browser, url, user["username"], USER_PASSWORD, OIDC_REDIRECT, sep="#")
+    else:
+        r = browser.get(url, allow_redirects=False, timeout=TIMEOUT)
+        expect(r.status_code in GET_REDIRECTS, f"authorization with a session: {resp_info(r)}")
+        loc = r.headers.get("Location", "")
+    parts = urllib.parse.urlsplit(loc)
+    eq(parts.query, "", f"query of a fragment response {loc!r}")
+    frag = dict(urllib.parse.parse_qsl(parts.fragment))
+    eq(frag.get("iss"), ctx.issuer(track), "iss parameter of the authorization response")
+    expect("code" not in frag and "refresh_token" not in frag, f"code/refresh_token in an implicit response: {loc!r}")
+    return {"client": c, "md": md, "session": sess, "nonce": nonce, "state": state, "location": loc,
+            "fragment": frag}
+
+
+def implicit_id_token(ctx, track, flow, id_token, access_token=None, nonce=None):
+    """The ID token's signature through the track's JWKS (joserfc), then its
+    claims by authlib's ImplicitIDToken; returns the claims."""
+    jwks = fetch_json(ctx, flow["md"]["jwks_uri"])
+    alg = EXPECTED_ALG[track]
+    token = joserfc_jwt.decode(id_token, KeySet.import_key_set(jwks), algorithms=[alg])
+    eq(token.header.get("alg"), alg, "ID token alg")
+    client_id = flow["client"]["client_id"]
+    params = {"nonce": nonce or flow["nonce"], "client_id": client_id}
+    if access_token is not None:
+        params["access_token"] = access_token
+    options = {"iss": {"essential": True, "value": ctx.issuer(track)},
+               "aud": {"essential": True, "value": client_id}}
+    claims = ImplicitIDToken(token.claims, token.header, options, params)
+    claims.validate(leeway=5)
+    eq(claims["sub"], ctx.oidc_users[track]["id"], "ID token sub (the user's id)")
+    expect(isinstance(claims.get("sid"), str) and claims["sid"], f"sid {claims.get('sid')!r}")
+    return claims
+
+
+def check_authlib_implicit_id_token_token(ctx):
+    for track in IMPLICIT_TRACKS:
+        flow = implicit_authorize(ctx, track, "id_token token")
+        sess = flow["session"]
+        # authlib reads the fragment: access_token, token_type, state checked
+        tok = sess.token_from_fragment(flow["location"], flow["state"])
+        eq(tok.get("token_type"), "Bearer", "token_type")
+        expect(int(tok.get("expires_in", 0)) > 0, f"expires_in {tok.get('expires_in')!r}")
+        claims = implicit_id_token(ctx, track, flow, tok["id_token"], access_token=tok["access_token"])
+        expect("at_hash" in claims, "no at_hash with an access token")
+        # the access token is the person's: authlib's session calls UserInfo with it
+        check_userinfo(ctx, track, sess, flow["md"]["userinfo_endpoint"])
+
+
+def check_authlib_implicit_id_token(ctx):
+    flow = implicit_authorize(ctx, "rs", "id_token")
+    frag = flow["fragment"]
+    eq(frag.get("state"), flow["state"], "state")
+    expect("access_token" not in frag, f"an access token for response_type id_token: {flow['location']!r}")
+    claims = implicit_id_token(ctx, "rs", flow, frag.get("id_token", ""))
+    expect("at_hash" not in claims, "at_hash without an access token")
+    # no access token to call UserInfo with: the ID token carries the scopes' claims
+    user = ctx.oidc_users["rs"]
+    for claim, value in USER_CLAIMS.items():
+        eq(claims.get(claim), value, f"ID token {claim}")
+    eq(claims.get("email"), user["email"], "ID token email")
+
+
+def expect_claim_error(fn, claim, what):
+    try:
+        fn()
+    except InvalidClaimError as e:
+        eq(e.claim, claim, f"{what}: the claim authlib refused")
+    else:
+        raise CheckFailed(f"{what}: authlib accepted it")
+
+
+def check_authlib_implicit_refuses_mismatches(ctx):
+    # proof that the validation above is real: another nonce, or the access token
+    # of another response, is refused by ImplicitIDToken
+    browser = requests.Session()
+    first = implicit_authorize(ctx, "rs", "id_token token", browser)
+    tok = first["session"].token_from_fragment(first["location"], first["state"])
+    expect_claim_error(lambda: implicit_id_token(ctx, "rs", first, tok["id_token"], tok["access_token"],
+                                                 nonce="another-nonce"), "nonce", "another nonce")
+    # a second response in the same browser (its session: no login page) has another token
+    second = implicit_authorize(ctx, "rs", "id_token token", browser)
+    other = second["fragment"].get("access_token")
+    expect(other and other != tok["access_token"], "no second access token")
+    expect_claim_error(lambda: implicit_id_token(ctx, "rs", first, tok["id_token"], other), "at_hash",
+                       "another response's access token")
+
+
+# --------------------------------------------------------------------------
 # introspection (RFC 7662) and revocation (RFC 7009) with authlib's helpers
 # --------------------------------------------------------------------------
 
@@ -1573,6 +1720,13 @@ CHECKS = [
     ("login form: wrong password -> 400 login page, no redirect, no session", check_login_wrong_password),
     ("session cookie: a second authorization request skips the login", check_session_cookie_skips_login),
     ("prompt=none without a session -> login_required at the redirect URI", check_prompt_none_without_session),
+    ("oidc: user in the EdDSA track + implicit public clients (id_token token, id_token)", check_implicit_setup),
+    ("authlib implicit id_token token (RS256, EdDSA): token_from_fragment, ImplicitIDToken (nonce, at_hash), UserInfo",
+     check_authlib_implicit_id_token_token),
+    ("authlib implicit id_token: ImplicitIDToken (nonce, no at_hash), the scopes' claims in the ID token",
+     check_authlib_implicit_id_token),
+    ("authlib ImplicitIDToken refuses another nonce and another response's access token (at_hash)",
+     check_authlib_implicit_refuses_mismatches),
     ("authlib introspect_token/revoke_token: client-credentials token (fields, hint, other client, 401)",
      check_authlib_introspect_revoke_client_credentials),
     ("authlib revoke_token of a refresh token: its access token inactive, UserInfo 401, ID token 400",
