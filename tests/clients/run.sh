@@ -3,22 +3,30 @@
 # loopback port:
 #   python   python_clients.py: Authlib (client credentials, PrivateKeyJWT, the OpenID
 #            Connect code flow with PKCE for client_secret_basic and private_key_jwt
-#            clients, refresh rotation, a reused code), requests-oauthlib, PyJWT (access
-#            and ID tokens through the JWKS, at_hash), the login by plain form posts,
-#            introspection and revocation (Authlib introspect_token/revoke_token,
-#            oauthlib's revocation request)
+#            clients, refresh rotation, a reused code; the implicit flow, id_token token
+#            and id_token, validated by ImplicitIDToken through the JWKS),
+#            requests-oauthlib, PyJWT (access and ID tokens through the JWKS, at_hash),
+#            the login by plain form posts, introspection and revocation (Authlib
+#            introspect_token/revoke_token, oauthlib's revocation request)
 #   node     node_clients.mjs: openid-client v6 (client credentials, PrivateKeyJwt, the
 #            code flow with PKCE and strict discovery, ID token, UserInfo, refresh, a
-#            public client), oauth4webapi (code flow with the RFC 9207 iss check;
-#            introspectionRequest, revocationRequest), jose
+#            public client; the hybrid flow, code id_token by form_post and code
+#            id_token token in the fragment; RP-initiated logout by buildEndSessionUrl),
+#            oauth4webapi (code flow with the RFC 9207 iss check; introspectionRequest,
+#            revocationRequest), jose
 #   browser  browser_login.mjs: headless Chromium (Debian's, via playwright-core) signs
 #            in on the login page by its labels; openid-client exchanges the code
+#   browser-logout  browser_logout.mjs: Front-Channel Logout in headless Chromium:
+#            signed in through client A and then B (one session), A's RP-initiated
+#            logout loads B's logout URI in an iframe; B's loopback server checks the
+#            iss and sid it gets; then A's post-logout redirect with state, and
+#            prompt=none -> login_required for both
 #   schemathesis over the management API's OpenAPI document
 #
 #   FERRID_BIN   server binary (default: <repo>/target/debug/ferrid)
 #
 # Chromium: scripts/chromium installs Debian's package when /usr/bin/chromium is
-# missing. If it still cannot be had, the browser suite counts as one failure under
+# missing. If it still cannot be had, each browser suite counts as one failure under
 # CI=true and is skipped, loudly, elsewhere.
 #
 # Prints each suite's check lines, then a total "N passed, N failed" (", N skipped"
@@ -151,17 +159,20 @@ run_suite node node "$HERE/node_clients.mjs"
 # a real browser: Debian's Chromium, installed when missing
 if CHROMIUM="$(bash "$ROOT/scripts/chromium" 2>"$TMP/chromium.err")"; then
     FERRID_CHROMIUM="$CHROMIUM" run_suite browser node "$HERE/browser_login.mjs"
+    FERRID_CHROMIUM="$CHROMIUM" run_suite browser-logout node "$HERE/browser_logout.mjs"
 else
     echo "# browser"
     sed 's/^/  /' "$TMP/chromium.err"
     if [ "${CI:-}" = "true" ]; then
         echo "  FAIL - browser: Chromium is required in CI and could not be installed"
-        total_fail=$((total_fail + 1))
+        echo "  FAIL - browser-logout: Chromium is required in CI and could not be installed"
+        total_fail=$((total_fail + 2))
         status=1
     else
-        echo "client interop: WARNING: no Chromium (scripts/chromium failed); the browser login is NOT checked" >&2
+        echo "client interop: WARNING: no Chromium (scripts/chromium failed); the browser login and logout are NOT checked" >&2
         echo "  SKIP - browser: no Chromium; the browser login is NOT checked"
-        total_skip=$((total_skip + 1))
+        echo "  SKIP - browser-logout: no Chromium; the front-channel logout is NOT checked"
+        total_skip=$((total_skip + 2))
     fi
 fi
 # schemathesis over /api/v1/openapi.json: no 5xx, responses as documented (< 1 min)
