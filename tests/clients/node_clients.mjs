@@ -15,7 +15,9 @@
 // access token at UserInfo by this script), a swapped code refused; RP-Initiated
 // Logout 1.0 through buildEndSessionUrl (redirect with state, then prompt=none
 // -> login_required, also with the old session cookie) and without a hint (the
-// confirmation page).
+// confirmation page). A client started from its app-scoped discovery document
+// ({issuer}/{app}(login)/.well-known/...): code flow, UserInfo and end session at
+// the app's endpoints, another app's logout refused there.
 //
 // Environment:
 //   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -1303,6 +1305,47 @@ async function checkLogoutWithoutHintConfirms() {
   eq(await promptNone(ua), 'login_required', 'prompt=none after the confirmed logout');
 }
 
+async function checkAppScopedCodeFlowAndLogout() {
+  // a strict client started from the app-scoped discovery document (with the
+  // authentication method, FoxIDs' form): issuer of the track, endpoints below the app
+  const c = oidcClientOf('rs', 'web-hybrid');
+  const appBase = `${issuerOf('rs')}/web-hybrid`;
+  const config = await client.discovery(new URL(`${appBase}(login)/.well-known/openid-configuration`), c.client_id,
+    { id_token_signed_response_alg: 'RS256' }, client.ClientSecretBasic(c.client_secret),
+    { execute: [client.allowInsecureRequests], timeout: TIMEOUT_MS / 1000 });
+  client.enableNonRepudiationChecks(config);
+  const md = config.serverMetadata();
+  eq(md.issuer, issuerOf('rs'), 'issuer of the app-scoped document');
+  for (const [field, path] of [['authorization_endpoint', 'authorize'], ['token_endpoint', 'token'],
+    ['userinfo_endpoint', 'userinfo'], ['end_session_endpoint', 'endsession']]) {
+    eq(md[field], `${appBase}/oauth/${path}`, field);
+  }
+  const verifier = client.randomPKCECodeVerifier();
+  const checks = { pkceCodeVerifier: verifier, expectedNonce: client.randomNonce(), expectedState: client.randomState() };
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: OIDC_REDIRECT, scope: HYBRID_SCOPE, state: checks.expectedState, nonce: checks.expectedNonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  const ua = new UserAgent();
+  const user = userOf('rs');
+  const loc = await loginViaForm(ua, url, user.username, USER_PASSWORD, OIDC_REDIRECT);
+  const tokens = await client.authorizationCodeGrant(config, new URL(loc), { ...checks, idTokenExpected: true });
+  eq(tokens.claims().sub, user.id, 'ID token sub');
+  await checkUserInfoClaims(await client.fetchUserInfo(config, tokens.access_token, user.id), 'rs');
+  // another client's ID token at this app's end session: an error page, nothing ended
+  const { tokens: others } = await openidClientCodeFlow('rs', 'web-basic');
+  let r = await ua.request(client.buildEndSessionUrl(config, { id_token_hint: others.id_token, client_id: 'web-basic' }));
+  eq(r.status, 400, `another app's logout at this app's end session: status (${short(r.text)})`);
+  eq(await promptNone(ua), 'code', 'prompt=none after the refused logout');
+  const st = client.randomState();
+  r = await ua.request(client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token, post_logout_redirect_uri: LOGOUT_REDIRECT, state: st,
+  }));
+  eq(r.status, 303, `app-scoped end session: status (${short(r.text)})`);
+  eq(new URL(r.headers.get('location') ?? '').searchParams.get('state'), st, 'state after the logout');
+  eq(await promptNone(ua), 'login_required', 'prompt=none after the app-scoped logout');
+}
+
 const CHECKS = [
   ['admin token via client_credentials', checkAdminToken],
   ['management: tenant, tracks RS256/ES256, resources, clients', checkSetup],
@@ -1354,6 +1397,8 @@ const CHECKS = [
     checkRpInitiatedLogout],
   ['end session without id_token_hint: confirmation page, then redirect with state; prompt=none -> login_required',
     checkLogoutWithoutHintConfirms],
+  ['openid-client from the app-scoped discovery {app}(login): code flow, UserInfo, end session at the app\'s endpoints',
+    checkAppScopedCodeFlowAndLogout],
 ];
 
 async function main() {
