@@ -17,7 +17,8 @@
 // -> login_required, also with the old session cookie) and without a hint (the
 // confirmation page). A client started from its app-scoped discovery document
 // ({issuer}/{app}(login)/.well-known/...): code flow, UserInfo and end session at
-// the app's endpoints, another app's logout refused there.
+// the app's endpoints, another app's logout refused there. The implicit
+// "id_token" by form_post through openid-client's implicitAuthentication.
 //
 // Environment:
 //   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -1346,6 +1347,56 @@ async function checkAppScopedCodeFlowAndLogout() {
   eq(await promptNone(ua), 'login_required', 'prompt=none after the app-scoped logout');
 }
 
+async function checkImplicitIdTokenFormPost() {
+  // openid-client's implicitAuthentication (response_type=id_token) on the form_post
+  // response of a public client: signature, iss, aud, nonce; the scopes' claims
+  let r = await api(`/tenants/${tenant}/tracks/es/apps`, {
+    name: 'web-idtoken', kind: 'oidc_client', client_auth_method: 'none', redirect_uris: [OIDC_REDIRECT],
+    grant_types: ['implicit'], response_types: ['id_token'],
+  });
+  eq(r.status, 201, `create oidc_client es/web-idtoken (${short(r.text)})`);
+  const c = r.body;
+  const config = await client.discovery(new URL(issuerOf('es')), c.client_id,
+    { id_token_signed_response_alg: 'ES256' }, client.None(),
+    { execute: [client.allowInsecureRequests], timeout: TIMEOUT_MS / 1000 });
+  client.useIdTokenResponseType(config);
+  const nonce = client.randomNonce();
+  const st = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: OIDC_REDIRECT, scope: HYBRID_SCOPE, response_mode: 'form_post', state: st, nonce,
+  });
+  const user = userOf('es');
+  r = await postLogin(new UserAgent(), url, user.username, USER_PASSWORD);
+  eq(r.status, 200, `form_post page after the login: status (${short(r.text)})`);
+  const [form] = postForms(r.text);
+  expect(form, 'no form on the form_post page');
+  const fields = form.inputs.filter((i) => i.name).map((i) => [i.name, i.value ?? '']);
+  eq(fields.map(([n]) => n).sort(), ['id_token', 'iss', 'state'], 'form_post fields');
+  const callback = new Request(form.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const claims = await client.implicitAuthentication(config, callback, nonce, { expectedState: st });
+  eq(claims.sub, user.id, 'ID token sub');
+  eq(claims.aud, c.client_id, 'ID token aud');
+  eq(claims.name, USER_CLAIMS.name, 'ID token name (no access token: the claims are in the ID token)');
+  eq(claims.email, user.email, 'ID token email');
+  // the same response with another nonce is refused by the library
+  const again = new Request(form.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  try {
+    await client.implicitAuthentication(config, again, client.randomNonce(), { expectedState: st });
+  } catch (err) {
+    eq(err?.code, 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', `another nonce: error code (${err?.message})`);
+    return;
+  }
+  throw new CheckFailed('implicitAuthentication accepted another nonce');
+}
+
 const CHECKS = [
   ['admin token via client_credentials', checkAdminToken],
   ['management: tenant, tracks RS256/ES256, resources, clients', checkSetup],
@@ -1399,6 +1450,8 @@ const CHECKS = [
     checkLogoutWithoutHintConfirms],
   ['openid-client from the app-scoped discovery {app}(login): code flow, UserInfo, end session at the app\'s endpoints',
     checkAppScopedCodeFlowAndLogout],
+  ['openid-client implicitAuthentication: id_token by form_post (ES256, public client), another nonce refused',
+    checkImplicitIdTokenFormPost],
 ];
 
 async function main() {
