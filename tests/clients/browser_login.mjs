@@ -6,6 +6,9 @@
 // redirect URI and receives code and state; openid-client exchanges the code and
 // validates the ID token. Also: the login page's security headers and that the
 // browser logs no console errors on the provider's pages (a CSP violation is one).
+// response_mode=form_post: the page's script submits the response to the redirect
+// URI, and with JavaScript off its "Continue" button does; openid-client takes the
+// POST the browser sent.
 //
 // Environment:
 //   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -51,7 +54,7 @@ const issuer = `${base}/${tenant}/${track}`;
 const state = {
   adminToken: null, user: null, client: null, redirectUri: null, callback: null,
   browser: null, page: null, config: null, pkce: null, consoleErrors: [], consoleSeen: 0, loginResponse: null,
-  callbackUrl: null,
+  callbackUrl: null, later: [], wake: null,
 };
 
 async function http(method, url, { json, form, headers = {} } = {}) {
@@ -80,21 +83,36 @@ async function api(path, json) {
 }
 
 // The client's redirect URI: a loopback HTTP server that hands the first
-// request to /cb to the waiting check.
+// request to /cb to the waiting check, and each later one (a form_post's POST
+// too: method, URL, body) to the next `nextCallback()`.
 function startCallbackServer() {
   let resolve;
   state.callback = new Promise((r) => {
     resolve = r;
   });
+  let first = true;
   const server = createServer((req, res) => {
     const url = new URL(req.url, `http://${req.headers.host}`);
     if (url.pathname !== '/cb') {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html lang="en"><title>Signed in</title><p>Signed in.</p></html>');
-    resolve(url);
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><html lang="en"><title>Signed in</title><p>Signed in.</p></html>');
+      if (first) {
+        first = false;
+        resolve(url);
+        return;
+      }
+      state.later.push({ method: req.method, url, body, contentType: req.headers['content-type'] });
+      state.wake?.();
+    });
   });
   return new Promise((r) => {
     server.listen(0, '127.0.0.1', () => r(server));
@@ -221,6 +239,84 @@ async function checkCodeExchange() {
   eq(info.name, 'Alice Liddell', 'UserInfo name');
 }
 
+// The next request to the callback after the first (the sign-in's).
+function nextCallback() {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      state.wake = null;
+      reject(new CheckFailed(`no callback within ${TIMEOUT_MS} ms; the browser is at ${state.page?.url()}`));
+    }, TIMEOUT_MS);
+    state.wake = () => {
+      const hit = state.later.shift();
+      if (!hit) return;
+      clearTimeout(timer);
+      state.wake = null;
+      resolve(hit);
+    };
+    state.wake();
+  });
+}
+
+// A code request with response_mode=form_post (PKCE, state, nonce).
+async function formPostRequest() {
+  const verifier = client.randomPKCECodeVerifier();
+  const checks = {
+    pkceCodeVerifier: verifier, expectedNonce: client.randomNonce(), expectedState: client.randomState(),
+    idTokenExpected: true,
+  };
+  const url = client.buildAuthorizationUrl(state.config, {
+    redirect_uri: state.redirectUri, scope: 'openid', state: checks.expectedState, nonce: checks.expectedNonce,
+    response_mode: 'form_post',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  return { url, checks };
+}
+
+// The form_post the browser sent, handed to openid-client as the Request it is.
+async function exchangeFormPost(hit, checks) {
+  eq(hit.method, 'POST', 'method of the form_post response');
+  const callback = new Request(hit.url.href, {
+    method: 'POST', headers: { 'content-type': hit.contentType ?? '' }, body: hit.body,
+  });
+  const tokens = await client.authorizationCodeGrant(state.config, callback, checks);
+  eq(tokens.claims().sub, state.user.id, 'ID token sub');
+}
+
+async function checkFormPostAutoSubmits() {
+  // the signed-in browser: the page's one script (allowed by its hash in the CSP)
+  // submits the form without a click
+  expect(state.callbackUrl, 'not signed in (sign-in failed)');
+  state.later = [];
+  const { url, checks } = await formPostRequest();
+  const hit = nextCallback();
+  await state.page.goto(url.href);
+  await exchangeFormPost(await hit, checks);
+}
+
+async function checkFormPostWithoutJavaScript() {
+  // a browser without JavaScript signs in and presses the visible "Continue" button
+  expect(state.browser, 'no browser (Chromium did not start)');
+  const context = await state.browser.newContext({ javaScriptEnabled: false });
+  context.setDefaultTimeout(TIMEOUT_MS);
+  try {
+    const page = await context.newPage();
+    state.later = [];
+    const { url, checks } = await formPostRequest();
+    await page.goto(url.href);
+    await page.getByLabel('Username or email', { exact: true }).fill(state.user.username);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    const button = page.getByRole('button', { name: 'Continue', exact: true });
+    await button.waitFor();
+    eq(state.later.length, 0, 'callbacks before "Continue" was pressed');
+    const hit = nextCallback();
+    await button.click();
+    await exchangeFormPost(await hit, checks);
+  } finally {
+    await context.close();
+  }
+}
+
 const CHECKS = [
   ['setup: tenant, user, oidc_client with a loopback redirect URI', checkSetup],
   [`headless Chromium starts (${executablePath}, playwright-core)`, checkBrowserStarts],
@@ -228,6 +324,10 @@ const CHECKS = [
   ['login page: no console errors', checkNoConsoleErrorsOnLoginPage],
   ['sign in by labels and the "Sign in" button -> callback with code, state, iss', checkSignInByLabels],
   ['openid-client exchanges the code: ID token of the user, UserInfo', checkCodeExchange],
+  ['response_mode=form_post: the page submits itself (script allowed by the CSP); openid-client takes the POST',
+    checkFormPostAutoSubmits],
+  ['response_mode=form_post without JavaScript: sign in, press "Continue"; openid-client takes the POST',
+    checkFormPostWithoutJavaScript],
 ];
 
 async function main() {

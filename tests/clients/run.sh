@@ -11,11 +11,15 @@
 #   node     node_clients.mjs: openid-client v6 (client credentials, PrivateKeyJwt, the
 #            code flow with PKCE and strict discovery, ID token, UserInfo, refresh, a
 #            public client; the hybrid flow, code id_token by form_post and code
-#            id_token token in the fragment; RP-initiated logout by buildEndSessionUrl),
+#            id_token token in the fragment; RP-initiated logout by buildEndSessionUrl,
+#            also from an app-scoped discovery document; implicitAuthentication of an
+#            id_token form_post),
 #            oauth4webapi (code flow with the RFC 9207 iss check; introspectionRequest,
 #            revocationRequest), jose
 #   browser  browser_login.mjs: headless Chromium (Debian's, via playwright-core) signs
-#            in on the login page by its labels; openid-client exchanges the code
+#            in on the login page by its labels; openid-client exchanges the code;
+#            response_mode=form_post auto-submitted (CSP script hash) and, with
+#            JavaScript off, by its "Continue" button
 #   browser-logout  browser_logout.mjs: Front-Channel Logout in headless Chromium:
 #            signed in through client A and then B (one session), A's RP-initiated
 #            logout loads B's logout URI in an iframe; B's loopback server checks the
