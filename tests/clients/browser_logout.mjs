@@ -7,7 +7,9 @@
 // script on a loopback port that records what it is sent: `iss` must be the track's
 // issuer and `sid` the `sid` of the ID token B got. A (which asked) is not framed,
 // the browser goes on to A's post-logout redirect URI with `state`, and prompt=none
-// then answers login_required to both clients, read by openid-client.
+// then answers login_required to both clients, read by openid-client. Then, signed in
+// again, a logout without id_token_hint: nothing reaches B until the person presses
+// "Sign out" on the confirmation page; then B gets the new session's sid.
 //
 // Environment:
 //   FERRID_URL           base URL of a running server, e.g. http://127.0.0.1:8080
@@ -246,6 +248,7 @@ async function checkFrontChannelLogout() {
   const seenByA = a.requests.length;
   const resp = await state.page.goto(url.href, { waitUntil: 'load' });
   state.loggedOut = true;
+  state.oldSid = state.tokens.b.claims.sid;
   eq(resp?.status(), 200, 'signed-out page status');
   // the iframe, found by its title (its accessible name)
   const frame = state.page.getByTitle(FRAME_TITLE, { exact: true });
@@ -283,6 +286,47 @@ async function checkPromptNoneAfterLogout() {
   }
 }
 
+async function checkSignInAgain() {
+  expect(state.loggedOut, 'no logout (a previous check failed)');
+  state.tokens = {};
+  await checkLoginThroughA();
+  await checkSameSessionThroughB();
+  expect(state.tokens.a.claims.sid !== state.oldSid, 'the new session has the old sid');
+}
+
+async function checkConfirmedLogoutWithoutHint() {
+  // RP-Initiated Logout 1.0 §2 without id_token_hint: the person is asked, presses
+  // "Sign out" (the CSRF-protected form), and only then are the clients told
+  expect(state.tokens.b, 'not signed in again through B');
+  const { a, b } = state.rps;
+  const st = client.randomState();
+  const url = client.buildEndSessionUrl(a.config, { post_logout_redirect_uri: a.url('/logged-out'), state: st });
+  const seenByB = b.requests.length;
+  await state.page.goto(url.href);
+  const button = state.page.getByRole('button', { name: 'Sign out', exact: true });
+  await button.waitFor();
+  eq(b.requests.slice(seenByB).length, 0, 'requests to B before "Sign out" was pressed');
+  const framed = b.next('/fcl');
+  const back = a.next('/logged-out');
+  await button.click();
+  const got = await framed;
+  eq(got.searchParams.get('iss'), issuer, 'iss sent to B');
+  eq(got.searchParams.get('sid'), state.tokens.b.claims.sid, 'sid sent to B (the new session\'s)');
+  eq((await back).searchParams.get('state'), st, 'state at the post-logout redirect URI');
+  await state.page.waitForURL((u) => u.pathname === '/logged-out');
+  const { url: again, checks } = await authorizationRequest(b, { prompt: 'none' });
+  const callback = b.next('/cb');
+  await state.page.goto(again.href);
+  try {
+    await client.authorizationCodeGrant(b.config, await callback, checks);
+  } catch (err) {
+    if (!(err instanceof client.AuthorizationResponseError)) throw err;
+    eq(err.error, 'login_required', 'B: error of prompt=none after the confirmed logout');
+    return;
+  }
+  throw new CheckFailed('B: prompt=none after the confirmed logout gave a code');
+}
+
 const CHECKS = [
   ['setup: tenant, user, clients A (post-logout redirect) and B, both with a frontchannel_logout_uri', checkSetup],
   [`headless Chromium starts (${executablePath}, playwright-core)`, checkBrowserStarts],
@@ -292,6 +336,9 @@ const CHECKS = [
     checkFrontChannelLogout],
   ['then the browser reaches A\'s post-logout redirect URI with state', checkRedirectAfterLogout],
   ['prompt=none after the logout -> login_required for A and B (openid-client)', checkPromptNoneAfterLogout],
+  ['sign in again through A, then B: a new session', checkSignInAgain],
+  ['logout without id_token_hint: "Sign out" pressed, then B framed with the new sid, A\'s redirect with state',
+    checkConfirmedLogoutWithoutHint],
 ];
 
 async function main() {

@@ -24,7 +24,8 @@
 #            signed in through client A and then B (one session), A's RP-initiated
 #            logout loads B's logout URI in an iframe; B's loopback server checks the
 #            iss and sid it gets; then A's post-logout redirect with state, and
-#            prompt=none -> login_required for both
+#            prompt=none -> login_required for both; a logout without id_token_hint
+#            confirmed by the "Sign out" button
 #   schemathesis over the management API's OpenAPI document
 #
 #   FERRID_BIN   server binary (default: <repo>/target/debug/ferrid)
