@@ -58,6 +58,7 @@ fn provider_metadata(track: &TrackRuntime, urls: &PublicUrl, app: Option<&str>) 
             "id_token",
             "id_token token",
             "code id_token",
+            "code token",
             "code id_token token",
         ]),
         grant_types_supported: strings(&["authorization_code", "client_credentials", "implicit", "refresh_token"]),

@@ -25,6 +25,8 @@ pub enum ResponseType {
     Code,
     #[serde(rename = "code id_token")]
     CodeIdToken,
+    #[serde(rename = "code token")]
+    CodeToken,
     #[serde(rename = "code token id_token")]
     CodeTokenIdToken,
     #[serde(rename = "token id_token")]
@@ -34,14 +36,15 @@ pub enum ResponseType {
 }
 
 impl ResponseType {
-    pub const ALL: [ResponseType; 5] =
-        [Self::Code, Self::CodeIdToken, Self::CodeTokenIdToken, Self::TokenIdToken, Self::IdToken];
+    pub const ALL: [ResponseType; 6] =
+        [Self::Code, Self::CodeIdToken, Self::CodeToken, Self::CodeTokenIdToken, Self::TokenIdToken, Self::IdToken];
 
     /// The stored spelling: the words in the order `code`, `token`, `id_token`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Code => "code",
             Self::CodeIdToken => "code id_token",
+            Self::CodeToken => "code token",
             Self::CodeTokenIdToken => "code token id_token",
             Self::TokenIdToken => "token id_token",
             Self::IdToken => "id_token",
@@ -65,11 +68,21 @@ impl ResponseType {
 
     /// Whether the authorization endpoint returns a code.
     pub fn has_code(self) -> bool {
-        matches!(self, Self::Code | Self::CodeIdToken | Self::CodeTokenIdToken)
+        matches!(self, Self::Code | Self::CodeIdToken | Self::CodeToken | Self::CodeTokenIdToken)
     }
 
-    /// Whether the authorization endpoint returns a token or an ID token (the implicit
-    /// grant's part, RFC 7591 §2.1).
+    /// Whether the authorization endpoint returns an access token (`token`).
+    pub fn has_access_token(self) -> bool {
+        matches!(self, Self::CodeToken | Self::CodeTokenIdToken | Self::TokenIdToken)
+    }
+
+    /// Whether the authorization endpoint returns an ID token (`id_token`).
+    pub fn has_id_token(self) -> bool {
+        matches!(self, Self::CodeIdToken | Self::CodeTokenIdToken | Self::TokenIdToken | Self::IdToken)
+    }
+
+    /// Whether the authorization endpoint returns an access token or an ID token (the
+    /// implicit grant's part, RFC 7591 §2.1).
     pub fn returns_tokens(self) -> bool {
         self != Self::Code
     }

@@ -274,9 +274,9 @@ pub fn check<'t>(track: &'t TrackRuntime, form: &Form<'_>, app: Option<&str>) ->
     if nonce.is_some_and(|n| n.len() > MAX_NONCE) {
         return Err(refuse(ErrorCode::InvalidRequest, "nonce is too long"));
     }
-    // OpenID Connect Core 1.0 §3.2.2.1, §3.3.2.11: every response type that returns an ID
-    // token from this endpoint.
-    if nonce.is_none() && response_type.returns_tokens() {
+    // OpenID Connect Core 1.0 §3.2.2.1, §3.3.2.1 (errata set 2): every response type that
+    // returns an ID token from this endpoint; optional for `code` and `code token`.
+    if nonce.is_none() && response_type.has_id_token() {
         return Err(refuse(ErrorCode::InvalidRequest, "nonce is required for this response type"));
     }
     // 8. prompt and max_age.

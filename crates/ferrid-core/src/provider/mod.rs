@@ -152,7 +152,7 @@ pub async fn issue(
     let scope = a.scope_string();
     // `token`: an access token as the token endpoint would issue it, without a grant (no
     // refresh token comes from this endpoint).
-    let access = if matches!(a.response_type, ResponseType::CodeTokenIdToken | ResponseType::TokenIdToken) {
+    let access = if a.response_type.has_access_token() {
         let aud = crate::grant::user::audience(a.client, &scope);
         let audience = match aud.as_slice() {
             [one] => Audience::One(one),
@@ -170,6 +170,18 @@ pub async fn issue(
     } else {
         None
     };
+    if let Some(at) = &access {
+        reply = reply
+            .with("access_token", at.clone())
+            .with("token_type", "Bearer".into())
+            .with("expires_in", a.client.token_lifetime.to_string())
+            .with("scope", scope.clone());
+    }
+    // `code token` (OpenID Connect Core 1.0 §3.3.2.5): its ID token comes from the token
+    // endpoint only.
+    if !a.response_type.has_id_token() {
+        return Ok(reply);
+    }
     // OpenID Connect Core 1.0 §5.4: with no access token to call UserInfo with, the
     // claims of the granted scopes go into the ID token.
     let extra = if access.is_none() {
@@ -204,13 +216,6 @@ pub async fn issue(
         },
     )
     .map_err(failed)?;
-    if let Some(at) = access {
-        reply = reply
-            .with("access_token", at)
-            .with("token_type", "Bearer".into())
-            .with("expires_in", a.client.token_lifetime.to_string())
-            .with("scope", scope);
-    }
     Ok(reply.with("id_token", id_token))
 }
 

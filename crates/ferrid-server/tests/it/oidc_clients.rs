@@ -160,7 +160,7 @@ async fn discovery_is_a_complete_openid_connect_document() {
     assert_eq!(d["frontchannel_logout_session_supported"], true);
     assert_eq!(
         d["response_types_supported"],
-        json!(["code", "id_token", "id_token token", "code id_token", "code id_token token"])
+        json!(["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"])
     );
     assert_eq!(d["response_modes_supported"], json!(["query", "fragment", "form_post"]));
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);

@@ -1076,3 +1076,29 @@ async fn a_session_survives_a_restart() {
     let code = p.get("code").unwrap_or_else(|| panic!("logged in after the restart: {p:?}")).clone();
     assert_eq!(again.redeem(&again.client, &code, Some(VERIFIER)).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_hybrid_code_token_response_has_no_id_token_needs_no_nonce_and_the_code_brings_one() {
+    let op = op().await;
+    let hybrid = json!({ "response_types": ["code token"], "grant_types": ["authorization_code", "implicit"] });
+    let client = register(&op.app, &op.admin, "ct", hybrid).await;
+    let mut b = Browser::new();
+    op.code(&mut b, &op.code_url("web", &[])).await;
+    // OpenID Connect Core 1.0 §3.3.2.1: the nonce is optional for `code token`
+    let p = fragment_params(&b.get(&op.code_url("ct", &[("response_type", "token code"), ("nonce", "")])).await);
+    assert!(!p.contains_key("id_token"), "§3.3.2.5: no ID token from the authorization endpoint");
+    assert!(!p.contains_key("refresh_token"));
+    assert_eq!((p["token_type"].as_str(), p["state"].as_str()), ("Bearer", "st-1"));
+    assert_eq!(op.userinfo(&p["access_token"]).await.status(), StatusCode::OK);
+    let r = op.redeem(&client, &p["code"], Some(VERIFIER)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let c = claims(body["id_token"].as_str().unwrap());
+    assert_eq!(c["aud"], "ct");
+    assert!(c.get("nonce").is_none());
+    // it returns a token, so never in the query
+    let p = redirect_params(
+        &b.get(&op.code_url("ct", &[("response_type", "code token"), ("response_mode", "query")])).await,
+    );
+    assert_eq!(p["error"], "invalid_request");
+}

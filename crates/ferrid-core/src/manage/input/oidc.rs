@@ -37,7 +37,7 @@ pub(super) fn oidc_spec(f: &mut Fields<'_>) -> OidcClientSpec {
         f,
         "response_types",
         ResponseType::parse,
-        "a response type: code, code id_token, code token id_token, token id_token or id_token",
+        "a response type: code, code id_token, code token, code token id_token, token id_token or id_token",
     )
     .unwrap_or_else(|| {
         if grant_types.contains(&GrantType::AuthorizationCode) { vec![ResponseType::Code] } else { Vec::new() }
