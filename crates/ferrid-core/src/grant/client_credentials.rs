@@ -147,8 +147,15 @@ pub fn issue(
     };
     let lifetime = client.token_lifetime;
     let scope = (!scope.is_empty()).then_some(scope);
-    let token =
-        AccessToken { client, subject: &client.name, audience: aud, scope: scope.as_deref(), issued_at: now, lifetime };
+    let token = AccessToken {
+        client,
+        subject: &client.name,
+        audience: aud,
+        scope: scope.as_deref(),
+        issued_at: now,
+        lifetime,
+        person: false,
+    };
     let access_token = access::mint(key, track, &token, rng)?;
     Ok(Issued { access_token, expires_in: lifetime, scope })
 }

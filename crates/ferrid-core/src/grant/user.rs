@@ -1,6 +1,6 @@
 //! Tokens issued to a client for a person (docs/provider.md "Tokens for people"): an
 //! RFC 9068 access token with `sub` = the user id and `aud` = the resources the granted
-//! scopes select plus the client itself, an ID token when `openid` was granted, and a
+//! scopes select plus (unless it opts out) the client itself, an ID token when `openid` was granted, and a
 //! refresh token when `offline_access` was granted to a client registered for the
 //! refresh grant. Shared by the authorization-code and refresh grants.
 
@@ -36,7 +36,9 @@ pub struct Minted {
 }
 
 /// The audience of a user's access token: each resource of a `resource:scope` in
-/// `scope`, once, then the client.
+/// `scope`, once, then the client — unless the client turned that off
+/// (`access_token_audience_includes_client: false`) and a resource is there: a token
+/// always has an audience (RFC 9068 §2.2), so without a resource it is the client.
 pub fn audience<'s>(client: &'s ClientRuntime, scope: &'s str) -> Vec<&'s str> {
     let mut aud: Vec<&str> = Vec::new();
     for token in scope.split(' ') {
@@ -46,7 +48,8 @@ pub fn audience<'s>(client: &'s ClientRuntime, scope: &'s str) -> Vec<&'s str> {
             aud.push(resource);
         }
     }
-    if !aud.contains(&client.name.as_str()) {
+    let include_client = client.oidc.as_ref().is_none_or(|o| o.audience_includes_client) || aud.is_empty();
+    if include_client && !aud.contains(&client.name.as_str()) {
         aud.push(&client.name);
     }
     aud
@@ -71,6 +74,7 @@ pub fn mint(track: &TrackRuntime, u: &ForUser<'_>, rng: &dyn Rng) -> Result<Mint
         scope: Some(u.scope).filter(|s| !s.is_empty()),
         issued_at: u.now,
         lifetime: u.client.token_lifetime,
+        person: true,
     };
     let (access_token, jti) = access::mint_with_jti(key, track, &token, rng)?;
     let id_token = if has_scope(u.scope, "openid") {

@@ -169,6 +169,11 @@ pub struct OidcClientSpec {
     pub auth_methods: Vec<AuthMethod>,
     #[serde(default)]
     pub require_consent: bool,
+    /// Whether a person's access token also names this client in `aud`, besides the
+    /// resources its granted scopes select (default true, as FoxIDs does;
+    /// docs/provider.md "Tokens for people").
+    #[serde(default = "yes")]
+    pub access_token_audience_includes_client: bool,
     /// Seconds.
     #[serde(default = "default_id_token_lifetime")]
     #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 86400))]

@@ -28,11 +28,12 @@ use crate::{
     model::{UnixTime, User},
     runtime::TrackRuntime,
     store::{LockRule, LoginGuard, StoreError, TrackRef, UserStore},
-    throttle::{Attempt, Throttle},
+    throttle::{Attempt, LockedOut, Throttle},
 };
 
 /// The throttle holder of a user (`user:{id}`): its bucket at a source, and how the
-/// audit log tells a failed login from a failed client authentication.
+/// audit log tells a failed login from a failed client authentication (the prefix
+/// alone: a login at a name no user has).
 pub const USER_HOLDER: &str = "user:";
 
 /// A day, seconds: the longest lockout.
@@ -142,15 +143,52 @@ fn subject(cipher: &KeyCipher, track: &TrackRuntime, user: Option<&User>, login:
     }
 }
 
-/// The counters a login is judged by, with their rules: the device cookie's alone when
-/// it is valid for the user, else the user's at the source and the user's ceiling.
-fn counters(subject: &str, device: Option<&device::Device>, source: Option<IpAddr>) -> Vec<(String, LockRule)> {
+/// The counters a login is judged by, with their rules and what the audit log calls
+/// them: the device cookie's alone when it is valid for the user, else the user's at
+/// the source and the user's ceiling.
+fn counters(
+    subject: &str,
+    device: Option<&device::Device>,
+    source: Option<IpAddr>,
+) -> Vec<(String, LockRule, &'static str)> {
     match device {
-        Some(d) => vec![(format!("d:{}", d.nonce), LOCKOUT.device)],
-        None => {
-            vec![(format!("p:{subject}|{}", source_key(source)), LOCKOUT.pair), (format!("u:{subject}"), LOCKOUT.user)]
+        Some(d) => vec![(format!("d:{}", d.nonce), LOCKOUT.device, "device")],
+        None => vec![
+            (format!("p:{subject}|{}", source_key(source)), LOCKOUT.pair, "source"),
+            (format!("u:{subject}"), LOCKOUT.user, "ceiling"),
+        ],
+    }
+}
+
+/// The counter among `counters` whose lockout runs longest at `now`, and its end.
+async fn locked_by(
+    guard: &dyn LoginGuard,
+    at: &TrackRef,
+    counters: &[(String, LockRule, &'static str)],
+    now: UnixTime,
+) -> Result<Option<LockedOut>, StoreError> {
+    let mut found: Option<LockedOut> = None;
+    for (name, _, kind) in counters {
+        if let Some(until) = guard.login_locked(at, std::slice::from_ref(name), now).await?
+            && found.is_none_or(|f| until > f.until)
+        {
+            found = Some(LockedOut { counter: kind, until });
         }
     }
+    Ok(found)
+}
+
+/// A login that did not get in, as the throttle reports it: the holder `user:{id}`, or
+/// the bare prefix for a name no user has (a login of no user, throttle::failures).
+fn reported<'a>(
+    track: &'a TrackRuntime,
+    holder: Option<&'a str>,
+    registered: bool,
+    source: IpAddr,
+    at: UnixTime,
+) -> Attempt<'a> {
+    let client = Some(holder.unwrap_or(USER_HOLDER));
+    Attempt { tenant: &track.tenant, track: &track.track, client, registered, source, at }
 }
 
 /// Checks a login at `track`.
@@ -178,14 +216,20 @@ pub async fn check(
         .and_then(|v| device::verify(ports.cipher, &track.issuer, v, now))
         .filter(|d| user.as_ref().is_some_and(|u| u.id == d.user));
     let counters = counters(&subject, device.as_ref(), source);
-    let names: Vec<String> = counters.iter().map(|(n, _)| n.clone()).collect();
-    // Before the throttle and the slow hash: a locked-out attempt costs one store read.
-    match ports.guard.login_locked(&at, &names, now).await {
-        Ok(Some(until)) => return Err(LoginFailure::Locked(until.saturating_sub(now).max(1) as u64)),
+    let names: Vec<String> = counters.iter().map(|(n, _, _)| n.clone()).collect();
+    let holder = user.as_ref().map(|u| format!("{USER_HOLDER}{}", u.id));
+    // Before the throttle and the slow hash: a locked-out attempt costs one store read
+    // per counter, and is reported for the audit log (never the password).
+    match locked_by(ports.guard, &at, &counters, now).await {
+        Ok(Some(locked)) => {
+            if let Some(ip) = source {
+                ports.throttle.report_locked(reported(track, holder.as_deref(), user.is_some(), ip, now), locked);
+            }
+            return Err(LoginFailure::Locked(locked.until.saturating_sub(now).max(1) as u64));
+        }
         Ok(None) => {}
         Err(_) => return Err(LoginFailure::Unavailable),
     }
-    let holder = user.as_ref().map(|u| format!("{USER_HOLDER}{}", u.id));
     if let Some(ip) = source
         && let Some(wait) = ports.throttle.check(holder.as_deref(), ip).wait()
     {
@@ -208,18 +252,12 @@ pub async fn check(
             Ok(u)
         }
         other => {
-            if let Err(e) = ports.guard.login_failed(&at, &counters, now).await {
+            let rules: Vec<(String, LockRule)> = counters.into_iter().map(|(n, r, _)| (n, r)).collect();
+            if let Err(e) = ports.guard.login_failed(&at, &rules, now).await {
                 tracing::warn!(error = %e, "login: could not count a failure for the lockout");
             }
             if let Some(ip) = source {
-                ports.throttle.failed(Attempt {
-                    tenant: &track.tenant,
-                    track: &track.track,
-                    client: holder.as_deref(),
-                    registered: other.is_some(),
-                    source: ip,
-                    at: now,
-                });
+                ports.throttle.failed(reported(track, holder.as_deref(), other.is_some(), ip, now));
             }
             Err(LoginFailure::Wrong)
         }

@@ -165,6 +165,7 @@ pub async fn issue(
             scope: Some(scope.as_str()).filter(|s| !s.is_empty()),
             issued_at: now,
             lifetime: a.client.token_lifetime,
+            person: true,
         };
         Some(crate::token::access::mint(key, track, &token, rng).map_err(failed)?)
     } else {
@@ -189,7 +190,7 @@ pub async fn issue(
         let user = ports.users.get_user(&at.user(&session.user_id)).await.map_err(|e| unavailable(a, track, e))?;
         let mut claims = serde_json::Map::new();
         for s in &a.scope {
-            for c in a.oidc.claims_of(s).unwrap_or_default() {
+            for c in a.oidc.released_claims(s) {
                 if let Some(v) = userinfo::claim_of(&user, c) {
                     claims.insert(c.clone(), v);
                 }

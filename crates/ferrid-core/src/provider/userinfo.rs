@@ -70,7 +70,7 @@ pub async fn userinfo(
     let mut out = Map::new();
     out.insert("sub".into(), Value::String(user.id.clone()));
     for s in scope.split(' ') {
-        for claim in oidc.claims_of(s).unwrap_or_default() {
+        for claim in oidc.released_claims(s) {
             if let Some(v) = claim_of(&user, claim) {
                 out.insert(claim.clone(), v);
             }

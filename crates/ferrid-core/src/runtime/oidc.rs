@@ -27,6 +27,13 @@ pub struct OidcRuntime {
     pub pkce: PkcePolicy,
     /// Scope → the claims it releases: the client's list, or the standard table.
     pub scopes: HashMap<String, Vec<String>>,
+    /// Scope → the claims of it that leave in ID tokens and UserInfo: those of
+    /// [`OidcRuntime::scopes`] that the client's `issued_claims` list names (all for `*`;
+    /// docs/provider.md "Which claims leave").
+    released: HashMap<String, Vec<String>>,
+    /// Whether a person's access token names the client in `aud` besides the resources
+    /// of its granted scopes (`access_token_audience_includes_client`).
+    pub audience_includes_client: bool,
     pub auth_methods: Vec<AuthMethod>,
     pub require_consent: bool,
     pub id_token_lifetime: u32,
@@ -41,7 +48,7 @@ pub struct OidcRuntime {
 impl OidcRuntime {
     pub fn build(spec: &OidcClientSpec, public: bool) -> OidcRuntime {
         let owned = |claims: &[&str]| claims.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
-        let scopes = match &spec.scopes {
+        let scopes: HashMap<String, Vec<String>> = match &spec.scopes {
             None => STANDARD.iter().map(|(s, claims)| ((*s).to_owned(), owned(claims))).collect(),
             Some(list) => list
                 .iter()
@@ -54,11 +61,22 @@ impl OidcRuntime {
                 })
                 .collect(),
         };
+        let issued = &spec.client.issued_claims;
+        let all = issued.iter().any(|i| i == "*");
+        let released = scopes
+            .iter()
+            .map(|(s, claims)| {
+                let kept = claims.iter().filter(|c| all || issued.contains(c)).cloned().collect();
+                (s.clone(), kept)
+            })
+            .collect();
         OidcRuntime {
             redirect_uris: spec.redirect_uris.iter().cloned().collect(),
             response_types: spec.response_types.clone(),
             pkce: PkcePolicy { required: spec.require_pkce || public, allow_plain: spec.allow_plain_pkce },
             scopes,
+            released,
+            audience_includes_client: spec.access_token_audience_includes_client,
             auth_methods: spec.auth_methods.clone(),
             require_consent: spec.require_consent,
             id_token_lifetime: spec.id_token_lifetime,
@@ -72,5 +90,11 @@ impl OidcRuntime {
     /// The claims `scope` releases, if the client may request it.
     pub fn claims_of(&self, scope: &str) -> Option<&[String]> {
         self.scopes.get(scope).map(Vec::as_slice)
+    }
+
+    /// The claims `scope` releases that this client's `issued_claims` lets leave (in ID
+    /// tokens and UserInfo); none for a scope it may not request.
+    pub fn released_claims(&self, scope: &str) -> &[String] {
+        self.released.get(scope).map_or(&[], Vec::as_slice)
     }
 }

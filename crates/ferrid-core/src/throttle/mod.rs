@@ -115,6 +115,19 @@ pub struct Failure {
     pub registered: bool,
     pub source: IpAddr,
     pub at: UnixTime,
+    /// Set for a login the lockout refused (no password was checked): it is only
+    /// written to the audit log, never counted in a bucket.
+    pub locked: Option<LockedOut>,
+}
+
+/// Why the lockout refused a login (docs/provider.md "Lockout"): which counter, and
+/// when its lockout ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockedOut {
+    /// `source` (the user at this source), `ceiling` (the per-user ceiling) or
+    /// `device` (the browser's device cookie).
+    pub counter: &'static str,
+    pub until: UnixTime,
 }
 
 impl Throttle {
@@ -234,11 +247,21 @@ impl Throttle {
     /// A failure whose tokens were already taken (by [`Throttle::try_take`]): only
     /// reported.
     pub fn report(&self, f: Attempt<'_>) {
+        self.send(f, None);
+    }
+
+    /// A login the lockout refused: takes nothing from any bucket, only reported for the
+    /// audit log (`login.locked`, once per lockout and source, [`failures`]).
+    pub fn report_locked(&self, f: Attempt<'_>, locked: LockedOut) {
+        self.send(f, Some(locked));
+    }
+
+    fn send(&self, f: Attempt<'_>, locked: Option<LockedOut>) {
         if let Some(tx) = self.reporter.get() {
             let Attempt { tenant, track, client, registered, source, at } = f;
             let client = client.map(|c| c.chars().take(MAX_REPORTED_CLIENT).collect());
             let failure =
-                Failure { tenant: tenant.to_owned(), track: track.to_owned(), client, registered, source, at };
+                Failure { tenant: tenant.to_owned(), track: track.to_owned(), client, registered, source, at, locked };
             if tx.try_send(failure).is_err() {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }

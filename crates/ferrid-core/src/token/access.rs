@@ -43,6 +43,10 @@ pub struct AccessToken<'a> {
     pub issued_at: UnixTime,
     /// Seconds from `iat` to `exp`.
     pub lifetime: u32,
+    /// Issued for a person: `sub` is the person's id, which ID tokens and UserInfo
+    /// answer too and UserInfo finds the person by, so a claim transform does not
+    /// replace it (docs/provider.md "Which claims leave").
+    pub person: bool,
 }
 
 /// RFC 9068 §2.2 claims.
@@ -100,7 +104,7 @@ pub fn mint_with_jti(
     });
     let claims = Claims {
         iss: &track.issuer,
-        sub: members.as_ref().and_then(|m| m.sub.as_deref()).unwrap_or(token.subject),
+        sub: members.as_ref().and_then(|m| m.sub.as_deref()).filter(|_| !token.person).unwrap_or(token.subject),
         aud: &token.audience,
         client_id: &client.name,
         scope: token.scope,

@@ -19,6 +19,8 @@ mod permissions;
 mod private_key_jwt;
 mod provider;
 mod provider_abuse;
+mod provider_choices;
+mod provider_claims;
 mod provider_lockout;
 mod rotation;
 mod route_matrix;

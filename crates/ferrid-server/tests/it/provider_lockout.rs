@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ferrid_core::env::FakeEnv;
 use reqwest::{StatusCode, header};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use ferrid_testkit::{
     browser::{Browser, Page, params_of},
@@ -279,5 +279,54 @@ async fn the_device_cookie_is_http_only_same_site_lax_on_the_issuer_path_for_a_y
     let path = op.issuer().split_once("://").unwrap().1.split_once('/').unwrap().1.to_owned();
     for attr in ["HttpOnly", "SameSite=Lax", "Max-Age=31536000", &format!("Path=/{path}")] {
         assert!(set.split("; ").any(|a| a == attr), "{attr} in {set}");
+    }
+}
+
+/// The tenant's audit records of `action`, oldest first, once `n` are there.
+async fn audited(op: &Op, action: &str, n: usize) -> Vec<Value> {
+    let url = format!("/tenants/t1/audit?action={action}&order=asc");
+    let items = || async { op.app.get_api(&url, &op.admin).await.1["items"].as_array().cloned().unwrap_or_default() };
+    assert!(eventually(|| async { items().await.len() >= n }).await, "{n} {action}: {:?}", items().await);
+    items().await
+}
+
+#[tokio::test]
+async fn a_login_refused_by_the_lockout_or_the_ceiling_is_audited_once_per_lockout_without_the_password() {
+    let (env, op) = op_with_clock().await;
+    let mut b = Browser::from("127.0.0.2");
+    fail(&op, &mut b, "alice", 5).await;
+    let start = env.now();
+    assert_locked(&attempt(&op, &mut b, "alice", PASSWORD).await);
+    assert_locked(&attempt(&op, &mut b, "alice", "knocking again 1").await);
+    let locked = audited(&op, "login.locked", 1).await;
+    let r = &locked[0];
+    assert_eq!(r["actor"], format!("user:t1/prod/{}", op.user_id));
+    assert_eq!(r["target"], format!("tenants/t1/tracks/prod/users/{}", op.user_id));
+    assert_eq!(r["source"], "127.0.0.2");
+    assert_eq!(r["details"], json!({ "user_id": op.user_id, "counter": "source", "until": start + 300 }));
+    // the per-user ceiling, reached from three more sources, refuses a new browser
+    for i in 3..6 {
+        fail(&op, &mut Browser::from(&format!("127.0.0.{i}")), "alice", 5).await;
+    }
+    assert_locked(&attempt(&op, &mut Browser::from("127.0.0.21"), "alice", PASSWORD).await);
+    let locked = audited(&op, "login.locked", 2).await;
+    assert_eq!(locked.len(), 2, "the second refusal of the first lockout is not recorded again: {locked:?}");
+    assert_eq!(locked[1]["details"]["counter"], "ceiling");
+    assert_eq!(locked[1]["source"], "127.0.0.21");
+    // a name no user has: its failures and its lockout are logins of no user
+    let mut c = Browser::from("127.0.0.30");
+    fail(&op, &mut c, "nobody", 5).await;
+    assert_locked(&attempt(&op, &mut c, "nobody", "knocking again 2").await);
+    let locked = audited(&op, "login.locked", 3).await;
+    assert_eq!(locked[2]["details"]["user_id"], Value::Null);
+    assert_eq!(locked[2]["target"], "tenants/t1/tracks/prod");
+    let failed = audited(&op, "login.failed", 25).await;
+    assert_eq!(failed.len(), 25, "{failed:?}");
+    assert_eq!(failed[24]["details"], json!({ "user_id": null }));
+    // no password, right or wrong, anywhere in the log
+    let (_, all) = op.app.get_api("/tenants/t1/audit?limit=1000", &op.admin).await;
+    let text = all.to_string();
+    for secret in [PASSWORD, "guess 0", "knocking again"] {
+        assert!(!text.contains(secret), "{secret} in the audit log");
     }
 }

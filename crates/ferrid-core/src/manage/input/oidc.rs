@@ -60,6 +60,7 @@ pub(super) fn oidc_spec(f: &mut Fields<'_>) -> OidcClientSpec {
         f.err("auth_methods", "must hold at least one authentication method");
     }
     let require_consent = f.opt_bool("require_consent").unwrap_or(false);
+    let access_token_audience_includes_client = f.opt_bool("access_token_audience_includes_client").unwrap_or(true);
     let id_token_lifetime =
         f.opt_seconds("id_token_lifetime", ID_TOKEN_LIFETIME_RANGE).unwrap_or(DEFAULT_ID_TOKEN_LIFETIME);
     let refresh_token_lifetime =
@@ -80,6 +81,7 @@ pub(super) fn oidc_spec(f: &mut Fields<'_>) -> OidcClientSpec {
         scopes,
         auth_methods,
         require_consent,
+        access_token_audience_includes_client,
         id_token_lifetime,
         refresh_token_lifetime,
         refresh_token_absolute_lifetime,

@@ -41,6 +41,7 @@ fn a_minimal_oidc_client_takes_the_documented_defaults() {
     assert_eq!(s.response_types, [ResponseType::Code]);
     assert_eq!(s.grant_types, [GrantType::AuthorizationCode]);
     assert!(s.require_pkce && !s.allow_plain_pkce && !s.require_consent);
+    assert!(s.access_token_audience_includes_client, "the client is in aud by default");
     assert_eq!(
         (s.id_token_lifetime, s.refresh_token_lifetime, s.refresh_token_absolute_lifetime),
         (300, 86_400, 2_592_000)
@@ -177,6 +178,16 @@ fn flags_lifetimes_and_auth_methods_are_checked() {
         ["scopes", "require_consent"]
     );
     assert_eq!(fields(json!({ "access_token_lifetime": 10 })), ["access_token_lifetime"]);
+}
+
+#[test]
+fn the_client_audience_opt_out_is_a_boolean() {
+    assert!(!spec(json!({ "access_token_audience_includes_client": false })).access_token_audience_includes_client);
+    assert!(spec(json!({ "access_token_audience_includes_client": null })).access_token_audience_includes_client);
+    assert_eq!(
+        errors(json!({ "access_token_audience_includes_client": "no" })),
+        [("access_token_audience_includes_client".to_owned(), "must be true or false".to_owned())]
+    );
 }
 
 #[test]
