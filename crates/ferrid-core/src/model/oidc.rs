@@ -228,7 +228,8 @@ mod tests {
         assert_eq!(ResponseType::parse("id_token token code"), Some(ResponseType::CodeTokenIdToken));
         assert_eq!(ResponseType::parse("id_token code"), Some(ResponseType::CodeIdToken));
         assert_eq!(ResponseType::parse("code"), Some(ResponseType::Code));
-        for bad in ["code code", "token", "code token", "", "code  id_token", "CODE"] {
+        assert_eq!(ResponseType::parse("token code"), Some(ResponseType::CodeToken));
+        for bad in ["code code", "token", "token token", "", "code  id_token", "CODE"] {
             assert_eq!(ResponseType::parse(bad), None, "{bad}");
         }
         for t in ResponseType::ALL {

@@ -48,7 +48,9 @@ async fn response_type_words_are_a_set_each_once_and_registrations_store_one_spe
         ("code  id_token", "unsupported_response_type"),
         ("code id_token id_token", "unsupported_response_type"),
         ("Code id_token", "unsupported_response_type"),
-        ("code token", "unsupported_response_type"),
+        ("token", "unsupported_response_type"),
+        // a served type this client did not register
+        ("code token", "unauthorized_client"),
     ] {
         let page = b.get(&op.code_url("hy", &[("response_type", rt)])).await;
         assert_eq!(page.status, StatusCode::FOUND, "{rt}: {}", page.body);
