@@ -185,8 +185,7 @@ pub fn sentence(m: &str) -> String {
 /// The tenant a sign-in starts at when there is no live session: the tenant whose entry
 /// page `/console/{tenant}/` was asked for; else the tenant of the session that ended;
 /// else the tenant the path names; else the master tenant.
-fn login_tenant(state: &AppState, path: &str, ended: Option<&SessionCookie>) -> Name {
-    let exists = |t: &str| state.manager.registry().track(t, MASTER).is_some();
+fn login_tenant(exists: impl Fn(&str) -> bool, path: &str, ended: Option<&SessionCookie>) -> Name {
     let named = path
         .strip_prefix("/console/")
         .and_then(|rest| rest.split_once('/'))
@@ -230,7 +229,8 @@ impl FromRequestParts<AppState> for Console {
         let path = parts.uri.path_and_query().map_or("/console/", |p| p.as_str());
         let prefix = paths.cookie_path().strip_suffix("/console").unwrap_or_default();
         let next = format!("{prefix}{path}");
-        let tenant = login_tenant(state, parts.uri.path(), opened.as_ref());
+        let exists = |t: &str| state.manager.registry().track(t, MASTER).is_some();
+        let tenant = login_tenant(exists, parts.uri.path(), opened.as_ref());
         Err(signin::start(state, &paths, &tenant, &next))
     }
 }
@@ -281,5 +281,32 @@ impl FromRequest<AppState> for ConsolePost {
             return Err(forbidden(state));
         }
         Ok(ConsolePost { console, form: Posted { fields } })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(tenant: &str) -> SessionCookie {
+        SessionCookie { tenant: Name::parse(tenant).unwrap(), user: "u".into(), sid: "s".into(), expires: 0 }
+    }
+
+    #[test]
+    fn a_sign_in_starts_at_the_tenant_whose_entry_was_asked_for_else_where_the_session_was() {
+        let exists = |t: &str| ["master", "acme", "globex"].contains(&t);
+        let at = |path: &str, c: Option<&SessionCookie>| login_tenant(exists, path, c).to_string();
+        // DESIGN's entries: /console/ at master, /console/{tenant}/ at that tenant
+        assert_eq!(at("/console/", None), "master");
+        assert_eq!(at("/console/acme/", None), "acme");
+        assert_eq!(at("/console/acme/", Some(&ended("master"))), "acme");
+        // deeper pages: where the person's session was (an administrator of every
+        // tenant keeps signing in at master), else the tenant of the path
+        assert_eq!(at("/console/acme/tracks/prod/users", Some(&ended("master"))), "master");
+        assert_eq!(at("/console/acme/tracks/prod/users", None), "acme");
+        assert_eq!(at("/console/", Some(&ended("globex"))), "globex");
+        // a tenant that does not exist (any more) signs in at master
+        assert_eq!(at("/console/nosuch/", None), "master");
+        assert_eq!(at("/console/", Some(&ended("gone"))), "master");
     }
 }

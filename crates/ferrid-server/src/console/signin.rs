@@ -245,14 +245,19 @@ async fn redeem(
         rt.verifying.iter().find(|k| k.kid.is_some() && k.kid.as_deref() == h.kid.as_deref())
     })
     .map_err(|_| "The ID token does not verify.".to_owned())?;
+    signed_in(&claims, &rt.issuer, &pending.nonce(cipher))
+}
+
+/// `sub` and `sid` of an ID token issued by `issuer` to the console for the sign-in
+/// whose nonce is `nonce` (OpenID Connect Core 1.0 §3.1.3.7, items 2, 3 and 11).
+fn signed_in(claims: &serde_json::Value, issuer: &str, nonce: &str) -> Result<(String, String), String> {
     let text = |k: &str| claims.get(k).and_then(|v| v.as_str());
     let aud_ok = match claims.get("aud") {
         Some(serde_json::Value::String(a)) => a == CONSOLE_CLIENT,
         Some(serde_json::Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(CONSOLE_CLIENT)),
         _ => false,
     };
-    let nonce = pending.nonce(cipher);
-    if text("iss") != Some(rt.issuer.as_str()) || !aud_ok || text("nonce") != Some(nonce.as_str()) {
+    if text("iss") != Some(issuer) || !aud_ok || text("nonce") != Some(nonce) {
         return Err("The ID token was not issued for this sign-in.".into());
     }
     match (text("sub"), text("sid")) {
@@ -283,7 +288,26 @@ pub async fn logout(State(state): State<AppState>, post: ConsolePost) -> Respons
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    #[test]
+    fn only_an_id_token_of_this_issuer_for_the_console_with_this_sign_ins_nonce_signs_in() {
+        let ok = json!({"iss": "https://id/master/master", "aud": "console", "nonce": "n1", "sub": "u1", "sid": "s1"});
+        let is = |c: &serde_json::Value| signed_in(c, "https://id/master/master", "n1");
+        assert_eq!(is(&ok), Ok(("u1".to_owned(), "s1".to_owned())));
+        let with = |k: &str, v: serde_json::Value| {
+            let mut c = ok.clone();
+            c[k] = v;
+            c
+        };
+        assert_eq!(is(&with("aud", json!(["other", "console"]))), Ok(("u1".to_owned(), "s1".to_owned())));
+        assert!(is(&with("nonce", json!("n2"))).is_err(), "another sign-in's nonce");
+        assert!(is(&with("aud", json!("web"))).is_err(), "another client's token");
+        assert!(is(&with("iss", json!("https://id/acme/master"))).is_err(), "another track's token");
+        assert!(is(&with("sid", json!(null))).is_err(), "no session to ride on");
+    }
 
     #[test]
     fn only_a_console_path_is_followed_after_sign_in() {
