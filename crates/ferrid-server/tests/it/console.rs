@@ -253,3 +253,21 @@ async fn disabling_the_person_or_ending_their_sessions_ends_their_console_sessio
     app.api(reqwest::Method::PATCH, &users, &admin, Some(json!({ "disabled": true }))).await;
     assert_eq!(b.get(&format!("{}/console/acme/", app.base)).await.status, StatusCode::FOUND, "disabled");
 }
+
+#[tokio::test]
+async fn the_console_signs_in_changes_and_signs_out_on_postgresql() {
+    let Some(server) = TestServer::postgres() else { return };
+    let app = server.spawn().await;
+    let admin = app.admin_token().await;
+    let mut b = admin_browser(&app).await;
+    let page = b.get(&format!("{}/console/", app.base)).await;
+    let mut form = form_to(&page, "/console/tenants");
+    form.set("name", "acme");
+    assert_eq!(b.submit(&app.base, &form).await.status, StatusCode::SEE_OTHER);
+    let (_, log) = app.get_api("/tenants/master/audit?action=tenant.create&limit=1", &admin).await;
+    assert!(log["items"][0]["actor"].as_str().unwrap().starts_with("user:master/master/"), "{log}");
+    let page = b.get(&format!("{}/console/acme/", app.base)).await;
+    let out = b.submit(&app.base, &form_to(&page, "/console/logout")).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(b.get(&format!("{}/console/acme/", app.base)).await.status, StatusCode::FOUND);
+}
