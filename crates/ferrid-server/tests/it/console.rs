@@ -271,3 +271,16 @@ async fn the_console_signs_in_changes_and_signs_out_on_postgresql() {
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(b.get(&format!("{}/console/acme/", app.base)).await.status, StatusCode::FOUND);
 }
+
+#[tokio::test]
+async fn the_console_cookies_are_secure_and_carry_the_public_path_behind_an_https_url() {
+    let public = ferrid_core::urls::PublicUrl::parse("https://id.example/auth").unwrap();
+    let app = TestServer::builder().config(move |c| c.public_url = Some(public)).spawn().await;
+    let mut b = Browser::new();
+    let start = b.get(&format!("{}/console/", app.base)).await;
+    let loc = start.location().unwrap();
+    assert!(loc.starts_with("https://id.example/auth/master/master/oauth/authorize?"), "{loc}");
+    assert_eq!(params_of(loc)["redirect_uri"], "https://id.example/auth/console/callback");
+    let pending = b.set_cookies.iter().find(|c| c.starts_with("ferrid_console_login=")).unwrap();
+    assert!(pending.contains("; Secure") && pending.contains("Path=/auth/console;"), "{pending}");
+}
