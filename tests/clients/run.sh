@@ -26,6 +26,9 @@
 #            iss and sid it gets; then A's post-logout redirect with state, and
 #            prompt=none -> login_required for both; a logout without id_token_hint
 #            confirmed by the "Sign out" button
+#   console  console.mjs: the web console in headless Chromium, by roles and labels
+#            (sign-in, tenants, tracks, users, audit, isolation, CSRF, logout, without
+#            JavaScript, an axe-core scan); writes docs/console/*.png
 #   schemathesis over the management API's OpenAPI document
 #
 #   FERRID_BIN   server binary (default: <repo>/target/debug/ferrid)
@@ -84,9 +87,10 @@ server_log_tail() {
 
 PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 ADMIN_SECRET="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(32))')"   # 43 chars
+ADMIN_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"  # the user admin's
 BASE="http://127.0.0.1:$PORT"
 
-NO_COLOR=1 FERRID_ADMIN_SECRET="$ADMIN_SECRET" "$FERRID_BIN" serve \
+NO_COLOR=1 FERRID_ADMIN_SECRET="$ADMIN_SECRET" FERRID_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$FERRID_BIN" serve \
     --listen "127.0.0.1:$PORT" \
     --public-url "$BASE" \
     --data-dir "$DATA" \
@@ -137,7 +141,8 @@ run_suite() {
     local label="$1"; shift
     local out="$TMP/$label.out"
     echo "# $label"
-    FERRID_URL="$BASE" FERRID_ADMIN_SECRET="$ADMIN_SECRET" "$@" >"$out" 2>&1 </dev/null
+    FERRID_URL="$BASE" FERRID_ADMIN_SECRET="$ADMIN_SECRET" FERRID_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+        "$@" >"$out" 2>&1 </dev/null
     local rc=$?
     local summary
     summary="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)"
@@ -165,19 +170,22 @@ run_suite node node "$HERE/node_clients.mjs"
 if CHROMIUM="$(bash "$ROOT/scripts/chromium" 2>"$TMP/chromium.err")"; then
     FERRID_CHROMIUM="$CHROMIUM" run_suite browser node "$HERE/browser_login.mjs"
     FERRID_CHROMIUM="$CHROMIUM" run_suite browser-logout node "$HERE/browser_logout.mjs"
+    FERRID_CHROMIUM="$CHROMIUM" run_suite console node "$HERE/console.mjs"
 else
     echo "# browser"
     sed 's/^/  /' "$TMP/chromium.err"
     if [ "${CI:-}" = "true" ]; then
         echo "  FAIL - browser: Chromium is required in CI and could not be installed"
         echo "  FAIL - browser-logout: Chromium is required in CI and could not be installed"
-        total_fail=$((total_fail + 2))
+        echo "  FAIL - console: Chromium is required in CI and could not be installed"
+        total_fail=$((total_fail + 3))
         status=1
     else
-        echo "client interop: WARNING: no Chromium (scripts/chromium failed); the browser login and logout are NOT checked" >&2
+        echo "client interop: WARNING: no Chromium (scripts/chromium failed); the browser login, logout and console are NOT checked" >&2
         echo "  SKIP - browser: no Chromium; the browser login is NOT checked"
         echo "  SKIP - browser-logout: no Chromium; the front-channel logout is NOT checked"
-        total_skip=$((total_skip + 2))
+        echo "  SKIP - console: no Chromium; the web console is NOT checked"
+        total_skip=$((total_skip + 3))
     fi
 fi
 # schemathesis over /api/v1/openapi.json: no 5xx, responses as documented (< 1 min)

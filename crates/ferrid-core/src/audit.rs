@@ -14,8 +14,9 @@ pub struct AuditRecord {
     /// in the `master` tenant's log.
     pub tenant: String,
     pub at: UnixTime,
-    /// `client:{tenant}/{track}/{client}` for an API caller, `system` for ferrid itself,
-    /// or, for a failed client authentication, `client:{tenant}/{track}/{id as sent}`.
+    /// `client:{tenant}/{track}/{client}` for an API caller, `user:{tenant}/master/{user
+    /// id}` for a person in the web console, `system` for ferrid itself, or, for a
+    /// failed client authentication, `client:{tenant}/{track}/{id as sent}`.
     pub actor: String,
     /// `{object}.{verb}`: `tenant.create`, `app.replace`, `secret.delete`,
     /// `client_auth.failed`, …

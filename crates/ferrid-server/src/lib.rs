@@ -5,6 +5,7 @@
 //! - [`startup`]: data directory, master key, store, bootstrap, snapshot.
 //! - [`protocol`]: token, JWKS and discovery endpoints (thin adapters over `ferrid-core`).
 //! - [`api`]: the management API under `/api/v1`.
+//! - [`console`]: the web console under `/console/` (server-rendered pages).
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`.
 //! - [`connections`] and [`serve`]: connection limits and timeouts, the accept loop,
 //!   graceful shutdown with a drain deadline.
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod ops;
 pub mod pages;
 pub mod protocol;
@@ -137,6 +139,7 @@ pub fn router(state: AppState) -> Router {
     // request: the token hot path stays free of middleware.
     let managed = Router::new()
         .merge(api::routes())
+        .merge(console::routes())
         .merge(ops)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

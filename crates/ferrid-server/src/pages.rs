@@ -42,6 +42,19 @@ fn csp(script: bool) -> HeaderValue {
     if script { SCRIPTED.get_or_init(|| make(true)).clone() } else { PLAIN.get_or_init(|| make(false)).clone() }
 }
 
+/// The headers of every HTML page (docs/security.md "Pages"), the provider's and the
+/// console's: the page's `Content-Security-Policy`, no framing, no referrer, no caching,
+/// no sniffing.
+pub fn page_headers(h: &mut axum::http::HeaderMap, csp: HeaderValue) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+}
+
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
@@ -74,14 +87,8 @@ pub fn page(
         escape(title)
     );
     let mut resp = (status, html).into_response();
+    page_headers(resp.headers_mut(), csp(script));
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::CONTENT_SECURITY_POLICY, csp(script));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     for (k, v) in extra {
         h.append(k, v);
     }

@@ -1,7 +1,8 @@
 //! What a management caller may reach, as values (docs/api.md "Authorization").
 //!
-//! A [`Caller`] (from a bearer token today, [`super::auth::authorize`]) reaches either
-//! every tenant ([`Scope::System`]) or one ([`Scope::Tenant`]). Tenant-scoped operations
+//! A [`Caller`] (a client with a bearer token, [`super::auth::authorize`], or a person
+//! signed in to the web console, [`Caller::person`]) reaches either every tenant
+//! ([`Scope::System`]) or one ([`Scope::Tenant`]). Tenant-scoped operations
 //! of the [`super::Manager`] take a [`TenantScope`] or [`TrackScope`], and the only way
 //! to make one is [`Caller::tenant`] (or [`SystemScope::tenant`]), which answers 404 for
 //! a tenant the caller does not manage: an operation cannot forget the check.
@@ -10,13 +11,24 @@ use ferrid_oauth::name::Name;
 
 use super::{ManageError, ManageResult, path_name};
 
-/// Who calls the management API.
+/// Who calls the management rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    /// Manages every tenant (`ferrid-api:admin` of `master/master`).
-    Admin { client: String },
-    /// Manages one tenant (`ferrid-api:tenant` of that tenant's `master` track).
-    Tenant { tenant: Name, client: String },
+    /// Manages every tenant (`ferrid-api:admin` of `master/master`, or a user of
+    /// `master/master`).
+    Admin { by: Principal },
+    /// Manages one tenant (`ferrid-api:tenant` of that tenant's `master` track, or a user
+    /// of that track).
+    Tenant { tenant: Name, by: Principal },
+}
+
+/// Who acts for a [`Caller`], named in the audit log (docs/api.md "The audit log").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A client of the `master` track with an access token (the API, the CLI).
+    Client(String),
+    /// A person: the id (`sub`) of a user of the `master` track, signed in to the console.
+    User(String),
 }
 
 /// The tenants a caller reaches.
@@ -50,11 +62,32 @@ pub struct TrackScope<'c> {
 }
 
 impl Caller {
-    /// The actor string of this caller in the audit log.
+    /// A client of `master/master` holding `ferrid-api:admin`.
+    pub fn admin_client(client: impl Into<String>) -> Caller {
+        Caller::Admin { by: Principal::Client(client.into()) }
+    }
+
+    /// The person `user_id` of `tenant`'s `master` track (docs/api.md "Authorization"):
+    /// a user of the master tenant administers every tenant, any other that tenant alone.
+    pub fn person(tenant: &Name, user_id: impl Into<String>) -> Caller {
+        let by = Principal::User(user_id.into());
+        if tenant.as_str() == super::MASTER {
+            Caller::Admin { by }
+        } else {
+            Caller::Tenant { tenant: tenant.clone(), by }
+        }
+    }
+
+    /// The actor string of this caller in the audit log: `client:{tenant}/master/{client}`
+    /// or `user:{tenant}/master/{user id}`.
     pub fn actor(&self) -> String {
-        match self {
-            Caller::Admin { client } => format!("client:master/master/{client}"),
-            Caller::Tenant { tenant, client } => format!("client:{tenant}/master/{client}"),
+        let (tenant, by) = match self {
+            Caller::Admin { by } => (super::MASTER, by),
+            Caller::Tenant { tenant, by } => (tenant.as_str(), by),
+        };
+        match by {
+            Principal::Client(client) => format!("client:{tenant}/master/{client}"),
+            Principal::User(id) => format!("user:{tenant}/master/{id}"),
         }
     }
 
@@ -150,7 +183,7 @@ mod tests {
     use super::*;
 
     fn tenant_admin(t: &str) -> Caller {
-        Caller::Tenant { tenant: Name::parse(t).unwrap(), client: "ops".into() }
+        Caller::Tenant { tenant: Name::parse(t).unwrap(), by: Principal::Client("ops".into()) }
     }
 
     fn not_found(r: ManageResult<TenantScope<'_>>) -> String {
@@ -172,7 +205,7 @@ mod tests {
 
     #[test]
     fn an_administrator_reaches_every_tenant_with_a_valid_name() {
-        let admin = Caller::Admin { client: "admin".into() };
+        let admin = Caller::admin_client("admin");
         let scope = admin.tenant("globex").unwrap().track("prod").unwrap();
         assert_eq!((scope.tenant().as_str(), scope.track().as_str()), ("globex", "prod"));
         assert_eq!(scope.target(), "tenants/globex/tracks/prod");
@@ -186,5 +219,28 @@ mod tests {
         let acme = tenant_admin("acme");
         let err = acme.tenant("acme").unwrap().track("no/such").unwrap_err();
         assert!(matches!(err, ManageError::NotFound(m) if m == "track 'no/such' not found"));
+    }
+
+    #[test]
+    fn a_person_of_the_master_tenant_administers_every_tenant_and_is_named_as_a_user() {
+        let admin = Caller::person(&Name::parse("master").unwrap(), "u1");
+        assert!(admin.is_admin());
+        assert_eq!(admin.actor(), "user:master/master/u1");
+        assert_eq!(admin.tenant("globex").unwrap().name().as_str(), "globex");
+    }
+
+    #[test]
+    fn a_person_of_another_tenant_manages_that_tenant_alone() {
+        let acme = Caller::person(&Name::parse("acme").unwrap(), "u2");
+        assert!(!acme.is_admin());
+        assert_eq!(acme.actor(), "user:acme/master/u2");
+        assert_eq!(acme.tenant("acme").unwrap().name().as_str(), "acme");
+        assert_eq!(not_found(acme.tenant("globex")), "tenant 'globex' not found");
+    }
+
+    #[test]
+    fn a_client_is_named_as_before() {
+        assert_eq!(Caller::admin_client("admin").actor(), "client:master/master/admin");
+        assert_eq!(tenant_admin("acme").actor(), "client:acme/master/ops");
     }
 }

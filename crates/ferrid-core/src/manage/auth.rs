@@ -5,7 +5,7 @@
 
 use ferrid_oauth::jwt::verify_compact;
 
-use super::{Caller, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult};
+use super::{Caller, MANAGEMENT_RESOURCE, MASTER, ManageError, ManageResult, Principal};
 use crate::{model::UnixTime, runtime::Registry};
 
 /// Seconds of clock skew tolerated on `exp`/`nbf`.
@@ -66,10 +66,10 @@ pub fn authorize(registry: &Registry, token: &str, now: UnixTime) -> ManageResul
             .is_some_and(|g| g.scopes.iter().any(|s| s == scope))
     };
     if tenant == MASTER && has("ferrid-api:admin") && still_granted("admin") {
-        return Ok(Caller::Admin { client });
+        return Ok(Caller::admin_client(client));
     }
     if has("ferrid-api:tenant") && still_granted("tenant") {
-        return Ok(Caller::Tenant { tenant: rt.tenant.clone(), client });
+        return Ok(Caller::Tenant { tenant: rt.tenant.clone(), by: Principal::Client(client) });
     }
     if has("ferrid-api:admin") || has("ferrid-api:tenant") {
         // the privilege was withdrawn or its client deleted: the token no longer counts

@@ -30,7 +30,7 @@ use crate::{
     store::{StoreError, Stores, TrackRef},
 };
 
-pub use access::{Caller, Scope, SystemScope, TenantScope, TrackScope};
+pub use access::{Caller, Principal, Scope, SystemScope, TenantScope, TrackScope};
 pub use request::Request;
 
 /// The name of the management resource in every `master` track.

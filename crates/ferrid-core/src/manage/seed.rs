@@ -27,7 +27,7 @@ impl Manager {
     /// (track `bench`, ES256, resource `api` with scopes read and write). Every seeded
     /// client shares one secret (each stored with its own salt), returned for the load.
     pub async fn seed(&self, tenants: usize, clients: usize) -> ManageResult<Seeded> {
-        let admin = Caller::Admin { client: "seed".into() };
+        let admin = Caller::admin_client("seed");
         let rng = self.env().rng.as_ref();
         let shared = secret::generate(rng);
         let tenants = tenants.max(1);

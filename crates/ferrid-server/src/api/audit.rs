@@ -47,7 +47,8 @@ pub struct AuditRecord {
     id: String,
     #[schema(format = DateTime)]
     at: String,
-    /// `client:{tenant}/{track}/{client}` or `system`.
+    /// `client:{tenant}/{track}/{client}`, `user:{tenant}/master/{user id}` (a person in
+    /// the web console) or `system`.
     actor: String,
     /// `{object}.{verb}`, e.g. `app.replace`, `secret.delete`, `client_auth.failed`.
     action: String,

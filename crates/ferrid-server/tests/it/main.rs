@@ -7,6 +7,8 @@ mod bootstrap;
 mod claims;
 mod connection_defects;
 mod connections;
+mod console;
+mod console_pages;
 mod discovery;
 mod introspection;
 mod key_import_defects;
