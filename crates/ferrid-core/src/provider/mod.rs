@@ -14,7 +14,7 @@ use ferrid_oauth::{ErrorCode, OAuthError};
 
 use crate::{
     env::Rng,
-    model::{AuthCode, ResponseType, Session, UnixTime},
+    model::{AuthCode, Session, UnixTime},
     runtime::TrackRuntime,
     store::{GrantStore, StoreError, TrackRef},
     token::access::{AccessToken, Audience},
