@@ -17,6 +17,9 @@ pub enum Caller {
     Admin { client: String },
     /// Manages one tenant (`ferrid-api:tenant` of that tenant's `master` track).
     Tenant { tenant: Name, client: String },
+    /// The operator at the machine, offline: `ferrid recover-admin` on the store itself
+    /// (docs/cli.md "Recovering the admin secret"). Reaches every tenant.
+    Recovery,
 }
 
 /// The tenants a caller reaches.
@@ -55,17 +58,18 @@ impl Caller {
         match self {
             Caller::Admin { client } => format!("client:master/master/{client}"),
             Caller::Tenant { tenant, client } => format!("client:{tenant}/master/{client}"),
+            Caller::Recovery => "recovery".to_owned(),
         }
     }
 
     pub fn is_admin(&self) -> bool {
-        matches!(self, Caller::Admin { .. })
+        matches!(self, Caller::Admin { .. } | Caller::Recovery)
     }
 
     /// The tenants this caller reaches.
     pub fn scope(&self) -> Scope<'_> {
         match self {
-            Caller::Admin { .. } => Scope::System(SystemScope { caller: self }),
+            Caller::Admin { .. } | Caller::Recovery => Scope::System(SystemScope { caller: self }),
             Caller::Tenant { tenant, .. } => Scope::Tenant(tenant),
         }
     }
@@ -179,6 +183,18 @@ mod tests {
         assert!(scope.caller().is_admin());
         assert_eq!(not_found(admin.tenant("Not A Name")), "tenant 'Not A Name' not found");
         assert!(admin.system().is_ok());
+    }
+
+    #[test]
+    fn the_offline_recovery_reaches_every_tenant_and_is_audited_as_recovery() {
+        let recovery = Caller::Recovery;
+        assert_eq!(recovery.actor(), "recovery");
+        assert!(recovery.is_admin());
+        assert!(recovery.system().is_ok());
+        assert_eq!(
+            recovery.tenant("master").unwrap().track("master").unwrap().target(),
+            "tenants/master/tracks/master"
+        );
     }
 
     #[test]
