@@ -5,7 +5,11 @@
 
 use std::{net::TcpListener, path::Path, process::Command};
 
-use ferrid_testkit::process::{free_port, run_to_exit, start_logged};
+use ferrid_testkit::{
+    pg::fresh_database,
+    process::{free_port, run_to_exit, start_logged},
+    server::{TEST_MASTER_KEY, eventually},
+};
 use serde_json::Value;
 
 /// `ferrid ARGS` with no `FERRID_*` variable from the host and `RUST_BACKTRACE=1`.
@@ -133,6 +137,11 @@ fn every_subcommand_reports_through_one_exit_table() {
     std::fs::write(&gw, "{\"version\": 3, \"endpoints\": [{}]}").unwrap();
     refused(&mut ferrid(&["gateway", "--config", gw.to_str().unwrap()]), 6, &["ferrid gateway: --config "]);
     refused(&mut ferrid(&["gateway", "--config", "/no/such.json"]), 2, &["ferrid gateway: --config /no/such.json"]);
+    refused(
+        &mut ferrid(&["gateway", "--config", gw.to_str().unwrap(), "--log", "verbose"]),
+        6,
+        &["ferrid gateway: --log 'verbose'"],
+    );
     // recovery on a directory that holds no store (6): refused, nothing created
     let empty = dir.path().join("empty");
     refused(&mut ferrid(&["recover-admin", "--data-dir", empty.to_str().unwrap()]), 6, &["no ferrid store there"]);
@@ -229,4 +238,20 @@ async fn a_lost_admin_secret_is_recovered_offline_and_the_generated_one_never_re
     assert_eq!(items[0]["action"], "secret.add");
     assert!(items[0]["target"].as_str().unwrap().starts_with("tenants/master/tracks/master/apps/admin/secrets/"));
     assert!(!audit.to_string().contains(recovered));
+}
+
+#[tokio::test]
+async fn recovery_on_postgresql_reaches_a_running_instance() {
+    let Some(db) = fresh_database("ferrid_rec") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pg = [("FERRID_DATABASE_URL", db.url.as_str()), ("FERRID_MASTER_KEY", TEST_MASTER_KEY)];
+    // without the master key, refused as for `serve`
+    let line = refused(&mut ferrid(&["recover-admin", "--database-url", &db.url]), 6, &["FERRID_MASTER_KEY"]);
+    assert!(line.starts_with("ferrid recover-admin: "), "{line}");
+    let running = Logged::start(&dir.path().join("data"), dir.path(), &pg).await;
+    let out = run_to_exit(ferrid(&["recover-admin"]).envs(pg));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let recovered = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // the change notification reaches the running instance: no restart
+    assert!(eventually(|| async { admin_token(&running.base, &recovered).await.is_some() }).await);
 }
