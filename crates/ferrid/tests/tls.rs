@@ -2,7 +2,7 @@
 //! made by rcgen that only these clients trust: a real `ferrid serve --tls-cert
 //! --tls-key` process answering token, discovery and JWKS requests with https URLs; and
 //! in process, a certificate swap picked up by the reload hook without dropping an open
-//! connection, and a bad new certificate that keeps the old one.
+//! connection, a bad new certificate that keeps the old one, and `Secure` cookies.
 
 use std::path::Path;
 
@@ -105,7 +105,7 @@ async fn ferrid_serve_answers_token_discovery_and_jwks_over_https_with_https_url
 }
 
 #[tokio::test]
-async fn a_new_certificate_is_served_after_a_reload_and_a_bad_one_keeps_the_old() {
+async fn a_new_certificate_is_served_after_a_reload_a_bad_one_keeps_the_old_and_cookies_are_secure() {
     let ca = Ca::new();
     let dir = tempfile::tempdir().unwrap();
     let first = ca.issue(dir.path());
@@ -140,4 +140,22 @@ async fn a_new_certificate_is_served_after_a_reload_and_a_bad_one_keeps_the_old(
     assert!(e.contains("does not belong to the certificate"), "{e}");
     assert_eq!(peer_cert(&ca.client().get(&url).send().await.unwrap()), second);
     assert_eq!(tls.current_certificate().as_ref(), second.as_slice());
+
+    // the issuer is https://, so the login page's cookies are Secure
+    let base = format!("https://127.0.0.1:{}", addr.port());
+    let query = [
+        ("response_type", "code"),
+        ("client_id", "console"),
+        ("redirect_uri", &format!("{base}/console/callback")),
+        ("scope", "openid"),
+        ("state", "st"),
+        ("nonce", "n"),
+        ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+        ("code_challenge_method", "S256"),
+    ];
+    let authorize = reqwest::Url::parse_with_params(&format!("{base}/master/master/oauth/authorize"), query).unwrap();
+    let r = ca.client().get(authorize).send().await.unwrap();
+    let cookies: Vec<&str> = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(!cookies.is_empty(), "the login page sets its CSRF cookie ({})", r.status());
+    assert!(cookies.iter().all(|c| c.contains("; Secure")), "{cookies:?}");
 }
