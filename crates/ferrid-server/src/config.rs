@@ -46,6 +46,11 @@ pub struct ServerConfig {
     /// Load balancers whose `X-Forwarded-For` names a request's source (empty: the
     /// header is ignored).
     pub trusted_proxies: Vec<crate::proxies::IpRange>,
+    /// Serve HTTPS with this certificate and key (docs/deployment.md "TLS"); `None`
+    /// serves plain HTTP (TLS terminated in front).
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// How often the TLS files are checked for a change (`SIGHUP` reloads at once).
+    pub tls_reload_interval: Duration,
 }
 
 /// Default of [`ServerConfig::audit_retention_days`].
@@ -83,11 +88,53 @@ impl ServerConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             trusted_proxies: Vec::new(),
+            tls: None,
+            tls_reload_interval: crate::tls::DEFAULT_TLS_RELOAD_INTERVAL,
         }
     }
 
     /// [`Self::max_connections_per_source`] with its default applied.
     pub fn connections_per_source(&self) -> usize {
         self.max_connections_per_source.unwrap_or(self.max_connections / 4).max(1)
+    }
+}
+
+/// Why the server refused to start, so that the binary can tell the operator's mistake
+/// from a failure (docs/cli.md "Exit status"). Carried inside the `anyhow::Error` that
+/// [`crate::Server::bind`] returns; anything else is a failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StartRefused {
+    /// The listen address cannot be bound (in use, not on this machine, privileged).
+    #[error("--listen {addr}: {}", bind_reason(.io))]
+    Bind { addr: SocketAddr, io: std::io::Error },
+    /// A setting is refused: inconsistent settings, a TLS file that does not load, a
+    /// master key that does not open the stored keys.
+    #[error("{0}")]
+    Config(String),
+    /// The database could not be reached or refused the connection.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// What an operator reads for a bind error (the OS message is less plain, and
+/// `ErrorKind`'s own says "address in use").
+pub fn bind_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "address already in use".into(),
+        std::io::ErrorKind::AddrNotAvailable => "address not available on this machine".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".into(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bind_failure_names_the_flag_the_address_and_the_reason() {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let e = StartRefused::Bind { addr, io: std::io::ErrorKind::AddrInUse.into() };
+        assert_eq!(e.to_string(), "--listen 127.0.0.1:8080: address already in use");
     }
 }

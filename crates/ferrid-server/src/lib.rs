@@ -8,7 +8,7 @@
 //! - [`console`]: the web console under `/console/` (server-rendered pages).
 //! - [`ops`]: `/healthz`, `/readyz`, `/metrics`.
 //! - [`connections`] and [`serve`]: connection limits and timeouts, the accept loop,
-//!   graceful shutdown with a drain deadline.
+//!   graceful shutdown with a drain deadline; [`tls`]: HTTPS with a reloadable certificate.
 //!
 //! [`serve`] runs until a shutdown signal; [`spawn`] starts a server in the background
 //! (tests use it on port 0).
@@ -24,6 +24,7 @@ pub mod provider;
 pub mod proxies;
 pub mod serve;
 pub mod startup;
+pub mod tls;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -163,6 +164,9 @@ pub struct Server {
     drain_timeout: Duration,
     /// The background tasks, signalled and joined once the server has drained.
     jobs: Arc<ferrid_core::jobs::Jobs>,
+    /// The certificate of an HTTPS listener; [`tls::TlsReloader::reload`] swaps it.
+    pub tls: Option<Arc<tls::TlsReloader>>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Server {
@@ -174,13 +178,25 @@ impl Server {
 
     /// [`Server::bind`] reading time and randomness from `env` only (tests pass a fake).
     pub async fn bind_with_env(config: &ServerConfig, env: Env) -> anyhow::Result<Server> {
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let refused = |e: tls::TlsError| config::StartRefused::Config(e.to_string());
+        let tls = config.tls.clone().map(tls::TlsReloader::load).transpose().map_err(refused)?;
+        let acceptor = tls.as_ref().map(|t| t.acceptor()).transpose().map_err(refused)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|io| config::StartRefused::Bind { addr: config.listen, io })?;
         let addr = listener.local_addr()?;
         let public_url = match &config.public_url {
             Some(u) => u.clone(),
-            None => ferrid_core::urls::PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
+            // Secure cookies and https URLs follow the listener's scheme (docs/deployment.md "TLS").
+            None => {
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                ferrid_core::urls::PublicUrl::parse(&format!("{scheme}://{addr}")).map_err(anyhow::Error::msg)?
+            }
         };
         let started = startup::start(config, public_url, env.clone()).await?;
+        if let Some(t) = &tls {
+            t.spawn(&started.jobs, config.tls_reload_interval);
+        }
         let throttle = Arc::new(ferrid_core::throttle::Throttle::new(config.throttle, env.clock.clone()));
         let failure_ports = ferrid_core::throttle::failures::FailurePorts {
             buckets: started.stores.failures.clone(),
@@ -214,6 +230,8 @@ impl Server {
             },
             drain_timeout: config.drain_timeout,
             jobs: started.jobs,
+            tls,
+            acceptor,
         })
     }
 
@@ -228,7 +246,7 @@ impl Server {
             self.state.env.clock.clone(),
         );
         let app = router(self.state);
-        let served = serve::serve(listener, app, self.timeouts, self.drain_timeout, shutdown).await;
+        let served = serve::serve(listener, app, self.timeouts, self.drain_timeout, self.acceptor, shutdown).await;
         self.jobs.shutdown().await;
         served
     }

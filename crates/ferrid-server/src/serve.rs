@@ -6,6 +6,10 @@
 //! atomic stores (the request and body wrappers below), never a timer: the token hot path
 //! stays free of per-request timers (docs/ARCHITECTURE.md).
 //!
+//! With TLS (docs/deployment.md "TLS") the handshake runs on the connection's own task,
+//! under the same watch as a request head (`--header-timeout`), so one accept loop keeps
+//! the connection limits, timers and drain for both schemes.
+//!
 //! At shutdown the listener closes, every connection is asked to finish its request in
 //! flight and close, and after the drain deadline whatever is left is dropped.
 
@@ -22,16 +26,19 @@ use axum::{Router, body::Body, extract::ConnectInfo};
 use hyper::body::{Bytes, Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use tokio::{sync::watch, task::JoinSet};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::connections::{ConnWatch, LimitedListener, LimitedStream, Peer, Timeouts};
 
-/// Serves `app` until `shutdown` resolves, then drains for at most `drain`.
+/// Serves `app` (over TLS when `tls` is given) until `shutdown` resolves, then drains
+/// for at most `drain`.
 pub async fn serve(
     mut listener: LimitedListener,
     app: Router,
     timeouts: Timeouts,
     drain: Duration,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -40,7 +47,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             (io, addr) = listener.accept() => {
-                conns.spawn(connection(io, addr, app.clone(), timeouts, stop_rx.clone()));
+                conns.spawn(connection(io, addr, app.clone(), timeouts, tls.clone(), stop_rx.clone()));
             }
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             _ = &mut shutdown => break,
@@ -61,9 +68,40 @@ async fn connection(
     addr: SocketAddr,
     app: Router,
     timeouts: Timeouts,
-    mut stop: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
+    stop: watch::Receiver<bool>,
 ) {
     let conn_watch = io.watch();
+    let Some(acceptor) = tls else {
+        return http(io, conn_watch, addr, app, timeouts, stop).await;
+    };
+    // A client slow to finish its handshake is held to the request-head deadline; at
+    // shutdown a handshake under way is simply dropped (no request is in flight).
+    let accepted = tokio::select! {
+        accepted = acceptor.accept(io) => accepted,
+        expired = conn_watch.expired(&timeouts) => {
+            tracing::debug!(peer = %addr, ?expired, "closing a connection slow to finish its TLS handshake");
+            return;
+        }
+    };
+    match accepted {
+        Ok(stream) => http(stream, conn_watch, addr, app, timeouts, stop).await,
+        Err(e) => tracing::debug!(peer = %addr, error = %e, "TLS handshake failed"),
+    }
+}
+
+/// HTTP/1 over `io` (plain TCP or TLS), raced against the connection's timers and the
+/// shutdown signal.
+async fn http<I>(
+    io: I,
+    conn_watch: Arc<ConnWatch>,
+    addr: SocketAddr,
+    app: Router,
+    timeouts: Timeouts,
+    mut stop: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let w = conn_watch.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let (mut parts, body) = req.into_parts();

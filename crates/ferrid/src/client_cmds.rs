@@ -2,9 +2,8 @@
 //! introspect or revoke one) and
 //! `ferrid gateway` (the KrakenD-shaped reverse proxy). Thin: ferrid-client does the work.
 
-use std::{path::PathBuf, process::exit};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use ferrid_client::{
     gateway::{Gateway, GatewayConfig},
     token::{
@@ -12,6 +11,8 @@ use ferrid_client::{
         fetch_token, introspect_token, revoke_token,
     },
 };
+
+use crate::exit::{Exit, Failure, for_http_status, for_oauth_error};
 
 /// Where the client secret goes.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -29,9 +30,9 @@ printed on success. Their endpoint is --endpoint-url, or the token URL with its 
 `introspect` or `revoke`.
 
 Exit status: 0 a token or an introspection answer was printed, or the revocation was accepted; 1 the server refused \
-(an OAuth error such as invalid_client or unsupported_token_type); 2 bad arguments or key file; 3 the server could not \
-be reached; 4 the server answered something else (no token, not an introspection answer, an error without an \
-OAuth error code).";
+(an OAuth error other than a failed client authentication) or answered something else; 2 bad arguments or key \
+file; 3 the client's authentication was refused (invalid_client, unauthorized_client, HTTP 401/403); 4 HTTP 404 \
+(a wrong URL); 5 the server could not be reached (docs/cli.md).";
 
 #[derive(clap::Args)]
 #[command(after_help = TOKEN_EXIT_CODES)]
@@ -122,74 +123,82 @@ impl TokenArgs {
 }
 
 /// `ferrid token`: prints the token (or the introspection answer; nothing for a
-/// revocation), or says what went wrong and exits with its status.
-pub fn token(mut args: TokenArgs) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+/// revocation), or says what went wrong with its status.
+pub fn token(mut args: TokenArgs) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(Exit::Failed, format!("starting the runtime: {e}")))?;
     let hint = args.token_type_hint.take();
     let url = args.endpoint_url.take();
     if let Some(token) = args.introspect.take() {
-        let url = endpoint(url, &args.token_url, "introspect");
-        match rt.block_on(introspect_token(args.into_config(), &url, &token, hint.as_deref())) {
-            Ok(answer) => println!("{}", serde_json::Value::Object(answer)),
-            Err(e) => fail(&e, "introspection"),
-        }
+        let url = endpoint(url, &args.token_url, "introspect")?;
+        let answer = rt
+            .block_on(introspect_token(args.into_config(), &url, &token, hint.as_deref()))
+            .map_err(|e| fail(&e, "introspection"))?;
+        println!("{}", serde_json::Value::Object(answer));
         return Ok(());
     }
     if let Some(token) = args.revoke.take() {
-        let url = endpoint(url, &args.token_url, "revoke");
-        if let Err(e) = rt.block_on(revoke_token(args.into_config(), &url, &token, hint.as_deref())) {
-            fail(&e, "revocation");
-        }
-        return Ok(());
+        let url = endpoint(url, &args.token_url, "revoke")?;
+        return rt
+            .block_on(revoke_token(args.into_config(), &url, &token, hint.as_deref()))
+            .map_err(|e| fail(&e, "revocation"));
     }
     if hint.is_some() || url.is_some() {
-        eprintln!("ferrid token: --token-type-hint and --endpoint-url go with --introspect or --revoke");
-        exit(2);
+        return Err(Failure::new(Exit::Usage, "--token-type-hint and --endpoint-url go with --introspect or --revoke"));
     }
     let json = args.json;
-    match rt.block_on(fetch_token(args.into_config())) {
-        Ok(r) if json => println!("{}", serde_json::Value::Object(r.raw)),
-        Ok(r) => println!("{}", r.access_token),
-        Err(e) => fail(&e, "token"),
+    match rt.block_on(fetch_token(args.into_config())).map_err(|e| fail(&e, "token"))? {
+        r if json => println!("{}", serde_json::Value::Object(r.raw)),
+        r => println!("{}", r.access_token),
     }
     Ok(())
 }
 
 /// The introspection or revocation endpoint: given, or the token URL with its last
 /// path segment `token` replaced by `last` (ferrid's layout, `{issuer}/oauth/…`).
-fn endpoint(given: Option<String>, token_url: &str, last: &str) -> String {
+fn endpoint(given: Option<String>, token_url: &str, last: &str) -> Result<String, Failure> {
     let url = match given {
         Some(u) => u,
         None => match token_url.strip_suffix("/token") {
             Some(base) => format!("{base}/{last}"),
             None => {
-                eprintln!("ferrid token: the token URL does not end in /token; give the endpoint with --endpoint-url");
-                exit(2);
+                return Err(Failure::new(
+                    Exit::Usage,
+                    "the token URL does not end in /token; give the endpoint with --endpoint-url",
+                ));
             }
         },
     };
     if check_url(&url).is_err() {
-        eprintln!("ferrid token: {url:?} is not an http:// or https:// URL");
-        exit(2);
+        return Err(Failure::new(Exit::Usage, format!("{url:?} is not an http:// or https:// URL")));
     }
-    url
+    Ok(url)
 }
 
-/// Says what went wrong at the `what` endpoint and exits with its status.
-fn fail(e: &FetchError, what: &str) -> ! {
-    let (code, msg) = match e {
-        FetchError::Config(_) => (2, e.to_string()),
+/// What went wrong at the `what` endpoint, with its status (docs/cli.md "Exit status").
+fn fail(e: &FetchError, what: &str) -> Failure {
+    let (exit, msg) = match e {
+        FetchError::Config(_) => (Exit::Usage, e.to_string()),
         FetchError::Token(TokenError::Refused { status, error, description }) => {
             let desc = description.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
-            (1, format!("{what} endpoint refused the request (HTTP {status}): {error}{desc}"))
+            let exit = match for_oauth_error(error) {
+                Exit::Failed => for_http_status(*status),
+                auth => auth,
+            };
+            (exit, format!("{what} endpoint refused the request (HTTP {status}): {error}{desc}"))
         }
-        FetchError::Token(TokenError::Transport(why)) => (3, format!("{what} endpoint unreachable: {why}")),
-        FetchError::Token(TokenError::Http { status }) => (4, format!("{what} endpoint answered HTTP {status}")),
-        FetchError::Token(TokenError::BadResponse(why)) => (4, format!("{what} response not understood: {why}")),
-        FetchError::Token(_) => (4, e.to_string()),
+        FetchError::Token(TokenError::Transport(why)) => (Exit::Network, format!("{what} endpoint unreachable: {why}")),
+        FetchError::Token(TokenError::Http { status }) => {
+            (for_http_status(*status), format!("{what} endpoint answered HTTP {status}"))
+        }
+        FetchError::Token(TokenError::BadResponse(why)) => {
+            (Exit::Failed, format!("{what} response not understood: {why}"))
+        }
+        FetchError::Token(_) => (Exit::Failed, e.to_string()),
     };
-    eprintln!("ferrid token: {msg}");
-    exit(code);
+    Failure::new(exit, msg)
 }
 
 #[derive(clap::Args)]
@@ -207,6 +216,9 @@ pub struct GatewayArgs {
         value_delimiter = ','
     )]
     allow_unimplemented: Vec<String>,
+    /// Address to listen on, IP:PORT or HOST:PORT, instead of the file's listen_ip and port.
+    #[arg(long, env = "FERRID_GATEWAY_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
     /// Log filter, e.g. info or ferrid_client=debug.
     #[arg(long, env = "FERRID_LOG", default_value = "info")]
     log: String,
@@ -214,26 +226,44 @@ pub struct GatewayArgs {
 
 /// `ferrid gateway`: serves until SIGINT/SIGTERM, then drains. Prints
 /// `ferrid gateway listening on ADDR` on standard output once bound.
-pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+pub fn gateway(args: GatewayArgs) -> Result<(), Failure> {
+    let filter = crate::settings::log_filter(&args.log)?;
+    let file = args.config.display().to_string();
+    let mut cfg = GatewayConfig::from_file(&args.config).map_err(|e| match e {
+        ferrid_client::gateway::GatewayError::Read { .. } => Failure::new(Exit::Usage, format!("--config {e}")),
+        e => Failure::new(Exit::Config, format!("--config {file}: {e}")),
+    })?;
+    cfg.allow_unimplemented.extend(args.allow_unimplemented);
+    let listen = args.listen.as_deref().map(crate::settings::resolve_listen).transpose()?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
         .init();
-    let mut cfg = GatewayConfig::from_file(&args.config)?;
-    cfg.allow_unimplemented.extend(args.allow_unimplemented);
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async move {
-        let gw = Gateway::new(cfg).with_context(|| format!("{}", args.config.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(Exit::Failed, format!("starting the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let gw = Gateway::new(cfg).map_err(|e| Failure::new(Exit::Config, format!("--config {file}: {e}")))?;
         gw.report().log();
-        let listener = tokio::net::TcpListener::bind(gw.listen_addr())
-            .await
-            .with_context(|| format!("binding {}", gw.listen_addr()))?;
-        let addr = listener.local_addr()?;
+        let (bound, named) = match listen {
+            Some(addr) => (tokio::net::TcpListener::bind(addr).await, format!("--listen {addr}")),
+            None => (
+                tokio::net::TcpListener::bind(gw.listen_addr()).await,
+                format!("listen address {} (listen_ip and port in {file})", gw.listen_addr()),
+            ),
+        };
+        let listener = bound.map_err(|e| {
+            let why = ferrid_server::config::bind_reason(&e);
+            let exit = if e.kind() == std::io::ErrorKind::InvalidInput { Exit::Config } else { Exit::Network };
+            Failure::new(exit, format!("{named}: {why}"))
+        })?;
+        let addr = listener.local_addr().map_err(|e| Failure::new(Exit::Failed, e.to_string()))?;
         tracing::info!(%addr, "ferrid gateway listening");
         println!("ferrid gateway listening on {addr}");
-        gw.serve(listener, ferrid_server::shutdown_signal()).await?;
-        Ok(())
+        gw.serve(listener, ferrid_server::shutdown_signal())
+            .await
+            .map_err(|e| Failure::new(Exit::Failed, e.to_string()))
     })
 }

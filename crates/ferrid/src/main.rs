@@ -1,14 +1,23 @@
-//! The `ferrid` binary: `serve` (more subcommands follow). Thin: configuration in,
-//! the server crate does the rest.
+//! The `ferrid` binary: `serve`, `gateway`, `admin`, `token`, `recover-admin`. Thin:
+//! configuration in, the other crates do the rest. Every subcommand ends the same way
+//! (`exit.rs`): one line on standard error and a status from one table (docs/cli.md).
 
 mod admin;
 mod client_cmds;
+mod exit;
+mod recover;
+mod serve;
 mod settings;
 
-use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, error::ErrorKind};
+
+use exit::{Exit, Failure};
 
 #[derive(Parser)]
 #[command(name = "ferrid", version, about = "OAuth 2.0 and OpenID Connect identity server")]
+#[command(after_help = exit::EXIT_STATUS_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,6 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the authorization server.
+    #[command(after_help = exit::EXIT_STATUS_HELP)]
     Serve(settings::ServeArgs),
     /// Register many clients straight through the store (scale benchmark).
     #[command(hide = true)]
@@ -25,9 +35,26 @@ enum Command {
     /// introspect (RFC 7662) or revoke (RFC 7009) a token.
     Token(client_cmds::TokenArgs),
     /// Run the API gateway (a reverse proxy configured in KrakenD's shape).
+    #[command(after_help = exit::EXIT_STATUS_HELP)]
     Gateway(client_cmds::GatewayArgs),
     /// Manage tenants, tracks, apps, secrets and keys through the management API.
     Admin(admin::AdminArgs),
+    /// Add a new secret to the client `admin` of master/master when its secret is lost:
+    /// offline, on the data directory or database (no server needed), audited.
+    RecoverAdmin(recover::RecoverArgs),
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Serve(_) => "serve",
+            Command::Seed(_) => "seed",
+            Command::Token(_) => "token",
+            Command::Gateway(_) => "gateway",
+            Command::Admin(_) => "admin",
+            Command::RecoverAdmin(_) => "recover-admin",
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -53,28 +80,97 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Seed(args) => tokio::runtime::Runtime::new()?.block_on(seed(args)),
+/// The subcommand a command line names (for a usage error's prefix), if any.
+fn named_subcommand() -> Option<String> {
+    let first = std::env::args().nth(1)?;
+    let cli = <Cli as clap::CommandFactory>::command();
+    cli.get_subcommands().any(|c| c.get_name() == first).then_some(first)
+}
+
+/// A clap usage error as one line: its message, its hints, no "For more information".
+fn usage_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    format!("{} (see --help)", parts.join("; "))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            let command = named_subcommand().map_or_else(String::new, |c| format!(" {c}"));
+            eprintln!("ferrid{command}: {}", usage_line(&e));
+            return ExitCode::from(Exit::Usage as u8);
+        }
+    };
+    let name = cli.command.name();
+    let result = match cli.command {
+        Command::Admin(args) => return admin::run(args),
+        Command::Seed(args) => tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(seed(args)))
+            .map_err(|e| Failure::new(Exit::Failed, exit::one_line(&e))),
         Command::Token(args) => client_cmds::token(args),
         Command::Gateway(args) => client_cmds::gateway(args),
-        Command::Admin(args) => std::process::exit(admin::run(args)),
-        Command::Serve(args) => {
-            let settings = settings::Settings::load(&args)?;
-            settings::init_logging(&settings);
-            let config = settings.into_config()?;
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let result = runtime.block_on(async move {
-                let server = ferrid_server::Server::bind_with_env(&config, ferrid_core::env::Env::system()).await?;
-                tracing::info!(addr = %server.addr, "ferrid listening");
-                server.run(ferrid_server::shutdown_signal()).await?;
-                Ok(())
-            });
-            // The server has drained (or passed its drain deadline) and stopped its
-            // background jobs; anything else still running is not waited for.
-            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
-            result
+        Command::Serve(args) => serve::run(args),
+        Command::RecoverAdmin(args) => recover::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => f.report(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every positional argument of every subcommand says what it is in `--help`.
+    #[test]
+    fn every_positional_argument_is_described() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_positionals() {
+                if arg.get_help().is_none() {
+                    missing.push(format!("{path} <{}>", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
         }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "ferrid", &mut missing);
+        assert!(missing.is_empty(), "positional arguments without a description: {missing:?}");
+    }
+
+    /// `ferrid admin --help` shows the connection flags under their own heading.
+    #[test]
+    fn the_admin_connection_flags_have_their_own_heading() {
+        let mut cli = super::Cli::command();
+        let admin = cli.find_subcommand_mut("admin").unwrap();
+        let help = admin.render_help().to_string();
+        let heading = help.find("Connection (any admin command):").expect(&help);
+        let url = help.find("--url").expect(&help);
+        assert!(url > heading, "{help}");
+    }
+
+    #[test]
+    fn the_cli_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -340,8 +340,19 @@ async fn a_validation_error_names_the_field_on_stderr_and_exits_1() {
 async fn not_found_and_conflict_exit_4() {
     let s = start().await;
     s.setup();
-    s.admin(&with(&["app", "get", "nope"], &PROD)).fails(4, &["not found", "404"]);
+    s.admin(&with(&["app", "get", "nope"], &PROD)).fails(4, &["not found", "404", "(in tenant 'acme', track 'prod')"]);
     s.admin(&["tenant", "create", "acme"]).fails(4, &["409"]);
+}
+
+#[tokio::test]
+async fn a_track_level_not_found_names_the_track_and_says_when_it_was_the_default() {
+    let s = start().await;
+    s.setup();
+    // party-api2 lives in acme/prod; without --track the default master track is searched
+    s.admin(&["app", "get", "party-api2", "-t", "acme"])
+        .fails(4, &["(in tenant 'acme', track 'master'; the default track: name another with --track)"]);
+    s.admin(&["secret", "list", "party-api2", "-t", "acme"]).fails(4, &["track 'master'; the default track"]);
+    s.admin(&with(&["app", "get", "party-api2"], &PROD)).ok();
 }
 
 #[tokio::test]

@@ -451,8 +451,9 @@ async fn ferrid_token_prints_the_token_or_says_what_went_wrong() {
     assert_eq!(body["expires_in"], 3600);
     assert_eq!(body["token_type"], "Bearer");
 
+    // a refused client authentication is exit status 3 (docs/cli.md "Exit status")
     let (code, out, err) = run(vec!["--client-secret".into(), "wrong".into()]).await.unwrap();
-    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!((code, out.as_str()), (3, ""));
     assert!(err.contains("invalid_client"), "{err}");
     assert!(!err.contains("wrong"), "the secret is not echoed: {err}");
 
@@ -462,7 +463,7 @@ async fn ferrid_token_prints_the_token_or_says_what_went_wrong() {
     })
     .await
     .unwrap();
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, 5, "{err}");
     assert!(err.contains("unreachable"), "{err}");
 
     let (code, _, err) =
@@ -494,7 +495,7 @@ async fn ferrid_token_introspects_and_revokes_a_ferrid_token() {
     assert_eq!(answer["scope"], "orders:read");
 
     let (code, out, err) = introspect("wrong").await.unwrap();
-    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!((code, out.as_str()), (3, ""));
     assert!(err.contains("introspection endpoint refused") && err.contains("invalid_client"), "{err}");
     assert!(!err.contains("wrong") && !err.contains(&token), "neither secret nor token is echoed: {err}");
 

@@ -29,6 +29,9 @@ pub enum Principal {
     Client(String),
     /// A person: the id (`sub`) of a user of the `master` track, signed in to the console.
     User(String),
+    /// The operator at the machine, offline: `ferrid recover-admin` on the store itself
+    /// (docs/cli.md "Recovering the admin secret"). Only with [`Caller::Admin`].
+    Recovery,
 }
 
 /// The tenants a caller reaches.
@@ -88,6 +91,7 @@ impl Caller {
         match by {
             Principal::Client(client) => format!("client:{tenant}/master/{client}"),
             Principal::User(id) => format!("user:{tenant}/master/{id}"),
+            Principal::Recovery => "recovery".to_owned(),
         }
     }
 
@@ -212,6 +216,18 @@ mod tests {
         assert!(scope.caller().is_admin());
         assert_eq!(not_found(admin.tenant("Not A Name")), "tenant 'Not A Name' not found");
         assert!(admin.system().is_ok());
+    }
+
+    #[test]
+    fn the_offline_recovery_reaches_every_tenant_and_is_audited_as_recovery() {
+        let recovery = Caller::Admin { by: Principal::Recovery };
+        assert_eq!(recovery.actor(), "recovery");
+        assert!(recovery.is_admin());
+        assert!(recovery.system().is_ok());
+        assert_eq!(
+            recovery.tenant("master").unwrap().track("master").unwrap().target(),
+            "tenants/master/tracks/master"
+        );
     }
 
     #[test]

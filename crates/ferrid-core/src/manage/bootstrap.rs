@@ -114,6 +114,25 @@ impl Manager {
         Ok(Bootstrap::Created { secret: generated, password: generated_password })
     }
 
+    /// `ferrid recover-admin` (docs/cli.md "Recovering the admin secret"): adds a newly
+    /// generated secret to the client `admin` of `master/master` through the same rule
+    /// as `POST …/apps/admin/secrets`, audited with the actor `recovery`. The secrets it
+    /// held stay valid. Refused on a store that was never bootstrapped.
+    pub async fn recover_admin(&self) -> ManageResult<SecretString> {
+        let has =
+            self.stores.tenants.has_tenants().await.map_err(|e| ManageError::from_store(e, || "tenants".into()))?;
+        if !has {
+            return Err(ManageError::NotFound(
+                "the store is empty: `ferrid serve` creates the admin client on its first start".into(),
+            ));
+        }
+        let caller = super::Caller::Admin { by: super::access::Principal::Recovery };
+        let scope = caller.system()?.tenant(MASTER)?.track(MASTER)?;
+        let body = super::request::SecretBody { secret: None };
+        let (_, shown) = self.add_secret(&scope, ADMIN_CLIENT, Ok(body)).await?;
+        shown.ok_or(ManageError::Unavailable)
+    }
+
     /// The user `admin` of `master/master` with `password`, or with a generated one
     /// (returned, to be shown once).
     async fn admin_user(

@@ -9,8 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::Connection;
+use crate::exit::Exit;
 
-/// Why a command failed; [`Failure::exit_code`] is the process status.
+/// Why a command failed; [`Failure::exit_code`] is the process status (docs/cli.md).
 #[derive(Debug)]
 pub enum Failure {
     /// Bad arguments or an unreadable local file (exit 2).
@@ -26,14 +27,13 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> Exit {
         match self {
-            Failure::Usage(_) => 2,
-            Failure::Auth(_) => 3,
-            Failure::Api { status: 401 | 403, .. } => 3,
-            Failure::Api { status: 404 | 409 | 412, .. } => 4,
-            Failure::Unreachable(_) => 5,
-            Failure::Api { .. } | Failure::Other(_) => 1,
+            Failure::Usage(_) => Exit::Usage,
+            Failure::Auth(_) => Exit::Auth,
+            Failure::Api { status, .. } => crate::exit::for_http_status(*status),
+            Failure::Unreachable(_) => Exit::Network,
+            Failure::Other(_) => Exit::Failed,
         }
     }
 

@@ -17,7 +17,7 @@ const READ_ONLY: [&str; 7] =
 
 /// `tenants/{tenant}/tracks/{track}/apps[/…]`.
 fn apps_path(conn: &Connection, rest: &[&str]) -> Result<Vec<String>, Failure> {
-    let mut p: Vec<String> = ["tenants", conn.tenant()?, "tracks", &conn.track, "apps"].map(str::to_owned).to_vec();
+    let mut p: Vec<String> = ["tenants", conn.tenant()?, "tracks", conn.track(), "apps"].map(str::to_owned).to_vec();
     p.extend(rest.iter().map(|s| s.to_string()));
     Ok(p)
 }

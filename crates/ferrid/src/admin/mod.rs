@@ -22,12 +22,8 @@ use clap::{Args, Subcommand};
 pub use api::Failure;
 use output::Format;
 
-const EXIT_CODES: &str = "Exit status: 0 done; 1 refused for another reason (validation failed, server error); \
-2 bad arguments, no credentials or an unreadable file; 3 authentication or authorization failed (token refused, \
-HTTP 401/403); 4 not found, already exists or changed since read (HTTP 404/409/412); 5 the server could not be reached.";
-
 #[derive(Args)]
-#[command(after_help = EXIT_CODES)]
+#[command(after_help = crate::exit::EXIT_STATUS_HELP)]
 pub struct AdminArgs {
     #[command(flatten)]
     conn: Connection,
@@ -35,8 +31,9 @@ pub struct AdminArgs {
     command: AdminCommand,
 }
 
-/// Where the API is, who is calling, and how to print.
+/// Where the API is, who is calling, and how to print (shown under their own heading).
 #[derive(Args)]
+#[command(next_help_heading = "Connection (any admin command)")]
 pub struct Connection {
     /// The ferrid server's base URL.
     #[arg(long, env = "FERRID_URL", default_value = "http://127.0.0.1:8080", global = true)]
@@ -57,9 +54,10 @@ pub struct Connection {
     /// The tenant that track, app, secret and key commands work in.
     #[arg(long, short = 't', env = "FERRID_TENANT", global = true)]
     tenant: Option<String>,
-    /// The track that app, secret and key commands work in.
-    #[arg(long, env = "FERRID_TRACK", default_value = "master", global = true)]
-    track: String,
+    /// The track that app, secret, key and user commands work in [default: master, the
+    /// track every tenant has; errors name the track used].
+    #[arg(long, env = "FERRID_TRACK", global = true)]
+    track: Option<String>,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value = "text", global = true)]
     output: Format,
@@ -71,6 +69,25 @@ pub struct Connection {
 impl Connection {
     fn tenant(&self) -> Result<&str, Failure> {
         self.tenant.as_deref().ok_or_else(|| Failure::Usage("this command needs --tenant (or FERRID_TENANT)".into()))
+    }
+
+    /// The track of app, secret, key and user commands: `--track`, or `master`.
+    fn track(&self) -> &str {
+        self.track.as_deref().unwrap_or("master")
+    }
+
+    /// A track-level command's failure, naming where it looked: a 404 from the wrong
+    /// track (the default one, say) reads as the app or user not existing otherwise.
+    fn in_track(&self, result: Result<String, Failure>) -> Result<String, Failure> {
+        match result {
+            Err(Failure::Api { status: 404, error, message, fields }) => {
+                let tenant = self.tenant.as_deref().unwrap_or_default();
+                let how = if self.track.is_some() { "" } else { "; the default track: name another with --track" };
+                let message = format!("{message} (in tenant '{tenant}', track '{}'{how})", self.track());
+                Err(Failure::Api { status: 404, error, message, fields })
+            }
+            other => other,
+        }
     }
 }
 
@@ -99,13 +116,22 @@ enum AdminCommand {
 #[derive(Subcommand)]
 enum TenantCmd {
     /// Create a tenant (and its master track).
-    Create { name: String },
+    Create {
+        /// The tenant name.
+        name: String,
+    },
     /// List tenants.
     List,
     /// Show a tenant.
-    Get { name: String },
+    Get {
+        /// The tenant name.
+        name: String,
+    },
     /// Delete a tenant and everything in it.
-    Delete { name: String },
+    Delete {
+        /// The tenant name.
+        name: String,
+    },
 }
 
 /// Track settings that can be set at creation and changed later.
@@ -123,6 +149,7 @@ struct TrackSettings {
 enum TrackCmd {
     /// Create a track.
     Create {
+        /// The track name.
         name: String,
         /// RS256, PS256, ES256 or EdDSA (fixed once created) [server default: RS256].
         #[arg(long)]
@@ -133,9 +160,13 @@ enum TrackCmd {
     /// List the tenant's tracks.
     List,
     /// Show a track (issuer, endpoints, settings).
-    Get { name: String },
+    Get {
+        /// The track name.
+        name: String,
+    },
     /// Change a track's settings (If-Match: the version just read, or --if-match).
     Update {
+        /// The track name.
         name: String,
         #[command(flatten)]
         settings: TrackSettings,
@@ -147,11 +178,20 @@ enum TrackCmd {
         if_match: Option<u64>,
     },
     /// Delete a track.
-    Delete { name: String },
+    Delete {
+        /// The track name.
+        name: String,
+    },
     /// List a track's signing keys and their states.
-    Keys { name: String },
+    Keys {
+        /// The track name.
+        name: String,
+    },
     /// Start a signing key rotation now.
-    Rotate { name: String },
+    Rotate {
+        /// The track name.
+        name: String,
+    },
 }
 
 /// What an app is made of; flags override what `--json` holds.
@@ -189,9 +229,13 @@ enum AppCmd {
     /// List the track's apps.
     List,
     /// Show an app.
-    Get { name: String },
+    Get {
+        /// The app name (a client's client_id).
+        name: String,
+    },
     /// Change an app: read it, apply the flags (or --json), and replace it if unchanged meanwhile.
     Update {
+        /// The app name (a client's client_id).
         name: String,
         #[command(flatten)]
         spec: AppSpecArgs,
@@ -200,22 +244,30 @@ enum AppCmd {
         if_match: Option<u64>,
     },
     /// Delete an app.
-    Delete { name: String },
+    Delete {
+        /// The app name (a client's client_id).
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
 enum SecretCmd {
     /// Add a secret to a client: generated and printed once, or chosen with --secret.
     Add {
+        /// The client (its client_id).
         app: String,
         /// The secret to set (16 to 512 characters) instead of a generated one; never printed.
         #[arg(long, env = "FERRID_NEW_SECRET", hide_env_values = true)]
         secret: Option<String>,
     },
     /// List a client's secrets (ids and dates, never the secrets).
-    List { app: String },
+    List {
+        /// The client (its client_id).
+        app: String,
+    },
     /// Remove a secret by id.
     Delete {
+        /// The client (its client_id).
         app: String,
         /// Ids are base64url and may begin with `-`.
         #[arg(allow_hyphen_values = true)]
@@ -228,6 +280,7 @@ enum KeyCmd {
     /// Upload a client's public key or certificate.
     #[command(group = clap::ArgGroup::new("source").required(true).args(["pfx", "pem", "jwk"]))]
     Add {
+        /// The client (its client_id).
         app: String,
         /// A PFX/PKCS#12 file (sent base64); only its certificate is kept.
         #[arg(long, value_name = "FILE")]
@@ -243,9 +296,13 @@ enum KeyCmd {
         jwk: Option<PathBuf>,
     },
     /// List a client's keys.
-    List { app: String },
+    List {
+        /// The client (its client_id).
+        app: String,
+    },
     /// Remove a key by kid.
     Delete {
+        /// The client (its client_id).
         app: String,
         /// Kids are base64url thumbprints and may begin with `-`.
         #[arg(allow_hyphen_values = true)]
@@ -283,6 +340,7 @@ enum UserCmd {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Show a user.
     Show {
         /// User ids are base64url and may begin with `-`.
         #[arg(allow_hyphen_values = true)]
@@ -325,7 +383,7 @@ enum UserCmd {
 }
 
 /// Runs one `ferrid admin` command; returns the exit status.
-pub fn run(args: AdminArgs) -> i32 {
+pub fn run(args: AdminArgs) -> std::process::ExitCode {
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -337,12 +395,9 @@ pub fn run(args: AdminArgs) -> i32 {
             let mut stdout = std::io::stdout().lock();
             let _ = std::io::Write::write_all(&mut stdout, out.as_bytes())
                 .and_then(|()| std::io::Write::flush(&mut stdout));
-            0
+            std::process::ExitCode::SUCCESS
         }
-        Err(f) => {
-            eprintln!("ferrid admin: {}", f.report());
-            f.exit_code()
-        }
+        Err(f) => crate::exit::Failure::new(f.exit_code(), f.report()).report("admin"),
     }
 }
 
@@ -356,9 +411,9 @@ async fn dispatch(args: AdminArgs) -> Result<String, Failure> {
     match args.command {
         AdminCommand::Tenant(cmd) => tenants::tenant(&api, conn, cmd).await,
         AdminCommand::Track(cmd) => tenants::track(&api, conn, cmd).await,
-        AdminCommand::App(cmd) => apps::app(&api, conn, cmd).await,
-        AdminCommand::Secret(cmd) => apps::secret(&api, conn, cmd).await,
-        AdminCommand::Key(cmd) => apps::key(&api, conn, cmd).await,
-        AdminCommand::User(cmd) => users::user(&api, conn, cmd).await,
+        AdminCommand::App(cmd) => conn.in_track(apps::app(&api, conn, cmd).await),
+        AdminCommand::Secret(cmd) => conn.in_track(apps::secret(&api, conn, cmd).await),
+        AdminCommand::Key(cmd) => conn.in_track(apps::key(&api, conn, cmd).await),
+        AdminCommand::User(cmd) => conn.in_track(users::user(&api, conn, cmd).await),
     }
 }

@@ -21,7 +21,7 @@ const SESSION_COLUMNS: [(&str, &str); 4] =
 
 /// `tenants/{tenant}/tracks/{track}/users[/…]`.
 fn users_path(conn: &Connection, rest: &[&str]) -> Result<Vec<String>, Failure> {
-    let mut p: Vec<String> = ["tenants", conn.tenant()?, "tracks", &conn.track, "users"].map(str::to_owned).to_vec();
+    let mut p: Vec<String> = ["tenants", conn.tenant()?, "tracks", conn.track(), "users"].map(str::to_owned).to_vec();
     p.extend(rest.iter().map(|s| s.to_string()));
     Ok(p)
 }
