@@ -16,6 +16,8 @@
 #   console  console.mjs: the web console in headless Chromium, by roles and labels
 #            (sign-in, tenants, tracks, users, audit, isolation, CSRF, logout, without
 #            JavaScript, an axe-core scan); writes docs/console/*.png
+#   console-apps  console_apps.mjs: the console's application pages (each kind, a
+#            token with the shown secret, names refused, secrets, delete, without JS)
 #   schemathesis over the management API's OpenAPI document
 #
 #   FERRID_BIN   server binary (default: <repo>/target/debug/ferrid)
@@ -157,6 +159,7 @@ run_suite node node "$HERE/node_clients.mjs"
 if CHROMIUM="$(bash "$ROOT/scripts/chromium" 2>"$TMP/chromium.err")"; then
     FERRID_CHROMIUM="$CHROMIUM" run_suite browser node "$HERE/browser_login.mjs"
     FERRID_CHROMIUM="$CHROMIUM" run_suite console node "$HERE/console.mjs"
+    FERRID_CHROMIUM="$CHROMIUM" run_suite console-apps node "$HERE/console_apps.mjs"
 else
     echo "# browser"
     sed 's/^/  /' "$TMP/chromium.err"
@@ -168,7 +171,8 @@ else
         echo "client interop: WARNING: no Chromium (scripts/chromium failed); the browser login is NOT checked" >&2
         echo "  SKIP - browser: no Chromium; the browser login is NOT checked"
         echo "  SKIP - console: no Chromium; the web console is NOT checked"
-        total_skip=$((total_skip + 2))
+        echo "  SKIP - console-apps: no Chromium; the console's application pages are NOT checked"
+        total_skip=$((total_skip + 3))
     fi
 fi
 # schemathesis over /api/v1/openapi.json: no 5xx, responses as documented (< 1 min)
