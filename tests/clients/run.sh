@@ -29,6 +29,8 @@
 #   console  console.mjs: the web console in headless Chromium, by roles and labels
 #            (sign-in, tenants, tracks, users, audit, isolation, CSRF, logout, without
 #            JavaScript, an axe-core scan); writes docs/console/*.png
+#   console-apps  console_apps.mjs: the console's application pages (each kind, a
+#            token with the shown secret, names refused, secrets, delete, without JS)
 #   schemathesis over the management API's OpenAPI document
 #
 #   FERRID_BIN   server binary (default: <repo>/target/debug/ferrid)
@@ -171,6 +173,7 @@ if CHROMIUM="$(bash "$ROOT/scripts/chromium" 2>"$TMP/chromium.err")"; then
     FERRID_CHROMIUM="$CHROMIUM" run_suite browser node "$HERE/browser_login.mjs"
     FERRID_CHROMIUM="$CHROMIUM" run_suite browser-logout node "$HERE/browser_logout.mjs"
     FERRID_CHROMIUM="$CHROMIUM" run_suite console node "$HERE/console.mjs"
+    FERRID_CHROMIUM="$CHROMIUM" run_suite console-apps node "$HERE/console_apps.mjs"
 else
     echo "# browser"
     sed 's/^/  /' "$TMP/chromium.err"
@@ -178,14 +181,16 @@ else
         echo "  FAIL - browser: Chromium is required in CI and could not be installed"
         echo "  FAIL - browser-logout: Chromium is required in CI and could not be installed"
         echo "  FAIL - console: Chromium is required in CI and could not be installed"
-        total_fail=$((total_fail + 3))
+        echo "  FAIL - console-apps: Chromium is required in CI and could not be installed"
+        total_fail=$((total_fail + 4))
         status=1
     else
         echo "client interop: WARNING: no Chromium (scripts/chromium failed); the browser login, logout and console are NOT checked" >&2
         echo "  SKIP - browser: no Chromium; the browser login is NOT checked"
         echo "  SKIP - browser-logout: no Chromium; the front-channel logout is NOT checked"
         echo "  SKIP - console: no Chromium; the web console is NOT checked"
-        total_skip=$((total_skip + 3))
+        echo "  SKIP - console-apps: no Chromium; the console's application pages are NOT checked"
+        total_skip=$((total_skip + 4))
     fi
 fi
 # schemathesis over /api/v1/openapi.json: no 5xx, responses as documented (< 1 min)

@@ -12,6 +12,8 @@
 //!   with the page headers.
 //! - one module per page group: [`tenants`], [`tracks`], [`users`], [`audit`].
 
+pub mod app;
+pub mod apps;
 pub mod audit;
 pub mod input;
 pub mod page;
@@ -64,6 +66,16 @@ pub fn routes() -> Router<AppState> {
         .route("/console/{tenant}/tracks/{track}/settings", post(tracks::track_settings))
         .route("/console/{tenant}/tracks/{track}/rotate", post(tracks::rotate))
         .route("/console/{tenant}/tracks/{track}/delete", get(tracks::confirm_delete_track).post(tracks::delete_track))
+        .route("/console/console.js", get(apps::script))
+        .route("/console/{tenant}/tracks/{track}/apps", get(apps::list))
+        .route("/console/{tenant}/tracks/{track}/apps/new", get(apps::new_form).post(apps::create))
+        .route("/console/{tenant}/tracks/{track}/apps/{app}", get(app::show).post(app::update))
+        .route("/console/{tenant}/tracks/{track}/apps/{app}/secrets", post(app::add_secret))
+        .route("/console/{tenant}/tracks/{track}/apps/{app}/delete", get(app::confirm_delete).post(app::delete))
+        .route(
+            "/console/{tenant}/tracks/{track}/apps/{app}/{what}/{id}/delete",
+            get(app::confirm_remove).post(app::remove),
+        )
         .route("/console/{tenant}/tracks/{track}/users", get(users::list))
         .route("/console/{tenant}/tracks/{track}/users/new", get(users::new_form).post(users::create))
         .route("/console/{tenant}/tracks/{track}/users/{id}", get(users::show).post(users::update))

@@ -8,6 +8,7 @@ mod claims;
 mod connection_defects;
 mod connections;
 mod console;
+mod console_apps;
 mod console_pages;
 mod discovery;
 mod introspection;

@@ -1,0 +1,218 @@
+//! The console's application pages, black-box (docs/console.md "Applications"): New
+//! application for each kind, the page shown once after it, secrets, delete, errors next
+//! to their fields. Driven like a browser without JavaScript.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use ferrid_testkit::{
+    browser::{Browser, HtmlForm, Page},
+    *,
+};
+
+use crate::console::{abs, admin_browser, form_to};
+
+const APPS: &str = "/console/acme/tracks/master/apps";
+
+async fn get(app: &TestApp, b: &mut Browser, path: &str) -> Page {
+    b.get(&abs(app, path)).await
+}
+
+/// A server with the tenant `acme` and a browser signed in as the bootstrap admin.
+async fn setup() -> (TestApp, String, Browser) {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create("/tenants", &admin, json!({"name": "acme"})).await;
+    let b = admin_browser(&app).await;
+    (app, admin, b)
+}
+
+/// The New application form of `kind`, with only the grants given checked.
+async fn new_form(app: &TestApp, b: &mut Browser, kind: &str, grants: &[&str]) -> HtmlForm {
+    let page = get(app, b, &format!("{APPS}/new?kind={kind}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let mut form = form_to(&page, "/apps/new");
+    form.fields.retain(|(k, _)| k != "grant");
+    form.fields.extend(grants.iter().map(|g| ("grant".to_owned(), (*g).to_owned())));
+    form
+}
+
+/// The value of the read-only control labelled "Client secret" on a page.
+fn shown_secret(page: &Page) -> String {
+    let key = "id=\"client-secret\" class=\"secret\" value=\"";
+    let start = page.body.find(key).unwrap_or_else(|| panic!("no secret: {}", page.body));
+    let rest = &page.body[start + key.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+async fn client_credentials(app: &TestApp, id: &str, secret: &str, scope: &str) -> StatusCode {
+    let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&scope={scope}");
+    app.post_form(&app.token_url("acme", "master"), None, &body).await.status()
+}
+
+/// Creates the resource `api` (scopes read, write) through the console.
+async fn create_resource(app: &TestApp, b: &mut Browser) {
+    let mut form = new_form(app, b, "oauth_resource", &[]).await;
+    form.set("name", "api").set("scopes", "read write");
+    let page = b.submit(&app.base, &form).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.body);
+    assert!(!page.body.contains("client-secret"), "a resource has no secret: {}", page.body);
+}
+
+#[tokio::test]
+async fn new_application_offers_the_three_kinds_by_name() {
+    let (app, _, mut b) = setup().await;
+    let page = get(&app, &mut b, &format!("{APPS}/new")).await;
+    for name in ["OAuth 2.0 – Resource (API)", "OAuth 2.0 – Client Credentials Grant", "OpenID Connect"] {
+        assert!(page.body.contains(&format!(">{name}</a>")), "{name}: {}", page.body);
+    }
+    let form = get(&app, &mut b, &format!("{APPS}/new?kind=oauth_client")).await;
+    assert!(form.body.contains("<details>\n<summary>Show advanced</summary>"), "{}", form.body);
+    assert!(form.body.contains("<option value=\"client_secret_post\" selected>"), "{}", form.body);
+}
+
+#[tokio::test]
+async fn each_new_client_gets_a_token_with_the_secret_its_page_showed() {
+    let (app, admin, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+
+    let mut form = new_form(&app, &mut b, "oauth_client", &["api:read"]).await;
+    form.set("name", "svc");
+    let created = b.submit(&app.base, &form).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let issuer = app.issuer("acme", "master");
+    for value in [
+        format!("<code>{issuer}</code>"),
+        app.token_url("acme", "master"),
+        format!("{issuer}/.well-known/openid-configuration"),
+    ] {
+        assert!(created.body.contains(&value), "{value}: {}", created.body);
+    }
+    assert!(created.body.contains("Copy secret"), "{}", created.body);
+    let secret = shown_secret(&created);
+    assert_eq!(client_credentials(&app, "svc", &secret, "api:read").await, StatusCode::OK);
+    assert_ne!(client_credentials(&app, "svc", &secret, "api:write").await, StatusCode::OK, "not granted");
+    assert_ne!(client_credentials(&app, "svc", "wrong-secret-wrong-secret", "api:read").await, StatusCode::OK);
+
+    let mut form = new_form(&app, &mut b, "oidc_client", &["api:write"]).await;
+    form.set("name", "web")
+        .set("redirect_uris", "https://web.example/cb")
+        .set("grant_types", "authorization_code, client_credentials");
+    let created = b.submit(&app.base, &form).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(client_credentials(&app, "web", &shown_secret(&created), "api:write").await, StatusCode::OK);
+    let (_, web) = app.get_api("/tenants/acme/tracks/master/apps/web", &admin).await;
+    assert_eq!(web["redirect_uris"], json!(["https://web.example/cb"]), "{web}");
+    assert_eq!(web["client_auth_method"], "client_secret_post", "{web}");
+}
+
+#[tokio::test]
+async fn an_invalid_or_taken_name_is_shown_next_to_the_field_and_nothing_is_created() {
+    let (app, admin, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+    let mut form = new_form(&app, &mut b, "oauth_client", &["api:read"]).await;
+    form.set("name", "Bad Name");
+    let refused = b.submit(&app.base, &form).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("aria-invalid=\"true\" aria-describedby") || refused.body.contains("f-name-error"));
+    assert!(refused.body.contains("<p class=\"error\" id=\"f-name-error\">"), "{}", refused.body);
+    assert!(refused.body.contains("value=\"Bad Name\""), "the input is kept: {}", refused.body);
+    assert!(refused.body.contains("value=\"api:read\" checked"), "the grant is kept: {}", refused.body);
+
+    form.set("name", "api");
+    let taken = b.submit(&app.base, &form).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    assert!(taken.body.contains("<p class=\"error\" id=\"f-name-error\">"), "{}", taken.body);
+    let (_, apps) = app.get_api("/tenants/acme/tracks/master/apps", &admin).await;
+    let names: Vec<&str> = apps["items"].as_array().unwrap().iter().filter_map(|a| a["name"].as_str()).collect();
+    assert!(!names.contains(&"Bad Name") && names.iter().filter(|n| **n == "api").count() == 1, "{apps}");
+    assert_eq!(apps["items"][0]["kind"], "oauth_resource", "the resource is unchanged: {apps}");
+}
+
+#[tokio::test]
+async fn a_secret_added_on_the_apps_page_works_and_stops_working_once_removed() {
+    let (app, _, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+    let mut form = new_form(&app, &mut b, "oauth_client", &["api:read"]).await;
+    form.set("name", "svc");
+    let first = shown_secret(&b.submit(&app.base, &form).await);
+
+    let page = get(&app, &mut b, &format!("{APPS}/svc")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let added = b.submit(&app.base, &form_to(&page, "/apps/svc/secrets")).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let second = shown_secret(&added);
+    assert_ne!(first, second);
+    for s in [&first, &second] {
+        assert_eq!(client_credentials(&app, "svc", s, "api:read").await, StatusCode::OK);
+    }
+
+    // the list shows the secrets by their first characters; remove the first
+    let page = get(&app, &mut b, &format!("{APPS}/svc")).await;
+    assert!(!page.body.contains(&first) && !page.body.contains(&second), "never shown again");
+    let row = page.body.find(&format!("<td>{}</td>", &first[..3])).expect("the first secret's row");
+    let link_at = row + page.body[row..].find("href=\"").unwrap() + 6;
+    let link = &page.body[link_at..link_at + page.body[link_at..].find('"').unwrap()];
+    let confirm = get(&app, &mut b, link).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert_eq!(client_credentials(&app, "svc", &first, "api:read").await, StatusCode::OK, "asking removes nothing");
+    let done = b.submit(&app.base, &form_to(&confirm, "/delete")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_ne!(client_credentials(&app, "svc", &first, "api:read").await, StatusCode::OK, "removed");
+    assert_eq!(client_credentials(&app, "svc", &second, "api:read").await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_application_is_deleted_only_after_its_confirmation_page() {
+    let (app, admin, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+    let page = get(&app, &mut b, &format!("{APPS}/api")).await;
+    assert!(page.body.contains("Delete this application…"), "{}", page.body);
+    let confirm = get(&app, &mut b, &format!("{APPS}/api/delete")).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert_eq!(app.get_api("/tenants/acme/tracks/master/apps/api", &admin).await.0, StatusCode::OK);
+    let done = b.submit(&app.base, &form_to(&confirm, "/apps/api/delete")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(app.get_api("/tenants/acme/tracks/master/apps/api", &admin).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, &mut b, &format!("{APPS}/api")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_application_list_searches_by_name_prefix() {
+    let (app, admin, mut b) = setup().await;
+    for name in ["api", "web-a", "web-b", "worker"] {
+        app.create(
+            "/tenants/acme/tracks/master/apps",
+            &admin,
+            json!({"name": name, "kind": "oauth_resource", "scopes": ["x"]}),
+        )
+        .await;
+    }
+    let page = get(&app, &mut b, &format!("{APPS}?name=web")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for (name, shown) in [("api", false), ("web-a", true), ("web-b", true), ("worker", false)] {
+        assert_eq!(page.body.contains(&format!(">{name}</a>")), shown, "{name}: {}", page.body);
+    }
+}
+
+#[tokio::test]
+async fn the_registration_is_saved_from_its_json_and_a_refusal_names_the_field() {
+    let (app, admin, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+    let page = get(&app, &mut b, &format!("{APPS}/api")).await;
+    let mut form = form_to(&page, "/apps/api");
+    form.set("registration", "{\"kind\": \"oauth_resource\", \"scopes\": [\"read\", \"write\", \"admin\"]}");
+    let saved = b.submit(&app.base, &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (_, api) = app.get_api("/tenants/acme/tracks/master/apps/api", &admin).await;
+    assert_eq!(api["scopes"], json!(["read", "write", "admin"]));
+
+    let page = get(&app, &mut b, &format!("{APPS}/api")).await;
+    let mut form = form_to(&page, "/apps/api");
+    form.set("registration", "{\"kind\": \"oauth_resource\", \"scopes\": \"nope\"}");
+    let refused = b.submit(&app.base, &form).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"f-registration-error\">scopes:"), "{}", refused.body);
+    let (_, api) = app.get_api("/tenants/acme/tracks/master/apps/api", &admin).await;
+    assert_eq!(api["scopes"], json!(["read", "write", "admin"]), "unchanged");
+}

@@ -1,0 +1,253 @@
+#!/usr/bin/env node
+// The console's application pages in a real browser: headless Chromium (Debian's,
+// driven by playwright-core), every element found by its role and accessible name or
+// its label. Covers New application for each kind, a token got with the secret the page
+// showed, an invalid and a taken name next to the field with nothing created, a secret
+// added and removed (the removed one stops working), delete with confirmation, and the
+// whole client-credentials journey with JavaScript disabled. Writes screenshots of the
+// application pages to docs/console/*.png (docs/console.md shows them).
+//
+// Environment: FERRID_URL, FERRID_ADMIN_SECRET, FERRID_ADMIN_PASSWORD, FERRID_CHROMIUM,
+// FERRID_SCREENSHOTS, as console.mjs.
+//
+// Output: one line per check ("ok - name" / "FAIL - name: reason"), then
+// "N passed, N failed". Exit code 1 if any check failed.
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SHOTS = process.env.FERRID_SCREENSHOTS || join(HERE, '..', '..', 'docs', 'console');
+const TIMEOUT_MS = 15000;
+
+class CheckFailed extends Error {}
+function expect(cond, msg) {
+  if (!cond) throw new CheckFailed(msg);
+}
+function eq(got, want, what) {
+  if (JSON.stringify(got) !== JSON.stringify(want)) throw new CheckFailed(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+}
+function short(text, n = 300) {
+  const s = String(text).replace(/[\r\n]+/g, ' ');
+  return s.length <= n ? s : `${s.slice(0, n)}...`;
+}
+
+const base = (process.env.FERRID_URL || '').replace(/\/+$/, '');
+const adminSecret = process.env.FERRID_ADMIN_SECRET || '';
+const adminPassword = process.env.FERRID_ADMIN_PASSWORD || '';
+const executablePath = process.env.FERRID_CHROMIUM || '/usr/bin/chromium';
+const tenant = `ap${randomBytes(4).toString('hex')}`;
+const apps = `/console/${tenant}/tracks/master/apps`;
+const state = { browser: null, page: null, adminToken: null, secrets: {} };
+
+async function api(method, path, json) {
+  const r = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${state.adminToken}`, 'content-type': 'application/json' },
+    body: json === undefined ? undefined : JSON.stringify(json),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  const text = await r.text();
+  let body;
+  try { body = JSON.parse(text); } catch { body = text; }
+  return { status: r.status, body };
+}
+
+// client_credentials at the tenant's master track with client_secret_post.
+async function token(clientId, secret, scope) {
+  const r = await fetch(`${base}/${tenant}/master/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  return r.status;
+}
+
+async function newPage(options = {}) {
+  const context = await state.browser.newContext({ viewport: { width: 1200, height: 900 }, ...options });
+  context.setDefaultTimeout(TIMEOUT_MS);
+  return context.newPage();
+}
+
+// Signs in as the bootstrap admin (a user of master/master) and opens the tenant.
+async function signIn(page) {
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Username or email').fill('admin');
+  await page.getByLabel('Password').fill(adminPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await heading(page, 'Tenants');
+  await page.goto(`${base}/console/${tenant}/`);
+}
+
+async function heading(page, name) {
+  const h = page.getByRole('heading', { level: 1, name });
+  await h.waitFor();
+  return h;
+}
+
+async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// New application of the kind named `kind`, filled by `fill`; returns the shown secret.
+async function createApp(page, kind, name, fill) {
+  await page.goto(`${base}${apps}`);
+  await page.getByRole('link', { name: 'New application' }).click();
+  await page.getByRole('link', { name: kind, exact: true }).click();
+  await page.getByLabel('Name (required)').fill(name);
+  if (fill) await fill(page);
+  await page.getByRole('button', { name: 'Create application' }).click();
+  await heading(page, `Application ${name} created`);
+  const secret = page.getByLabel('Client secret');
+  return (await secret.count()) ? secret.inputValue() : null;
+}
+
+async function checkSetup() {
+  expect(adminPassword, 'FERRID_ADMIN_PASSWORD is not set');
+  const r = await fetch(`${base}/master/master/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'admin', client_secret: adminSecret, scope: 'ferrid-api:admin' }),
+  });
+  eq(r.status, 200, 'admin token');
+  state.adminToken = (await r.json()).access_token;
+  eq((await api('POST', '/tenants', { name: tenant })).status, 201, 'tenant');
+  state.browser = await chromium.launch({
+    executablePath, headless: true, timeout: 30000, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  state.page = await newPage();
+  await signIn(state.page);
+  await heading(state.page, `Tenant ${tenant}`);
+}
+
+async function checkKinds() {
+  const page = state.page;
+  const secret = await createApp(page, 'OAuth 2.0 – Resource (API)', 'api', (p) => p.getByLabel('Scopes').fill('read write'));
+  eq(secret, null, 'a resource has no secret');
+  await page.goto(`${base}${apps}/new`);
+  await shot(page, 'app-kinds');
+  const svc = await createApp(page, 'OAuth 2.0 – Client Credentials Grant', 'svc', async (p) => {
+    await p.getByRole('checkbox', { name: 'api:read' }).check();
+    await p.getByText('Show advanced').click();
+    eq(await p.getByLabel('Client authentication method').inputValue(), 'client_secret_post', 'the default method');
+    await shot(p, 'app-new');
+  });
+  expect(svc, 'the client secret is shown');
+  await page.getByRole('button', { name: 'Copy secret' }).waitFor();
+  await shot(page, 'app-created');
+  eq(await token('svc', svc, 'api:read'), 200, 'a token with the shown secret');
+  const web = await createApp(page, 'OpenID Connect', 'web', async (p) => {
+    await p.getByLabel('Redirect URIs').fill('https://web.example/cb');
+    await p.getByLabel('Grant types').fill('authorization_code, client_credentials');
+    await p.getByRole('checkbox', { name: 'api:write' }).check();
+  });
+  eq(await token('web', web, 'api:write'), 200, 'the OpenID Connect client gets a token');
+  state.secrets.svc = svc;
+}
+
+async function checkNames() {
+  const page = state.page;
+  for (const [name, why] of [['Bad Name', 'invalid'], ['api', 'taken']]) {
+    await page.goto(`${base}${apps}/new`);
+    await page.getByRole('link', { name: 'OAuth 2.0 – Client Credentials Grant' }).click();
+    await page.getByLabel('Name (required)').fill(name);
+    await page.getByRole('button', { name: 'Create application' }).click();
+    const field = page.getByLabel('Name (required)');
+    eq(await field.getAttribute('aria-invalid'), 'true', `${why}: aria-invalid`);
+    const described = await field.getAttribute('aria-describedby');
+    expect(described && described.includes('f-name-error'), `${why}: aria-describedby ${described}`);
+    eq(await field.inputValue(), name, `${why}: the input is kept`);
+    if (why === 'invalid') await shot(page, 'app-error');
+  }
+  const list = await api('GET', `/tenants/${tenant}/tracks/master/apps`);
+  // the master track also holds ferrid's own console client and ferrid-api resource
+  eq(list.body.items.map((a) => a.name), ['api', 'console', 'ferrid-api', 'svc', 'web'], 'nothing was created');
+  eq(list.body.items.find((a) => a.name === 'api').kind, 'oauth_resource', 'the taken name is unchanged');
+}
+
+async function checkSecrets() {
+  const page = state.page;
+  await page.goto(`${base}${apps}`);
+  await shot(page, 'apps');
+  await page.getByRole('link', { name: 'svc' }).click();
+  await heading(page, 'Application svc');
+  await shot(page, 'app');
+  await page.getByRole('button', { name: 'Add secret' }).click();
+  const added = await page.getByLabel('Client secret').inputValue();
+  eq(await token('svc', added, 'api:read'), 200, 'the added secret works');
+  await page.getByRole('link', { name: 'Go to the application' }).click();
+  const first = state.secrets.svc;
+  const row = page.getByRole('row').filter({ hasText: first.slice(0, 3) });
+  await row.getByRole('link', { name: /^Remove secret/ }).click();
+  await page.getByRole('button', { name: 'Remove secret' }).click();
+  await page.getByRole('status').filter({ hasText: 'The secret is removed' }).waitFor();
+  expect((await token('svc', first, 'api:read')) !== 200, 'the removed secret stops working');
+  eq(await token('svc', added, 'api:read'), 200, 'the other secret still works');
+}
+
+async function checkDelete() {
+  const page = state.page;
+  await page.goto(`${base}${apps}/web`);
+  await page.getByRole('link', { name: 'Delete this application…' }).click();
+  await heading(page, 'Delete application web?');
+  eq((await api('GET', `/tenants/${tenant}/tracks/master/apps/web`)).status, 200, 'asking deletes nothing');
+  await page.getByRole('button', { name: 'Delete application' }).click();
+  await heading(page, `Applications of ${tenant}/master`);
+  eq((await api('GET', `/tenants/${tenant}/tracks/master/apps/web`)).status, 404, 'deleted');
+}
+
+async function checkWithoutJavaScript() {
+  const page = await newPage({ javaScriptEnabled: false });
+  await signIn(page);
+  await heading(page, `Tenant ${tenant}`);
+  await page.goto(`${base}/console/${tenant}/tracks/master`);
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Applications' }).click();
+  const secret = await createApp(page, 'OAuth 2.0 – Client Credentials Grant', 'nojs', async (p) => {
+    await p.getByRole('checkbox', { name: 'api:write' }).check();
+    await p.getByText('Show advanced').click();
+    await p.getByLabel('Client authentication method').selectOption('client_secret_post');
+  });
+  expect(secret, 'the secret is visible without JavaScript');
+  expect(!(await page.getByRole('button', { name: 'Copy secret' }).isVisible()), 'no copy button without JavaScript');
+  eq(await token('nojs', secret, 'api:write'), 200, 'a token without JavaScript');
+  await page.context().close();
+}
+
+const CHECKS = [
+  ['setup: tenant, browser, sign-in', checkSetup],
+  ['New application: each kind; the client gets a token with the secret the page showed', checkKinds],
+  ['an invalid and a taken name are shown next to the field, nothing created', checkNames],
+  ['a secret added works; a removed secret stops working', checkSecrets],
+  ['an application is deleted after its confirmation page', checkDelete],
+  ['with JavaScript disabled: the whole client-credentials journey', checkWithoutJavaScript],
+];
+
+async function main() {
+  if (!base) {
+    console.log('FAIL - setup: FERRID_URL is not set');
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  let passed = 0;
+  let failed = 0;
+  for (const [name, check] of CHECKS) {
+    try {
+      await check();
+      passed += 1;
+      console.log(`ok - ${name}`);
+    } catch (e) {
+      failed += 1;
+      console.log(`FAIL - ${name}: ${short(e instanceof CheckFailed ? e.message : (e?.stack || e), 500)}`);
+    }
+  }
+  if (state.browser) await state.browser.close();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();
