@@ -46,6 +46,10 @@ pub struct ServerConfig {
     /// Load balancers whose `X-Forwarded-For` names a request's source (empty: the
     /// header is ignored).
     pub trusted_proxies: Vec<crate::proxies::IpRange>,
+    /// Serve `/metrics` on this address instead of the public listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Write one JSON line per request there (docs/operations.md "Access log").
+    pub access_log: Option<crate::access_log::Target>,
 }
 
 /// Default of [`ServerConfig::audit_retention_days`].
@@ -83,6 +87,8 @@ impl ServerConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             trusted_proxies: Vec::new(),
+            metrics_listen: None,
+            access_log: None,
         }
     }
 

@@ -83,6 +83,16 @@ pub struct ServeArgs {
     #[arg(long, env = "FERRID_TRUSTED_PROXIES")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted_proxies: Option<String>,
+    /// Serve /metrics on this address (e.g. 127.0.0.1:9090) instead of --listen
+    /// [default: on --listen].
+    #[arg(long, env = "FERRID_METRICS_LISTEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Write one JSON line per request to standard output (`--access-log`, or `stdout`)
+    /// or append it to a file [default: off].
+    #[arg(long, env = "FERRID_ACCESS_LOG", num_args = 0..=1, default_missing_value = "stdout", value_name = "stdout|FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +119,8 @@ pub struct Settings {
     pub throttle_burst: Option<f64>,
     pub throttle_per_second: Option<f64>,
     pub trusted_proxies: Option<String>,
+    pub metrics_listen: Option<SocketAddr>,
+    pub access_log: Option<String>,
 }
 
 fn default_audit_retention_days() -> u32 {
@@ -182,6 +194,8 @@ impl Settings {
             anyhow::ensure!(r.is_finite() && r > 0.0, "--throttle-per-second must be above 0");
             config.throttle.per_second = r;
         }
+        config.metrics_listen = self.metrics_listen;
+        config.access_log = self.access_log.as_deref().map(ferrid_server::access_log::Target::parse);
         // Secrets come from the environment only, never from flags (visible in `ps`).
         config.admin_secret =
             std::env::var("FERRID_ADMIN_SECRET").ok().filter(|s| !s.is_empty()).map(SecretString::from);
