@@ -120,7 +120,12 @@ impl AccessLog {
             Target::Stdout => Box::new(std::io::stdout()),
             Target::File(path) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
         };
-        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        AccessLog::writing_to(out, QUEUE, dropped)
+    }
+
+    /// A log whose thread writes to `out`, holding at most `queue` lines.
+    fn writing_to(out: Box<dyn Write + Send>, queue: usize, dropped: Counter) -> std::io::Result<AccessLog> {
+        let (tx, rx) = mpsc::sync_channel(queue);
         std::thread::Builder::new().name("access-log".into()).spawn(move || write(rx, out))?;
         Ok(AccessLog { tx, dropped })
     }
@@ -180,5 +185,53 @@ mod tests {
     #[test]
     fn times_are_rfc3339_utc() {
         assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+
+    /// A writer that holds its first write until released.
+    struct Stuck(std::sync::Arc<std::sync::Barrier>, bool);
+
+    impl Write for Stuck {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if !self.1 {
+                self.1 = true;
+                self.0.wait();
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn line() -> Line {
+        Line {
+            time: rfc3339(0),
+            method: "GET".into(),
+            route: "/healthz".into(),
+            status: 200,
+            latency_ms: 0.1,
+            tenant: None,
+            track: None,
+            client_id: None,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn a_line_is_dropped_and_counted_when_the_writer_is_behind_never_waited_for() {
+        let release = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let out = Box::new(BufWriter::with_capacity(1, Stuck(release.clone(), false)));
+        let log = AccessLog::writing_to(out, 1, Counter::from_arc(dropped.clone())).unwrap();
+        // the writer takes the first line and sticks in its write; one more fits the queue
+        log.send(line());
+        let mut sent = 1;
+        while dropped.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            log.send(line());
+            sent += 1;
+            assert!(sent < 10_000, "a full queue must drop, not block");
+        }
+        assert!(sent <= 3, "{sent}");
+        release.wait();
     }
 }

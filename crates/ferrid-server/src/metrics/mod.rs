@@ -297,3 +297,23 @@ fn describe(recorder: &PrometheusRecorder) {
         recorder.describe_counter(KeyName::from_const_str(name), None, SharedString::const_str(help));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grant_label_is_read_from_the_body_and_unknown_grants_are_other() {
+        assert_eq!(Grant::of_body(b"grant_type=client_credentials&scope=a"), Grant::ClientCredentials);
+        assert_eq!(Grant::of_body(b"code=x&grant_type=authorization_code"), Grant::AuthorizationCode);
+        assert_eq!(Grant::of_body(b"grant_type=refresh_token"), Grant::RefreshToken);
+        assert_eq!(Grant::of_body(b"grant_type=password"), Grant::Other);
+        assert_eq!(Grant::of_body(b"scope=a"), Grant::Other);
+        assert_eq!(Grant::of_body(b"xgrant_type=client_credentials"), Grant::Other);
+    }
+
+    #[test]
+    fn every_rfc_error_code_has_its_own_slot() {
+        assert!((ErrorCode::UnsupportedTokenType as usize) < ERROR_SLOTS - 1);
+    }
+}
