@@ -50,9 +50,10 @@ end
 
 
 def tokens_issued(base):
+    """`ferrid_tokens_issued_total` summed over its `grant` label."""
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as r:
-        m = re.search(r"^ferrid_tokens_issued_total (\d+)", r.read().decode(), re.M)
-    return int(m.group(1))
+        found = re.findall(r"^ferrid_tokens_issued_total(?:\{[^}]*\})? (\d+)", r.read().decode(), re.M)
+    return sum(int(v) for v in found)
 
 
 def setup_ferrid(base, secret):

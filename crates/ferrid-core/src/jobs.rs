@@ -7,9 +7,15 @@
 //! stopped at its next await point. A task still running after [`JOIN_TIMEOUT`] is
 //! aborted, so a stuck store call cannot hold the process.
 
-use std::{future::Future, sync::Mutex, time::Duration};
+use std::{
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use tokio::{sync::watch, task::JoinHandle};
+
+use crate::{env::Clock, observe::Observer};
 
 /// How long [`Jobs::shutdown`] waits for each task before aborting it.
 pub const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -18,11 +24,13 @@ pub const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Jobs {
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<(&'static str, JoinHandle<()>)>>,
+    /// Told of every round of a periodic task, timed on the clock (`/metrics`).
+    observer: Option<(Arc<dyn Observer>, Arc<dyn Clock>)>,
 }
 
 impl Default for Jobs {
     fn default() -> Self {
-        Jobs { stop: watch::Sender::new(false), tasks: Mutex::default() }
+        Jobs { stop: watch::Sender::new(false), tasks: Mutex::default(), observer: None }
     }
 }
 
@@ -42,6 +50,11 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 }
 
 impl Jobs {
+    /// Jobs whose periodic rounds are reported to `observer`, timed on `clock`.
+    pub fn observed(observer: Arc<dyn Observer>, clock: Arc<dyn Clock>) -> Jobs {
+        Jobs { observer: Some((observer, clock)), ..Jobs::default() }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(&'static str, JoinHandle<()>)>> {
         self.tasks.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -66,13 +79,20 @@ impl Jobs {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let stop = self.stop.subscribe();
+        let observer = self.observer.clone();
         let handle = tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             let stop = stopped(stop);
             tokio::pin!(stop);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => round().await,
+                    _ = tick.tick() => {
+                        let started = observer.as_ref().map(|(_, clock)| clock.monotonic());
+                        round().await;
+                        if let (Some((o, clock)), Some(started)) = (&observer, started) {
+                            o.job_round(name, clock.monotonic().saturating_sub(started));
+                        }
+                    }
                     () = &mut stop => return,
                 }
             }
@@ -160,5 +180,39 @@ mod tests {
         tokio::task::yield_now().await;
         jobs.shutdown().await;
         assert_eq!(done.load(Ordering::Relaxed), 1);
+    }
+
+    /// Remembers each reported round.
+    #[derive(Default)]
+    struct Rounds(Mutex<Vec<(&'static str, Duration)>>);
+
+    impl Observer for Rounds {
+        fn job_round(&self, name: &'static str, took: Duration) {
+            self.0.lock().unwrap().push((name, took));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_round_of_a_periodic_job_is_reported_with_its_duration() {
+        let clock = Arc::new(crate::env::FakeClock::new(0));
+        let observer = Arc::new(Rounds::default());
+        let jobs = Jobs::observed(observer.clone(), clock.clone());
+        let advancing = {
+            let clock = clock.clone();
+            move || {
+                let clock = clock.clone();
+                Box::pin(async move { clock.advance(Duration::from_millis(40)) }) as BoxedRound
+            }
+        };
+        jobs.every("tick", Duration::from_secs(10), advancing);
+        jobs.spawn("forever", std::future::pending());
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        jobs.shutdown().await;
+        let seen = observer.0.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [("tick", Duration::from_millis(40)); 2],
+            "rounds at 0 s and 10 s; none for a long-running task"
+        );
     }
 }

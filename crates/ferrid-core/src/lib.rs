@@ -35,6 +35,7 @@ pub mod jobs;
 pub mod keys;
 pub mod manage;
 pub mod model;
+pub mod observe;
 pub mod provider;
 pub mod routes;
 pub mod runtime;

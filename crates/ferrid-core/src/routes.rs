@@ -161,11 +161,13 @@ pub enum Route {
     Metrics,
     /// Browsers ask for it on every page: an empty answer, not a 404.
     Favicon,
+    /// `/`: links to discovery, the console and the API docs (docs/operations.md).
+    Landing,
 }
 
 impl Route {
     /// Every route, in the order the router registers them.
-    pub const ALL: [Route; 24] = [
+    pub const ALL: [Route; 25] = [
         Route::Token,
         Route::AppToken,
         Route::Jwks,
@@ -190,6 +192,7 @@ impl Route {
         Route::Readyz,
         Route::Metrics,
         Route::Favicon,
+        Route::Landing,
     ];
 
     /// The path template the router matches.
@@ -219,6 +222,7 @@ impl Route {
             Route::Readyz => "/readyz",
             Route::Metrics => "/metrics",
             Route::Favicon => "/favicon.ico",
+            Route::Landing => "/",
         }
     }
 
@@ -245,7 +249,7 @@ impl Route {
     /// Protocol endpoints answer errors as RFC 6749 §5.2 JSON and carry no middleware;
     /// the operations routes are the others.
     pub const fn is_protocol(self) -> bool {
-        !matches!(self, Route::Healthz | Route::Readyz | Route::Metrics | Route::Favicon)
+        !matches!(self, Route::Healthz | Route::Readyz | Route::Metrics | Route::Favicon | Route::Landing)
     }
 
     /// The template with its captures filled in (for tests and examples).
@@ -313,6 +317,7 @@ mod tests {
                 "/readyz",
                 "/metrics",
                 "/favicon.ico",
+                "/",
             ]
         );
     }

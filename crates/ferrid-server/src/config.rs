@@ -51,6 +51,10 @@ pub struct ServerConfig {
     pub tls: Option<crate::tls::TlsFiles>,
     /// How often the TLS files are checked for a change (`SIGHUP` reloads at once).
     pub tls_reload_interval: Duration,
+    /// Serve `/metrics` on this address instead of the public listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Write one JSON line per request there (docs/operations.md "Access log").
+    pub access_log: Option<crate::access_log::Target>,
 }
 
 /// Default of [`ServerConfig::audit_retention_days`].
@@ -90,6 +94,8 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             tls: None,
             tls_reload_interval: crate::tls::DEFAULT_TLS_RELOAD_INTERVAL,
+            metrics_listen: None,
+            access_log: None,
         }
     }
 
@@ -105,8 +111,8 @@ impl ServerConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum StartRefused {
     /// The listen address cannot be bound (in use, not on this machine, privileged).
-    #[error("--listen {addr}: {}", bind_reason(.io))]
-    Bind { addr: SocketAddr, io: std::io::Error },
+    #[error("{flag} {addr}: {}", bind_reason(.io))]
+    Bind { flag: &'static str, addr: SocketAddr, io: std::io::Error },
     /// A setting is refused: inconsistent settings, a TLS file that does not load, a
     /// master key that does not open the stored keys.
     #[error("{0}")]
@@ -134,7 +140,7 @@ mod tests {
     #[test]
     fn a_bind_failure_names_the_flag_the_address_and_the_reason() {
         let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let e = StartRefused::Bind { addr, io: std::io::ErrorKind::AddrInUse.into() };
+        let e = StartRefused::Bind { flag: "--listen", addr, io: std::io::ErrorKind::AddrInUse.into() };
         assert_eq!(e.to_string(), "--listen 127.0.0.1:8080: address already in use");
     }
 }

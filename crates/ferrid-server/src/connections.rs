@@ -48,9 +48,26 @@ Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
 pub struct LimitedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
+    max: usize,
     sources: Arc<Sources>,
     /// The monotonic clock of the connections' timers.
     clock: Arc<dyn Clock>,
+    /// Counts refused connections: `[at the server's limit, at the source's]`.
+    refused: [metrics::Counter; 2],
+}
+
+/// The connection slots of a listener, read by `/metrics`.
+#[derive(Clone)]
+pub struct InUse {
+    permits: Arc<Semaphore>,
+    max: usize,
+}
+
+impl InUse {
+    /// Connections being served now.
+    pub fn open(&self) -> usize {
+        self.max.saturating_sub(self.permits.available_permits())
+    }
 }
 
 /// Open connections per peer address.
@@ -94,9 +111,22 @@ impl LimitedListener {
         LimitedListener {
             inner,
             permits: Arc::new(Semaphore::new(max)),
+            max,
             sources: Arc::new(Sources { max: max_per_source.max(1), open: Mutex::new(HashMap::new()) }),
             clock,
+            refused: [metrics::Counter::noop(), metrics::Counter::noop()],
         }
+    }
+
+    /// Counts the connections refused at the server's limit and at a source's.
+    pub fn counting(mut self, refused: [metrics::Counter; 2]) -> LimitedListener {
+        self.refused = refused;
+        self
+    }
+
+    /// The listener's slots, for `/metrics`.
+    pub fn in_use(&self) -> InUse {
+        InUse { permits: self.permits.clone(), max: self.max }
     }
 
     /// The next connection within the limits; refused ones are answered in the background.
@@ -113,6 +143,7 @@ impl LimitedListener {
                 }
             };
             let Some(source) = self.sources.take(addr.ip().to_canonical()) else {
+                self.refused[1].increment(1);
                 tokio::spawn(refuse(stream, "this source has too many connections open"));
                 continue;
             };
@@ -123,6 +154,7 @@ impl LimitedListener {
                     return (LimitedStream { inner: stream, watch, _permit: permit, _source: source }, addr);
                 }
                 Err(_) => {
+                    self.refused[0].increment(1);
                     tokio::spawn(refuse(stream, "the server is at its limit"));
                 }
             }

@@ -6,17 +6,22 @@
 //! - [`protocol`]: token, JWKS and discovery endpoints (thin adapters over `ferrid-core`).
 //! - [`api`]: the management API under `/api/v1`.
 //! - [`console`]: the web console under `/console/` (server-rendered pages).
-//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`.
+//! - [`ops`]: `/healthz`, `/readyz`, `/metrics`; [`landing`]: `/`.
+//! - [`metrics`]: the Prometheus metrics and the handler wrapper that times protocol
+//!   requests; [`access_log`]: one JSON line per request, written off the request path.
 //! - [`connections`] and [`serve`]: connection limits and timeouts, the accept loop,
 //!   graceful shutdown with a drain deadline; [`tls`]: HTTPS with a reloadable certificate.
 //!
 //! [`serve`] runs until a shutdown signal; [`spawn`] starts a server in the background
 //! (tests use it on port 0).
 
+pub mod access_log;
 pub mod api;
 pub mod config;
 pub mod connections;
 pub mod console;
+pub mod landing;
+pub mod metrics;
 pub mod ops;
 pub mod pages;
 pub mod protocol;
@@ -28,6 +33,7 @@ pub mod tls;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
+use anyhow::Context;
 use axum::{
     Router,
     handler::Handler,
@@ -36,7 +42,7 @@ use axum::{
 };
 use ferrid_core::{
     env::Env,
-    manage::Manager,
+    manage::{MASTER, Manager},
     routes::{Method, Route},
 };
 use tower_http::{set_header::SetResponseHeaderLayer, timeout::TimeoutLayer};
@@ -52,7 +58,8 @@ pub struct AppState {
     /// each `Arc` clone is an atomic on a cache line all cores share (ten port `Arc`s
     /// cloned per token request cost ~15 % of ES256 throughput at c=64).
     pub stores: Arc<ferrid_core::store::Stores>,
-    pub metrics: Arc<ops::Metrics>,
+    /// Every metric, and the access log when it is on.
+    pub metrics: Arc<metrics::Metrics>,
     /// Time and randomness, given at start (docs/ARCHITECTURE.md "Time and randomness").
     pub env: Arc<Env>,
     /// Failed client authentications per source address (this instance's view).
@@ -70,9 +77,22 @@ impl AppState {
 }
 
 /// The handler of each route of `ferrid_core::routes` (a new route does not compile
-/// until it has one here).
+/// until it has one here). Protocol handlers are wrapped in [`metrics::http::Timed`];
+/// the other routes are counted by the middleware of [`router`].
 fn handler(route: Route) -> MethodRouter<AppState> {
-    fn on<H: Handler<T, AppState>, T: 'static>(route: Route, h: H) -> MethodRouter<AppState> {
+    fn on<H, T>(route: Route, h: H) -> MethodRouter<AppState>
+    where
+        H: Handler<T, AppState>,
+        H::Future: Unpin,
+        T: 'static,
+    {
+        if route.is_protocol() {
+            let timed = metrics::http::Timed::new(h, metrics::http::RouteTable::slot(route));
+            return method(route, timed);
+        }
+        method(route, h)
+    }
+    fn method<H: Handler<T, AppState>, T: 'static>(route: Route, h: H) -> MethodRouter<AppState> {
         match route.method() {
             Method::Get => get(h),
             Method::Post => post(h),
@@ -103,6 +123,7 @@ fn handler(route: Route) -> MethodRouter<AppState> {
         Route::Readyz => on(route, ops::readyz),
         Route::Metrics => on(route, ops::metrics),
         Route::Favicon => on(route, ops::favicon),
+        Route::Landing => on(route, landing::landing),
     }
 }
 
@@ -125,6 +146,10 @@ fn cors(route: Route) -> bool {
 pub fn router(state: AppState) -> Router {
     let (mut protocol, mut ops) = (Router::new(), Router::new());
     for route in Route::ALL {
+        // `--metrics-listen`: served on its own listener only.
+        if route == Route::Metrics && state.metrics.apart {
+            continue;
+        }
         if route.is_protocol() {
             let mut h = handler(route);
             if cors(route) {
@@ -138,21 +163,32 @@ pub fn router(state: AppState) -> Router {
     let protocol = protocol.method_not_allowed_fallback(protocol::method_not_allowed);
     // Protocol responses set their own headers (nosniff included) and need no timer per
     // request: the token hot path stays free of middleware.
+    let token_url = state.manager.registry().urls().token_endpoint(MASTER, MASTER, None);
     let managed = Router::new()
-        .merge(api::routes())
+        .merge(api::routes(&token_url))
         .merge(console::routes())
         .merge(ops)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
-    Router::new().merge(protocol).merge(managed).fallback(api::no_route).with_state(state)
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::http::observe));
+    let unmatched = metrics::http::Timed::new(api::no_route, metrics::http::RouteTable::unmatched());
+    Router::new().merge(protocol).merge(managed).fallback(unmatched).with_state(state)
+}
+
+/// The router of the `--metrics-listen` listener: `/metrics` alone.
+fn metrics_router(state: AppState) -> Router {
+    Router::new().route(Route::Metrics.template(), get(ops::metrics)).fallback(api::no_route).with_state(state)
 }
 
 /// A server bound to its address, ready to serve.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served apart from the public listener (`--metrics-listen`).
+    pub metrics_addr: Option<SocketAddr>,
+    metrics_listener: Option<tokio::net::TcpListener>,
     pub state: AppState,
     pub admin_secret_file: Option<PathBuf>,
     /// Where a generated password of the bootstrap user `admin` was written.
@@ -183,7 +219,7 @@ impl Server {
         let acceptor = tls.as_ref().map(|t| t.acceptor()).transpose().map_err(refused)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .map_err(|io| config::StartRefused::Bind { addr: config.listen, io })?;
+            .map_err(|io| config::StartRefused::Bind { flag: "--listen", addr: config.listen, io })?;
         let addr = listener.local_addr()?;
         let public_url = match &config.public_url {
             Some(u) => u.clone(),
@@ -193,10 +229,19 @@ impl Server {
                 ferrid_core::urls::PublicUrl::parse(&format!("{scheme}://{addr}")).map_err(anyhow::Error::msg)?
             }
         };
-        let started = startup::start(config, public_url, env.clone()).await?;
+        let metrics_listener = match config.metrics_listen {
+            Some(at) => {
+                let bound = tokio::net::TcpListener::bind(at).await;
+                Some(bound.map_err(|io| config::StartRefused::Bind { flag: "--metrics-listen", addr: at, io })?)
+            }
+            None => None,
+        };
+        let metrics = Arc::new(metrics::Metrics::new(env.clock.clone(), metrics_listener.is_some()));
+        let started = startup::start(config, public_url, env.clone(), metrics.clone()).await?;
         if let Some(t) = &tls {
             t.spawn(&started.jobs, config.tls_reload_interval);
         }
+        start_metrics_jobs(config, &metrics, &started.jobs)?;
         let throttle = Arc::new(ferrid_core::throttle::Throttle::new(config.throttle, env.clock.clone()));
         let failure_ports = ferrid_core::throttle::failures::FailurePorts {
             buckets: started.stores.failures.clone(),
@@ -206,7 +251,7 @@ impl Server {
         let state = AppState {
             manager: started.manager,
             stores: Arc::new(started.stores),
-            metrics: Arc::new(ops::Metrics::default()),
+            metrics,
             env: Arc::new(env),
             throttle,
             trusted_proxies: config.trusted_proxies.clone().into(),
@@ -217,6 +262,8 @@ impl Server {
         };
         Ok(Server {
             addr,
+            metrics_addr: metrics_listener.as_ref().map(|l| l.local_addr()).transpose()?,
+            metrics_listener,
             state,
             admin_secret_file: started.admin_secret_file,
             admin_password_file: started.admin_password_file,
@@ -244,12 +291,41 @@ impl Server {
             self.max_connections,
             self.max_connections_per_source,
             self.state.env.clock.clone(),
-        );
+        )
+        .counting(self.state.metrics.refused.clone());
+        self.state.metrics.watch_connections(listener.in_use());
+        if let Some(l) = self.metrics_listener {
+            let app = metrics_router(self.state.clone());
+            self.jobs.spawn("metrics-listener", async move {
+                if let Err(e) = axum::serve(l, app).await {
+                    tracing::warn!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
         let app = router(self.state);
         let served = serve::serve(listener, app, self.timeouts, self.drain_timeout, self.acceptor, shutdown).await;
         self.jobs.shutdown().await;
         served
     }
+}
+
+/// Starts the access log (`--access-log`) and the metrics' upkeep.
+fn start_metrics_jobs(
+    config: &ServerConfig,
+    metrics: &Arc<metrics::Metrics>,
+    jobs: &ferrid_core::jobs::Jobs,
+) -> anyhow::Result<()> {
+    if let Some(target) = &config.access_log {
+        let log = access_log::AccessLog::start(target, metrics.access_log_dropped())
+            .with_context(|| format!("--access-log {target:?}"))?;
+        metrics.set_access_log(log);
+    }
+    let m = Arc::clone(metrics);
+    jobs.every("metrics-upkeep", Duration::from_secs(5), move || {
+        m.upkeep();
+        std::future::ready(())
+    });
+    Ok(())
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -18,7 +18,7 @@ use ferrid_core::endpoint::{
 };
 use ferrid_oauth::OAuthError;
 
-use crate::AppState;
+use crate::{AppState, metrics::Grant};
 
 /// Largest token request body accepted (a client assertion fits easily).
 const TOKEN_BODY_LIMIT: usize = 256 * 1024;
@@ -140,13 +140,17 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
         Ok(b) => b,
         Err(r) => return r,
     };
+    let grant = Grant::of_body(&bytes);
     let rt = match endpoint::track(state.manager.registry(), &tenant, &track) {
         Ok(rt) => rt,
-        Err(e) => return oauth_error(&e),
+        Err(e) => {
+            state.metrics.token_outcome(grant, Err(e.error));
+            return oauth_error(&e);
+        }
     };
     let req = http_request(&state, &parts, &bytes, app.as_deref());
     let now = state.clock_now();
-    match ferrid_core::endpoint::token::token(
+    let answer = ferrid_core::endpoint::token::token(
         &rt,
         req,
         TokenContext {
@@ -159,20 +163,36 @@ async fn token_inner(state: AppState, tenant: String, track: String, app: Option
             rng: state.env.rng.as_ref(),
         },
     )
-    .await
-    {
+    .await;
+    state.metrics.token_outcome(grant, answer.as_ref().map(|_| ()).map_err(|e| e.error));
+    let mut resp = match answer {
         Ok(resp) => {
-            state.metrics.tokens_issued.inc();
             let body = serde_json::to_string(&resp).expect("token response serializes");
             (NO_STORE, body).into_response()
         }
         Err(e) => {
-            state.metrics.token_errors.inc();
             if e.error == ferrid_oauth::ErrorCode::InvalidClient {
                 tracing::info!(tenant = %tenant, track = %track, "client authentication failed");
             }
             oauth_error(&e)
         }
+    };
+    log_client(&state, &parts, &bytes, &mut resp);
+    resp
+}
+
+/// With the access log on, leaves the client id the request presented (never its
+/// secret or assertion) in the response for the log line.
+fn log_client(state: &AppState, parts: &Parts, body: &[u8], resp: &mut Response) {
+    if state.metrics.access_log().is_none() {
+        return;
+    }
+    let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let Ok(form) = ferrid_oauth::form::Form::parse(body) else { return };
+    if let Some(id) =
+        ferrid_core::client_auth::extract(authorization, &form).ok().and_then(|c| c.client_id().map(str::to_owned))
+    {
+        resp.extensions_mut().insert(crate::access_log::LoggedClient(id));
     }
 }
 
@@ -230,10 +250,12 @@ async fn question_inner(
         TokenQuestion::Introspect => introspect(&rt, req, ctx).await.map(|v| v.to_string()),
         TokenQuestion::Revoke => revoke(&rt, req, ctx).await.map(|()| String::new()),
     };
-    match answer {
+    let mut resp = match answer {
         Ok(body) => (NO_STORE, body).into_response(),
         Err(e) => oauth_error(&e),
-    }
+    };
+    log_client(&state, &parts, &bytes, &mut resp);
+    resp
 }
 
 pub async fn introspect(

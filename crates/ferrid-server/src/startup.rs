@@ -124,10 +124,12 @@ fn check_keys_decrypt(registry: &Registry) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Starts everything; `observer` is told of snapshot reloads and background job rounds.
 pub async fn start(
     config: &ServerConfig,
     public_url: ferrid_core::urls::PublicUrl,
     env: Env,
+    observer: Arc<dyn ferrid_core::observe::Observer>,
 ) -> anyhow::Result<Started> {
     check_shared_master_key(config)?;
     // Owner-only (0700): it holds the database, the master key and the admin secret.
@@ -136,7 +138,9 @@ pub async fn start(
     let cipher = master_key(config, &env, true)?;
     let stores = open_store(config, &env).await?;
     let registry = Arc::new(Registry::new(cipher, public_url));
+    let clock = env.clock.clone();
     let manager = Arc::new(Manager::new(stores.clone(), registry, env));
+    manager.observe(observer.clone());
     let (mut admin_secret_file, mut admin_password_file) = (None, None);
     let bootstrap = manager.bootstrap(config.admin_secret.clone(), config.admin_password.clone());
     match bootstrap.await.map_err(|e| anyhow::anyhow!("bootstrap: {e:?}"))? {
@@ -161,7 +165,7 @@ pub async fn start(
         }
     }
     // Listen before loading, so that no change falls between the two.
-    let jobs = Arc::new(Jobs::default());
+    let jobs = Arc::new(Jobs::observed(observer, clock));
     manager.watch_changes(&jobs);
     manager.load_snapshot().await.map_err(|e| anyhow::anyhow!("loading the snapshot: {e:?}"))?;
     check_keys_decrypt(manager.registry())?;

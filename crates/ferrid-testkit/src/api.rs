@@ -176,11 +176,17 @@ impl TestApp {
         (admin, c)
     }
 
-    /// The value of a `/metrics` counter.
+    /// The value of a `/metrics` counter or gauge: the sum over its label sets.
     pub async fn metric(&self, name: &str) -> u64 {
         let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().parse().ok()))
-            .unwrap_or_else(|| panic!("metric {name} missing"))
+        let values: Vec<u64> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(name))
+            .filter(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+            .filter_map(|rest| rest.rsplit_once(' ').and_then(|(_, v)| v.trim().parse::<f64>().ok()))
+            .map(|v| v as u64)
+            .collect();
+        assert!(!values.is_empty(), "metric {name} missing");
+        values.iter().sum()
     }
 }

@@ -110,6 +110,16 @@ pub struct ServeArgs {
     #[arg(long, env = "FERRID_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    /// Serve /metrics on this address (e.g. 127.0.0.1:9090) instead of --listen
+    /// [default: on --listen].
+    #[arg(long, env = "FERRID_METRICS_LISTEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Write one JSON line per request to standard output (`--access-log`, or `stdout`)
+    /// or append it to a file [default: off].
+    #[arg(long, env = "FERRID_ACCESS_LOG", num_args = 0..=1, default_missing_value = "stdout", value_name = "stdout|FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<String>,
 }
 
 /// The merged settings; a key this does not know is refused.
@@ -140,6 +150,8 @@ pub struct Settings {
     pub trusted_proxies: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub metrics_listen: Option<SocketAddr>,
+    pub access_log: Option<String>,
 }
 
 fn default_audit_retention_days() -> u32 {
@@ -233,6 +245,8 @@ impl Settings {
             ensure!(r.is_finite() && r > 0.0, "--throttle-per-second must be above 0");
             config.throttle.per_second = r;
         }
+        config.metrics_listen = self.metrics_listen;
+        config.access_log = self.access_log.as_deref().map(ferrid_server::access_log::Target::parse);
         // Secrets come from the environment only, never from flags (visible in `ps`).
         config.admin_secret =
             std::env::var("FERRID_ADMIN_SECRET").ok().filter(|s| !s.is_empty()).map(SecretString::from);

@@ -111,6 +111,8 @@ pub struct Manager {
     /// Serialises changes that may take `ferrid-api:admin` from a client, so that two
     /// of them cannot both pass the last-holder check (on this instance).
     admin_change: tokio::sync::Mutex<()>,
+    /// Told of each snapshot reload (`/metrics`); set once, after construction.
+    observer: std::sync::OnceLock<Arc<dyn crate::observe::Observer>>,
 }
 
 impl Manager {
@@ -121,6 +123,19 @@ impl Manager {
             env,
             reload: tokio::sync::Mutex::new(()),
             admin_change: tokio::sync::Mutex::new(()),
+            observer: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Reports every later snapshot reload to `observer` (the first one set wins).
+    pub fn observe(&self, observer: Arc<dyn crate::observe::Observer>) {
+        let _ = self.observer.set(observer);
+    }
+
+    /// Tells the observer, if any, that a reload begun at `started` (monotonic) ended.
+    fn reloaded(&self, kind: crate::observe::Reload, started: std::time::Duration, ok: bool) {
+        if let Some(o) = self.observer.get() {
+            o.snapshot_reloaded(kind, self.env.clock.monotonic().saturating_sub(started), ok);
         }
     }
 
@@ -157,6 +172,14 @@ impl Manager {
     /// Re-reads one track from the store into the snapshot.
     async fn refresh_track(&self, tenant: &str, track: &str) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
+        let started = self.env.clock.monotonic();
+        let result = self.refresh_track_locked(tenant, track).await;
+        self.reloaded(crate::observe::Reload::Track, started, result.is_ok());
+        result
+    }
+
+    /// [`Manager::refresh_track`] under the reload lock.
+    async fn refresh_track_locked(&self, tenant: &str, track: &str) -> ManageResult<()> {
         let before = self.registry.track(tenant, track);
         let loaded = match TrackRef::parse(tenant, track) {
             Some(at) => self.stores.snapshots.load_track(&at).await,
@@ -274,6 +297,14 @@ impl Manager {
     /// Loads every track into the snapshot (start-up).
     pub async fn load_snapshot(&self) -> ManageResult<()> {
         let _guard = self.reload.lock().await;
+        let started = self.env.clock.monotonic();
+        let result = self.load_snapshot_locked().await;
+        self.reloaded(crate::observe::Reload::Full, started, result.is_ok());
+        result
+    }
+
+    /// [`Manager::load_snapshot`] under the reload lock.
+    async fn load_snapshot_locked(&self) -> ManageResult<()> {
         let all = self.stores.snapshots.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
         self.registry.load_all(all);
         let denied = self

@@ -71,9 +71,11 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(docs::openapi_json))
 }
 
-pub fn routes() -> Router<AppState> {
+/// The management routes; `token_url` (the master track's token endpoint) is where the
+/// document's `oauth2` scheme sends Swagger UI's Authorize.
+pub fn routes(token_url: &str) -> Router<AppState> {
     let (router, mut doc) = documented().split_for_parts();
-    openapi::finish(&mut doc);
+    openapi::finish(&mut doc, token_url);
     let json = Bytes::from(doc.to_json().expect("the document serializes"));
     router
         .method_not_allowed_fallback(error::method_not_allowed)

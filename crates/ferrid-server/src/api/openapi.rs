@@ -15,7 +15,9 @@ use utoipa::{
         header::HeaderBuilder,
         path::Operation,
         schema::{ObjectBuilder, Type},
-        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        security::{
+            ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityRequirement, SecurityScheme,
+        },
     },
 };
 
@@ -23,6 +25,11 @@ use super::error::ErrorBody;
 
 /// The name of the security scheme every authenticated operation requires.
 pub const BEARER: &str = "bearer";
+
+/// The same token, obtained by Swagger UI's Authorize with the client credentials grant
+/// (RFC 6749 §4.4) from ferrid's own token endpoint: an alternative to [`BEARER`] on
+/// every authenticated operation.
+pub const OAUTH2: &str = "oauth2";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -84,12 +91,26 @@ const ERRORS: [(&str, &str, &str); 8] = [
     ("503", "Unavailable", "`unavailable`: the store cannot be reached; retry later"),
 ];
 
-/// Completes the document built from the annotations: the bearer scheme, the shared
-/// error responses, and on each authenticated operation the errors it can answer:
-/// 401, 403, 404 and 503 always; 400 and 413 with a body; 400 with `limit`; 409 on a
-/// create (`201`); 412 with `If-Match`.
-pub fn finish(doc: &mut Document) {
+/// The `oauth2` scheme: client credentials at `token_url` (the master track's token
+/// endpoint), with the management API's two scopes (docs/api.md).
+fn oauth2(token_url: &str) -> SecurityScheme {
+    let scopes = Scopes::from_iter([
+        ("ferrid-api:admin", "every tenant (a client of the master tenant's master track)"),
+        ("ferrid-api:tenant", "one tenant (a client of that tenant's master track)"),
+    ]);
+    SecurityScheme::OAuth2(OAuth2::with_description(
+        [Flow::ClientCredentials(ClientCredentials::new(token_url, scopes))],
+        "Client credentials at this server's master track, e.g. the bootstrap client `admin` and its secret, with scope `ferrid-api:admin`.",
+    ))
+}
+
+/// Completes the document built from the annotations: the bearer and oauth2 schemes,
+/// the shared error responses, and on each authenticated operation the oauth2
+/// alternative and the errors it can answer: 401, 403, 404 and 503 always; 400 and
+/// 413 with a body; 400 with `limit`; 409 on a create (`201`); 412 with `If-Match`.
+pub fn finish(doc: &mut Document, token_url: &str) {
     let components = doc.components.get_or_insert_with(Default::default);
+    components.security_schemes.insert(OAUTH2.into(), RefOr::T(oauth2(token_url)));
     components.security_schemes.insert(
         BEARER.into(),
         RefOr::T(SecurityScheme::Http(
@@ -135,6 +156,8 @@ fn add_errors(method: HttpMethod, op: &mut Operation) {
     if !authenticated {
         return;
     }
+    let security = op.security.get_or_insert_with(Vec::new);
+    security.push(SecurityRequirement::new(OAUTH2, Vec::<String>::new()));
     let has_param = |name: &str| op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == name));
     let mut statuses = vec!["401", "403", "404", "503"];
     if op.request_body.is_some() {

@@ -15,6 +15,7 @@ mod introspection;
 mod key_import_defects;
 mod management;
 mod management_defects;
+mod observability;
 mod oidc_clients;
 mod openapi;
 mod openidconnect_client;

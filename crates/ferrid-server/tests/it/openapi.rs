@@ -118,7 +118,7 @@ async fn every_authenticated_operation_documents_its_errors() {
     let doc = document(&app).await;
     for (method, path) in ROUTES {
         let op = &doc["paths"][path][method.to_lowercase()];
-        assert_eq!(op["security"], serde_json::json!([{ "bearer": [] }]), "{method} {path}");
+        assert_eq!(op["security"], serde_json::json!([{ "bearer": [] }, { "oauth2": [] }]), "{method} {path}");
         let params: BTreeSet<&str> =
             op["parameters"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
         for segment in path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')) {
@@ -231,4 +231,23 @@ async fn an_undecodable_path_segment_is_a_404_in_the_api_shape() {
     let (s, b) = app.get_api("/tenants/%FF%FE", &admin).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(b["error"], "not_found");
+}
+
+#[tokio::test]
+async fn swagger_authorize_gets_a_client_credentials_token_from_the_master_track() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let flow = &doc["components"]["securitySchemes"]["oauth2"];
+    assert_eq!(flow["type"], "oauth2");
+    let cc = &flow["flows"]["clientCredentials"];
+    let token_url = cc["tokenUrl"].as_str().unwrap();
+    assert_eq!(token_url, format!("{}/master/master/oauth/token", app.base));
+    assert!(cc["scopes"]["ferrid-api:admin"].is_string(), "{cc}");
+    // what Swagger UI's Authorize then does: the admin client at that URL, then an API call
+    let body = "grant_type=client_credentials&scope=ferrid-api:admin";
+    let token =
+        ferrid_testkit::api::access_token(app.post_form(token_url, Some(("admin", &app.admin_secret)), body).await)
+            .await;
+    let (status, _) = app.get_api("/tenants", &token).await;
+    assert_eq!(status, StatusCode::OK);
 }

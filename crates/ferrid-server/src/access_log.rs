@@ -1,0 +1,237 @@
+//! The access log (docs/operations.md "Access log"): one JSON line per request, written
+//! off the request path. The request's end hands its line to a bounded queue
+//! ([`AccessLog::send`], never waiting); one writer thread (plain blocking writes, off
+//! the async runtime) writes the lines to standard output or appends them to a file,
+//! and flushes whenever the queue is empty. When the writer falls behind and the queue
+//! is full, the line is dropped and counted (`ferrid_access_log_dropped_total`). The
+//! thread ends, after writing what is queued, when the server is dropped.
+//!
+//! A line holds the route template and the tenant and track read from the path — never
+//! the query string, a header, a body, a secret, a token or a code. The client id is the
+//! one the client presented to the token, introspection or revocation endpoint.
+
+use std::{
+    io::{BufWriter, Write},
+    net::IpAddr,
+    path::PathBuf,
+    sync::mpsc,
+    time::Duration,
+};
+
+use axum::{http::Method, response::Response};
+use metrics::Counter;
+use serde::Serialize;
+
+/// Lines held for the writer; past this, lines are dropped.
+pub const QUEUE: usize = 8192;
+
+/// Where the lines go (`--access-log stdout` or `--access-log FILE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Stdout,
+    /// Appended to, created if missing.
+    File(PathBuf),
+}
+
+impl Target {
+    /// `stdout` (or `-`) is standard output; anything else names a file.
+    pub fn parse(s: &str) -> Target {
+        match s.trim() {
+            "stdout" | "-" | "" => Target::Stdout,
+            path => Target::File(PathBuf::from(path)),
+        }
+    }
+}
+
+/// The client id a protocol handler saw, left in the response's extensions for the log.
+#[derive(Clone)]
+pub struct LoggedClient(pub String);
+
+/// The fields known when the request arrived.
+pub(crate) struct Pending {
+    pub at_millis: i64,
+    pub method: Method,
+    pub path: String,
+    pub source: Option<IpAddr>,
+}
+
+impl Pending {
+    /// The line, once the response is known.
+    pub(crate) fn finish(self, route: &str, resp: &mut Response, took: Duration) -> Line {
+        let (tenant, track) = tenant_track(route, &self.path);
+        Line {
+            time: rfc3339(self.at_millis),
+            method: self.method.as_str().to_owned(),
+            route: route.to_owned(),
+            status: resp.status().as_u16(),
+            latency_ms: (took.as_secs_f64() * 1e6).round() / 1e3,
+            tenant,
+            track,
+            client_id: resp.extensions_mut().remove::<LoggedClient>().map(|c| c.0),
+            source: self.source.map(|ip| ip.to_string()),
+        }
+    }
+}
+
+/// One line of the log, in this field order.
+#[derive(Debug, Serialize)]
+pub(crate) struct Line {
+    time: String,
+    method: String,
+    route: String,
+    status: u16,
+    latency_ms: f64,
+    tenant: Option<String>,
+    track: Option<String>,
+    client_id: Option<String>,
+    source: Option<String>,
+}
+
+/// The `{tenant}` and `{track}` segments of `path` under the route template `route`.
+fn tenant_track(route: &str, path: &str) -> (Option<String>, Option<String>) {
+    let (mut tenant, mut track) = (None, None);
+    let segments = route.split('/').zip(path.split('/'));
+    for (t, p) in segments {
+        match t {
+            "{tenant}" => tenant = Some(p.to_owned()),
+            "{track}" => track = Some(p.to_owned()),
+            _ => {}
+        }
+    }
+    (tenant, track)
+}
+
+fn rfc3339(millis: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// The sending side: cheap to call from any request's end.
+pub struct AccessLog {
+    tx: mpsc::SyncSender<Line>,
+    dropped: Counter,
+}
+
+impl AccessLog {
+    /// Opens the target (a file is created or appended to) and starts the writer thread.
+    pub fn start(target: &Target, dropped: Counter) -> std::io::Result<AccessLog> {
+        let out: Box<dyn Write + Send> = match target {
+            Target::Stdout => Box::new(std::io::stdout()),
+            Target::File(path) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
+        };
+        AccessLog::writing_to(out, QUEUE, dropped)
+    }
+
+    /// A log whose thread writes to `out`, holding at most `queue` lines.
+    fn writing_to(out: Box<dyn Write + Send>, queue: usize, dropped: Counter) -> std::io::Result<AccessLog> {
+        let (tx, rx) = mpsc::sync_channel(queue);
+        std::thread::Builder::new().name("access-log".into()).spawn(move || write(rx, out))?;
+        Ok(AccessLog { tx, dropped })
+    }
+
+    /// Queues a line, or drops and counts it when the queue is full.
+    pub(crate) fn send(&self, line: Line) {
+        if self.tx.try_send(line).is_err() {
+            self.dropped.increment(1);
+        }
+    }
+}
+
+/// Writes each line as it comes and flushes whenever the queue is empty; ends when every
+/// sender is gone.
+fn write(rx: mpsc::Receiver<Line>, out: Box<dyn Write + Send>) {
+    let mut out = BufWriter::new(out);
+    let mut next = rx.recv().ok();
+    while let Some(line) = next {
+        let mut written = serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from);
+        written = written.and_then(|()| out.write_all(b"\n"));
+        next = match rx.try_recv() {
+            Ok(line) => Some(line),
+            Err(_) => {
+                written = written.and_then(|()| out.flush());
+                rx.recv().ok()
+            }
+        };
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "could not write the access log; its lines are lost until it can");
+        }
+    }
+    let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_and_track_are_read_from_the_template_positions() {
+        let (t, p) = tenant_track("/{tenant}/{track}/oauth/token", "/acme/prod/oauth/token");
+        assert_eq!((t.as_deref(), p.as_deref()), (Some("acme"), Some("prod")));
+        let inserted = "/.well-known/oauth-authorization-server/{tenant}/{track}";
+        let (t, p) = tenant_track(inserted, "/.well-known/oauth-authorization-server/a/b");
+        assert_eq!((t.as_deref(), p.as_deref()), (Some("a"), Some("b")));
+        assert_eq!(tenant_track("/healthz", "/healthz"), (None, None));
+        assert_eq!(tenant_track("unmatched", "/x/y"), (None, None));
+    }
+
+    #[test]
+    fn a_target_is_standard_output_or_a_file() {
+        assert_eq!(Target::parse("stdout"), Target::Stdout);
+        assert_eq!(Target::parse("-"), Target::Stdout);
+        assert_eq!(Target::parse("/var/log/ferrid.log"), Target::File("/var/log/ferrid.log".into()));
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+
+    /// A writer that holds its first write until released.
+    struct Stuck(std::sync::Arc<std::sync::Barrier>, bool);
+
+    impl Write for Stuck {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if !self.1 {
+                self.1 = true;
+                self.0.wait();
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn line() -> Line {
+        Line {
+            time: rfc3339(0),
+            method: "GET".into(),
+            route: "/healthz".into(),
+            status: 200,
+            latency_ms: 0.1,
+            tenant: None,
+            track: None,
+            client_id: None,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn a_line_is_dropped_and_counted_when_the_writer_is_behind_never_waited_for() {
+        let release = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let out = Box::new(BufWriter::with_capacity(1, Stuck(release.clone(), false)));
+        let log = AccessLog::writing_to(out, 1, Counter::from_arc(dropped.clone())).unwrap();
+        // the writer takes the first line and sticks in its write; one more fits the queue
+        log.send(line());
+        let mut sent = 1;
+        while dropped.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            log.send(line());
+            sent += 1;
+            assert!(sent < 10_000, "a full queue must drop, not block");
+        }
+        assert!(sent <= 3, "{sent}");
+        release.wait();
+    }
+}
