@@ -85,3 +85,28 @@ async fn an_app_notification_from_another_instance_reloads_that_app_alone() {
     app.state.manager.apply_change(&user).await.unwrap();
     assert!(Arc::ptr_eq(&track, &app.state.manager.registry().track("t1", "prod").unwrap()));
 }
+
+#[tokio::test]
+async fn a_login_reads_the_user_from_the_store_and_users_are_no_part_of_the_snapshot() {
+    use ferrid_core::{audit::AuditRecord, store::UserRef};
+    // docs/provider.md: a login finds the user with one store read (`UserStore::find_user`)
+    let op = crate::provider::op().await;
+    let track = op.app.state.manager.registry().track("t1", "prod").unwrap();
+    // a user created through the API leaves the track's snapshot as it was
+    let bob = json!({ "username": "bob", "password": crate::provider::PASSWORD });
+    op.app.create("/tenants/t1/tracks/prod/users", &op.admin, bob).await;
+    let after = op.app.state.manager.registry().track("t1", "prod").unwrap();
+    assert!(Arc::ptr_eq(&track, &after), "a user write reloaded the track");
+    // disabled straight in the store, behind every cache's back: the next login sees it
+    let users = &op.app.state.stores.users;
+    let at = UserRef { track: ferrid_core::store::TrackRef::parse("t1", "prod").unwrap(), id: op.user_id.clone() };
+    let mut alice = users.get_user(&at).await.unwrap();
+    alice.disabled = true;
+    let audit = AuditRecord::system("t1", 1, "test.user", "users/alice".into(), json!({}));
+    users.update_user(&alice, None, &audit).await.unwrap();
+    let mut b = ferrid_testkit::browser::Browser::new();
+    let page = b.get(&op.code_url("web", &[])).await;
+    let answer = op.log_in(&mut b, &page, "alice", crate::provider::PASSWORD).await;
+    assert_ne!(answer.status, reqwest::StatusCode::SEE_OTHER, "no code for a user disabled in the store");
+    assert!(answer.body.contains("id=\"login-error\""), "the login page again: {}", answer.body);
+}
