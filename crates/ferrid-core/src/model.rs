@@ -349,3 +349,12 @@ pub struct TrackData {
     /// Public keys per app name.
     pub client_keys: Vec<(Name, StoredClientKey)>,
 }
+
+/// One app with its credentials, as the snapshot reloads it after a change to that app
+/// alone (docs/ARCHITECTURE.md "Snapshot").
+#[derive(Debug, Clone)]
+pub struct AppData {
+    pub app: App,
+    pub secrets: Vec<SecretRecord>,
+    pub client_keys: Vec<StoredClientKey>,
+}

@@ -11,12 +11,15 @@ pub enum Reload {
     Full,
     /// One track read again (a change made here or announced by another instance).
     Track,
+    /// One app read again and its entry replaced (docs/ARCHITECTURE.md "Snapshot").
+    App,
 }
 
 impl Reload {
     pub const fn as_str(self) -> &'static str {
         match self {
             Reload::Full => "full",
+            Reload::App => "app",
             Reload::Track => "track",
         }
     }

@@ -4,23 +4,22 @@
 use std::{collections::HashMap, sync::Arc};
 
 use arc_swap::ArcSwap;
-use ferrid_oauth::{
-    jwt::{SigningKey, VerifyingKey},
-    name::Name,
-};
+use ferrid_oauth::{jwt::VerifyingKey, name::Name};
 
 use crate::{
     client_auth::keys::ClientKey,
-    keys::{KeyCipher, key_context},
-    model::{ClientAuthMethod, GrantType, KeyState, SecretHash, TrackData, TrackSettings},
+    keys::KeyCipher,
+    model::{App, AppData, ClientAuthMethod, GrantType, SecretHash, Track, TrackData, TrackKey},
     urls::PublicUrl,
 };
 
 mod deny;
 mod oidc;
+mod track;
 
 pub use deny::DenyList;
 pub use oidc::{OidcRuntime, PkcePolicy};
+pub use track::{Clients, TrackBuilder, TrackRuntime, TrackShared};
 
 /// Scopes of one resource a client may ask for, resolved against the resource's
 /// current scopes (a grant of a scope the resource no longer has is dropped).
@@ -68,134 +67,6 @@ impl ClientRuntime {
 
     pub fn grant(&self, resource: &str) -> Option<&Grant> {
         self.grants.iter().find(|g| g.resource == resource)
-    }
-}
-
-/// One track, ready to serve: keys parsed once, documents pre-rendered.
-pub struct TrackRuntime {
-    pub tenant: Name,
-    pub track: Name,
-    pub issuer: String,
-    pub settings: TrackSettings,
-    /// The key that signs new tokens.
-    pub signing: Option<SigningKey>,
-    /// Every published key, for verifying ferrid's own tokens.
-    pub verifying: Vec<VerifyingKey>,
-    pub jwks_json: String,
-    /// Every key's life (kid, state, created, last change), for the rotation planner.
-    pub key_states: Vec<crate::keys::rotation::KeyLife>,
-    pub clients: HashMap<Name, ClientRuntime>,
-    /// Resource name → its scopes.
-    pub resources: HashMap<Name, Vec<String>>,
-    /// The track-level discovery document (`endpoint::discovery`), rendered once here.
-    pub discovery_json: String,
-}
-
-impl TrackRuntime {
-    /// Builds the runtime form of a track. A key that does not decrypt is skipped and
-    /// reported (the track then has no signing key and refuses to issue).
-    pub fn build(data: TrackData, cipher: &KeyCipher, urls: &PublicUrl) -> TrackRuntime {
-        let t = &data.track;
-        let issuer = urls.issuer(&t.tenant, &t.name);
-        let mut signing = None;
-        let mut verifying = Vec::new();
-        let mut published = Vec::new();
-        for key in &data.keys {
-            let ctx = key_context(&t.tenant, &t.name, &key.kid);
-            let parsed =
-                cipher.open(&ctx, &key.encrypted_pkcs8).ok().and_then(|der| SigningKey::from_pkcs8(key.alg, &der).ok());
-            let Some(parsed) = parsed else {
-                tracing::error!(tenant = %t.tenant, track = %t.name, kid = %key.kid, "track key does not decrypt with this master key");
-                continue;
-            };
-            published.push(parsed.public_jwk().clone());
-            if let Ok(vk) = VerifyingKey::from_jwk(key.alg, parsed.public_jwk()) {
-                verifying.push(vk);
-            }
-            if key.state == KeyState::Active {
-                signing = Some(parsed);
-            }
-        }
-        let jwks_json = crate::endpoint::jwks::render(published);
-        let key_states = data
-            .keys
-            .iter()
-            .map(|k| crate::keys::rotation::KeyLife {
-                kid: k.kid.clone(),
-                state: k.state,
-                created: k.created,
-                changed: k.changed,
-            })
-            .collect();
-
-        let resources: HashMap<Name, Vec<String>> = data
-            .apps
-            .iter()
-            .filter_map(|a| {
-                a.spec.as_resource().map(|r| (a.name.clone(), r.scopes.iter().map(|s| s.to_string()).collect()))
-            })
-            .collect();
-        let mut keys: HashMap<&Name, Vec<ClientKeyRuntime>> = HashMap::new();
-        for (app, stored) in &data.client_keys {
-            let verifiers = stored.key.verifiers();
-            keys.entry(app).or_default().push(ClientKeyRuntime { key: stored.key.clone(), verifiers });
-        }
-        let mut secrets: HashMap<&Name, Vec<ClientSecret>> = HashMap::new();
-        for (app, rec) in &data.secrets {
-            let secret = ClientSecret { id: rec.id.clone(), info: rec.info.clone(), hash: rec.hash.clone() };
-            secrets.entry(app).or_default().push(secret);
-        }
-        let clients = data
-            .apps
-            .iter()
-            .filter_map(|a| {
-                let c = a.spec.as_client()?;
-                let oidc = a.spec.as_oidc();
-                let public = c.client_auth_method == ClientAuthMethod::None;
-                let grants = c
-                    .resource_scopes
-                    .iter()
-                    .filter_map(|g| {
-                        let available = resources.get(&g.resource)?;
-                        let scopes: Vec<String> =
-                            g.scopes.iter().map(|s| s.to_string()).filter(|s| available.contains(s)).collect();
-                        (!scopes.is_empty()).then(|| Grant { resource: g.resource.to_string(), scopes })
-                    })
-                    .collect();
-                let runtime = ClientRuntime {
-                    name: a.name.clone(),
-                    method: c.client_auth_method,
-                    secrets: secrets.remove(&a.name).unwrap_or_default(),
-                    grants,
-                    token_lifetime: c.access_token_lifetime.unwrap_or(t.settings.access_token_lifetime),
-                    keys: keys.remove(&a.name).unwrap_or_default(),
-                    claims: crate::claims::issue::ClaimPlan::build(&c.claims, &c.claim_transforms, &c.issued_claims),
-                    grant_types: oidc.map_or_else(|| vec![GrantType::ClientCredentials], |o| o.grant_types.clone()),
-                    oidc: oidc.map(|o| Box::new(OidcRuntime::build(o, public))),
-                };
-                Some((a.name.clone(), runtime))
-            })
-            .collect();
-        let mut rt = TrackRuntime {
-            tenant: t.tenant.clone(),
-            track: t.name.clone(),
-            issuer,
-            settings: t.settings.clone(),
-            signing,
-            verifying,
-            jwks_json,
-            key_states,
-            clients,
-            resources,
-            discovery_json: String::new(),
-        };
-        rt.discovery_json = crate::endpoint::discovery::render(&rt, urls, None);
-        rt
-    }
-
-    /// Whether an app of this name exists in the track (for app-scoped URLs).
-    pub fn has_app(&self, app: &str) -> bool {
-        self.clients.contains_key(app) || self.resources.contains_key(app)
     }
 }
 
@@ -255,6 +126,17 @@ impl Registry {
         self.current.store(Arc::new(snap));
     }
 
+    /// A sink that builds a whole new snapshot from a streamed load; [`Registry::install`]
+    /// makes it live.
+    pub fn builder(&self) -> SnapshotBuilder<'_> {
+        SnapshotBuilder { registry: self, current: None, built: Snapshot::default() }
+    }
+
+    /// Replaces the whole snapshot by what `b` built.
+    pub fn install(&self, b: SnapshotBuilder<'_>) {
+        self.current.store(Arc::new(b.built));
+    }
+
     /// Installs the fresh state of one track.
     pub fn put_track(&self, data: TrackData) {
         let rt = Arc::new(TrackRuntime::build(data, &self.cipher, &self.urls));
@@ -263,6 +145,29 @@ impl Registry {
             snap.tenants.entry(rt.tenant.clone()).or_default().insert(rt.track.clone(), rt.clone());
             snap
         });
+    }
+
+    /// Installs a built track (start-up streams tracks in through this).
+    pub fn put_built(&self, rt: TrackRuntime) {
+        let rt = Arc::new(rt);
+        self.current.rcu(|old| {
+            let mut snap = Snapshot::clone(old);
+            snap.tenants.entry(rt.tenant.clone()).or_default().insert(rt.track.clone(), rt.clone());
+            snap
+        });
+    }
+
+    /// Puts one client into its track (`Some`) or takes it out (`None`), leaving every
+    /// other client of the track the same `Arc`. False when the track is not loaded.
+    pub fn put_client(&self, tenant: &str, track: &str, name: &Name, client: Option<ClientRuntime>) -> bool {
+        let Some(current) = self.track(tenant, track) else { return false };
+        let next = Arc::new(current.with_client(name, client, &self.urls));
+        self.current.rcu(|old| {
+            let mut snap = Snapshot::clone(old);
+            snap.tenants.entry(next.tenant.clone()).or_default().insert(next.track.clone(), next.clone());
+            snap
+        });
+        true
     }
 
     pub fn remove_track(&self, tenant: &str, track: &str) {
@@ -281,5 +186,33 @@ impl Registry {
             snap.tenants.remove(tenant);
             snap
         });
+    }
+}
+
+/// Builds a snapshot one track and one page of apps at a time
+/// ([`crate::store::SnapshotSource::stream_all`]).
+pub struct SnapshotBuilder<'r> {
+    registry: &'r Registry,
+    current: Option<TrackBuilder>,
+    built: Snapshot,
+}
+
+impl crate::store::SnapshotSink for SnapshotBuilder<'_> {
+    fn start_track(&mut self, track: Track, keys: Vec<TrackKey>, resources: Vec<App>) {
+        let r = self.registry;
+        self.current = Some(TrackBuilder::start(&track, &keys, &resources, &r.cipher, &r.urls));
+    }
+
+    fn apps(&mut self, page: Vec<AppData>) {
+        if let Some(b) = self.current.as_mut() {
+            page.into_iter().for_each(|a| b.add(a));
+        }
+    }
+
+    fn end_track(&mut self) {
+        if let Some(b) = self.current.take() {
+            let rt = b.finish(&self.registry.urls);
+            self.built.tenants.entry(rt.tenant.clone()).or_default().insert(rt.track.clone(), Arc::new(rt));
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! PostgreSQL: the store for several ferrid instances behind one load balancer.
 //!
-//! Every write announces the changed track with `pg_notify('ferrid_changes',
-//! 'tenant/track')` inside its transaction, so the notice is sent exactly when the
-//! change commits. Each instance listens ([`Health::subscribe`]) and reloads that track;
+//! Every write announces what it changed with `pg_notify('ferrid_changes', …)` inside its
+//! transaction (`tenant/track`, `app:tenant/track/app`, `user:tenant/track`), so the
+//! notice is sent exactly when the change commits. Each instance listens
+//! ([`Health::subscribe`]) and reloads that track or that app;
 //! after a lost connection it asks for a full reload, since notices may have been missed.
 
 use std::time::Duration;
@@ -91,10 +92,12 @@ impl PgStore {
         }
     }
 
-    async fn notify(tx: &mut Transaction<'_, Postgres>, tenant: &str, track: &str) -> StoreResult<()> {
+    /// Announces what a write touched ([`Touched::payload`]): a track, or one app so that
+    /// the others reload that app alone (docs/ARCHITECTURE.md "Snapshot").
+    async fn notify(tx: &mut Transaction<'_, Postgres>, touched: Touched<'_>) -> StoreResult<()> {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
-            .bind(format!("{tenant}/{track}"))
+            .bind(touched.payload())
             .execute(&mut **tx)
             .await
             .map(|_| ())

@@ -114,7 +114,7 @@ impl SqliteStore {
     }
 
     /// One process owns an SQLite file: there is no other instance to tell.
-    async fn notify(_tx: &mut Transaction<'_, Sqlite>, _tenant: &str, _track: &str) -> StoreResult<()> {
+    async fn notify(_tx: &mut Transaction<'_, Sqlite>, _touched: Touched<'_>) -> StoreResult<()> {
         Ok(())
     }
 }

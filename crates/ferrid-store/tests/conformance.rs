@@ -19,6 +19,8 @@ use ferrid_store::{PgStore, SqliteStore};
 mod grants;
 #[path = "conformance/login_guard.rs"]
 mod login_guard;
+#[path = "conformance/snapshot.rs"]
+mod snapshot;
 #[path = "conformance/users.rs"]
 mod users;
 use sqlx::{Connection, PgConnection};
@@ -403,6 +405,8 @@ async fn postgres_announces_each_committed_change() {
     }
     assert!(seen.contains(&Change::Track { tenant: "a".into(), track: "prod".into() }), "{seen:?}");
     assert!(seen.contains(&Change::Track { tenant: "a".into(), track: "master".into() }), "{seen:?}");
+    let x = Change::App { tenant: "a".into(), track: "prod".into(), app: "x".into() };
+    assert!(seen.contains(&x), "a change to one app names that app: {seen:?}");
     assert!(sqlite().await.store.subscribe().is_none());
 }
 

@@ -115,7 +115,7 @@ pub fn document(
     let app = app_segment.map(super::app_name);
     let rt = super::track_with_app(registry, tenant, track, app)?;
     Ok(match app {
-        None => rt.discovery_json.clone(),
+        None => rt.discovery_json.to_string(),
         Some(app) => render(&rt, registry.urls(), Some(app)),
     })
 }

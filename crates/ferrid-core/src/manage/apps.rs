@@ -206,7 +206,7 @@ impl Manager {
         self.audit(scope.caller(), scope.tenant(), action, target, details)
     }
 
-    /// Awaits a store write to an app, naming it in an error, then reloads the track.
+    /// Awaits a store write to an app, naming it in an error, then reloads that app.
     async fn app_write<T>(
         &self,
         scope: &TrackScope<'_>,
@@ -214,7 +214,7 @@ impl Manager {
         write: impl std::future::Future<Output = crate::store::StoreResult<T>>,
     ) -> ManageResult<T> {
         let done = write.await.map_err(|e| ManageError::from_store(e, || format!("app '{app}'")))?;
-        self.refresh_track(scope.tenant(), scope.track()).await?;
+        self.refresh_app(scope.tenant(), scope.track(), app).await?;
         Ok(done)
     }
 

@@ -61,7 +61,7 @@ impl Manager {
                 e => ManageError::from_store(e, || "key".into()),
             },
         )?;
-        self.refresh_track(tenant, track).await?;
+        self.refresh_app(tenant, track, app).await?;
         Ok(stored)
     }
 
@@ -73,6 +73,6 @@ impl Manager {
         self.stores.credentials.delete_client_key(&scope.app(app)?, kid, &audit).await.map_err(|e| {
             ManageError::from_store(e, || format!("key '{}'", kid.chars().take(60).collect::<String>()))
         })?;
-        self.refresh_track(tenant, track).await
+        self.refresh_app(tenant, track, app).await
     }
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod client_keys;
 pub mod input;
+mod reload;
 pub mod request;
 pub mod rotation;
 pub mod secrets;
@@ -169,75 +170,6 @@ impl Manager {
         AuditRecord::change(caller.actor(), tenant, self.now(), action, target, details)
     }
 
-    /// Re-reads one track from the store into the snapshot.
-    async fn refresh_track(&self, tenant: &str, track: &str) -> ManageResult<()> {
-        let _guard = self.reload.lock().await;
-        let started = self.env.clock.monotonic();
-        let result = self.refresh_track_locked(tenant, track).await;
-        self.reloaded(crate::observe::Reload::Track, started, result.is_ok());
-        result
-    }
-
-    /// [`Manager::refresh_track`] under the reload lock.
-    async fn refresh_track_locked(&self, tenant: &str, track: &str) -> ManageResult<()> {
-        let before = self.registry.track(tenant, track);
-        let loaded = match TrackRef::parse(tenant, track) {
-            Some(at) => self.stores.snapshots.load_track(&at).await,
-            None => Err(StoreError::NotFound),
-        };
-        match loaded {
-            Ok(data) => self.registry.put_track(data),
-            Err(StoreError::NotFound) => self.registry.remove_track(tenant, track),
-            Err(e) => {
-                return Err(ManageError::from_store(e, || format!("track '{tenant}/{track}'")));
-            }
-        }
-        forget_removed_secrets(before.as_deref(), self.registry.track(tenant, track).as_deref());
-        Ok(())
-    }
-
-    /// Drops a deleted track from the snapshot. Under the reload lock, like every
-    /// refresh: a refresh that read the track before the delete committed has put it
-    /// back already, so this removal comes last (issue 18: a deleted track came back).
-    async fn forget_track(&self, tenant: &str, track: &str) {
-        let _guard = self.reload.lock().await;
-        let before = self.registry.track(tenant, track);
-        self.registry.remove_track(tenant, track);
-        forget_removed_secrets(before.as_deref(), None);
-    }
-
-    /// Drops a deleted tenant from the snapshot, under the reload lock.
-    async fn forget_tenant(&self, tenant: &str) {
-        let _guard = self.reload.lock().await;
-        let before: Vec<_> = self.registry.tracks().into_iter().filter(|t| t.tenant.as_str() == tenant).collect();
-        self.registry.remove_tenant(tenant);
-        for t in before {
-            forget_removed_secrets(Some(&t), None);
-        }
-    }
-
-    /// Follows changes announced by other instances (PostgreSQL) until the store stops
-    /// announcing: a changed track is reloaded, a tenant-wide change or a possible gap
-    /// reloads everything.
-    pub fn watch_changes(self: &Arc<Self>, jobs: &Jobs) {
-        let Some(mut rx) = self.stores.health.subscribe() else { return };
-        let this = Arc::clone(self);
-        jobs.spawn("change-watcher", async move {
-            while let Some(change) = rx.recv().await {
-                let result = match &change {
-                    crate::store::Change::Track { tenant, track } if track != "*" => {
-                        this.refresh_track(tenant, track).await
-                    }
-                    crate::store::Change::Denied { tenant, track } => this.reload_denied(tenant, track).await,
-                    _ => this.load_snapshot().await,
-                };
-                if let Err(e) = result {
-                    tracing::warn!(?change, error = %e, "could not apply a change from another instance");
-                }
-            }
-        });
-    }
-
     /// Every `every`, until `jobs` shut down, removes what has ended: replay-guard
     /// entries, login sessions, and codes, grants and their tokens (docs/model.md "Codes,
     /// grants and refresh tokens"). A failure is logged and the next round tries again.
@@ -293,42 +225,6 @@ impl Manager {
         self.registry.denied().add(&user.track, &denied);
         Ok(())
     }
-
-    /// Loads every track into the snapshot (start-up).
-    pub async fn load_snapshot(&self) -> ManageResult<()> {
-        let _guard = self.reload.lock().await;
-        let started = self.env.clock.monotonic();
-        let result = self.load_snapshot_locked().await;
-        self.reloaded(crate::observe::Reload::Full, started, result.is_ok());
-        result
-    }
-
-    /// [`Manager::load_snapshot`] under the reload lock.
-    async fn load_snapshot_locked(&self) -> ManageResult<()> {
-        let all = self.stores.snapshots.load_all().await.map_err(|e| ManageError::from_store(e, || "tracks".into()))?;
-        self.registry.load_all(all);
-        let denied = self
-            .stores
-            .grants
-            .all_denied_tokens(self.now())
-            .await
-            .map_err(|e| ManageError::from_store(e, || "deny-list".into()))?;
-        self.registry.denied().replace_all(denied);
-        Ok(())
-    }
-}
-
-/// Forgets the verified chosen secrets that `before` held and `after` no longer does
-/// (docs/security.md: a verified secret is recognised from memory until it is removed). Runs
-/// for every reload, so removals made through other instances are forgotten too.
-fn forget_removed_secrets(before: Option<&crate::runtime::TrackRuntime>, after: Option<&crate::runtime::TrackRuntime>) {
-    let slow_ids = |rt: &crate::runtime::TrackRuntime| -> Vec<String> {
-        rt.clients.values().flat_map(|c| c.secrets.iter()).filter(|s| s.hash.is_slow()).map(|s| s.id.clone()).collect()
-    };
-    let Some(before) = before else { return };
-    let kept: std::collections::HashSet<String> = after.map(slow_ids).unwrap_or_default().into_iter().collect();
-    let gone: Vec<String> = slow_ids(before).into_iter().filter(|id| !kept.contains(id)).collect();
-    crate::credentials::verified::forget_verified(&gone);
 }
 
 /// The track a path names; an invalid name cannot exist, so it is a 404.

@@ -78,7 +78,7 @@ impl Manager {
                 e => ManageError::from_store(e, || "secret".into()),
             },
         )?;
-        self.refresh_track(tenant, track).await?;
+        self.refresh_app(tenant, track, app).await?;
         Ok((record, shown))
     }
 
@@ -92,6 +92,6 @@ impl Manager {
             .delete_secret(&scope.app(app)?, id, &audit)
             .await
             .map_err(|e| ManageError::from_store(e, || "secret".into()))?;
-        self.refresh_track(tenant, track).await
+        self.refresh_app(tenant, track, app).await
     }
 }

@@ -109,7 +109,7 @@ pub fn check<'t>(track: &'t TrackRuntime, form: &Form<'_>, app: Option<&str>) ->
             client.and_then(|c| c.oidc.as_deref()).is_some_and(|o| o.post_logout_redirect_uris.contains(uri));
         registered.then(|| uri.to_owned())
     });
-    Ok(EndSession { client, hint, redirect, state: form.get("state").map(str::to_owned) })
+    Ok(EndSession { client: client.map(|c| &**c), hint, redirect, state: form.get("state").map(str::to_owned) })
 }
 
 /// The front-channel logout URL of a client for a session (Front-Channel Logout 1.0 §2:

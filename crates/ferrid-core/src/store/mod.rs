@@ -31,7 +31,7 @@ pub use login_guard::{LockRule, LoginGuard};
 pub use refs::{AppRef, TrackRef};
 pub use replay::ReplayGuard;
 pub use tenants::TenantStore;
-pub use tracks::{SnapshotSource, TrackStore};
+pub use tracks::{SnapshotSink, SnapshotSource, TrackStore};
 pub use users::{SessionStore, UserFilter, UserRef, UserStore};
 
 use crate::model::{App, SecretRecord, Track, TrackKey, User};
@@ -70,23 +70,84 @@ pub struct NewTrack {
 pub enum Change {
     /// Reload this track; `track == "*"` means every track of the tenant.
     Track { tenant: String, track: String },
+    /// One app (its registration, secrets or keys) changed: reload that app alone.
+    App { tenant: String, track: String, app: String },
+    /// A user of this track changed: users are read from the store, never held in the
+    /// snapshot, so there is nothing to reload.
+    User { tenant: String, track: String },
     /// The deny-list of this track changed: read it again.
     Denied { tenant: String, track: String },
     /// Notifications may have been missed (a lost connection): reload everything.
     Resync,
 }
 
-impl Change {
-    /// Parses a `tenant/track` notification payload.
-    pub fn parse(payload: &str) -> Option<Change> {
-        if let Some(rest) = payload.strip_prefix("deny:") {
-            let (tenant, track) = rest.split_once('/')?;
-            return Some(Change::Denied { tenant: tenant.to_owned(), track: track.to_owned() });
+/// What a write touched, as its notification names it; [`Change::parse`] reads it back.
+#[derive(Debug, Clone, Copy)]
+pub enum Touched<'a> {
+    /// `tenant/track`; `track` `*` for every track of the tenant.
+    Track(&'a str, &'a str),
+    /// `app:tenant/track/app`.
+    App(&'a AppRef),
+    /// `user:tenant/track`.
+    User(&'a str, &'a str),
+}
+
+impl Touched<'_> {
+    /// The notification payload.
+    pub fn payload(&self) -> String {
+        match self {
+            Touched::Track(tenant, track) => format!("{tenant}/{track}"),
+            Touched::App(at) => format!("app:{}/{}/{}", at.tenant(), at.track.track, at.app),
+            Touched::User(tenant, track) => format!("user:{tenant}/{track}"),
         }
-        let (tenant, track) = payload.split_once('/')?;
-        Some(Change::Track { tenant: tenant.to_owned(), track: track.to_owned() })
     }
 }
+
+impl Change {
+    /// Parses a notification payload ([`Touched::payload`], or `deny:tenant/track`).
+    pub fn parse(payload: &str) -> Option<Change> {
+        let pair = |rest: &str| rest.split_once('/').map(|(a, b)| (a.to_owned(), b.to_owned()));
+        if let Some(rest) = payload.strip_prefix("deny:") {
+            let (tenant, track) = pair(rest)?;
+            return Some(Change::Denied { tenant, track });
+        }
+        if let Some(rest) = payload.strip_prefix("user:") {
+            let (tenant, track) = pair(rest)?;
+            return Some(Change::User { tenant, track });
+        }
+        if let Some(rest) = payload.strip_prefix("app:") {
+            let (tenant, rest) = rest.split_once('/')?;
+            let (track, app) = rest.split_once('/')?;
+            return Some(Change::App { tenant: tenant.to_owned(), track: track.to_owned(), app: app.to_owned() });
+        }
+        let (tenant, track) = pair(payload)?;
+        Some(Change::Track { tenant, track })
+    }
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::*;
+
+    fn name(s: &str) -> ferrid_oauth::name::Name {
+        ferrid_oauth::name::Name::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_notification_names_the_app_or_user_it_touched_and_parses_back() {
+        let at = TrackRef::new(name("acme"), name("prod")).app(name("svc"));
+        let app = Change::parse(&Touched::App(&at).payload());
+        assert_eq!(app, Some(Change::App { tenant: "acme".into(), track: "prod".into(), app: "svc".into() }));
+        let user = Change::parse(&Touched::User("acme", "prod").payload());
+        assert_eq!(user, Some(Change::User { tenant: "acme".into(), track: "prod".into() }));
+        let track = Change::parse(&Touched::Track("acme", "*").payload());
+        assert_eq!(track, Some(Change::Track { tenant: "acme".into(), track: "*".into() }));
+        assert_eq!(Change::parse("app:acme/prod"), None);
+    }
+}
+
+/// How many apps a streamed snapshot load reads at a time ([`SnapshotSource::stream_all`]).
+pub const STREAM_PAGE: u32 = 1000;
 
 /// A page of a listing ordered by name: `after` is the last name of the previous page.
 #[derive(Debug, Clone, Default)]

@@ -1,10 +1,10 @@
 use async_trait::async_trait;
 use ferrid_oauth::name::Name;
 
-use super::{NewTrack, PageRequest, StoreResult, TrackRef};
+use super::{AppRef, NewTrack, PageRequest, StoreResult, TrackRef};
 use crate::{
     audit::AuditRecord,
-    model::{Track, TrackData},
+    model::{App, AppData, Track, TrackData, TrackKey},
 };
 
 /// Tracks and their settings.
@@ -29,6 +29,24 @@ pub trait TrackStore: Send + Sync + 'static {
 pub trait SnapshotSource: Send + Sync + 'static {
     /// Everything the runtime needs about one track.
     async fn load_track(&self, track: &TrackRef) -> StoreResult<TrackData>;
-    /// Every track of every tenant, for start-up.
+    /// One app with its secrets and keys (after a change to that app alone); NotFound
+    /// when it does not exist.
+    async fn load_app(&self, app: &AppRef) -> StoreResult<AppData>;
+    /// Every track of every tenant, whole.
     async fn load_all(&self) -> StoreResult<Vec<TrackData>>;
+    /// Every track of every tenant, in one read transaction, handed to `sink` `page` apps
+    /// at a time (start-up): only the snapshot being built and one page are held.
+    async fn stream_all(&self, page: u32, sink: &mut dyn SnapshotSink) -> StoreResult<()>;
+}
+
+/// Receives a streamed load ([`SnapshotSource::stream_all`]): for each track, its start,
+/// then its apps (clients and resources, ordered by name) in pages, then its end.
+pub trait SnapshotSink: Send {
+    /// A track begins: its row, its keys and its resource apps (the clients' grants are
+    /// resolved against them).
+    fn start_track(&mut self, track: Track, keys: Vec<TrackKey>, resources: Vec<App>);
+    /// The next page of the current track's apps, each with its credentials.
+    fn apps(&mut self, page: Vec<AppData>);
+    /// The current track is complete.
+    fn end_track(&mut self);
 }

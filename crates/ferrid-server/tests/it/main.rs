@@ -30,6 +30,7 @@ mod rotation;
 mod route_matrix;
 mod rust_oauth2;
 mod secrets;
+mod snapshot_updates;
 mod throttle;
 mod throttle_defects;
 mod token_endpoint;

@@ -68,7 +68,7 @@ macro_rules! sql_apps {
             async fn create_app(&self, app: &App, secrets: &[SecretRecord], audit: &AuditRecord) -> StoreResult<()> {
                 let mut tx = self.begin(Begin::Write).await?;
                 Self::insert_app(&mut tx, app, secrets).await?;
-                Self::commit_change(tx, audit, (&app.tenant, &app.track)).await
+                Self::commit_change(tx, audit, Touched::App(&app.app_ref())).await
             }
 
             async fn replace_app(
@@ -117,7 +117,7 @@ macro_rules! sql_apps {
                         Self::on_app(&mut tx, sql, &at).await?;
                     }
                 }
-                Self::commit_change(tx, audit, (&app.tenant, &app.track)).await?;
+                Self::commit_change(tx, audit, Touched::App(&at)).await?;
                 Ok(App { version, ..app.clone() })
             }
 
@@ -126,7 +126,7 @@ macro_rules! sql_apps {
                 let r = Self::on_app(&mut tx, "DELETE FROM apps WHERE tenant = $1 AND track = $2 AND name = $3", at)
                     .await?;
                 changed(r.rows_affected())?;
-                Self::commit_change(tx, audit, (at.tenant(), &at.track.track)).await
+                Self::commit_change(tx, audit, Touched::App(at)).await
             }
         }
     };

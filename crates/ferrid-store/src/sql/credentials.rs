@@ -66,7 +66,7 @@ macro_rules! sql_credentials {
                     .await
                     .map_err(map_err)?;
                 changed(r.rows_affected())?;
-                Self::commit_change(tx, audit, (at.tenant(), &at.track.track)).await
+                Self::commit_change(tx, audit, Touched::App(at)).await
             }
 
             /// The app's rows of a credential table, in `sql`'s order.
@@ -103,7 +103,7 @@ macro_rules! sql_credentials {
                 const COUNT: &str = "SELECT COUNT(*) FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3";
                 let mut tx = self.begin_credential(at, COUNT, max).await?;
                 Self::insert_secret(&mut tx, at, secret).await?;
-                Self::commit_change(tx, audit, (at.tenant(), &at.track.track)).await
+                Self::commit_change(tx, audit, Touched::App(at)).await
             }
 
             async fn delete_secret(&self, at: &AppRef, id: &str, audit: &AuditRecord) -> StoreResult<()> {
@@ -140,7 +140,7 @@ macro_rules! sql_credentials {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
-                Self::commit_change(tx, audit, (at.tenant(), &at.track.track)).await
+                Self::commit_change(tx, audit, Touched::App(at)).await
             }
 
             async fn delete_client_key(&self, at: &AppRef, kid: &str, audit: &AuditRecord) -> StoreResult<()> {

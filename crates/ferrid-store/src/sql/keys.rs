@@ -46,7 +46,7 @@ macro_rules! sql_keys {
                 if r.rows_affected() == 0 {
                     return Ok(false);
                 }
-                Self::commit_change(tx, audit, (&at.tenant, &at.track)).await?;
+                Self::commit_change(tx, audit, Touched::Track(&at.tenant, &at.track)).await?;
                 Ok(true)
             }
 
@@ -77,7 +77,7 @@ macro_rules! sql_keys {
                     }
                     promoted += 1;
                 }
-                Self::commit_change(tx, audit, (&at.tenant, &at.track)).await?;
+                Self::commit_change(tx, audit, Touched::Track(&at.tenant, &at.track)).await?;
                 Ok(true)
             }
 
@@ -101,7 +101,7 @@ macro_rules! sql_keys {
                     tx.commit().await.map_err(map_err)?;
                     return Ok(0);
                 }
-                Self::commit_change(tx, audit, (&at.tenant, &at.track)).await?;
+                Self::commit_change(tx, audit, Touched::Track(&at.tenant, &at.track)).await?;
                 Ok(r.rows_affected())
             }
         }

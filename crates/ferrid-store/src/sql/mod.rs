@@ -39,13 +39,14 @@ pub mod prelude {
     pub use ferrid_core::{
         audit::{AuditEntry, AuditQuery, AuditRecord},
         model::{
-            App, AppSpec, AuthCode, IssuedToken, KeyState, RefreshRecord, SecretHash, SecretRecord, Session,
+            App, AppData, AppSpec, AuthCode, IssuedToken, KeyState, RefreshRecord, SecretHash, SecretRecord, Session,
             StoredClientKey, Tenant, Track, TrackData, TrackKey, TrackSettings, UnixTime, User, UserGrant,
         },
         store::{
             AppRef, AppStore, AuditLog, Change, CredentialStore, Denied, FailureBuckets, GrantStore, Health, LockRule,
-            LoginGuard, NewTrack, PageRequest, Redeemed, ReplayGuard, SessionStore, SnapshotSource, StoreError,
-            StoreResult, TenantStore, TrackKeyStore, TrackRef, TrackStore, UserFilter, UserRef, UserStore,
+            LoginGuard, NewTrack, PageRequest, Redeemed, ReplayGuard, SessionStore, SnapshotSink, SnapshotSource,
+            StoreError, StoreResult, TenantStore, Touched, TrackKeyStore, TrackRef, TrackStore, UserFilter, UserRef,
+            UserStore,
         },
     };
     pub use ferrid_oauth::name::Name;

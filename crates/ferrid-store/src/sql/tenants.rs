@@ -36,7 +36,7 @@ macro_rules! sql_tenants {
                     .await
                     .map_err(map_err)?;
                 Self::insert_track(&mut tx, master).await?;
-                Self::commit_change(tx, audit, (&tenant.name, &master.track.name)).await
+                Self::commit_change(tx, audit, Touched::Track(&tenant.name, &master.track.name)).await
             }
 
             async fn delete_tenant(&self, tenant: &Name, audit: &AuditRecord) -> StoreResult<()> {
@@ -56,7 +56,7 @@ macro_rules! sql_tenants {
                         changed(r.rows_affected())?;
                     }
                 }
-                Self::commit_change(tx, audit, (tenant, "*")).await
+                Self::commit_change(tx, audit, Touched::Track(tenant, "*")).await
             }
         }
     };

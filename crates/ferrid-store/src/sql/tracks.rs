@@ -50,7 +50,7 @@ macro_rules! sql_tracks {
             async fn create_track(&self, new: &NewTrack, audit: &AuditRecord) -> StoreResult<()> {
                 let mut tx = self.begin(Begin::Write).await?;
                 Self::insert_track(&mut tx, new).await?;
-                Self::commit_change(tx, audit, (&new.track.tenant, &new.track.name)).await
+                Self::commit_change(tx, audit, Touched::Track(&new.track.tenant, &new.track.name)).await
             }
 
             async fn update_track(
@@ -76,7 +76,7 @@ macro_rules! sql_tracks {
                     Self::lock_track(&mut tx, &track.track_ref()).await?;
                     return Err(StoreError::VersionMismatch);
                 };
-                Self::commit_change(tx, audit, (&track.tenant, &track.name)).await?;
+                Self::commit_change(tx, audit, Touched::Track(&track.tenant, &track.name)).await?;
                 Ok(Track { version, ..track.clone() })
             }
 
@@ -89,7 +89,7 @@ macro_rules! sql_tracks {
                     .await
                     .map_err(map_err)?;
                 changed(r.rows_affected())?;
-                Self::commit_change(tx, audit, (&at.tenant, &at.track)).await
+                Self::commit_change(tx, audit, Touched::Track(&at.tenant, &at.track)).await
             }
         }
     };

@@ -29,16 +29,16 @@ macro_rules! sql_tx {
                 Self::begin_on(pool, kind).await.map_err(map_err)
             }
 
-            /// Ends a write: appends its audit record, tells other instances that
-            /// `touched` (`tenant`, `track`; `*` for every track of the tenant) changed,
+            /// Ends a write: appends its audit record, tells other instances what it
+            /// touched (a track, `*` for every track of the tenant, one app, or a user),
             /// and commits all three together.
             async fn commit_change(
                 mut tx: Transaction<'_, $db>,
                 audit: &AuditRecord,
-                touched: (&str, &str),
+                touched: Touched<'_>,
             ) -> StoreResult<()> {
                 Self::insert_audit(&mut tx, audit).await?;
-                Self::notify(&mut tx, touched.0, touched.1).await?;
+                Self::notify(&mut tx, touched).await?;
                 tx.commit().await.map_err(map_err)
             }
 

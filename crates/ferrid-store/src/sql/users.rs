@@ -148,7 +148,7 @@ macro_rules! sql_users {
             async fn create_user(&self, u: &User, audit: &AuditRecord) -> StoreResult<()> {
                 let mut tx = self.begin(Begin::Write).await?;
                 Self::insert_user(&mut tx, u).await?;
-                Self::commit_change(tx, audit, (&u.tenant, &u.track)).await
+                Self::commit_change(tx, audit, Touched::User(&u.tenant, &u.track)).await
             }
 
             async fn update_user(
@@ -181,7 +181,7 @@ macro_rules! sql_users {
                             .map_err(map_err)?;
                     return Err(if exists.is_some() { StoreError::VersionMismatch } else { StoreError::NotFound });
                 };
-                Self::commit_change(tx, audit, (&u.tenant, &u.track)).await?;
+                Self::commit_change(tx, audit, Touched::User(&u.tenant, &u.track)).await?;
                 Ok(User { version, ..u.clone() })
             }
 
@@ -191,7 +191,7 @@ macro_rules! sql_users {
                 let sql = "DELETE FROM users WHERE tenant = $1 AND track = $2 AND id = $3";
                 let r = Self::by_user(sql, u).execute(&mut *tx).await.map_err(map_err)?;
                 changed(r.rows_affected())?;
-                Self::commit_change(tx, audit, (&u.track.tenant, &u.track.track)).await
+                Self::commit_change(tx, audit, Touched::User(&u.track.tenant, &u.track.track)).await
             }
         }
 
@@ -245,7 +245,7 @@ macro_rules! sql_users {
                 let mut tx = self.begin(Begin::Write).await?;
                 let sql = "DELETE FROM sessions WHERE tenant = $1 AND track = $2 AND user_id = $3";
                 let r = Self::by_user(sql, u).execute(&mut *tx).await.map_err(map_err)?;
-                Self::commit_change(tx, audit, (&u.track.tenant, &u.track.track)).await?;
+                Self::commit_change(tx, audit, Touched::User(&u.track.tenant, &u.track.track)).await?;
                 Ok(r.rows_affected())
             }
 
