@@ -217,9 +217,11 @@ impl Server {
         let refused = |e: tls::TlsError| config::StartRefused::Config(e.to_string());
         let tls = config.tls.clone().map(tls::TlsReloader::load).transpose().map_err(refused)?;
         let acceptor = tls.as_ref().map(|t| t.acceptor()).transpose().map_err(refused)?;
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|io| config::StartRefused::Bind { flag: "--listen", addr: config.listen, io })?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|io| config::StartRefused::Bind {
+            flag: "--listen",
+            addr: config.listen,
+            io,
+        })?;
         let addr = listener.local_addr()?;
         let public_url = match &config.public_url {
             Some(u) => u.clone(),
