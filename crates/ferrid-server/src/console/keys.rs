@@ -61,7 +61,7 @@ pub fn key_body(file: &[u8], password: Option<&str>) -> Result<Value, ManageErro
 
 /// The Manager's errors named after the upload form's controls: the key material's
 /// fields (`pem`, `pfx`, `jwk.kid`, `body`) are the file's.
-fn on_form(e: ManageError) -> ManageError {
+pub fn on_form(e: ManageError) -> ManageError {
     match e {
         ManageError::Invalid(errors) => ManageError::Invalid(
             errors
@@ -71,6 +71,32 @@ fn on_form(e: ManageError) -> ManageError {
         ),
         other => other,
     }
+}
+
+fn too_large() -> ManageError {
+    ManageError::field(CERTIFICATE, format!("must be at most {} KiB", UPLOAD_LIMIT / 1024))
+}
+
+/// The status of a refused upload: 413 for a body over the limit.
+pub fn status_of_upload(up: &ConsoleUpload, e: &ManageError) -> StatusCode {
+    if matches!(up.upload, Uploaded::TooLarge) { StatusCode::PAYLOAD_TOO_LARGE } else { status_of(e) }
+}
+
+/// The key a New application form uploads, checked by `Manager::check_client_key` before
+/// anything is created (`None` when no file was chosen). A file is only for a client
+/// whose authentication method is `private_key_jwt`.
+pub async fn checked_key(state: &AppState, up: &ConsoleUpload) -> Result<Option<NewClientKey>, ManageError> {
+    let form = match &up.upload {
+        Uploaded::TooLarge => return Err(too_large()),
+        Uploaded::Parts { form, .. } => form,
+    };
+    let Some(file) = up.file(CERTIFICATE).filter(|f| !f.is_empty()) else { return Ok(None) };
+    if form.text("client_auth_method") != Some("private_key_jwt") {
+        return Err(ManageError::field(CERTIFICATE, "is only for the client authentication method private_key_jwt"));
+    }
+    let body = key_body(file, form.get(PASSWORD)).and_then(|b| NewClientKey::from_json(&b)).map_err(on_form)?;
+    state.manager.check_client_key(Ok(body.clone())).await.map_err(on_form)?;
+    Ok(Some(body))
 }
 
 /// `POST …/apps/{app}/keys` (`multipart/form-data`): adds the uploaded key.
@@ -83,9 +109,7 @@ pub async fn add_key(
     let added = async {
         let scope = scope_of(c, &tenant, &track)?;
         let form = match &up.upload {
-            Uploaded::TooLarge => {
-                return Err(ManageError::field(CERTIFICATE, format!("must be at most {} KiB", UPLOAD_LIMIT / 1024)));
-            }
+            Uploaded::TooLarge => return Err(too_large()),
             Uploaded::Parts { form, .. } => form,
         };
         let file = up.file(CERTIFICATE).filter(|f| !f.is_empty());
@@ -102,8 +126,7 @@ pub async fn add_key(
         Err(e) => {
             let mut form = key_form(c, &app_path(c, &tenant, &track, &app));
             let alert = form.refused(&e, CERTIFICATE);
-            let status =
-                if matches!(up.upload, Uploaded::TooLarge) { StatusCode::PAYLOAD_TOO_LARGE } else { status_of(&e) };
+            let status = status_of_upload(&up, &e);
             app_page(&state, c, (&tenant, &track, &app), Some(Again::Key(form, alert)), None, status).await
         }
     }

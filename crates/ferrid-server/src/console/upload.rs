@@ -10,7 +10,7 @@ use axum::{
 };
 use ferrid_core::provider::session::cookie_value;
 
-use super::{Console, forbidden, session, session::SESSION_COOKIE, view::Posted};
+use super::{Console, ConsolePost, forbidden, session, session::SESSION_COOKIE, view::Posted};
 use crate::AppState;
 
 /// Largest upload accepted: a certificate or a PFX file is a few KiB.
@@ -25,7 +25,8 @@ pub enum Uploaded {
     TooLarge,
 }
 
-/// A `POST` of a console form as `multipart/form-data`.
+/// A `POST` of a console form as `multipart/form-data` (or, without a file, as
+/// `application/x-www-form-urlencoded`, read by [`ConsolePost`]).
 pub struct ConsoleUpload {
     pub console: Console,
     pub upload: Uploaded,
@@ -45,6 +46,19 @@ impl FromRequest<AppState> for ConsoleUpload {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let urlencoded = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        if urlencoded {
+            // the same form without a file (a browser without the file control's form)
+            let post = ConsolePost::from_request(req, state).await?;
+            return Ok(ConsoleUpload {
+                console: post.console,
+                upload: Uploaded::Parts { form: post.form, files: vec![] },
+            });
+        }
         let (mut parts, body) = req.into_parts();
         let console = Console::from_request_parts(&mut parts, state).await?;
         let Ok(bytes) = axum::body::to_bytes(body, UPLOAD_LIMIT).await else {

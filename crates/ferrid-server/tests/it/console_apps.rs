@@ -233,6 +233,10 @@ async fn key_client(app: &TestApp, b: &mut Browser) -> Page {
 /// Posts `fields` and the file `certificate` as `multipart/form-data`, the body built by
 /// hand as a browser builds it (RFC 7578), with the browser's cookies.
 async fn upload(app: &TestApp, b: &Browser, fields: &[(&str, &str)], file: &[u8]) -> Page {
+    upload_to(app, b, &format!("{APPS}/pk/keys"), fields, file).await
+}
+
+async fn upload_to(app: &TestApp, b: &Browser, path: &str, fields: &[(&str, &str)], file: &[u8]) -> Page {
     let boundary = "----ferrid-test-boundary-7f3a";
     let mut body = Vec::new();
     for (k, v) in fields {
@@ -250,7 +254,7 @@ async fn upload(app: &TestApp, b: &Browser, fields: &[(&str, &str)], file: &[u8]
     let cookies = b.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
     let r = b
         .http
-        .post(abs(app, &format!("{APPS}/pk/keys")))
+        .post(abs(app, path))
         .header("content-type", format!("multipart/form-data; boundary={boundary}"))
         .header("cookie", cookies)
         .body(body)
@@ -380,4 +384,62 @@ async fn an_upload_without_this_sessions_csrf_token_is_refused_with_403_and_noth
     assert_eq!(crossed.status, StatusCode::FORBIDDEN, "{}", crossed.body);
     assert_eq!(key_count(&app, &admin).await, 0);
     assert_eq!(assert_with(&app, &kp).await, StatusCode::UNAUTHORIZED);
+}
+
+/// The New application form of a client as `multipart/form-data` fields: its hidden
+/// fields, the name `pk`, `api:read` granted, `method`.
+async fn new_client_fields(app: &TestApp, b: &mut Browser, method: &str) -> Vec<(String, String)> {
+    let page = get(app, b, &format!("{APPS}/new?kind=oauth_client")).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""), "{}", page.body);
+    assert!(page.body.contains(">Certificate file (PEM or PFX)") && page.body.contains(">PFX password<"));
+    let form = form_to(&page, "/apps/new");
+    let mut fields: Vec<(String, String)> =
+        ["csrf", "kind"].iter().map(|k| ((*k).to_owned(), form.get(k).unwrap().to_owned())).collect();
+    for (k, v) in [("name", "pk"), ("grant", "api:read"), ("client_auth_method", method)] {
+        fields.push((k.to_owned(), v.to_owned()));
+    }
+    fields
+}
+
+fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn a_private_key_jwt_client_created_with_its_certificate_in_new_application_gets_a_token() {
+    let (app, admin, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+    let fields = new_client_fields(&app, &mut b, "private_key_jwt").await;
+    let kp = p256();
+    let pem = ferrid_testkit::certs::self_signed(&kp).pem();
+    let created = upload_to(&app, &b, &format!("{APPS}/new"), &refs(&fields), pem.as_bytes()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(!created.body.contains("client-secret"), "no secret for private_key_jwt: {}", created.body);
+    assert_eq!(key_count(&app, &admin).await, 1);
+    assert_eq!(assert_with(&app, &kp).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_certificate_refused_in_new_application_leaves_nothing_created() {
+    let (app, admin, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+    let kp = p256();
+    let pfx = ferrid_testkit::certs::pfx(&kp, &ferrid_testkit::certs::self_signed(&kp), "right horse");
+    let mut fields = new_client_fields(&app, &mut b, "private_key_jwt").await;
+    fields.push(("password".into(), "wrong horse".into()));
+    let refused = upload_to(&app, &b, &format!("{APPS}/new"), &refs(&fields), &pfx).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"f-password-error\""), "{}", refused.body);
+    assert!(refused.body.contains("<details open>"), "Show advanced opens on its error: {}", refused.body);
+    let (st, _) = app.get_api("/tenants/acme/tracks/master/apps/pk", &admin).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "nothing created");
+
+    // a certificate is only for private_key_jwt
+    let fields = new_client_fields(&app, &mut b, "client_secret_post").await;
+    let pem = ferrid_testkit::certs::self_signed(&kp).pem();
+    let refused = upload_to(&app, &b, &format!("{APPS}/new"), &refs(&fields), pem.as_bytes()).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"f-certificate-error\""), "{}", refused.body);
+    let (st, _) = app.get_api("/tenants/acme/tracks/master/apps/pk", &admin).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "nothing created");
 }
