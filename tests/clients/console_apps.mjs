@@ -13,9 +13,12 @@
 // Output: one line per check ("ok - name" / "FAIL - name: reason"), then
 // "N passed, N failed". Exit code 1 if any check failed.
 
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { SignJWT } from 'jose';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -218,11 +221,66 @@ async function checkWithoutJavaScript() {
   await page.context().close();
 }
 
+// A P-256 key with a self-signed certificate (PEM) and a PFX of both, by the openssl CLI.
+function keyFiles(password) {
+  const dir = mkdtempSync(join(tmpdir(), 'ferrid-pkjwt-'));
+  const [key, cert, pfx] = ['key.pem', 'cert.pem', 'client.pfx'].map((f) => join(dir, f));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=pkjwt.example'], { stdio: 'ignore' });
+  execFileSync('openssl', ['pkcs12', '-export', '-inkey', key, '-in', cert, '-out', pfx, '-passout', `pass:${password}`],
+    { stdio: 'ignore' });
+  return { key: createPrivateKey(readFileSync(key)), cert, pfx };
+}
+
+// client_credentials with a private_key_jwt assertion (RFC 7523 §2.2) signed by `key`.
+async function assertionToken(clientId, key, scope) {
+  const aud = `${base}/${tenant}/master/oauth/token`;
+  const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(clientId).setSubject(clientId)
+    .setAudience(aud).setIssuedAt().setExpirationTime('2m').setJti(randomUUID()).sign(key);
+  const r = await fetch(aud, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope, client_assertion: assertion,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  return r.status;
+}
+
+async function checkPrivateKeyJwt() {
+  const page = state.page;
+  const first = keyFiles('pfx-pass');
+  const secret = await createApp(page, 'OAuth 2.0 – Client Credentials Grant', 'pkjwt', async (p) => {
+    await p.getByRole('checkbox', { name: 'api:read' }).check();
+    await p.getByText('Show advanced').click();
+    await p.getByLabel('Client authentication method').selectOption('private_key_jwt');
+    await p.getByLabel('Certificate file (PEM or PFX)').setInputFiles(first.cert);
+  });
+  eq(secret, null, 'no secret for private_key_jwt');
+  eq(await assertionToken('pkjwt', first.key, 'api:read'), 200, 'a token with the uploaded certificate');
+  // a second key on the application's page, as a PFX: a wrong password first
+  const second = keyFiles('right-pass');
+  eq(await assertionToken('pkjwt', second.key, 'api:read'), 401, 'not yet uploaded');
+  await page.goto(`${base}${apps}/pkjwt`);
+  await page.getByLabel('Certificate file (PEM or PFX)').setInputFiles(second.pfx);
+  await page.getByLabel('PFX password').fill('wrong-pass');
+  await page.getByRole('button', { name: 'Upload certificate' }).click();
+  await page.locator('#f-password-error').waitFor();
+  eq(await assertionToken('pkjwt', second.key, 'api:read'), 401, 'refused, nothing added');
+  await page.getByLabel('Certificate file (PEM or PFX)').setInputFiles(second.pfx);
+  await page.getByLabel('PFX password').fill('right-pass');
+  await page.getByRole('button', { name: 'Upload certificate' }).click();
+  await page.getByText('The key is added').waitFor();
+  eq(await assertionToken('pkjwt', second.key, 'api:read'), 200, 'a token with the PFX key');
+  eq(await assertionToken('pkjwt', first.key, 'api:read'), 200, 'the first key still works');
+}
+
 const CHECKS = [
   ['setup: tenant, browser, sign-in', checkSetup],
   ['New application: each kind; the client gets a token with the secret the page showed', checkKinds],
   ['an invalid and a taken name are shown next to the field, nothing created', checkNames],
   ['a secret added works; a removed secret stops working', checkSecrets],
+  ['private_key_jwt: a certificate uploaded in New application and a PFX on the app page give tokens', checkPrivateKeyJwt],
   ['an application is deleted after its confirmation page', checkDelete],
   ['with JavaScript disabled: the whole client-credentials journey', checkWithoutJavaScript],
 ];

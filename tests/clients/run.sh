@@ -30,7 +30,8 @@
 #            (sign-in, tenants, tracks, users, audit, isolation, CSRF, logout, without
 #            JavaScript, an axe-core scan); writes docs/console/*.png
 #   console-apps  console_apps.mjs: the console's application pages (each kind, a
-#            token with the shown secret, names refused, secrets, delete, without JS)
+#            token with the shown secret, names refused, secrets, a private_key_jwt
+#            client with an uploaded certificate and PFX (openssl CLI), delete, without JS)
 #   schemathesis over the management API's OpenAPI document
 #
 #   FERRID_BIN   server binary (default: <repo>/target/debug/ferrid)

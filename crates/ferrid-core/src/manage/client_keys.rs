@@ -3,7 +3,7 @@
 
 use super::{ManageError, ManageResult, Manager, TrackScope, request::NewClientKey};
 use crate::{
-    client_auth::keys::{KeyImportError, import_key_blocking},
+    client_auth::keys::{ClientKey, KeyImportError, import_key_blocking},
     model::{MAX_KEYS_PER_CLIENT, StoredClientKey},
     store::StoreError,
 };
@@ -31,16 +31,7 @@ impl Manager {
         body: ManageResult<NewClientKey>,
     ) -> ManageResult<StoredClientKey> {
         self.get_client(scope, app).await?;
-        let (input, field) = body?.into_input()?;
-        // Off the async workers, two at a time (a PFX may cost seconds of key derivation).
-        let key = import_key_blocking(input)
-            .await
-            .ok_or(ManageError::Unavailable)?
-            .map_err(|e| ManageError::field(field_of(&e, field), e.to_string()))?;
-        // The kid is a path segment of DELETE …/keys/{kid}: keep it short and printable.
-        if key.kid.is_empty() || key.kid.len() > 128 || !key.kid.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
-            return Err(ManageError::field("jwk.kid", "must be 1 to 128 printable ASCII characters without '/'"));
-        }
+        let key = self.check_client_key(body).await?;
         let stored = StoredClientKey { key, created: self.now() };
         let summary = serde_json::json!({
             "kid": stored.key.kid,
@@ -63,6 +54,23 @@ impl Manager {
         )?;
         self.refresh_app(tenant, track, app).await?;
         Ok(stored)
+    }
+
+    /// The key of a `POST …/keys` body, imported and checked as [`Manager::add_client_key`]
+    /// does, without storing it: for a caller that must refuse a key before creating its
+    /// client (the console's New application), so nothing is half-created.
+    pub async fn check_client_key(&self, body: ManageResult<NewClientKey>) -> ManageResult<ClientKey> {
+        let (input, field) = body?.into_input()?;
+        // Off the async workers, two at a time (a PFX may cost seconds of key derivation).
+        let key = import_key_blocking(input)
+            .await
+            .ok_or(ManageError::Unavailable)?
+            .map_err(|e| ManageError::field(field_of(&e, field), e.to_string()))?;
+        // The kid is a path segment of DELETE …/keys/{kid}: keep it short and printable.
+        if key.kid.is_empty() || key.kid.len() > 128 || !key.kid.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+            return Err(ManageError::field("jwk.kid", "must be 1 to 128 printable ASCII characters without '/'"));
+        }
+        Ok(key)
     }
 
     pub async fn delete_client_key(&self, scope: &TrackScope<'_>, app: &str, kid: &str) -> ManageResult<()> {

@@ -19,6 +19,7 @@ use secrecy::ExposeSecret;
 use super::{
     Console, ConsolePost, Section,
     apps::{CreatedPage, app_path, endpoints, kind_label},
+    keys::key_form,
     page::render,
     signin::redirect,
     tenants::{Confirm, Row, status_of},
@@ -37,7 +38,15 @@ pub struct AppPage {
     pub secrets: Option<Vec<Row>>,
     pub add_secret: FormView,
     pub keys: Option<Vec<Row>>,
+    pub add_key: FormView,
     pub delete: String,
+}
+
+/// A form of the page shown again with its errors, and the alert of those that name no
+/// field of it.
+pub enum Again {
+    Registration(FormView, Option<String>),
+    Key(FormView, Option<String>),
 }
 
 /// The registration as the JSON of `PUT` (without `name`, which the URL gives).
@@ -52,7 +61,7 @@ fn registration_form(c: &Console, tenant: &str, track: &str, a: &App) -> FormVie
         ))
 }
 
-fn scope_of<'c>(c: &'c Console, tenant: &str, track: &str) -> Result<TrackScope<'c>, ManageError> {
+pub(super) fn scope_of<'c>(c: &'c Console, tenant: &str, track: &str) -> Result<TrackScope<'c>, ManageError> {
     c.caller.tenant(tenant).and_then(|s| s.track(track))
 }
 
@@ -61,6 +70,7 @@ fn notice(done: &str) -> Option<&'static str> {
         "saved" => "The registration is saved.",
         "secret-removed" => "The secret is removed: it no longer authenticates the client.",
         "key-removed" => "The key is removed.",
+        "key-added" => "The key is added: client assertions signed with it are accepted.",
         _ => return None,
     })
 }
@@ -79,11 +89,11 @@ pub async fn show(
     app_page(&state, &c, (&tenant, &track, &app), None, done.map(str::to_owned), StatusCode::OK).await
 }
 
-async fn app_page(
+pub(super) async fn app_page(
     state: &AppState,
     c: &Console,
     (tenant, track, app): (&str, &str, &str),
-    again: Option<(FormView, Option<String>)>,
+    again: Option<Again>,
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
@@ -120,9 +130,10 @@ async fn app_page(
             })
             .collect()
     });
-    let (edit, alert) = match again {
-        Some((f, alert)) => (f, alert),
-        None => (registration_form(c, tenant, track, &a), None),
+    let (edit, add_key, alert) = match again {
+        Some(Again::Registration(f, alert)) => (f, key_form(c, &base), alert),
+        Some(Again::Key(f, alert)) => (registration_form(c, tenant, track, &a), f, alert),
+        None => (registration_form(c, tenant, track, &a), key_form(c, &base), None),
     };
     let mut facts = vec![("Kind".into(), kind_label(a.spec.kind()).to_owned())];
     facts.extend(endpoints(state, &a));
@@ -141,6 +152,7 @@ async fn app_page(
         secrets,
         add_secret: FormView::post(format!("{base}/secrets"), &c.csrf, "Add secret").label("Add secret"),
         keys,
+        add_key,
         delete: format!("{base}/delete"),
     };
     render(status, &page)
@@ -195,7 +207,8 @@ pub async fn update(
                 }
                 other => form.refused(other, "registration"),
             };
-            app_page(&state, c, (&tenant, &track, &app), Some((form, alert)), None, status_of(&e)).await
+            let again = Some(Again::Registration(form, alert));
+            app_page(&state, c, (&tenant, &track, &app), again, None, status_of(&e)).await
         }
     }
 }

@@ -20,9 +20,10 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Console, ConsolePost, Section,
+    Console, Section, keys,
     page::render,
-    tenants::{Row, status_of},
+    tenants::Row,
+    upload::{ConsoleUpload, Uploaded},
     view::{Field, FormView, Layout, Link, Posted},
 };
 use crate::AppState;
@@ -244,7 +245,11 @@ fn kind_form(c: &Console, tenant: &str, track: &str, kind: &str) -> (FormView, V
         &METHODS,
         ClientAuthMethod::default().as_str(),
     );
-    (form.field(grants).field(method), vec!["client_auth_method"])
+    let certificate = Field::file(keys::CERTIFICATE, "Certificate file (PEM or PFX)")
+        .hint("For private_key_jwt: a PEM certificate or public key, or a PFX/PKCS#12 file.");
+    let password = Field::password(keys::PASSWORD, "PFX password").autocomplete("off").hint("Only for a PFX file.");
+    let form = form.field(grants).field(method).field(certificate).field(password);
+    (form, vec!["client_auth_method", keys::CERTIFICATE, keys::PASSWORD])
 }
 
 fn new_page(
@@ -273,7 +278,7 @@ fn new_page(
         action: new_path(c, tenant, track),
         csrf: c.csrf.clone(),
         kind: kind.to_owned(),
-        multipart: false,
+        multipart: kind != "oauth_resource",
         grants: if kind == "oauth_resource" { Vec::new() } else { grants_of(state, tenant, track, posted) },
         form,
         grants_error,
@@ -387,16 +392,35 @@ pub fn endpoints(state: &AppState, a: &App) -> Vec<(String, String)> {
 pub async fn create(
     State(state): State<AppState>,
     Path((tenant, track)): Path<(String, String)>,
-    post: ConsolePost,
+    up: ConsoleUpload,
 ) -> Response {
-    let c = &post.console;
+    let c = &up.console;
     let scope = match c.caller.tenant(&tenant).and_then(|s| s.track(&track)) {
         Ok(s) => s,
         Err(e) => return c.refusal(&e),
     };
-    let kind = post.form.text("kind").filter(|k| KINDS.iter().any(|(n, _)| n == k)).unwrap_or("oauth_client");
-    let body = AppBody::from_json(&app_body(kind, &post.form));
-    match state.manager.create_app(&scope, body).await {
+    let empty = Posted::default();
+    let posted = match &up.upload {
+        Uploaded::Parts { form, .. } => form,
+        Uploaded::TooLarge => &empty,
+    };
+    let kind = posted.text("kind").filter(|k| KINDS.iter().any(|(n, _)| n == k)).unwrap_or("oauth_client");
+    let created = async {
+        // the certificate first: a refused one leaves nothing created
+        let key = keys::checked_key(&state, &up).await?;
+        let r = state.manager.create_app(&scope, AppBody::from_json(&app_body(kind, posted))).await?;
+        if let Some(key) = key
+            && let Err(e) = state.manager.add_client_key(&scope, &r.app.name, Ok(key)).await
+        {
+            // checked above, so only a store failure gets here: undo the creation
+            if state.manager.delete_app(&scope, &r.app.name).await.is_err() {
+                tracing::warn!(app = %r.app.name, "console: a client whose key failed could not be removed");
+            }
+            return Err(keys::on_form(e));
+        }
+        Ok(r)
+    };
+    match created.await {
         Ok(r) => {
             let mut l = c.layout(
                 format!("Application {} created", r.app.name),
@@ -418,9 +442,10 @@ pub async fn create(
         Err(e @ ManageError::NotFound(_)) => c.refusal(&e),
         Err(e) => {
             let (mut form, _) = kind_form(c, &tenant, &track, kind);
-            form.keep(&post.form);
+            form.keep(posted);
             let alert = form.refused(&e, "name");
-            new_page(&state, c, (&tenant, &track, kind), Some((form, &post.form)), alert, status_of(&e))
+            let status = keys::status_of_upload(&up, &e);
+            new_page(&state, c, (&tenant, &track, kind), Some((form, posted)), alert, status)
         }
     }
 }

@@ -16,12 +16,14 @@ pub mod app;
 pub mod apps;
 pub mod audit;
 pub mod input;
+pub mod keys;
 pub mod page;
 pub mod paths;
 pub mod session;
 pub mod signin;
 pub mod tenants;
 pub mod tracks;
+pub mod upload;
 pub mod users;
 pub mod view;
 
@@ -71,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/{tenant}/tracks/{track}/apps/new", get(apps::new_form).post(apps::create))
         .route("/console/{tenant}/tracks/{track}/apps/{app}", get(app::show).post(app::update))
         .route("/console/{tenant}/tracks/{track}/apps/{app}/secrets", post(app::add_secret))
+        .route("/console/{tenant}/tracks/{track}/apps/{app}/keys", post(keys::add_key))
         .route("/console/{tenant}/tracks/{track}/apps/{app}/delete", get(app::confirm_delete).post(app::delete))
         .route(
             "/console/{tenant}/tracks/{track}/apps/{app}/{what}/{id}/delete",

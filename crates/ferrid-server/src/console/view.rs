@@ -101,6 +101,11 @@ impl Field {
         Field::new("number", name, label)
     }
 
+    /// A file chooser; its form must be [`FormView::multipart`]. Never refilled.
+    pub fn file(name: &str, label: &str) -> Field {
+        Field::new("file", name, label)
+    }
+
     pub fn textarea(name: &str, label: &str) -> Field {
         Field::new("textarea", name, label)
     }
@@ -176,6 +181,8 @@ pub struct FormView {
     pub submit: String,
     /// A dangerous action's button looks like one.
     pub danger: bool,
+    /// Posted as `multipart/form-data` (a form with a file), read by `ConsoleUpload`.
+    pub multipart: bool,
 }
 
 impl FormView {
@@ -188,6 +195,7 @@ impl FormView {
             fields: Vec::new(),
             submit: submit.to_owned(),
             danger: false,
+            multipart: false,
         }
     }
 
@@ -205,6 +213,11 @@ impl FormView {
         self
     }
 
+    pub fn multipart(mut self) -> FormView {
+        self.multipart = true;
+        self
+    }
+
     pub fn danger(mut self) -> FormView {
         self.danger = true;
         self
@@ -215,7 +228,7 @@ impl FormView {
     pub fn keep(&mut self, posted: &Posted) {
         for f in &mut self.fields {
             match f.kind {
-                "password" | "hidden" => {}
+                "password" | "hidden" | "file" => {}
                 "checkbox" => f.checked = posted.get(&f.name).is_some(),
                 "select" => {
                     let v = posted.get(&f.name).unwrap_or_default();

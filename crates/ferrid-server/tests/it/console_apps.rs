@@ -216,3 +216,230 @@ async fn the_registration_is_saved_from_its_json_and_a_refusal_names_the_field()
     let (_, api) = app.get_api("/tenants/acme/tracks/master/apps/api", &admin).await;
     assert_eq!(api["scopes"], json!(["read", "write", "admin"]), "unchanged");
 }
+
+/// Creates the `private_key_jwt` client `pk` (granted `api:read`) through New
+/// application, and returns its page.
+async fn key_client(app: &TestApp, b: &mut Browser) -> Page {
+    create_resource(app, b).await;
+    let mut form = new_form(app, b, "oauth_client", &["api:read"]).await;
+    form.set("name", "pk").set("client_auth_method", "private_key_jwt");
+    let created = b.submit(&app.base, &form).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let page = get(app, b, &format!("{APPS}/pk")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page
+}
+
+/// Posts `fields` and the file `certificate` as `multipart/form-data`, the body built by
+/// hand as a browser builds it (RFC 7578), with the browser's cookies.
+async fn upload(app: &TestApp, b: &Browser, fields: &[(&str, &str)], file: &[u8]) -> Page {
+    upload_to(app, b, &format!("{APPS}/pk/keys"), fields, file).await
+}
+
+async fn upload_to(app: &TestApp, b: &Browser, path: &str, fields: &[(&str, &str)], file: &[u8]) -> Page {
+    let boundary = "----ferrid-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes());
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"certificate\"; filename=\"client.bin\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    let cookies = b.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let r = b
+        .http
+        .post(abs(app, path))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header("cookie", cookies)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    Page { status: r.status(), headers: r.headers().clone(), body: r.text().await.unwrap() }
+}
+
+/// How many keys `pk` holds, read through the API.
+async fn key_count(app: &TestApp, admin: &str) -> usize {
+    let (st, body) = app.get_api("/tenants/acme/tracks/master/apps/pk/keys", admin).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    body["items"].as_array().unwrap_or_else(|| panic!("{body}")).len()
+}
+
+/// A `client_credentials` request of `pk` with an assertion (RFC 7523 §2.2) signed by `kp`.
+async fn assert_with(app: &TestApp, kp: &rcgen::KeyPair) -> StatusCode {
+    let t = ferrid_core::env::Clock::now(&ferrid_core::env::SystemClock::new());
+    let aud = app.token_url("acme", "master");
+    let claims =
+        json!({"iss": "pk", "sub": "pk", "aud": aud, "iat": t, "exp": t + 300, "jti": format!("j-{t}-{}", rand_id())});
+    let key = jsonwebtoken::EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).unwrap();
+    let jwt = jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256), &claims, &key).unwrap();
+    let body = format!(
+        "grant_type=client_credentials&scope=api:read&client_assertion_type={}&client_assertion={jwt}",
+        percent_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    );
+    app.post_form(&aud, None, &body).await.status()
+}
+
+fn rand_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn p256() -> rcgen::KeyPair {
+    rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap()
+}
+
+#[tokio::test]
+async fn a_pem_certificate_uploaded_on_the_apps_page_lets_the_client_sign_its_assertions() {
+    let (app, admin, mut b) = setup().await;
+    let page = key_client(&app, &mut b).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""), "{}", page.body);
+    assert!(page.body.contains(">Certificate file (PEM or PFX)"), "{}", page.body);
+    assert!(page.body.contains(">PFX password<") && page.body.contains("Upload certificate"), "{}", page.body);
+    let csrf = form_to(&page, "/apps/pk/keys").get("csrf").unwrap().to_owned();
+
+    let kp = p256();
+    assert_eq!(assert_with(&app, &kp).await, StatusCode::UNAUTHORIZED, "no key yet");
+    let pem = ferrid_testkit::certs::self_signed(&kp).pem();
+    let done = upload(&app, &b, &[("csrf", &csrf), ("password", "")], pem.as_bytes()).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(done.location().unwrap().ends_with("/apps/pk?done=key-added"));
+    assert_eq!(key_count(&app, &admin).await, 1);
+    let shown = get(&app, &mut b, done.location().unwrap()).await;
+    assert!(
+        shown.body.contains("The key is added") && shown.body.contains("CN=rcgen self signed cert"),
+        "{}",
+        shown.body
+    );
+    assert_eq!(assert_with(&app, &kp).await, StatusCode::OK, "the uploaded key signs the assertion");
+    assert_eq!(assert_with(&app, &p256()).await, StatusCode::UNAUTHORIZED, "another key does not");
+}
+
+#[tokio::test]
+async fn a_pfx_with_a_wrong_password_is_refused_next_to_the_password_and_nothing_is_added() {
+    let (app, admin, mut b) = setup().await;
+    let page = key_client(&app, &mut b).await;
+    let csrf = form_to(&page, "/apps/pk/keys").get("csrf").unwrap().to_owned();
+    let kp = p256();
+    let pfx = ferrid_testkit::certs::pfx(&kp, &ferrid_testkit::certs::self_signed(&kp), "right horse");
+
+    let refused = upload(&app, &b, &[("csrf", &csrf), ("password", "wrong horse")], &pfx).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"f-password-error\""), "next to the password: {}", refused.body);
+    assert!(!refused.body.contains("wrong horse"), "the password is never sent back");
+    assert_eq!(key_count(&app, &admin).await, 0);
+
+    let done = upload(&app, &b, &[("csrf", &csrf), ("password", "right horse")], &pfx).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(key_count(&app, &admin).await, 1);
+    assert_eq!(assert_with(&app, &kp).await, StatusCode::OK);
+
+    // a file that is neither: the error is next to the file control
+    let junk = upload(&app, &b, &[("csrf", &csrf)], b"not a certificate").await;
+    assert_eq!(junk.status, StatusCode::BAD_REQUEST, "{}", junk.body);
+    assert!(junk.body.contains("id=\"f-certificate-error\""), "{}", junk.body);
+    let empty = upload(&app, &b, &[("csrf", &csrf)], b"").await;
+    assert!(empty.body.contains("id=\"f-certificate-error\""), "{}", empty.body);
+    assert_eq!(key_count(&app, &admin).await, 1);
+}
+
+#[tokio::test]
+async fn an_oversize_upload_is_refused_next_to_the_file_field_not_with_a_500() {
+    let (app, admin, mut b) = setup().await;
+    let page = key_client(&app, &mut b).await;
+    let csrf = form_to(&page, "/apps/pk/keys").get("csrf").unwrap().to_owned();
+    let big = vec![b'A'; 65 * 1024];
+    let refused = upload(&app, &b, &[("csrf", &csrf)], &big).await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", refused.body);
+    assert!(refused.body.contains("id=\"f-certificate-error\""), "{}", refused.body);
+    assert!(refused.body.contains("must be at most 64 KiB"), "{}", refused.body);
+    assert_eq!(key_count(&app, &admin).await, 0);
+}
+
+#[tokio::test]
+async fn an_upload_without_this_sessions_csrf_token_is_refused_with_403_and_nothing_is_added() {
+    let (app, admin, mut b) = setup().await;
+    key_client(&app, &mut b).await;
+    let kp = p256();
+    let pem = ferrid_testkit::certs::self_signed(&kp).pem();
+    let missing = upload(&app, &b, &[], pem.as_bytes()).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN, "{}", missing.body);
+    let foreign = upload(&app, &b, &[("csrf", "forged-token")], pem.as_bytes()).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN, "{}", foreign.body);
+    // another person's session's token does not do either
+    let mut other = admin_browser(&app).await;
+    let page = get(&app, &mut b, &format!("{APPS}/pk")).await;
+    let mine = form_to(&page, "/apps/pk/keys").get("csrf").unwrap().to_owned();
+    let theirs = get(&app, &mut other, &format!("{APPS}/pk")).await;
+    let theirs = form_to(&theirs, "/apps/pk/keys").get("csrf").unwrap().to_owned();
+    assert_ne!(mine, theirs);
+    let crossed = upload(&app, &b, &[("csrf", &theirs)], pem.as_bytes()).await;
+    assert_eq!(crossed.status, StatusCode::FORBIDDEN, "{}", crossed.body);
+    assert_eq!(key_count(&app, &admin).await, 0);
+    assert_eq!(assert_with(&app, &kp).await, StatusCode::UNAUTHORIZED);
+}
+
+/// The New application form of a client as `multipart/form-data` fields: its hidden
+/// fields, the name `pk`, `api:read` granted, `method`.
+async fn new_client_fields(app: &TestApp, b: &mut Browser, method: &str) -> Vec<(String, String)> {
+    let page = get(app, b, &format!("{APPS}/new?kind=oauth_client")).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""), "{}", page.body);
+    assert!(page.body.contains(">Certificate file (PEM or PFX)") && page.body.contains(">PFX password<"));
+    let form = form_to(&page, "/apps/new");
+    let mut fields: Vec<(String, String)> =
+        ["csrf", "kind"].iter().map(|k| ((*k).to_owned(), form.get(k).unwrap().to_owned())).collect();
+    for (k, v) in [("name", "pk"), ("grant", "api:read"), ("client_auth_method", method)] {
+        fields.push((k.to_owned(), v.to_owned()));
+    }
+    fields
+}
+
+fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn a_private_key_jwt_client_created_with_its_certificate_in_new_application_gets_a_token() {
+    let (app, admin, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+    let fields = new_client_fields(&app, &mut b, "private_key_jwt").await;
+    let kp = p256();
+    let pem = ferrid_testkit::certs::self_signed(&kp).pem();
+    let created = upload_to(&app, &b, &format!("{APPS}/new"), &refs(&fields), pem.as_bytes()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(!created.body.contains("client-secret"), "no secret for private_key_jwt: {}", created.body);
+    assert_eq!(key_count(&app, &admin).await, 1);
+    assert_eq!(assert_with(&app, &kp).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_certificate_refused_in_new_application_leaves_nothing_created() {
+    let (app, admin, mut b) = setup().await;
+    create_resource(&app, &mut b).await;
+    let kp = p256();
+    let pfx = ferrid_testkit::certs::pfx(&kp, &ferrid_testkit::certs::self_signed(&kp), "right horse");
+    let mut fields = new_client_fields(&app, &mut b, "private_key_jwt").await;
+    fields.push(("password".into(), "wrong horse".into()));
+    let refused = upload_to(&app, &b, &format!("{APPS}/new"), &refs(&fields), &pfx).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"f-password-error\""), "{}", refused.body);
+    assert!(refused.body.contains("<details open>"), "Show advanced opens on its error: {}", refused.body);
+    let (st, _) = app.get_api("/tenants/acme/tracks/master/apps/pk", &admin).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "nothing created");
+
+    // a certificate is only for private_key_jwt
+    let fields = new_client_fields(&app, &mut b, "client_secret_post").await;
+    let pem = ferrid_testkit::certs::self_signed(&kp).pem();
+    let refused = upload_to(&app, &b, &format!("{APPS}/new"), &refs(&fields), pem.as_bytes()).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"f-certificate-error\""), "{}", refused.body);
+    let (st, _) = app.get_api("/tenants/acme/tracks/master/apps/pk", &admin).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "nothing created");
+}
