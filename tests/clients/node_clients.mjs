@@ -865,7 +865,7 @@ async function checkOidcDiscovery() {
   } else {
     eq(md.end_session_endpoint, `${iss}/oauth/endsession`, 'end_session_endpoint');
   }
-  eq(md.response_types_supported, ['code', 'id_token', 'id_token token', 'code id_token', 'code id_token token'], 'response_types_supported');
+  eq(md.response_types_supported, ['code', 'id_token', 'id_token token', 'code id_token', 'code token', 'code id_token token'], 'response_types_supported');
   expect((md.code_challenge_methods_supported ?? []).includes('S256'), 'code_challenge_methods_supported lacks S256');
   // openid-client then requires the iss parameter in authorization responses
   eq(md.authorization_response_iss_parameter_supported, true, 'authorization_response_iss_parameter_supported');

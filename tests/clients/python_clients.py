@@ -1236,7 +1236,7 @@ def check_oidc_discovery(ctx):
                             ("jwks_uri", "/oauth/keys")):
             eq(md.get(field), issuer + path, field)
         eq(md.get("response_types_supported"),
-           ["code", "id_token", "id_token token", "code id_token", "code id_token token"],
+           ["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"],
            "response_types_supported")
         expect("S256" in (md.get("code_challenge_methods_supported") or []),
                f"code_challenge_methods_supported: {md.get('code_challenge_methods_supported')}")
