@@ -366,4 +366,24 @@ mod tests {
         assert_eq!(form.fields[1].value, "");
         assert!(form.fields[2].checked);
     }
+
+    #[test]
+    fn a_checkbox_group_keeps_exactly_the_boxes_posted_and_links_its_error() {
+        let boxes = [("api:read".to_owned(), true), ("api:write".to_owned(), false)];
+        let mut form = FormView::post("/x", "t", "Save").field(Field::checkboxes("resource_scopes", "Scopes", &boxes));
+        form.keep(&Posted { fields: vec![("resource_scopes".into(), "api:write".into())] });
+        let picked: Vec<bool> = form.fields[0].choices.iter().map(|c| c.selected).collect();
+        assert_eq!(picked, [false, true]);
+        form.place(&[FieldError::new("resource_scopes[0].resource", "is not a resource")]);
+        let html = form.render().unwrap();
+        assert!(
+            html.contains(r#"<fieldset class="field invalid" aria-describedby="f-resource-scopes-error">"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"name="resource_scopes" value="api:write" checked"#), "{html}");
+        assert!(
+            html.contains(r#"id="f-resource-scopes-error">resource_scopes[0].resource: is not a resource"#),
+            "{html}"
+        );
+    }
 }
