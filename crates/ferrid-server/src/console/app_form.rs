@@ -128,7 +128,8 @@ pub fn registration_form(c: &Console, tenant: &str, track: &str, a: &App, grants
     }
     let numbers = CLIENT_NUMBERS.iter().chain(if oidc { &OIDC_NUMBERS[..] } else { &[] });
     for (name, label) in numbers {
-        form = form.field(Field::number(name, label).value(shown(obj.get(*name))));
+        let f = Field::number(name, label).value(shown(obj.get(*name)));
+        form = form.field(f.hint("Empty for the default (docs/api.md)."));
     }
     let jsons = CLIENT_JSON.iter().chain(if oidc { &OIDC_JSON[..] } else { &[] });
     for (name, label) in jsons {

@@ -80,7 +80,10 @@ async fn an_out_of_range_lifetime_is_shown_next_to_its_control_and_nothing_chang
     let control = &control[..control.find('>').unwrap_or(0)];
     assert!(control.contains("value=\"5\""), "input kept: {control}");
     assert!(control.contains("aria-invalid=\"true\""), "{control}");
-    assert!(control.contains("aria-describedby=\"f-access-token-lifetime-error\""), "{control}");
+    assert!(
+        control.contains("aria-describedby=\"f-access-token-lifetime-hint f-access-token-lifetime-error\""),
+        "{control}"
+    );
     assert!(refused.body.contains("<p class=\"error\" id=\"f-access-token-lifetime-error\">"), "{}", refused.body);
     assert_eq!(api(&app, &admin, "svc").await, before, "unchanged");
 }
