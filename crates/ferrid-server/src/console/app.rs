@@ -1,6 +1,6 @@
-//! An application's page (docs/console.md "Applications"): its endpoints, its whole
-//! registration as the JSON the API's `PUT …/apps/{app}` takes (every field reachable,
-//! saved at the version read), its secrets (add → shown once; remove after a
+//! An application's page (docs/console.md "Applications"): its endpoints, its
+//! registration as labelled controls ([`super::app_form`]; saved by the API's rules for
+//! `PUT …/apps/{app}` at the version read), its secrets (add → shown once; remove after a
 //! confirmation page), its keys (remove after a confirmation page), and deleting it after
 //! a confirmation page.
 
@@ -17,13 +17,13 @@ use ferrid_core::{
 use secrecy::ExposeSecret;
 
 use super::{
-    Console, ConsolePost, Section,
-    apps::{CreatedPage, app_path, endpoints, kind_label},
+    Console, ConsolePost, Section, app_form,
+    apps::{CreatedPage, app_path, endpoints, grant_values, kind_label},
     keys::key_form,
     page::render,
     signin::redirect,
     tenants::{Confirm, Row, status_of},
-    view::{Field, FormView, Layout},
+    view::{FormView, Layout},
 };
 use crate::AppState;
 
@@ -49,16 +49,9 @@ pub enum Again {
     Key(FormView, Option<String>),
 }
 
-/// The registration as the JSON of `PUT` (without `name`, which the URL gives).
-fn registration_form(c: &Console, tenant: &str, track: &str, a: &App) -> FormView {
-    let spec = serde_json::to_string_pretty(&a.spec).unwrap_or_default();
-    FormView::post(app_path(c, tenant, track, &a.name), &c.csrf, "Save registration")
-        .label("Registration")
-        .field(Field::hidden("version", &a.version.to_string()))
-        .field(Field::textarea("registration", "Registration (JSON)").value(spec).hint(
-            "Every field of the application as the management API's PUT takes it (docs/api.md); \
-             claims, claim transforms in their order, lifetimes and OpenID Connect fields included.",
-        ))
+/// The registration form of `a`, the track's grants offered.
+fn registration_form(state: &AppState, c: &Console, tenant: &str, track: &str, a: &App) -> FormView {
+    app_form::registration_form(c, tenant, track, a, &grant_values(state, tenant, track))
 }
 
 pub(super) fn scope_of<'c>(c: &'c Console, tenant: &str, track: &str) -> Result<TrackScope<'c>, ManageError> {
@@ -132,8 +125,8 @@ pub(super) async fn app_page(
     });
     let (edit, add_key, alert) = match again {
         Some(Again::Registration(f, alert)) => (f, key_form(c, &base), alert),
-        Some(Again::Key(f, alert)) => (registration_form(c, tenant, track, &a), f, alert),
-        None => (registration_form(c, tenant, track, &a), key_form(c, &base), None),
+        Some(Again::Key(f, alert)) => (registration_form(state, c, tenant, track, &a), f, alert),
+        None => (registration_form(state, c, tenant, track, &a), key_form(c, &base), None),
     };
     let mut facts = vec![("Kind".into(), kind_label(a.spec.kind()).to_owned())];
     facts.extend(endpoints(state, &a));
@@ -165,14 +158,12 @@ pub async fn update(
     post: ConsolePost,
 ) -> Response {
     let c = &post.console;
-    let text = post.form.get("registration").unwrap_or_default();
-    let body = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(mut obj)) => {
-            obj.insert("name".into(), serde_json::json!(app));
-            AppBody::from_json(&serde_json::Value::Object(obj))
-        }
-        _ => Err(ManageError::field("registration", "must be a JSON object")),
+    let current = async { state.manager.get_app(&scope_of(c, &tenant, &track)?, &app).await }.await;
+    let a = match current {
+        Ok(a) => a,
+        Err(e) => return c.refusal(&e),
     };
+    let body = AppBody::from_json(&app_form::registration_body(&a, &post.form));
     let version = post.form.text("version").and_then(|v| v.parse::<i64>().ok());
     let done = match scope_of(c, &tenant, &track) {
         Ok(scope) => state.manager.replace_app(&scope, &app, body, version).await.map(|_| ()),
@@ -184,29 +175,10 @@ pub async fn update(
         }
         Err(e @ (ManageError::NotFound(_) | ManageError::Forbidden(_) | ManageError::Protected(_))) => c.refusal(&e),
         Err(e) => {
-            let current = match scope_of(c, &tenant, &track) {
-                Ok(scope) => state.manager.get_app(&scope, &app).await,
-                Err(e) => Err(e),
-            };
-            let mut form = match &current {
-                Ok(a) => registration_form(c, &tenant, &track, a),
-                Err(e) => return c.refusal(e),
-            };
+            // the form of the version read, the input kept, each error next to its control
+            let mut form = registration_form(&state, c, &tenant, &track, &a);
             form.keep(&post.form);
-            // every field of the body is in the one text area
-            let alert = match &e {
-                ManageError::Invalid(errors) => {
-                    let named: Vec<_> = errors
-                        .iter()
-                        .map(|f| {
-                            ferrid_core::manage::FieldError::new("registration", format!("{}: {}", f.field, f.message))
-                        })
-                        .collect();
-                    let rest = form.place(&named);
-                    (!rest.is_empty()).then(|| rest.join(" "))
-                }
-                other => form.refused(other, "registration"),
-            };
+            let alert = form.refused(&e, "name");
             let again = Some(Again::Registration(form, alert));
             app_page(&state, c, (&tenant, &track, &app), again, None, status_of(&e)).await
         }

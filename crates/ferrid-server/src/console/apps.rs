@@ -194,12 +194,17 @@ impl NewAppPage {
 }
 
 /// Every `resource:scope` of the track's resources, sorted.
-fn grants_of(state: &AppState, tenant: &str, track: &str, posted: Option<&Posted>) -> Vec<Grant> {
+pub(super) fn grant_values(state: &AppState, tenant: &str, track: &str) -> Vec<String> {
     let Some(rt) = state.manager.registry().track(tenant, track) else { return Vec::new() };
     let mut values: Vec<String> =
         rt.resources.iter().flat_map(|(r, scopes)| scopes.iter().map(move |s| format!("{r}:{s}"))).collect();
     values.sort();
     values
+}
+
+/// Every `resource:scope` of the track's resources as checkboxes, sorted.
+fn grants_of(state: &AppState, tenant: &str, track: &str, posted: Option<&Posted>) -> Vec<Grant> {
+    grant_values(state, tenant, track)
         .into_iter()
         .enumerate()
         .map(|(i, value)| {
@@ -209,7 +214,7 @@ fn grants_of(state: &AppState, tenant: &str, track: &str, posted: Option<&Posted
         .collect()
 }
 
-const METHODS: [(&str, &str); 3] = [
+pub(super) const METHODS: [(&str, &str); 3] = [
     ("client_secret_post", "client_secret_post (the secret in the form)"),
     ("client_secret_basic", "client_secret_basic (the secret in HTTP Basic)"),
     ("private_key_jwt", "private_key_jwt (a signed client assertion)"),
@@ -317,7 +322,7 @@ pub async fn new_form(
 }
 
 /// Text split at `seps`, trimmed, empty parts dropped, as a JSON array.
-fn list_of(text: &str, seps: &[char]) -> Value {
+pub(super) fn list_of(text: &str, seps: &[char]) -> Value {
     Value::Array(text.split(seps).map(str::trim).filter(|s| !s.is_empty()).map(|s| json!(s)).collect())
 }
 

@@ -13,6 +13,7 @@
 //! - one module per page group: [`tenants`], [`tracks`], [`users`], [`audit`].
 
 pub mod app;
+pub mod app_form;
 pub mod apps;
 pub mod audit;
 pub mod input;

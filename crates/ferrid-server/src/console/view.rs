@@ -60,7 +60,7 @@ pub struct Field {
     /// The control's name: the management rule's field it fills.
     pub name: String,
     /// `text`, `password`, `email`, `number`, `datetime-local`, `select`, `checkbox`,
-    /// `textarea` or `hidden`.
+    /// `textarea`, `checkboxes` (a group, see [`Field::checkboxes`]) or `hidden`.
     pub kind: &'static str,
     pub label: String,
     pub value: String,
@@ -116,6 +116,14 @@ impl Field {
 
     pub fn hidden(name: &str, value: &str) -> Field {
         Field::new("hidden", name, "").value(value)
+    }
+
+    /// A group of checkboxes sharing `name`, one per `(value, checked)`: each checked
+    /// one is posted as `name=value`.
+    pub fn checkboxes(name: &str, label: &str, boxes: &[(String, bool)]) -> Field {
+        let choices =
+            boxes.iter().map(|(v, on)| Choice { value: v.clone(), label: v.clone(), selected: *on }).collect();
+        Field { choices, ..Field::new("checkboxes", name, label) }
     }
 
     /// A `<select>` of `(value, label)` choices, `selected` chosen.
@@ -230,6 +238,9 @@ impl FormView {
             match f.kind {
                 "password" | "hidden" | "file" => {}
                 "checkbox" => f.checked = posted.get(&f.name).is_some(),
+                "checkboxes" => f.choices.iter_mut().for_each(|c| {
+                    c.selected = posted.fields.iter().any(|(k, v)| *k == f.name && *v == c.value);
+                }),
                 "select" => {
                     let v = posted.get(&f.name).unwrap_or_default();
                     f.choices.iter_mut().for_each(|c| c.selected = c.value == v);
@@ -354,5 +365,25 @@ mod tests {
         assert_eq!(form.fields[0].value, "al");
         assert_eq!(form.fields[1].value, "");
         assert!(form.fields[2].checked);
+    }
+
+    #[test]
+    fn a_checkbox_group_keeps_exactly_the_boxes_posted_and_links_its_error() {
+        let boxes = [("api:read".to_owned(), true), ("api:write".to_owned(), false)];
+        let mut form = FormView::post("/x", "t", "Save").field(Field::checkboxes("resource_scopes", "Scopes", &boxes));
+        form.keep(&Posted { fields: vec![("resource_scopes".into(), "api:write".into())] });
+        let picked: Vec<bool> = form.fields[0].choices.iter().map(|c| c.selected).collect();
+        assert_eq!(picked, [false, true]);
+        form.place(&[FieldError::new("resource_scopes[0].resource", "is not a resource")]);
+        let html = form.render().unwrap();
+        assert!(
+            html.contains(r#"<fieldset class="field invalid" aria-describedby="f-resource-scopes-error">"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"name="resource_scopes" value="api:write" checked"#), "{html}");
+        assert!(
+            html.contains(r#"id="f-resource-scopes-error">resource_scopes[0].resource: is not a resource"#),
+            "{html}"
+        );
     }
 }

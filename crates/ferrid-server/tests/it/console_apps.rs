@@ -12,14 +12,14 @@ use ferrid_testkit::{
 
 use crate::console::{abs, admin_browser, form_to};
 
-const APPS: &str = "/console/acme/tracks/master/apps";
+pub(crate) const APPS: &str = "/console/acme/tracks/master/apps";
 
-async fn get(app: &TestApp, b: &mut Browser, path: &str) -> Page {
+pub(crate) async fn get(app: &TestApp, b: &mut Browser, path: &str) -> Page {
     b.get(&abs(app, path)).await
 }
 
 /// A server with the tenant `acme` and a browser signed in as the bootstrap admin.
-async fn setup() -> (TestApp, String, Browser) {
+pub(crate) async fn setup() -> (TestApp, String, Browser) {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     app.create("/tenants", &admin, json!({"name": "acme"})).await;
@@ -28,7 +28,7 @@ async fn setup() -> (TestApp, String, Browser) {
 }
 
 /// The New application form of `kind`, with only the grants given checked.
-async fn new_form(app: &TestApp, b: &mut Browser, kind: &str, grants: &[&str]) -> HtmlForm {
+pub(crate) async fn new_form(app: &TestApp, b: &mut Browser, kind: &str, grants: &[&str]) -> HtmlForm {
     let page = get(app, b, &format!("{APPS}/new?kind={kind}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let mut form = form_to(&page, "/apps/new");
@@ -51,7 +51,7 @@ async fn client_credentials(app: &TestApp, id: &str, secret: &str, scope: &str) 
 }
 
 /// Creates the resource `api` (scopes read, write) through the console.
-async fn create_resource(app: &TestApp, b: &mut Browser) {
+pub(crate) async fn create_resource(app: &TestApp, b: &mut Browser) {
     let mut form = new_form(app, b, "oauth_resource", &[]).await;
     form.set("name", "api").set("scopes", "read write");
     let page = b.submit(&app.base, &form).await;
@@ -193,28 +193,6 @@ async fn the_application_list_searches_by_name_prefix() {
     for (name, shown) in [("api", false), ("web-a", true), ("web-b", true), ("worker", false)] {
         assert_eq!(page.body.contains(&format!(">{name}</a>")), shown, "{name}: {}", page.body);
     }
-}
-
-#[tokio::test]
-async fn the_registration_is_saved_from_its_json_and_a_refusal_names_the_field() {
-    let (app, admin, mut b) = setup().await;
-    create_resource(&app, &mut b).await;
-    let page = get(&app, &mut b, &format!("{APPS}/api")).await;
-    let mut form = form_to(&page, "/apps/api");
-    form.set("registration", "{\"kind\": \"oauth_resource\", \"scopes\": [\"read\", \"write\", \"admin\"]}");
-    let saved = b.submit(&app.base, &form).await;
-    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    let (_, api) = app.get_api("/tenants/acme/tracks/master/apps/api", &admin).await;
-    assert_eq!(api["scopes"], json!(["read", "write", "admin"]));
-
-    let page = get(&app, &mut b, &format!("{APPS}/api")).await;
-    let mut form = form_to(&page, "/apps/api");
-    form.set("registration", "{\"kind\": \"oauth_resource\", \"scopes\": \"nope\"}");
-    let refused = b.submit(&app.base, &form).await;
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-    assert!(refused.body.contains("id=\"f-registration-error\">scopes:"), "{}", refused.body);
-    let (_, api) = app.get_api("/tenants/acme/tracks/master/apps/api", &admin).await;
-    assert_eq!(api["scopes"], json!(["read", "write", "admin"]), "unchanged");
 }
 
 /// Creates the `private_key_jwt` client `pk` (granted `api:read`) through New

@@ -9,6 +9,7 @@ mod connection_defects;
 mod connections;
 mod console;
 mod console_apps;
+mod console_apps_fields;
 mod console_pages;
 mod discovery;
 mod introspection;
