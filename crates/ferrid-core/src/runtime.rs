@@ -116,16 +116,6 @@ impl Registry {
         self.current.load().tenants.values().map(HashMap::len).sum()
     }
 
-    /// Replaces the whole snapshot (start-up, or a full reload).
-    pub fn load_all(&self, data: Vec<TrackData>) {
-        let mut snap = Snapshot::default();
-        for d in data {
-            let rt = TrackRuntime::build(d, &self.cipher, &self.urls);
-            snap.tenants.entry(rt.tenant.clone()).or_default().insert(rt.track.clone(), Arc::new(rt));
-        }
-        self.current.store(Arc::new(snap));
-    }
-
     /// A sink that builds a whole new snapshot from a streamed load; [`Registry::install`]
     /// makes it live.
     pub fn builder(&self) -> SnapshotBuilder<'_> {
