@@ -44,7 +44,9 @@ pub struct TokenArgs {
     #[arg(long, env = "FERRID_CLIENT_ID")]
     client_id: String,
     /// Client secret; prefer the variable (arguments show in `ps`).
-    #[arg(long, env = "FERRID_CLIENT_SECRET", hide_env_values = true)]
+    /// Secrets and tokens are base64url and may begin with `-`: the value after the flag
+    /// is taken as it is.
+    #[arg(long, env = "FERRID_CLIENT_SECRET", hide_env_values = true, allow_hyphen_values = true)]
     client_secret: Option<String>,
     /// Scope to ask for; repeatable, or several separated by spaces or commas.
     #[arg(long = "scope")]
@@ -65,17 +67,17 @@ pub struct TokenArgs {
     #[arg(long, requires = "key")]
     alg: Option<String>,
     /// PFX password.
-    #[arg(long, env = "FERRID_KEY_PASSWORD", hide_env_values = true, requires = "key")]
+    #[arg(long, env = "FERRID_KEY_PASSWORD", hide_env_values = true, requires = "key", allow_hyphen_values = true)]
     key_password: Option<String>,
     /// Print the whole token response (JSON) instead of the access token.
     #[arg(long, conflicts_with_all = ["introspect", "revoke"])]
     json: bool,
     /// Introspect TOKEN (RFC 7662) and print the server's answer instead of getting a token.
-    #[arg(long, value_name = "TOKEN", conflicts_with = "revoke")]
+    #[arg(long, value_name = "TOKEN", conflicts_with = "revoke", allow_hyphen_values = true)]
     introspect: Option<String>,
     /// Revoke TOKEN (RFC 7009) instead of getting a token; without a secret or key the
     /// client sends its client_id alone (a public client).
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     revoke: Option<String>,
     /// With --introspect or --revoke: access_token or refresh_token (a hint only).
     #[arg(long, value_name = "HINT")]

@@ -169,6 +169,47 @@ mod tests {
         assert!(url > heading, "{help}");
     }
 
+    /// Generated secrets, tokens and user ids are base64url, so one in 64 begins with `-`:
+    /// every flag that takes one must take such a value as it is, not as another flag.
+    #[test]
+    fn secret_and_token_values_may_begin_with_a_hyphen() {
+        fn walk(cmd: &clap::Command, path: &str, refused: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                let takes_value = arg.get_action().takes_values();
+                let sensitive = ["secret", "token", "password", "introspect", "revoke"].iter().any(|w| id.contains(w));
+                if takes_value
+                    && sensitive
+                    && !id.ends_with("_url")
+                    && !id.ends_with("_hint")
+                    && !id.ends_with("_lifetime")
+                    && !arg.is_allow_hyphen_values_set()
+                {
+                    refused.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), refused);
+            }
+        }
+        let mut refused = Vec::new();
+        walk(&super::Cli::command(), "ferrid", &mut refused);
+        assert!(refused.is_empty(), "flags that would read a value beginning with '-' as a flag: {refused:?}");
+
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from([
+            "ferrid",
+            "token",
+            "--token-url",
+            "http://x/t",
+            "--client-id",
+            "a",
+            "--client-secret",
+            "-lQ3x",
+        ]);
+        assert!(cli.is_ok(), "{:?}", cli.err().map(|e| e.to_string()));
+    }
+
     #[test]
     fn the_cli_is_consistent() {
         super::Cli::command().debug_assert();

@@ -39,13 +39,13 @@ pub struct Connection {
     #[arg(long, env = "FERRID_URL", default_value = "http://127.0.0.1:8080", global = true)]
     url: String,
     /// A ready bearer token for the management API (instead of client credentials).
-    #[arg(long, env = "FERRID_TOKEN", hide_env_values = true, global = true)]
+    #[arg(long, env = "FERRID_TOKEN", hide_env_values = true, global = true, allow_hyphen_values = true)]
     token: Option<String>,
     /// The administrator client that gets the token.
     #[arg(long, env = "FERRID_CLIENT_ID", default_value = "admin", global = true)]
     client_id: String,
     /// Its secret (FERRID_ADMIN_SECRET is read too); prefer the variable, arguments show in `ps`.
-    #[arg(long, env = "FERRID_CLIENT_SECRET", hide_env_values = true, global = true)]
+    #[arg(long, env = "FERRID_CLIENT_SECRET", hide_env_values = true, global = true, allow_hyphen_values = true)]
     client_secret: Option<String>,
     /// Get the token from this tenant's master track (scope ferrid-api:tenant) instead
     /// of master/master (scope ferrid-api:admin).
@@ -257,7 +257,7 @@ enum SecretCmd {
         /// The client (its client_id).
         app: String,
         /// The secret to set (16 to 512 characters) instead of a generated one; never printed.
-        #[arg(long, env = "FERRID_NEW_SECRET", hide_env_values = true)]
+        #[arg(long, env = "FERRID_NEW_SECRET", hide_env_values = true, allow_hyphen_values = true)]
         secret: Option<String>,
     },
     /// List a client's secrets (ids and dates, never the secrets).
@@ -286,7 +286,7 @@ enum KeyCmd {
         #[arg(long, value_name = "FILE")]
         pfx: Option<PathBuf>,
         /// The PFX password.
-        #[arg(long, env = "FERRID_PFX_PASSWORD", hide_env_values = true)]
+        #[arg(long, env = "FERRID_PFX_PASSWORD", hide_env_values = true, allow_hyphen_values = true)]
         password: Option<String>,
         /// A PEM certificate or public key.
         #[arg(long, value_name = "FILE")]
