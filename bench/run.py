@@ -381,6 +381,8 @@ def main():
     ap.add_argument("--warmup", default="3s")
     ap.add_argument("--kit", help="path of ../shared/bench: also run the peer and the limit")
     ap.add_argument("--scale", help="comma-separated registered-client counts for the scale check")
+    ap.add_argument("--scale-tenants", type=int, default=100,
+                    help="tenants the --scale clients are spread over (1: every client in one track)")
     ap.add_argument("--servers", default="ferrid,limit,peer", help="which of ferrid,limit,peer to load (limit and peer need --kit)")
     ap.add_argument("--pkjwt", action="store_true",
                     help="also load ferrid with private_key_jwt (ES256 assertions, one jti each) on each ES256 run")
@@ -646,11 +648,13 @@ def introspect_summary(rows):
 
 
 def scale_check(binary, work, counts, conns, a):
+    """ferrid with N seeded clients (over --scale-tenants tenants; 1 = one track), each size
+    followed by the limit server when --kit is given, so every size has its own ferrid/limit."""
     rows = []
     for n in counts:
         data = os.path.join(work, f"scale-{n}")
         os.makedirs(data)
-        subprocess.run([binary, "seed", "--data-dir", data, "--tenants", "100", "--clients", str(n)],
+        subprocess.run([binary, "seed", "--data-dir", data, "--tenants", str(a.scale_tenants), "--clients", str(n)],
                        check=True, env={**os.environ, "FERRID_LOG": "warn"})
         proc, base, _ = start_ferrid(binary, data)
         try:
@@ -662,9 +666,26 @@ def scale_check(binary, work, counts, conns, a):
             basic = base64.b64encode(f"{seed['client_id']}:{seed['client_secret']}".encode()).decode()
             env = {"BASIC": basic, "BODY": "grant_type=client_credentials&scope=api.read"}
             for r in load(f"ferrid {n} clients", url, env, proc.pid, conns, a.runs, a.duration, a.warmup):
-                rows.append({**r, "label": f"ferrid, {n} clients (idle RSS {idle:.1f} MiB)", "alg": "ES256"})
+                rows.append({**r, "label": f"ferrid, {n} clients (idle RSS {idle:.1f} MiB)", "alg": "ES256",
+                             "clients": n})
         finally:
             proc.stop()
+        if a.kit:
+            proc, url, basic = start_limit(a.kit, "ES256")
+            try:
+                env = {"BASIC": basic, "BODY": "grant_type=client_credentials&scope=api.read"}
+                for r in load(f"limit after {n}", url, env, proc.pid, conns, a.runs, a.duration, a.warmup):
+                    rows.append({**r, "label": f"limit (after the {n}-client run)", "alg": "ES256", "clients": n,
+                                 "limit": True})
+            finally:
+                proc.stop()
+    if a.kit:
+        for r in rows:
+            if "limit" in r:
+                continue
+            lim = [x for x in rows if x.get("limit") and x["clients"] == r["clients"] and x["conns"] == r["conns"]]
+            if lim:
+                print(f"ES256 c={r['conns']} {r['clients']:,} clients: ferrid/limit = {r['rps'] / lim[0]['rps']:.2f}")
     return rows
 
 
