@@ -11,6 +11,7 @@
 //! one the client presented to the token, introspection or revocation endpoint.
 
 use std::{
+    borrow::Cow,
     io::{BufWriter, Write},
     net::IpAddr,
     path::PathBuf,
@@ -56,18 +57,47 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// The line, once the response is known.
-    pub(crate) fn finish(self, route: &str, resp: &mut Response, took: Duration) -> Line {
-        let (tenant, track) = tenant_track(route, &self.path);
+    /// The record, once the response is known. Only moves and copies happen here, on the
+    /// request's end; the text is made by the writer thread ([`Record::line`]).
+    pub(crate) fn finish(self, route: Cow<'static, str>, resp: &mut Response, took: Duration) -> Record {
+        Record {
+            at_millis: self.at_millis,
+            method: self.method,
+            route,
+            status: resp.status().as_u16(),
+            took,
+            path: self.path,
+            client_id: resp.extensions_mut().remove::<LoggedClient>().map(|c| c.0),
+            source: self.source,
+        }
+    }
+}
+
+/// What the request's end queues for the writer.
+pub(crate) struct Record {
+    at_millis: i64,
+    method: Method,
+    route: Cow<'static, str>,
+    status: u16,
+    took: Duration,
+    path: String,
+    client_id: Option<String>,
+    source: Option<IpAddr>,
+}
+
+impl Record {
+    /// The line written for this record.
+    fn line(&self) -> Line<'_> {
+        let (tenant, track) = tenant_track(&self.route, &self.path);
         Line {
             time: rfc3339(self.at_millis),
-            method: self.method.as_str().to_owned(),
-            route: route.to_owned(),
-            status: resp.status().as_u16(),
-            latency_ms: (took.as_secs_f64() * 1e6).round() / 1e3,
+            method: self.method.as_str(),
+            route: &self.route,
+            status: self.status,
+            latency_ms: (self.took.as_secs_f64() * 1e6).round() / 1e3,
             tenant,
             track,
-            client_id: resp.extensions_mut().remove::<LoggedClient>().map(|c| c.0),
+            client_id: self.client_id.as_deref(),
             source: self.source.map(|ip| ip.to_string()),
         }
     }
@@ -75,26 +105,26 @@ impl Pending {
 
 /// One line of the log, in this field order.
 #[derive(Debug, Serialize)]
-pub(crate) struct Line {
+struct Line<'a> {
     time: String,
-    method: String,
-    route: String,
+    method: &'a str,
+    route: &'a str,
     status: u16,
     latency_ms: f64,
-    tenant: Option<String>,
-    track: Option<String>,
-    client_id: Option<String>,
+    tenant: Option<&'a str>,
+    track: Option<&'a str>,
+    client_id: Option<&'a str>,
     source: Option<String>,
 }
 
 /// The `{tenant}` and `{track}` segments of `path` under the route template `route`.
-fn tenant_track(route: &str, path: &str) -> (Option<String>, Option<String>) {
+fn tenant_track<'p>(route: &str, path: &'p str) -> (Option<&'p str>, Option<&'p str>) {
     let (mut tenant, mut track) = (None, None);
     let segments = route.split('/').zip(path.split('/'));
     for (t, p) in segments {
         match t {
-            "{tenant}" => tenant = Some(p.to_owned()),
-            "{track}" => track = Some(p.to_owned()),
+            "{tenant}" => tenant = Some(p),
+            "{track}" => track = Some(p),
             _ => {}
         }
     }
@@ -109,7 +139,7 @@ fn rfc3339(millis: i64) -> String {
 
 /// The sending side: cheap to call from any request's end.
 pub struct AccessLog {
-    tx: mpsc::SyncSender<Line>,
+    tx: mpsc::SyncSender<Record>,
     dropped: Counter,
 }
 
@@ -131,30 +161,41 @@ impl AccessLog {
     }
 
     /// Queues a line, or drops and counts it when the queue is full.
-    pub(crate) fn send(&self, line: Line) {
-        if self.tx.try_send(line).is_err() {
+    pub(crate) fn send(&self, record: Record) {
+        if self.tx.try_send(record).is_err() {
             self.dropped.increment(1);
         }
     }
 }
 
-/// Writes each line as it comes and flushes whenever the queue is empty; ends when every
-/// sender is gone.
-fn write(rx: mpsc::Receiver<Line>, out: Box<dyn Write + Send>) {
+/// How long the writer lets lines gather while requests keep coming.
+const GATHER: Duration = Duration::from_millis(5);
+
+/// Writes the queued lines. Idle, it waits for a line; busy, it writes what is queued,
+/// flushes, and lets the next lines gather for [`GATHER`] instead of being woken by each
+/// one (a wake-up per request cost the token endpoint about a fifth of its rate). Ends,
+/// after writing what is queued, when every sender is gone.
+fn write(rx: mpsc::Receiver<Record>, out: Box<dyn Write + Send>) {
     let mut out = BufWriter::new(out);
-    let mut next = rx.recv().ok();
-    while let Some(line) = next {
-        let mut written = serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from);
-        written = written.and_then(|()| out.write_all(b"\n"));
-        next = match rx.try_recv() {
-            Ok(line) => Some(line),
-            Err(_) => {
-                written = written.and_then(|()| out.flush());
-                rx.recv().ok()
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        loop {
+            let mut written = Ok(());
+            while let Some(record) = next {
+                written = written
+                    .and_then(|()| serde_json::to_writer(&mut out, &record.line()).map_err(std::io::Error::from))
+                    .and_then(|()| out.write_all(b"\n"));
+                next = rx.try_recv().ok();
             }
-        };
-        if let Err(e) = written {
-            tracing::warn!(error = %e, "could not write the access log; its lines are lost until it can");
+            if let Err(e) = written.and_then(|()| out.flush()) {
+                tracing::warn!(error = %e, "could not write the access log; its lines are lost until it can");
+            }
+            std::thread::sleep(GATHER);
+            match rx.try_recv() {
+                Ok(record) => next = Some(record),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
         }
     }
     let _ = out.flush();
@@ -167,10 +208,10 @@ mod tests {
     #[test]
     fn tenant_and_track_are_read_from_the_template_positions() {
         let (t, p) = tenant_track("/{tenant}/{track}/oauth/token", "/acme/prod/oauth/token");
-        assert_eq!((t.as_deref(), p.as_deref()), (Some("acme"), Some("prod")));
+        assert_eq!((t, p), (Some("acme"), Some("prod")));
         let inserted = "/.well-known/oauth-authorization-server/{tenant}/{track}";
         let (t, p) = tenant_track(inserted, "/.well-known/oauth-authorization-server/a/b");
-        assert_eq!((t.as_deref(), p.as_deref()), (Some("a"), Some("b")));
+        assert_eq!((t, p), (Some("a"), Some("b")));
         assert_eq!(tenant_track("/healthz", "/healthz"), (None, None));
         assert_eq!(tenant_track("unmatched", "/x/y"), (None, None));
     }
@@ -203,15 +244,14 @@ mod tests {
         }
     }
 
-    fn line() -> Line {
-        Line {
-            time: rfc3339(0),
-            method: "GET".into(),
-            route: "/healthz".into(),
+    fn line() -> Record {
+        Record {
+            at_millis: 0,
+            method: Method::GET,
+            route: Cow::Borrowed("/healthz"),
             status: 200,
-            latency_ms: 0.1,
-            tenant: None,
-            track: None,
+            took: Duration::from_micros(100),
+            path: "/healthz".into(),
             client_id: None,
             source: None,
         }

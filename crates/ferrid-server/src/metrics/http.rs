@@ -9,6 +9,7 @@
 //! through [`observe`], a middleware that reads axum's `MatchedPath`.
 
 use std::{
+    borrow::Cow,
     future::Future,
     net::IpAddr,
     pin::Pin,
@@ -152,7 +153,7 @@ impl Probe {
         self.metrics.clock.monotonic().saturating_sub(self.started)
     }
 
-    fn log(self, route: &str, took: Duration, resp: &mut Response) {
+    fn log(self, route: Cow<'static, str>, took: Duration, resp: &mut Response) {
         if let (Some(log), Some(line)) = (self.metrics.access_log(), self.line) {
             log.send(line.finish(route, resp, took));
         }
@@ -217,7 +218,7 @@ impl<F: Future<Output = Response> + Unpin> Future for TimedFuture<F> {
             let route = &probe.metrics.routes.0[usize::from(self.slot)];
             route.record(&probe.metrics, resp.status().as_u16(), took);
             let label = route.label;
-            probe.log(label, took, &mut resp);
+            probe.log(Cow::Borrowed(label), took, &mut resp);
         }
         Poll::Ready(resp)
     }
@@ -227,13 +228,13 @@ impl<F: Future<Output = Response> + Unpin> Future for TimedFuture<F> {
 /// their matched template (registered per request: these are not hot paths).
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let probe = Probe::start(&state, &req);
-    let template = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let template = req.extensions().get::<MatchedPath>().map(|m| Cow::Owned(m.as_str().to_owned()));
     let mut resp = next.run(req).await;
     let took = probe.took();
-    let route = template.as_deref().unwrap_or(UNMATCHED);
+    let route = template.unwrap_or(Cow::Borrowed(UNMATCHED));
     let status = resp.status().as_u16();
     let reg = probe.metrics.registrar();
-    let route_label = || Label::new("route", route.to_owned());
+    let route_label = || Label::new("route", route.clone().into_owned());
     let labels = vec![route_label(), Label::from_static_parts("status", status_slot(status).1)];
     reg.counter("ferrid_http_requests_total", labels).increment(1);
     reg.histogram("ferrid_http_request_duration_seconds", vec![route_label()]).record(took.as_secs_f64());
