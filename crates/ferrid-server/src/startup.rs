@@ -124,7 +124,8 @@ fn check_keys_decrypt(registry: &Registry) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts everything; `observer` is told of snapshot reloads and background job rounds.
+/// Starts everything; `observer` is told of snapshot reloads, background job rounds and
+/// the time of each store call.
 pub async fn start(
     config: &ServerConfig,
     public_url: ferrid_core::urls::PublicUrl,
@@ -137,6 +138,7 @@ pub async fn start(
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let cipher = master_key(config, &env, true)?;
     let stores = open_store(config, &env).await?;
+    stores.health.observe_calls(observer.clone(), env.clock.clone());
     let registry = Arc::new(Registry::new(cipher, public_url));
     let clock = env.clock.clone();
     let manager = Arc::new(Manager::new(stores.clone(), registry, env));

@@ -20,8 +20,9 @@ pub const CHANNEL: &str = "ferrid_changes";
 
 pub struct PgStore {
     pool: PgPool,
-    /// Port method calls (`Health::calls`), counted where each enters ([`crate::sql::tx`]).
-    calls: std::sync::atomic::AtomicU64,
+    /// Port method calls (`Health::calls`), counted and timed where each enters
+    /// ([`crate::sql::tx`]).
+    calls: crate::sql::tx::Calls,
 }
 
 impl PgStore {

@@ -13,8 +13,9 @@ use crate::{migrate, sql::prelude::*};
 
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Port method calls (`Health::calls`), counted where each enters ([`crate::sql::tx`]).
-    calls: std::sync::atomic::AtomicU64,
+    /// Port method calls (`Health::calls`), counted and timed where each enters
+    /// ([`crate::sql::tx`]).
+    calls: crate::sql::tx::Calls,
     /// The replay guard (see [`crate::jti_memory`]).
     jtis: std::sync::Arc<crate::jti_memory::MemoryJtis>,
 }

@@ -739,3 +739,78 @@ async fn tenant_isolation_holds_for_track_keys_snapshots_and_the_log() {
         assert!(s.use_jti(&app_ref("a", "prod", "x"), "j", 10, 1).await.unwrap(), "{l}");
     }
 }
+
+/// A monotonic clock that moves one millisecond at each reading, so that a call's time
+/// is the number of readings between its start and its end.
+#[derive(Default)]
+struct Ticking(std::sync::atomic::AtomicU64);
+
+impl ferrid_core::env::Clock for Ticking {
+    fn now_millis(&self) -> i64 {
+        0
+    }
+
+    fn monotonic(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1)
+    }
+}
+
+/// The store calls reported to an observer, in order.
+#[derive(Default)]
+struct Timed(std::sync::Mutex<Vec<(ferrid_core::observe::StorePort, std::time::Duration)>>);
+
+impl ferrid_core::observe::Observer for Timed {
+    fn store_call(&self, port: ferrid_core::observe::StorePort, took: std::time::Duration) {
+        self.0.lock().unwrap().push((port, took));
+    }
+}
+
+/// Issue 19: once observed, every counted call is reported once, under the port it was
+/// made through, with the time its clock read from the count to the end of the call
+/// (`ferrid_store_call_duration_seconds`, docs/operations.md).
+#[tokio::test]
+async fn every_port_method_call_is_timed_under_its_port() {
+    use ferrid_core::observe::StorePort as P;
+    for b in backends().await {
+        let s = b.store.as_ref();
+        let l = b.label;
+        seed(s, "a").await;
+        let timed = Arc::new(Timed::default());
+        s.observe_calls(timed.clone(), Arc::new(Ticking::default()));
+        let before = s.calls();
+        s.get_app(&app_ref("a", "prod", "x")).await.unwrap();
+        s.update_track(&s.get_track(&track_ref("a", "prod")).await.unwrap(), Some(9), &au()).await.unwrap_err();
+        s.use_jti(&app_ref("a", "prod", "x"), "j", 10, 1).await.unwrap();
+        s.load_track(&track_ref("a", "prod")).await.unwrap();
+        s.list_audit(&n("a"), &all(10)).await.unwrap();
+        s.take_auth_failures(&[("ip".into(), 1)], 3.0, 0.001, 1).await.unwrap();
+        s.add_client_key(&app_ref("a", "prod", "x"), &client_key("k2"), 4, &au()).await.unwrap();
+        s.list_tenants(&PageRequest { after: None, limit: 10 }).await.unwrap();
+        s.ping().await.unwrap();
+        let seen = timed.0.lock().unwrap().clone();
+        let ports: Vec<P> = seen.iter().map(|(p, _)| *p).collect();
+        assert_eq!(
+            ports,
+            [
+                P::App,
+                P::Track,
+                P::Track,
+                P::ReplayGuard,
+                P::Snapshot,
+                P::AuditLog,
+                P::FailureBuckets,
+                P::Credential,
+                P::Tenant,
+                P::Health
+            ],
+            "{l}"
+        );
+        assert_eq!(s.calls() - before, seen.len() as u64, "{l}: one report per counted call");
+        // calls run one after another: each one's clock read at its start and at its end
+        assert!(seen.iter().all(|(_, took)| *took == std::time::Duration::from_millis(1)), "{l}: {seen:?}");
+        // a second observer does not replace the first
+        s.observe_calls(Arc::new(Timed::default()), Arc::new(Ticking::default()));
+        s.ping().await.unwrap();
+        assert_eq!(timed.0.lock().unwrap().len(), seen.len() + 1, "{l}");
+    }
+}

@@ -1,9 +1,13 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::{Change, StoreResult};
+use crate::{env::Clock, observe::Observer};
 
-/// The store as a whole: liveness, changes made by other instances, and how many port
-/// method calls this process has made (`ferrid_store_calls_total`).
+/// The store as a whole: liveness, changes made by other instances, how many port
+/// method calls this process has made (`ferrid_store_calls_total`) and whom to tell how
+/// long each took (`ferrid_store_call_duration_seconds`).
 #[async_trait]
 pub trait Health: Send + Sync + 'static {
     /// Liveness of the database, for `/readyz`.
@@ -19,4 +23,9 @@ pub trait Health: Send + Sync + 'static {
     /// included, `subscribe` and this one not). Counted where each call enters the SQL
     /// layer, so the token hot path can be shown to make none.
     fn calls(&self) -> u64;
+
+    /// Reports the time of every later port method call to `observer`
+    /// ([`Observer::store_call`]), timed on `clock`'s monotonic reading where the call
+    /// is counted (the first observer set wins; `calls` is counted either way).
+    fn observe_calls(&self, observer: Arc<dyn Observer>, clock: Arc<dyn Clock>);
 }

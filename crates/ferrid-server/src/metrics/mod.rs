@@ -6,8 +6,9 @@
 //! first use behind a `OnceLock`, so that recording on the request path is an atomic
 //! increment or a histogram push (lock-free): never a registry lookup, a lock or a label
 //! string built per request (docs/ARCHITECTURE.md "Invariants"). Values that live
-//! elsewhere already (store calls, throttle buckets, open connections, the process's
-//! figures) are read when scraped.
+//! elsewhere already (the count of store calls, throttle buckets, open connections, the
+//! process's figures) are read when scraped; the store reports each call's time as an
+//! [`Observer`].
 //!
 //! # Layout
 //! - [`http`]: request counts and latencies per route template, the [`http::Timed`]
@@ -27,7 +28,7 @@ use std::{
 
 use ferrid_core::{
     env::Clock,
-    observe::{Observer, Reload},
+    observe::{Observer, Reload, StorePort},
 };
 use ferrid_oauth::ErrorCode;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, SharedString};
@@ -109,6 +110,8 @@ pub struct Metrics {
     /// `/metrics` is served on its own listener (`--metrics-listen`), not the public one.
     pub(crate) apart: bool,
     access_log: OnceLock<AccessLog>,
+    /// `ferrid_store_call_duration_seconds` by port, registered on first use.
+    store_calls: [OnceLock<Histogram>; StorePort::ALL.len()],
 }
 
 impl Metrics {
@@ -144,6 +147,7 @@ impl Metrics {
             in_use: OnceLock::new(),
             last_reload: AtomicI64::new(0),
             access_log: OnceLock::new(),
+            store_calls: std::array::from_fn(|_| OnceLock::new()),
             recorder,
             handle,
         }
@@ -238,6 +242,15 @@ impl Observer for Metrics {
         reg.histogram("ferrid_job_duration_seconds", vec![Label::from_static_parts("job", name)])
             .record(took.as_secs_f64());
     }
+
+    fn store_call(&self, port: StorePort, took: Duration) {
+        self.store_calls[port as usize]
+            .get_or_init(|| {
+                let labels = vec![Label::from_static_parts("port", port.as_str())];
+                self.registrar().histogram("ferrid_store_call_duration_seconds", labels)
+            })
+            .record(took.as_secs_f64());
+    }
 }
 
 /// Registers handles (each registration looks the key up under the registry's lock:
@@ -259,7 +272,7 @@ impl Registrar<'_> {
 }
 
 /// The `# HELP` line of every metric (docs/operations.md lists the same).
-const HELP: [(&str, &str); 26] = [
+const HELP: [(&str, &str); 27] = [
     ("ferrid_http_requests_total", "HTTP requests answered, by route template and status."),
     ("ferrid_http_request_duration_seconds", "Time from a request's head to its response, by route template."),
     ("ferrid_throttled_requests_total", "Requests refused by the failed-authentication throttle (429), by route."),
@@ -273,6 +286,7 @@ const HELP: [(&str, &str); 26] = [
     ("ferrid_job_runs_total", "Rounds of periodic background jobs, by job."),
     ("ferrid_job_duration_seconds", "Time a round of a periodic background job took, by job."),
     ("ferrid_store_calls_total", "Calls made to the store (none per client-credentials token)."),
+    ("ferrid_store_call_duration_seconds", "Time a store call took, by store port (a transaction to its commit)."),
     ("ferrid_tracks", "Tracks loaded in the snapshot."),
     (
         "ferrid_auth_failure_reports_dropped_total",

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use ferrid_core::observe::StorePort;
 use ferrid_server::access_log::Target;
 use ferrid_testkit::*;
 use serde_json::Value;
@@ -159,6 +160,22 @@ async fn metrics_after_a_scripted_scenario_count_routes_grants_errors_and_the_th
         assert!(s.value("ferrid_job_runs_total", &[("job", job)]) >= 1.0, "{job}");
     }
     assert!(s.value("ferrid_store_calls_total", &[]) > 0.0);
+    // store call latency by port: the fixture's management writes (a tenant, a track,
+    // an app) went through these ports and were timed, to their commit
+    for port in ["tenant", "track", "app", "snapshot"] {
+        let with = [("port", port)];
+        let count = s.value("ferrid_store_call_duration_seconds_count", &with);
+        assert!(count >= 1.0, "{port}: {count}");
+        let inf = [("port", port), ("le", "+Inf")];
+        assert_eq!(s.value("ferrid_store_call_duration_seconds_bucket", &inf), count, "{port}");
+        assert!(s.value("ferrid_store_call_duration_seconds_sum", &with) > 0.0, "{port}");
+    }
+    let ports: Vec<&str> = StorePort::ALL.iter().map(|p| p.as_str()).collect();
+    for sample in s.samples.iter().filter(|x| s.family(&x.name) == "ferrid_store_call_duration_seconds") {
+        let keys: Vec<&str> = sample.labels.keys().map(String::as_str).filter(|k| *k != "le").collect();
+        assert_eq!(keys, ["port"], "{sample:?}");
+        assert!(ports.contains(&sample.labels["port"].as_str()), "{sample:?}");
+    }
     assert!(s.value("ferrid_tracks", &[]) >= 2.0);
     assert!(s.value("process_resident_memory_bytes", &[]) > 0.0);
     assert!(s.value("process_open_fds", &[]) > 0.0);
@@ -168,6 +185,7 @@ async fn metrics_after_a_scripted_scenario_count_routes_grants_errors_and_the_th
     assert_eq!(s.types["ferrid_http_requests_total"], "counter");
     assert_eq!(s.types["ferrid_http_request_duration_seconds"], "histogram");
     assert_eq!(s.types["ferrid_open_connections"], "gauge");
+    assert_eq!(s.types["ferrid_store_call_duration_seconds"], "histogram");
     for sample in &s.samples {
         assert!(s.types.contains_key(s.family(&sample.name)), "{} has no # TYPE", sample.name);
         for v in sample.labels.values() {

@@ -51,7 +51,7 @@ macro_rules! sql_apps {
             async fn list_apps(&self, at: &TrackRef, page: &PageRequest) -> StoreResult<Vec<App>> {
                 const SQL: &str =
                     "SELECT * FROM apps WHERE tenant = $1 AND track = $2 AND name > $3 ORDER BY name LIMIT $4";
-                self.page(SQL, &[&at.tenant, &at.track], page, Self::app_row).await
+                self.page(StorePort::App, SQL, &[&at.tenant, &at.track], page, Self::app_row).await
             }
 
             async fn get_app(&self, at: &AppRef) -> StoreResult<App> {
@@ -59,14 +59,14 @@ macro_rules! sql_apps {
                     .bind(at.tenant().as_str())
                     .bind(at.track.track.as_str())
                     .bind(at.app.as_str())
-                    .fetch_one(self.enter())
+                    .fetch_one(&*self.enter(StorePort::App))
                     .await
                     .map_err(map_err)?;
                 Self::app_row(&r)
             }
 
             async fn create_app(&self, app: &App, secrets: &[SecretRecord], audit: &AuditRecord) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::App, Begin::Write).await?;
                 Self::insert_app(&mut tx, app, secrets).await?;
                 Self::commit_change(tx, audit, Touched::App(&app.app_ref())).await
             }
@@ -79,7 +79,7 @@ macro_rules! sql_apps {
             ) -> StoreResult<App> {
                 let row = ferrid_core::model::AppRow::of(app);
                 let at = app.app_ref();
-                let mut tx = self.begin(Begin::Exclusive).await?;
+                let (mut tx, _call) = self.begin(StorePort::App, Begin::Exclusive).await?;
                 Self::lock_app(&mut tx, &at).await?;
                 let kind: String =
                     sqlx::query_scalar("SELECT kind FROM apps WHERE tenant = $1 AND track = $2 AND name = $3")
@@ -122,7 +122,7 @@ macro_rules! sql_apps {
             }
 
             async fn delete_app(&self, at: &AppRef, audit: &AuditRecord) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::App, Begin::Write).await?;
                 let r = Self::on_app(&mut tx, "DELETE FROM apps WHERE tenant = $1 AND track = $2 AND name = $3", at)
                     .await?;
                 changed(r.rows_affected())?;

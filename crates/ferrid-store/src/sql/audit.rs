@@ -12,7 +12,7 @@ macro_rules! sql_audit {
                 // in order.
                 let mut sorted: Vec<&AuditRecord> = records.iter().collect();
                 sorted.sort_by(|a, b| a.tenant.cmp(&b.tenant));
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::AuditLog, Begin::Write).await?;
                 for r in sorted {
                     Self::insert_audit(&mut tx, r).await?;
                 }
@@ -49,11 +49,17 @@ macro_rules! sql_audit {
                     sql.push(" AND seq").push(cmp).push_bind(id);
                 }
                 sql.push(order).push(" LIMIT ").push_bind(i64::from(q.limit.clamp(1, 1000)));
-                sql.build().fetch_all(self.enter()).await.map_err(map_err)?.iter().map(Self::audit_row).collect()
+                sql.build()
+                    .fetch_all(&*self.enter(StorePort::AuditLog))
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(Self::audit_row)
+                    .collect()
             }
 
             async fn purge_audit(&self, before: UnixTime) -> StoreResult<u64> {
-                self.purge("DELETE FROM audit_log WHERE at < $1", before).await
+                self.purge(StorePort::AuditLog, "DELETE FROM audit_log WHERE at < $1", before).await
             }
         }
     };

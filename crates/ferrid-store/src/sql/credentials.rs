@@ -26,14 +26,15 @@ macro_rules! sql_credentials {
             }
 
             /// Begins a change of the app's credentials: the app locked, and
-            /// [`StoreError::LimitReached`] when `count_sql` finds `max` already.
+            /// [`StoreError::LimitReached`] when `count_sql` finds `max` already; the
+            /// call's timer goes with the transaction.
             async fn begin_credential(
                 &self,
                 at: &AppRef,
                 count_sql: &'static str,
                 max: usize,
-            ) -> StoreResult<Transaction<'_, $db>> {
-                let mut tx = self.begin(Begin::Exclusive).await?;
+            ) -> StoreResult<(Transaction<'_, $db>, $crate::sql::tx::Call<'_>)> {
+                let (mut tx, call) = self.begin(StorePort::Credential, Begin::Exclusive).await?;
                 Self::lock_app(&mut tx, at).await?;
                 let n: i64 = sqlx::query_scalar(count_sql)
                     .bind(at.tenant().as_str())
@@ -45,7 +46,7 @@ macro_rules! sql_credentials {
                 if n as usize >= max {
                     return Err(StoreError::LimitReached);
                 }
-                Ok(tx)
+                Ok((tx, call))
             }
 
             /// Deletes one credential (`$4` is its id) and ends the change.
@@ -56,7 +57,7 @@ macro_rules! sql_credentials {
                 id: &str,
                 audit: &AuditRecord,
             ) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Credential, Begin::Write).await?;
                 let r = sqlx::query(sql)
                     .bind(at.tenant().as_str())
                     .bind(at.track.track.as_str())
@@ -79,7 +80,7 @@ macro_rules! sql_credentials {
                     .bind(at.tenant().as_str())
                     .bind(at.track.track.as_str())
                     .bind(at.app.as_str())
-                    .fetch_all(self.enter())
+                    .fetch_all(&*self.enter(StorePort::Credential))
                     .await
                     .map_err(map_err)
             }
@@ -101,7 +102,7 @@ macro_rules! sql_credentials {
                 audit: &AuditRecord,
             ) -> StoreResult<()> {
                 const COUNT: &str = "SELECT COUNT(*) FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3";
-                let mut tx = self.begin_credential(at, COUNT, max).await?;
+                let (mut tx, _call) = self.begin_credential(at, COUNT, max).await?;
                 Self::insert_secret(&mut tx, at, secret).await?;
                 Self::commit_change(tx, audit, Touched::App(at)).await
             }
@@ -127,7 +128,7 @@ macro_rules! sql_credentials {
             ) -> StoreResult<()> {
                 const COUNT: &str = "SELECT COUNT(*) FROM client_keys WHERE tenant = $1 AND track = $2 AND app = $3";
                 let json = serde_json::to_string(&key.key).map_err(|_| corrupt("client key"))?;
-                let mut tx = self.begin_credential(at, COUNT, max).await?;
+                let (mut tx, _call) = self.begin_credential(at, COUNT, max).await?;
                 sqlx::query(
                     "INSERT INTO client_keys (tenant, track, app, kid, key, created) VALUES ($1, $2, $3, $4, $5, $6)",
                 )

@@ -29,7 +29,7 @@ macro_rules! sql_failures {
                 refill_per_ms: f64,
                 now_ms: i64,
             ) -> StoreResult<Vec<f64>> {
-                let pool = self.enter();
+                let pool = &*self.enter(StorePort::FailureBuckets);
                 let mut levels = Vec::with_capacity(buckets.len());
                 for (bucket, count) in buckets {
                     let count = f64::from(*count);
@@ -49,7 +49,7 @@ macro_rules! sql_failures {
             }
 
             async fn purge_auth_failures(&self, before_ms: i64) -> StoreResult<u64> {
-                self.purge("DELETE FROM auth_failures WHERE at < $1", before_ms).await
+                self.purge(StorePort::FailureBuckets, "DELETE FROM auth_failures WHERE at < $1", before_ms).await
             }
         }
     };

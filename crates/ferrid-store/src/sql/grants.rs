@@ -168,14 +168,14 @@ macro_rules! sql_grants {
                 .bind(c.expires)
                 .bind(i64::from(c.grant_id.is_some()))
                 .bind(c.grant_id.as_deref())
-                .execute(self.enter())
+                .execute(&*self.enter(StorePort::Grant))
                 .await
                 .map(|_| ())
                 .map_err(map_err)
             }
 
             async fn redeem_code(&self, at: &TrackRef, digest: &[u8; 32], grant_id: &str) -> StoreResult<Redeemed> {
-                let pool = self.enter();
+                let pool = &*self.enter(StorePort::Grant);
                 // the one statement that decides: only an unused code changes
                 let sql = "UPDATE auth_codes SET used = 1, grant_id = $4 \
                      WHERE tenant = $1 AND track = $2 AND digest = $3 AND used = 0 RETURNING *";
@@ -196,7 +196,7 @@ macro_rules! sql_grants {
                 refresh: Option<&RefreshRecord>,
                 token: &IssuedToken,
             ) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Grant, Begin::Write).await?;
                 // a grant revoked in advance is a row of that id already: Conflict
                 sqlx::query(
                     "INSERT INTO user_grants (tenant, track, id, client, user_id, sid, scope, auth_time, created, \
@@ -229,7 +229,8 @@ macro_rules! sql_grants {
                      r.used AS r_used FROM refresh_tokens r JOIN user_grants g \
                      ON g.tenant = r.tenant AND g.track = r.track AND g.id = r.grant_id \
                      WHERE r.tenant = $1 AND r.track = $2 AND r.digest = $3";
-                let row = Self::by_digest(sql, at, digest).fetch_one(self.enter()).await.map_err(map_err)?;
+                let pool = &*self.enter(StorePort::Grant);
+                let row = Self::by_digest(sql, at, digest).fetch_one(pool).await.map_err(map_err)?;
                 Ok((Self::refresh_row(&row)?, Self::grant_row(&row)?))
             }
 
@@ -241,7 +242,7 @@ macro_rules! sql_grants {
                 token: &IssuedToken,
             ) -> StoreResult<bool> {
                 // SQLite: the write lock at once, as the first statement is a write anyway
-                let mut tx = self.begin(Begin::Exclusive).await?;
+                let (mut tx, _call) = self.begin(StorePort::Grant, Begin::Exclusive).await?;
                 let sql = "UPDATE refresh_tokens SET used = 1 \
                      WHERE tenant = $1 AND track = $2 AND digest = $3 AND used = 0 AND EXISTS (\
                      SELECT 1 FROM user_grants g WHERE g.tenant = refresh_tokens.tenant \
@@ -259,7 +260,7 @@ macro_rules! sql_grants {
             }
 
             async fn revoke_grant(&self, at: &TrackRef, grant_id: &str, now: UnixTime) -> StoreResult<Vec<Denied>> {
-                let mut tx = self.begin(Begin::Exclusive).await?;
+                let (mut tx, _call) = self.begin(StorePort::Grant, Begin::Exclusive).await?;
                 let sql = "UPDATE user_grants SET revoked = 1 WHERE tenant = $1 AND track = $2 AND id = $3";
                 let r = sqlx::query(sql)
                     .bind(at.tenant.as_str())
@@ -304,7 +305,7 @@ macro_rules! sql_grants {
             }
 
             async fn revoke_user_grants(&self, u: &UserRef, now: UnixTime) -> StoreResult<Vec<Denied>> {
-                let mut tx = self.begin(Begin::Exclusive).await?;
+                let (mut tx, _call) = self.begin(StorePort::Grant, Begin::Exclusive).await?;
                 let sql = "UPDATE user_grants SET revoked = 1 WHERE tenant = $1 AND track = $2 AND user_id = $3";
                 Self::by_user(sql, u).execute(&mut *tx).await.map_err(map_err)?;
                 let sql = "SELECT t.jti, t.expires FROM issued_tokens t JOIN user_grants g \
@@ -318,7 +319,7 @@ macro_rules! sql_grants {
             }
 
             async fn deny_tokens(&self, at: &TrackRef, tokens: &[Denied]) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Grant, Begin::Write).await?;
                 Self::insert_denied(&mut tx, at, tokens).await?;
                 tx.commit().await.map_err(map_err)
             }
@@ -329,7 +330,7 @@ macro_rules! sql_grants {
                     .bind(at.tenant.as_str())
                     .bind(at.track.as_str())
                     .bind(now)
-                    .fetch_all(self.enter())
+                    .fetch_all(&*self.enter(StorePort::Grant))
                     .await
                     .map_err(map_err)?;
                 Self::denied_rows(&rows)
@@ -337,7 +338,7 @@ macro_rules! sql_grants {
 
             async fn all_denied_tokens(&self, now: UnixTime) -> StoreResult<Vec<(TrackRef, Denied)>> {
                 let sql = "SELECT tenant, track, jti, expires FROM denied_tokens WHERE expires > $1";
-                let rows = sqlx::query(sql).bind(now).fetch_all(self.enter()).await.map_err(map_err)?;
+                let rows = sqlx::query(sql).bind(now).fetch_all(&*self.enter(StorePort::Grant)).await.map_err(map_err)?;
                 let list = Self::denied_rows(&rows)?;
                 rows.iter()
                     .zip(list)
@@ -354,7 +355,7 @@ macro_rules! sql_grants {
                 .bind(at.tenant.as_str())
                 .bind(at.track.as_str())
                 .bind(jti)
-                .fetch_optional(self.enter())
+                .fetch_optional(&*self.enter(StorePort::Grant))
                 .await
                 .map_err(map_err)?;
                 Ok(revoked.is_some_and(|r| r != 0))
@@ -376,7 +377,7 @@ macro_rules! sql_grants {
                 .bind(sid)
                 .bind(client)
                 .bind(expires)
-                .execute(self.enter())
+                .execute(&*self.enter(StorePort::Grant))
                 .await
                 .map(|_| ())
                 .map_err(map_err)
@@ -389,7 +390,7 @@ macro_rules! sql_grants {
                 .bind(at.tenant.as_str())
                 .bind(at.track.as_str())
                 .bind(sid)
-                .fetch_all(self.enter())
+                .fetch_all(&*self.enter(StorePort::Grant))
                 .await
                 .map_err(map_err)
             }
@@ -397,7 +398,8 @@ macro_rules! sql_grants {
             async fn get_consent(&self, u: &UserRef, client: &str) -> StoreResult<Option<Vec<String>>> {
                 let sql =
                     "SELECT scopes FROM consents WHERE tenant = $1 AND track = $2 AND user_id = $3 AND client = $4";
-                let row = Self::by_user(sql, u).bind(client).fetch_optional(self.enter()).await.map_err(map_err)?;
+                let pool = &*self.enter(StorePort::Grant);
+                let row = Self::by_user(sql, u).bind(client).fetch_optional(pool).await.map_err(map_err)?;
                 let Some(row) = row else { return Ok(None) };
                 let scopes: String = row.try_get("scopes").map_err(map_err)?;
                 serde_json::from_str(&scopes).map(Some).map_err(|_| corrupt("consent scopes"))
@@ -418,14 +420,14 @@ macro_rules! sql_grants {
                     .bind(client)
                     .bind(scopes)
                     .bind(now)
-                    .execute(self.enter())
+                    .execute(&*self.enter(StorePort::Grant))
                     .await
                     .map(|_| ())
                     .map_err(map_err)
             }
 
             async fn purge_grants(&self, now: UnixTime) -> StoreResult<u64> {
-                let pool = self.enter();
+                let pool = &*self.enter(StorePort::Grant);
                 // Tokens first; then grants no unexpired access token still names (its
                 // revocation must outlive it); then codes past their end, except a redeemed
                 // code whose grant is kept: its reuse still revokes the grant.

@@ -1,4 +1,4 @@
-//! Liveness, change subscription and the call counter (`Health`).
+//! Liveness, change subscription, the call counter and its observer (`Health`).
 
 #[macro_export]
 macro_rules! sql_health {
@@ -6,7 +6,7 @@ macro_rules! sql_health {
         #[async_trait]
         impl Health for $store {
             async fn ping(&self) -> StoreResult<()> {
-                sqlx::query("SELECT 1").execute(self.enter()).await.map(|_| ()).map_err(map_err)
+                sqlx::query("SELECT 1").execute(&*self.enter(StorePort::Health)).await.map(|_| ()).map_err(map_err)
             }
 
             fn subscribe(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Change>> {
@@ -14,7 +14,15 @@ macro_rules! sql_health {
             }
 
             fn calls(&self) -> u64 {
-                self.calls.load(std::sync::atomic::Ordering::Relaxed)
+                self.calls.count()
+            }
+
+            fn observe_calls(
+                &self,
+                observer: std::sync::Arc<dyn ferrid_core::observe::Observer>,
+                clock: std::sync::Arc<dyn ferrid_core::env::Clock>,
+            ) {
+                self.calls.observe(observer, clock)
             }
         }
     };

@@ -27,7 +27,7 @@ macro_rules! sql_keys {
         #[async_trait]
         impl TrackKeyStore for $store {
             async fn add_next_key(&self, at: &TrackRef, key: &TrackKey, audit: &AuditRecord) -> StoreResult<bool> {
-                let mut tx = self.begin(Begin::Exclusive).await?;
+                let (mut tx, _call) = self.begin(StorePort::TrackKey, Begin::Exclusive).await?;
                 Self::lock_track(&mut tx, at).await?;
                 let r = sqlx::query(
                     "INSERT INTO track_keys (tenant, track, kid, alg, state, encrypted_key, created, changed) \
@@ -57,7 +57,7 @@ macro_rules! sql_keys {
                 now: UnixTime,
                 audit: &AuditRecord,
             ) -> StoreResult<bool> {
-                let mut tx = self.begin(Begin::Exclusive).await?;
+                let (mut tx, _call) = self.begin(StorePort::TrackKey, Begin::Exclusive).await?;
                 Self::lock_track(&mut tx, at).await?;
                 let mut promoted = 0;
                 for sql in [
@@ -87,7 +87,7 @@ macro_rules! sql_keys {
                 before: UnixTime,
                 audit: &AuditRecord,
             ) -> StoreResult<u64> {
-                let mut tx = self.begin(Begin::Exclusive).await?;
+                let (mut tx, _call) = self.begin(StorePort::TrackKey, Begin::Exclusive).await?;
                 let r = sqlx::query(
                     "DELETE FROM track_keys WHERE tenant = $1 AND track = $2 AND state = 'retired' AND changed < $3",
                 )

@@ -34,7 +34,7 @@ macro_rules! sql_login_guard {
                 counters: &[String],
                 now: UnixTime,
             ) -> StoreResult<Option<UnixTime>> {
-                let pool = self.enter();
+                let pool = &*self.enter(StorePort::LoginGuard);
                 let mut until = None;
                 for counter in counters {
                     let row: Option<i64> = sqlx::query_scalar(
@@ -57,7 +57,7 @@ macro_rules! sql_login_guard {
                 counters: &[(String, LockRule)],
                 now: UnixTime,
             ) -> StoreResult<Option<UnixTime>> {
-                let pool = self.enter();
+                let pool = &*self.enter(StorePort::LoginGuard);
                 let mut until = None;
                 for (counter, rule) in counters {
                     let first_locks = rule.threshold <= 1;
@@ -82,7 +82,7 @@ macro_rules! sql_login_guard {
             }
 
             async fn login_succeeded(&self, at: &TrackRef, counters: &[String]) -> StoreResult<()> {
-                let pool = self.enter();
+                let pool = &*self.enter(StorePort::LoginGuard);
                 for counter in counters {
                     sqlx::query("DELETE FROM login_guard WHERE tenant = $1 AND track = $2 AND counter = $3")
                         .bind(at.tenant.as_str())
@@ -96,7 +96,7 @@ macro_rules! sql_login_guard {
             }
 
             async fn purge_login_guard(&self, before: UnixTime, now: UnixTime) -> StoreResult<u64> {
-                let pool = self.enter();
+                let pool = &*self.enter(StorePort::LoginGuard);
                 let r = sqlx::query("DELETE FROM login_guard WHERE last < $1 AND locked_until <= $2")
                     .bind(before)
                     .bind(now)

@@ -3,7 +3,7 @@
 //! placeholders, portable types), so the two cannot drift. One file per aggregate, each
 //! a macro that implements one port of `ferrid_core::store` for the backend:
 //!
-//! - [`tx`]: where every port method enters (the call counter), transactions, and the
+//! - [`tx`]: where every port method enters (the call counter and timer), transactions, and the
 //!   one "audit, notify, commit" step every write ends with;
 //! - [`rows`]: rows to domain values;
 //! - [`tenants`], [`tracks`], [`apps`], [`credentials`], [`keys`], [`audit`],
@@ -11,7 +11,7 @@
 //!   [`grants`] (codes, grants, refresh tokens, consent), [`login_guard`] (the login
 //!   lockout's counters): the ports.
 //!
-//! A backend provides `pool`, `calls`, `begin_on` (a transaction of a [`Begin`] kind),
+//! A backend provides `pool`, `calls` (a [`tx::Calls`]), `begin_on` (a transaction of a [`Begin`] kind),
 //! `notify` (tell other instances that a track changed, inside the transaction),
 //! `record_jti`/`forget_jtis_before` (the replay guard) and `changes` (subscription).
 
@@ -42,6 +42,7 @@ pub mod prelude {
             App, AppData, AppSpec, AuthCode, IssuedToken, KeyState, RefreshRecord, SecretHash, SecretRecord, Session,
             StoredClientKey, Tenant, Track, TrackData, TrackKey, TrackSettings, UnixTime, User, UserGrant,
         },
+        observe::StorePort,
         store::{
             AppRef, AppStore, AuditLog, Change, CredentialStore, Denied, FailureBuckets, GrantStore, Health, LockRule,
             LoginGuard, NewTrack, PageRequest, Redeemed, ReplayGuard, SessionStore, SnapshotSink, SnapshotSource,

@@ -14,10 +14,11 @@ macro_rules! sql_rows {
                 row.try_get(col).map_err(map_err)
             }
 
-            /// One page of a listing: `sql` with `keys` bound first, then the page's
-            /// `after` and its limit.
+            /// One page of a listing (one call through `port`): `sql` with `keys` bound
+            /// first, then the page's `after` and its limit.
             async fn page<T: Send>(
                 &self,
+                port: StorePort,
                 sql: &'static str,
                 keys: &[&str],
                 page: &PageRequest,
@@ -30,7 +31,7 @@ macro_rules! sql_rows {
                 let after = page.after.as_deref().unwrap_or("");
                 q.bind(after)
                     .bind(limit(page))
-                    .fetch_all(self.enter())
+                    .fetch_all(&*self.enter(port))
                     .await
                     .map_err(map_err)?
                     .iter()

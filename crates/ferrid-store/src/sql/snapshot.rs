@@ -134,7 +134,7 @@ macro_rules! sql_snapshot {
         #[async_trait]
         impl SnapshotSource for $store {
             async fn load_track(&self, at: &TrackRef) -> StoreResult<TrackData> {
-                let mut tx = self.begin(Begin::Read).await?;
+                let (mut tx, _call) = self.begin(StorePort::Snapshot, Begin::Read).await?;
                 let r = sqlx::query("SELECT * FROM tracks WHERE tenant = $1 AND name = $2")
                     .bind(at.tenant.as_str())
                     .bind(at.track.as_str())
@@ -152,7 +152,7 @@ macro_rules! sql_snapshot {
                     "SELECT * FROM client_secrets WHERE tenant = $1 AND track = $2 AND app = $3 ORDER BY created, id";
                 const KEYS: &str =
                     "SELECT * FROM client_keys WHERE tenant = $1 AND track = $2 AND app = $3 ORDER BY created, kid";
-                let mut tx = self.begin(Begin::Read).await?;
+                let (mut tx, _call) = self.begin(StorePort::Snapshot, Begin::Read).await?;
                 let rows = |sql: &'static str| {
                     sqlx::query(sql).bind(at.tenant().as_str()).bind(at.track.track.as_str()).bind(at.app.as_str())
                 };
@@ -176,7 +176,7 @@ macro_rules! sql_snapshot {
             }
 
             async fn load_all(&self) -> StoreResult<Vec<TrackData>> {
-                let mut tx = self.begin(Begin::Read).await?;
+                let (mut tx, _call) = self.begin(StorePort::Snapshot, Begin::Read).await?;
                 let tracks = sqlx::query("SELECT * FROM tracks ORDER BY tenant, name")
                     .fetch_all(&mut *tx)
                     .await
@@ -193,7 +193,7 @@ macro_rules! sql_snapshot {
             }
 
             async fn stream_all(&self, page: u32, sink: &mut dyn SnapshotSink) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Read).await?;
+                let (mut tx, _call) = self.begin(StorePort::Snapshot, Begin::Read).await?;
                 let tracks = sqlx::query("SELECT * FROM tracks ORDER BY tenant, name")
                     .fetch_all(&mut *tx)
                     .await

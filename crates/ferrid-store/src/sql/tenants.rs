@@ -7,7 +7,7 @@ macro_rules! sql_tenants {
         impl TenantStore for $store {
             async fn has_tenants(&self) -> StoreResult<bool> {
                 let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
-                    .fetch_one(self.enter())
+                    .fetch_one(&*self.enter(StorePort::Tenant))
                     .await
                     .map_err(map_err)?;
                 Ok(n > 0)
@@ -15,20 +15,20 @@ macro_rules! sql_tenants {
 
             async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Vec<Tenant>> {
                 const SQL: &str = "SELECT name, created FROM tenants WHERE name > $1 ORDER BY name LIMIT $2";
-                self.page(SQL, &[], page, Self::tenant_row).await
+                self.page(StorePort::Tenant, SQL, &[], page, Self::tenant_row).await
             }
 
             async fn get_tenant(&self, tenant: &Name) -> StoreResult<Tenant> {
                 let r = sqlx::query("SELECT name, created FROM tenants WHERE name = $1")
                     .bind(tenant.as_str())
-                    .fetch_one(self.enter())
+                    .fetch_one(&*self.enter(StorePort::Tenant))
                     .await
                     .map_err(map_err)?;
                 Self::tenant_row(&r)
             }
 
             async fn create_tenant(&self, tenant: &Tenant, master: &NewTrack, audit: &AuditRecord) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Tenant, Begin::Write).await?;
                 sqlx::query("INSERT INTO tenants (name, created) VALUES ($1, $2)")
                     .bind(tenant.name.as_str())
                     .bind(tenant.created)
@@ -40,7 +40,7 @@ macro_rules! sql_tenants {
             }
 
             async fn delete_tenant(&self, tenant: &Name, audit: &AuditRecord) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Tenant, Begin::Write).await?;
                 // the tenant's own log goes with it; its deletion is recorded in
                 // `audit.tenant`'s log
                 for (i, sql) in [

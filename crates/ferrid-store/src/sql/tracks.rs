@@ -34,21 +34,21 @@ macro_rules! sql_tracks {
         impl TrackStore for $store {
             async fn list_tracks(&self, tenant: &Name, page: &PageRequest) -> StoreResult<Vec<Track>> {
                 const SQL: &str = "SELECT * FROM tracks WHERE tenant = $1 AND name > $2 ORDER BY name LIMIT $3";
-                self.page(SQL, &[tenant], page, Self::track_row).await
+                self.page(StorePort::Track, SQL, &[tenant], page, Self::track_row).await
             }
 
             async fn get_track(&self, at: &TrackRef) -> StoreResult<Track> {
                 let r = sqlx::query("SELECT * FROM tracks WHERE tenant = $1 AND name = $2")
                     .bind(at.tenant.as_str())
                     .bind(at.track.as_str())
-                    .fetch_one(self.enter())
+                    .fetch_one(&*self.enter(StorePort::Track))
                     .await
                     .map_err(map_err)?;
                 Self::track_row(&r)
             }
 
             async fn create_track(&self, new: &NewTrack, audit: &AuditRecord) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Track, Begin::Write).await?;
                 Self::insert_track(&mut tx, new).await?;
                 Self::commit_change(tx, audit, Touched::Track(&new.track.tenant, &new.track.name)).await
             }
@@ -60,7 +60,7 @@ macro_rules! sql_tracks {
                 audit: &AuditRecord,
             ) -> StoreResult<Track> {
                 let settings = serde_json::to_string(&track.settings).map_err(|_| corrupt("settings"))?;
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Track, Begin::Write).await?;
                 // One statement compares and bumps the version: concurrent edits cannot both win.
                 let sql = match expected_version {
                     Some(_) => "UPDATE tracks SET settings = $1, version = version + 1 WHERE tenant = $2 AND name = $3 AND version = $4 RETURNING version",
@@ -81,7 +81,7 @@ macro_rules! sql_tracks {
             }
 
             async fn delete_track(&self, at: &TrackRef, audit: &AuditRecord) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Track, Begin::Write).await?;
                 let r = sqlx::query("DELETE FROM tracks WHERE tenant = $1 AND name = $2")
                     .bind(at.tenant.as_str())
                     .bind(at.track.as_str())

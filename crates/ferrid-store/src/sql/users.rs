@@ -115,7 +115,7 @@ macro_rules! sql_users {
                 .bind(filter.username.as_deref().unwrap_or(""))
                 .bind(filter.email.as_deref().map(str::to_lowercase).unwrap_or_default())
                 .bind(limit(page))
-                .fetch_all(self.enter())
+                .fetch_all(&*self.enter(StorePort::User))
                 .await
                 .map_err(map_err)?
                 .iter()
@@ -125,7 +125,7 @@ macro_rules! sql_users {
 
             async fn get_user(&self, u: &UserRef) -> StoreResult<User> {
                 let sql = "SELECT * FROM users WHERE tenant = $1 AND track = $2 AND id = $3";
-                let r = Self::by_user(sql, u).fetch_one(self.enter()).await.map_err(map_err)?;
+                let r = Self::by_user(sql, u).fetch_one(&*self.enter(StorePort::User)).await.map_err(map_err)?;
                 Self::user_row(&r)
             }
 
@@ -139,14 +139,14 @@ macro_rules! sql_users {
                     .bind(at.tenant.as_str())
                     .bind(at.track.as_str())
                     .bind(key)
-                    .fetch_one(self.enter())
+                    .fetch_one(&*self.enter(StorePort::User))
                     .await
                     .map_err(map_err)?;
                 Self::user_row(&r)
             }
 
             async fn create_user(&self, u: &User, audit: &AuditRecord) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::User, Begin::Write).await?;
                 Self::insert_user(&mut tx, u).await?;
                 Self::commit_change(tx, audit, Touched::User(&u.tenant, &u.track)).await
             }
@@ -157,7 +157,7 @@ macro_rules! sql_users {
                 expected_version: Option<i64>,
                 audit: &AuditRecord,
             ) -> StoreResult<User> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::User, Begin::Write).await?;
                 let sql = "UPDATE users SET username = $4, email = $5, email_key = $6, email_verified = $7, \
                      password_hash = $8, claims = $9, disabled = $10, updated = $11, version = version + 1 \
                      WHERE tenant = $1 AND track = $2 AND id = $3 AND ($12 < 0 OR version = $12) \
@@ -186,7 +186,7 @@ macro_rules! sql_users {
             }
 
             async fn delete_user(&self, u: &UserRef, audit: &AuditRecord) -> StoreResult<()> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::User, Begin::Write).await?;
                 // its sessions go with it (foreign key, ON DELETE CASCADE)
                 let sql = "DELETE FROM users WHERE tenant = $1 AND track = $2 AND id = $3";
                 let r = Self::by_user(sql, u).execute(&mut *tx).await.map_err(map_err)?;
@@ -211,7 +211,7 @@ macro_rules! sql_users {
                 .bind(s.created)
                 .bind(s.last_seen)
                 .bind(s.expires)
-                .execute(self.enter())
+                .execute(&*self.enter(StorePort::Session))
                 .await
                 .map(|_| ())
                 .map_err(map_err)
@@ -219,13 +219,20 @@ macro_rules! sql_users {
 
             async fn get_session(&self, at: &TrackRef, id_digest: &[u8; 32]) -> StoreResult<Session> {
                 let sql = "SELECT * FROM sessions WHERE tenant = $1 AND track = $2 AND id_digest = $3";
-                let r = Self::by_digest(sql, at, id_digest).fetch_one(self.enter()).await.map_err(map_err)?;
+                let r = Self::by_digest(sql, at, id_digest)
+                    .fetch_one(&*self.enter(StorePort::Session))
+                    .await
+                    .map_err(map_err)?;
                 Self::session_row(&r)
             }
 
             async fn touch_session(&self, at: &TrackRef, id_digest: &[u8; 32], now: UnixTime) -> StoreResult<()> {
                 let sql = "UPDATE sessions SET last_seen = $4 WHERE tenant = $1 AND track = $2 AND id_digest = $3";
-                let r = Self::by_digest(sql, at, id_digest).bind(now).execute(self.enter()).await.map_err(map_err)?;
+                let r = Self::by_digest(sql, at, id_digest)
+                    .bind(now)
+                    .execute(&*self.enter(StorePort::Session))
+                    .await
+                    .map_err(map_err)?;
                 changed(r.rows_affected())
             }
 
@@ -233,7 +240,7 @@ macro_rules! sql_users {
                 let sql =
                     "SELECT * FROM sessions WHERE tenant = $1 AND track = $2 AND user_id = $3 ORDER BY created, sid";
                 Self::by_user(sql, u)
-                    .fetch_all(self.enter())
+                    .fetch_all(&*self.enter(StorePort::Session))
                     .await
                     .map_err(map_err)?
                     .iter()
@@ -242,7 +249,7 @@ macro_rules! sql_users {
             }
 
             async fn delete_user_sessions(&self, u: &UserRef, audit: &AuditRecord) -> StoreResult<u64> {
-                let mut tx = self.begin(Begin::Write).await?;
+                let (mut tx, _call) = self.begin(StorePort::Session, Begin::Write).await?;
                 let sql = "DELETE FROM sessions WHERE tenant = $1 AND track = $2 AND user_id = $3";
                 let r = Self::by_user(sql, u).execute(&mut *tx).await.map_err(map_err)?;
                 Self::commit_change(tx, audit, Touched::User(&u.track.tenant, &u.track.track)).await?;
@@ -251,12 +258,15 @@ macro_rules! sql_users {
 
             async fn delete_session(&self, at: &TrackRef, id_digest: &[u8; 32]) -> StoreResult<()> {
                 let sql = "DELETE FROM sessions WHERE tenant = $1 AND track = $2 AND id_digest = $3";
-                let r = Self::by_digest(sql, at, id_digest).execute(self.enter()).await.map_err(map_err)?;
+                let r = Self::by_digest(sql, at, id_digest)
+                    .execute(&*self.enter(StorePort::Session))
+                    .await
+                    .map_err(map_err)?;
                 changed(r.rows_affected())
             }
 
             async fn purge_sessions(&self, now: UnixTime) -> StoreResult<u64> {
-                self.purge("DELETE FROM sessions WHERE expires < $1", now).await
+                self.purge(StorePort::Session, "DELETE FROM sessions WHERE expires < $1", now).await
             }
         }
     };
