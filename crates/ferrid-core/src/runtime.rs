@@ -9,21 +9,25 @@ use ferrid_oauth::{jwt::VerifyingKey, name::Name};
 use crate::{
     client_auth::keys::ClientKey,
     keys::KeyCipher,
-    model::{App, AppData, ClientAuthMethod, GrantType, SecretHash, Track, TrackData, TrackKey},
+    model::{App, AppData, ClientAuthMethod, GrantType, SecretHash, SecretRecord, Track, TrackData, TrackKey},
     urls::PublicUrl,
 };
 
+mod clients;
 mod deny;
 mod oidc;
 mod track;
 
+pub use clients::{Clients, GrantLists};
 pub use deny::DenyList;
 pub use oidc::{OidcRuntime, PkcePolicy};
-pub use track::{Clients, TrackBuilder, TrackRuntime, TrackShared};
+pub use track::{TrackBuilder, TrackRuntime, TrackShared};
 
 /// Scopes of one resource a client may ask for, resolved against the resource's
-/// current scopes (a grant of a scope the resource no longer has is dropped).
-#[derive(Debug)]
+/// current scopes (a grant of a scope the resource no longer has is dropped). A client's
+/// list of grants is interned per track ([`TrackShared::intern_grants`]): clients granted
+/// the same scopes share one allocation.
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Grant {
     pub resource: String,
     pub scopes: Vec<String>,
@@ -35,34 +39,102 @@ pub struct ClientKeyRuntime {
     pub verifiers: Vec<VerifyingKey>,
 }
 
-/// A secret of a client as the token endpoint checks it: `info` (the first 3
-/// characters of a secret longer than 20, docs/model.md "Client secrets") selects which chosen secret a
-/// presented one can be, so a wrong guess costs one slow hash, not one per secret.
-pub struct ClientSecret {
+/// A secret of a client as the token endpoint checks it. A secret ferrid generated is
+/// held inline (its salt and SHA-256 digest: no allocation of its own); any other (a
+/// chosen secret's PBKDF2 hash) as stored, with its id and `info`.
+pub enum ClientSecret {
+    /// SHA-256 over `salt || secret` (docs/model.md "Client secrets").
+    Generated {
+        salt: [u8; GENERATED_SALT_LEN],
+        digest: [u8; 32],
+    },
+    Stored(Box<StoredSecret>),
+}
+
+/// The salt length of a generated secret's hash (`credentials::secret::record_generated`).
+pub const GENERATED_SALT_LEN: usize = 16;
+
+/// A secret held as stored: `info` (the first 3 characters of a secret longer than 20,
+/// docs/model.md "Client secrets") selects which chosen secret a presented one can be, so
+/// a wrong guess costs one slow hash, not one per secret; `id` keys the memory of chosen
+/// secrets verified before (`credentials::verified`).
+pub struct StoredSecret {
     pub id: String,
     pub info: Option<String>,
     pub hash: SecretHash,
 }
 
-/// A client as the token endpoint sees it.
+impl ClientSecret {
+    /// The runtime form of a stored secret record.
+    pub fn of(record: SecretRecord) -> ClientSecret {
+        if let SecretHash::SaltedSha256 { salt, digest } = &record.hash
+            && let (Ok(salt), Ok(digest)) = (<[u8; GENERATED_SALT_LEN]>::try_from(&salt[..]), digest[..].try_into())
+        {
+            return ClientSecret::Generated { salt, digest };
+        }
+        ClientSecret::Stored(Box::new(StoredSecret { id: record.id, info: record.info, hash: record.hash }))
+    }
+
+    /// The secret as stored when its hash is slow (a chosen secret), else `None`.
+    pub fn chosen(&self) -> Option<&StoredSecret> {
+        match self {
+            ClientSecret::Stored(s) if s.hash.is_slow() => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Constant-time check of `presented` against a secret with a fast hash; false for a
+    /// chosen secret, whose slow hash is checked off the async workers.
+    pub fn matches_fast(&self, presented: &[u8]) -> bool {
+        match self {
+            ClientSecret::Generated { salt, digest } => {
+                crate::credentials::secret::salted_sha256_matches(salt, digest, presented)
+            }
+            ClientSecret::Stored(s) => !s.hash.is_slow() && s.hash.verify(presented),
+        }
+    }
+}
+
+/// The grant types a client may use, one bit each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GrantTypes(u8);
+
+impl GrantTypes {
+    pub fn of(list: &[GrantType]) -> GrantTypes {
+        GrantTypes(list.iter().fold(0, |bits, g| bits | GrantTypes::bit(*g)))
+    }
+
+    pub fn contains(self, grant: GrantType) -> bool {
+        self.0 & GrantTypes::bit(grant) != 0
+    }
+
+    fn bit(grant: GrantType) -> u8 {
+        1 << grant as u8
+    }
+}
+
+/// A client as the token endpoint sees it. Held once per client in the snapshot, so it
+/// is kept small (issue 20, docs/ARCHITECTURE.md "Snapshot"): boxed slices without spare
+/// capacity, the grants shared with every client granted the same, the rarely used parts
+/// boxed.
 pub struct ClientRuntime {
     pub name: Name,
     pub method: ClientAuthMethod,
-    pub secrets: Vec<ClientSecret>,
-    pub grants: Vec<Grant>,
     pub token_lifetime: u32,
-    pub keys: Vec<ClientKeyRuntime>,
-    /// Fixed claims and transforms; `None` for the common app that adds nothing.
-    pub claims: Option<crate::claims::issue::ClaimPlan>,
     /// The grants it may use: `client_credentials` alone for an `oauth_client`.
-    pub grant_types: Vec<GrantType>,
+    pub grant_types: GrantTypes,
+    pub secrets: Box<[ClientSecret]>,
+    pub grants: Arc<[Grant]>,
+    pub keys: Box<[ClientKeyRuntime]>,
+    /// Fixed claims and transforms; `None` for the common app that adds nothing.
+    pub claims: Option<Box<crate::claims::issue::ClaimPlan>>,
     /// What an `oidc_client` adds; `None` for an `oauth_client`.
     pub oidc: Option<Box<OidcRuntime>>,
 }
 
 impl ClientRuntime {
     pub fn allows(&self, grant: GrantType) -> bool {
-        self.grant_types.contains(&grant)
+        self.grant_types.contains(grant)
     }
 
     pub fn grant(&self, resource: &str) -> Option<&Grant> {
@@ -204,5 +276,39 @@ impl crate::store::SnapshotSink for SnapshotBuilder<'_> {
             let rt = b.finish(&self.registry.urls);
             self.built.tenants.entry(rt.tenant.clone()).or_default().insert(rt.track.clone(), Arc::new(rt));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{credentials::secret, env::SystemRng};
+
+    #[test]
+    fn a_generated_secret_is_held_inline_and_still_verifies() {
+        let s = secret::generate(&SystemRng);
+        let held = ClientSecret::of(secret::record_generated(&s, 0, &SystemRng));
+        assert!(matches!(held, ClientSecret::Generated { .. }) && held.chosen().is_none());
+        assert!(held.matches_fast(secrecy::ExposeSecret::expose_secret(&s).as_bytes()));
+        assert!(!held.matches_fast(b"not-the-secret-not-the-secret-not-the-secre"));
+    }
+
+    #[test]
+    fn a_chosen_secret_keeps_its_id_and_info_and_never_matches_fast() {
+        let s: secrecy::SecretString = "a person chose this one".to_owned().into();
+        let record = secret::record_chosen(&s, 0, &SystemRng);
+        let id = record.id.clone();
+        let held = ClientSecret::of(record);
+        let chosen = held.chosen().expect("a chosen secret");
+        assert_eq!((chosen.id.as_str(), chosen.info.as_deref()), (id.as_str(), Some("a p")));
+        assert!(!held.matches_fast(b"a person chose this one"), "its slow hash is checked off the workers");
+    }
+
+    #[test]
+    fn grant_types_hold_exactly_the_listed_grants() {
+        let set = GrantTypes::of(&[GrantType::AuthorizationCode, GrantType::RefreshToken]);
+        let held: Vec<GrantType> = GrantType::ALL.into_iter().filter(|g| set.contains(*g)).collect();
+        assert_eq!(held, [GrantType::AuthorizationCode, GrantType::RefreshToken]);
+        assert!(!GrantTypes::default().contains(GrantType::ClientCredentials));
     }
 }

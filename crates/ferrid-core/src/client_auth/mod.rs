@@ -102,7 +102,7 @@ pub async fn authenticate<'t>(
     // RFC 6749 §2.1: a public client identifies itself by `client_id` alone; only a
     // client registered with the method `none` may.
     if let Credentials::None { client_id: Some(id) } = creds
-        && let Some(client) = track.clients.get(*id)
+        && let Some(client) = track.clients.get(id)
         && client.method == crate::model::ClientAuthMethod::None
     {
         return Ok(client);

@@ -24,7 +24,7 @@ use crate::{
         verified::verified,
     },
     model::{ClientAuthMethod, UnixTime},
-    runtime::{ClientRuntime, ClientSecret, TrackRuntime},
+    runtime::{ClientRuntime, ClientSecret, StoredSecret, TrackRuntime},
     throttle::{self, Throttle},
 };
 
@@ -77,7 +77,7 @@ pub async fn authenticate<'t>(
         }
         return Err(throttled(wait));
     }
-    let candidates: Vec<&ClientSecret> = client.map(|c| candidates(c, presented)).unwrap_or_default();
+    let candidates: Vec<&StoredSecret> = client.map(|c| candidates(c, presented)).unwrap_or_default();
     let fail = || {
         if let Some(ip) = at.source {
             at.throttle.report(failure(track, sent, key.is_some(), ip, at.now));
@@ -134,7 +134,7 @@ fn throttled(wait: std::time::Duration) -> OAuthError {
 }
 
 fn has_chosen(client: &ClientRuntime) -> bool {
-    client.secrets.iter().any(|s| s.hash.is_slow())
+    client.secrets.iter().any(|s| s.chosen().is_some())
 }
 
 /// Checks `presented` against every generated secret, and (with its keyed digest `tag`)
@@ -143,12 +143,12 @@ fn has_chosen(client: &ClientRuntime) -> bool {
 fn cheap_match(client: &ClientRuntime, presented: &[u8], tag: Option<&[u8; 32]>) -> bool {
     let mut matched = false;
     for s in &client.secrets {
-        matched |= match (s.hash.is_slow(), tag) {
+        matched |= match (s.chosen(), tag) {
             // every generated secret has the same public length: a presented secret of
             // another length (say 300 KB) is not hashed at all
-            (false, _) => presented.len() == crate::credentials::secret::GENERATED_LEN && s.hash.verify(presented),
-            (true, Some(t)) => verified().matches_tag(&s.id, t),
-            (true, None) => false,
+            (None, _) => presented.len() == crate::credentials::secret::GENERATED_LEN && s.matches_fast(presented),
+            (Some(c), Some(t)) => verified().matches_tag(&c.id, t),
+            (Some(_), None) => false,
         };
     }
     matched
@@ -156,19 +156,21 @@ fn cheap_match(client: &ClientRuntime, presented: &[u8], tag: Option<&[u8; 32]>)
 
 /// The chosen secrets `presented` can be: those with the same `info` (docs/security.md: the
 /// first 3 characters of a secret longer than 20, none for a shorter one).
-fn candidates<'c>(client: &'c ClientRuntime, presented: &str) -> Vec<&'c ClientSecret> {
+fn candidates<'c>(client: &'c ClientRuntime, presented: &str) -> Vec<&'c StoredSecret> {
     let info = info_of(presented);
-    client.secrets.iter().filter(|s| s.hash.is_slow() && s.info == info).collect()
+    client.secrets.iter().filter_map(ClientSecret::chosen).filter(|s| s.info == info).collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::model::SecretHash;
 
     fn chosen(id: &str, secret: &str) -> ClientSecret {
         let rec = crate::credentials::secret::record_chosen(&secret.to_owned().into(), 0, &crate::env::SystemRng);
-        ClientSecret { id: id.into(), info: rec.info, hash: rec.hash }
+        ClientSecret::of(crate::model::SecretRecord { id: id.into(), ..rec })
     }
 
     /// A `client_secret_post` client `c` holding `secrets`.
@@ -176,22 +178,24 @@ mod tests {
         ClientRuntime {
             name: ferrid_oauth::name::Name::parse("c").unwrap(),
             method: ClientAuthMethod::ClientSecretPost,
-            secrets,
-            grants: Vec::new(),
+            secrets: secrets.into(),
+            grants: Arc::new([]),
             token_lifetime: 300,
-            keys: Vec::new(),
+            keys: Box::new([]),
             claims: None,
-            grant_types: Vec::new(),
+            grant_types: crate::runtime::GrantTypes::default(),
             oidc: None,
         }
     }
 
     #[test]
     fn only_the_chosen_secrets_sharing_the_info_are_candidates() {
-        let fake = |id: &str, info: Option<&str>| ClientSecret {
-            id: id.into(),
-            info: info.map(str::to_owned),
-            hash: SecretHash::Pbkdf2Sha512 { iterations: 1, salt: vec![0], hash: vec![0] },
+        let fake = |id: &str, info: Option<&str>| {
+            ClientSecret::Stored(Box::new(StoredSecret {
+                id: id.into(),
+                info: info.map(str::to_owned),
+                hash: SecretHash::Pbkdf2Sha512 { iterations: 1, salt: vec![0], hash: vec![0] },
+            }))
         };
         let generated = crate::credentials::secret::record_generated(
             &crate::credentials::secret::generate(&crate::env::SystemRng),
@@ -202,7 +206,7 @@ mod tests {
             fake("a", Some("abc")),
             fake("b", Some("xyz")),
             fake("short", None),
-            ClientSecret { id: "g".into(), info: generated.info, hash: generated.hash },
+            ClientSecret::of(generated),
         ]);
         let ids = |p: &str| candidates(&client, p).iter().map(|s| s.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids("abc-and-some-more-characters"), ["a"]);

@@ -80,6 +80,11 @@ pub fn could_be_chosen(presented: &str) -> bool {
     CHOSEN_SECRET_LEN.contains(&presented.chars().count())
 }
 
+/// Constant-time check of `presented` against a generated secret's salt and digest.
+pub fn salted_sha256_matches(salt: &[u8], digest: &[u8], presented: &[u8]) -> bool {
+    salted_sha256(salt, presented).ct_eq(digest).into()
+}
+
 fn salted_sha256(salt: &[u8], secret: &[u8]) -> [u8; 32] {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(salt);
@@ -103,7 +108,7 @@ impl SecretHash {
     /// Constant-time check of `presented` against this hash.
     pub fn verify(&self, presented: &[u8]) -> bool {
         match self {
-            SecretHash::SaltedSha256 { salt, digest } => salted_sha256(salt, presented).ct_eq(digest.as_slice()).into(),
+            SecretHash::SaltedSha256 { salt, digest } => salted_sha256_matches(salt, digest, presented),
             SecretHash::Pbkdf2Sha512 { iterations, salt, hash } => {
                 let n = NonZeroU32::new((*iterations).max(1)).expect("non-zero");
                 pbkdf2::verify(pbkdf2::PBKDF2_HMAC_SHA512, n, salt, presented, hash).is_ok()

@@ -10,7 +10,7 @@ use ferrid_oauth::name::Name;
 use super::{ManageError, ManageResult, Manager};
 use crate::{
     jobs::Jobs,
-    runtime::{ClientRuntime, TrackRuntime},
+    runtime::{ClientRuntime, ClientSecret, TrackRuntime},
     store::{Change, StoreError, TrackRef},
 };
 
@@ -155,7 +155,7 @@ impl Manager {
 /// The ids of a client's chosen secrets (slow hash), which the verified-secret memory
 /// may hold.
 fn slow_secret_ids(c: &ClientRuntime) -> Vec<String> {
-    c.secrets.iter().filter(|s| s.hash.is_slow()).map(|s| s.id.clone()).collect()
+    c.secrets.iter().filter_map(ClientSecret::chosen).map(|s| s.id.clone()).collect()
 }
 
 /// Forgets the verified chosen secrets that `before` held and `after` no longer does

@@ -11,16 +11,12 @@ use ferrid_oauth::{
     name::Name,
 };
 
-use super::{ClientKeyRuntime, ClientRuntime, ClientSecret, Grant, OidcRuntime};
+use super::{ClientKeyRuntime, ClientRuntime, ClientSecret, Clients, Grant, GrantLists, GrantTypes, OidcRuntime};
 use crate::{
     keys::{KeyCipher, key_context},
     model::{App, AppData, ClientAuthMethod, GrantType, KeyState, TrackData, TrackKey, TrackSettings},
     urls::PublicUrl,
 };
-
-/// The clients of a track by name: a persistent hash map (imbl), so an update copies
-/// O(log n) nodes, not the map.
-pub type Clients = imbl::HashMap<Name, Arc<ClientRuntime>>;
 
 /// What every client of a track shares: built from the track row, its keys and its
 /// resources; rebuilt only by a track-wide change (settings, keys, a resource).
@@ -38,6 +34,8 @@ pub struct TrackShared {
     pub key_states: Vec<crate::keys::rotation::KeyLife>,
     /// Resource name → its scopes.
     pub resources: HashMap<Name, Vec<String>>,
+    /// The distinct grant lists of the track's clients ([`TrackShared::intern_grants`]).
+    grants: GrantLists,
 }
 
 /// One track, ready to serve: keys parsed once, documents pre-rendered. Reads of the
@@ -112,7 +110,14 @@ impl TrackShared {
             jwks_json: crate::endpoint::jwks::render(published),
             key_states,
             resources,
+            grants: GrantLists::default(),
         }
+    }
+
+    /// The one allocation of this list of grants that the track's clients share
+    /// ([`GrantLists::intern`]).
+    pub fn intern_grants(&self, grants: Vec<Grant>) -> Arc<[Grant]> {
+        self.grants.intern(grants)
     }
 }
 
@@ -124,7 +129,7 @@ impl ClientRuntime {
         let c = a.spec.as_client()?;
         let oidc = a.spec.as_oidc();
         let public = c.client_auth_method == ClientAuthMethod::None;
-        let grants = c
+        let grants: Vec<Grant> = c
             .resource_scopes
             .iter()
             .filter_map(|g| {
@@ -134,7 +139,7 @@ impl ClientRuntime {
                 (!scopes.is_empty()).then(|| Grant { resource: g.resource.to_string(), scopes })
             })
             .collect();
-        let secrets = data.secrets.into_iter().map(|r| ClientSecret { id: r.id, info: r.info, hash: r.hash }).collect();
+        let secrets = data.secrets.into_iter().map(ClientSecret::of).collect();
         let keys = data
             .client_keys
             .into_iter()
@@ -143,12 +148,13 @@ impl ClientRuntime {
         Some(ClientRuntime {
             name: a.name.clone(),
             method: c.client_auth_method,
-            secrets,
-            grants,
             token_lifetime: c.access_token_lifetime.unwrap_or(track.settings.access_token_lifetime),
+            grant_types: GrantTypes::of(oidc.map_or(&[GrantType::ClientCredentials], |o| &o.grant_types)),
+            secrets,
+            grants: track.intern_grants(grants),
             keys,
-            claims: crate::claims::issue::ClaimPlan::build(&c.claims, &c.claim_transforms, &c.issued_claims),
-            grant_types: oidc.map_or_else(|| vec![GrantType::ClientCredentials], |o| o.grant_types.clone()),
+            claims: crate::claims::issue::ClaimPlan::build(&c.claims, &c.claim_transforms, &c.issued_claims)
+                .map(Box::new),
             oidc: oidc.map(|o| Box::new(OidcRuntime::build(o, public))),
         })
     }
@@ -180,7 +186,7 @@ impl TrackRuntime {
     pub fn with_client(&self, name: &Name, client: Option<ClientRuntime>, urls: &PublicUrl) -> TrackRuntime {
         let mut clients = self.clients.clone();
         let before = match client {
-            Some(c) => clients.insert(name.clone(), Arc::new(c)),
+            Some(c) => clients.insert(Arc::new(c)),
             None => clients.remove(name),
         };
         let oidc_changed =
@@ -228,9 +234,8 @@ impl TrackBuilder {
 
     /// Adds one app; a resource adds nothing here (it is in the shared part).
     pub fn add(&mut self, data: AppData) {
-        let name = data.app.name.clone();
         if let Some(c) = ClientRuntime::build(data, &self.shared) {
-            self.clients.insert(name, Arc::new(c));
+            self.clients.insert(Arc::new(c));
         }
     }
 
