@@ -5,7 +5,9 @@ use std::time::Duration;
 use axum::{Extension, Router, body::Body, http::Request, routing::get};
 use ferrid_client::{
     token::default_http_client,
-    validate::{Algorithm, Claims, KeySource, ScopeMatch, ValidateLayer, ValidationError, Validator, ValidatorConfig},
+    validate::{
+        Algorithm, Claims, JwksCache, KeySource, ScopeMatch, ValidateLayer, ValidationError, Validator, ValidatorConfig,
+    },
 };
 use ferrid_oauth::{b64, jwt::SigningAlg};
 use ferrid_testkit::fake::*;
@@ -148,6 +150,50 @@ async fn an_unknown_kid_refetches_the_keys_at_most_once_per_interval() {
     assert!(iss.jwks_requests() <= allowed, "{} JWKS requests", iss.jwks_requests());
     // and known keys keep working meanwhile
     v.validate(&sign(&old, "at+jwt", &iss.claims())).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_key_is_parsed_once_per_jwks_fetch() {
+    let old = key(SigningAlg::ES256);
+    let iss = Issuer::start(vec![old.clone()]).await;
+    let mut c = config(&iss);
+    c.verified_cache_size = 0;
+    c.refetch_interval = Duration::ZERO;
+    let http = default_http_client().unwrap();
+    let cache = JwksCache::new(http, c.keys.clone(), c.cache_duration, c.refetch_interval);
+    let v = Validator::with_cache(c, cache.clone()).unwrap();
+    for n in 0..30 {
+        let claims = with(iss.claims(), "jti", json!(n));
+        v.validate(&sign(&old, "at+jwt", &claims)).await.unwrap();
+    }
+    assert_eq!((cache.parsed_keys(), v.signatures_checked(), iss.jwks_requests()), (1, 30, 1));
+    // a rotation: the refetched set has two keys, each parsed once more
+    let new = key(SigningAlg::ES256);
+    iss.publish(new.clone());
+    for _ in 0..10 {
+        v.validate(&sign(&new, "at+jwt", &iss.claims())).await.unwrap();
+        v.validate(&sign(&old, "at+jwt", &iss.claims())).await.unwrap();
+    }
+    assert_eq!((cache.parsed_keys(), iss.jwks_requests()), (3, 2));
+}
+
+#[tokio::test]
+async fn every_track_algorithm_validates_and_only_when_configured() {
+    let keys: Vec<_> = SigningAlg::ALL.into_iter().map(key).collect();
+    let iss = Issuer::start(keys.clone()).await;
+    for k in &keys {
+        let alg: Algorithm = k.alg().as_str().parse().unwrap();
+        let mut c = config(&iss);
+        c.algorithms = vec![alg];
+        let v = validator(c);
+        let good = sign(k, "at+jwt", &iss.claims());
+        assert_eq!(v.validate(&good).await.unwrap().sub(), Some("svc"), "{alg:?}");
+        // a validator of another algorithm refuses it, whatever keys it holds
+        let mut others = config(&iss);
+        others.algorithms =
+            SigningAlg::ALL.into_iter().filter(|a| *a != k.alg()).map(|a| a.as_str().parse().unwrap()).collect();
+        assert!(invalid(validator(others).validate(&good).await).contains("algorithm"), "{alg:?}");
+    }
 }
 
 #[tokio::test]

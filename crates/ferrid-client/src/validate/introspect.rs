@@ -12,15 +12,15 @@
 //!   request with [`super::ValidationError::IntrospectionUnavailable`]: 503, fail closed.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
-use aws_lc_rs::digest;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
+use super::fifo::{Fifo, Key, key_of};
 use crate::token::{ClientCredentialsConfig, ConfigError, TokenClient, check_url};
 
 /// When the validation layer introspects.
@@ -59,50 +59,31 @@ impl IntrospectionConfig {
     }
 }
 
-type Key = [u8; 32];
 type Flight = Arc<tokio::sync::OnceCell<Result<Arc<Map<String, Value>>, String>>>;
 
+/// An answer and the end of its use.
 struct Entry {
     answer: Arc<Map<String, Value>>,
     until: Instant,
-    seq: u64,
 }
 
-#[derive(Default)]
-struct Cache {
-    entries: HashMap<Key, Entry>,
-    /// Insertion order; a key whose entry has another `seq` was replaced or removed.
-    order: VecDeque<(Key, u64)>,
-    seq: u64,
-}
+/// The cached answers: at most `cache_size`, the oldest evicted first.
+struct Cache(Fifo<Entry>);
 
 impl Cache {
     fn get(&mut self, key: &Key, now: Instant) -> Option<Arc<Map<String, Value>>> {
-        match self.entries.get(key) {
+        match self.0.get(key) {
             Some(e) if now < e.until => Some(e.answer.clone()),
             Some(_) => {
-                self.entries.remove(key);
+                self.0.remove(key);
                 None
             }
             None => None,
         }
     }
 
-    fn put(&mut self, key: Key, answer: Arc<Map<String, Value>>, until: Instant, max: usize) {
-        self.seq += 1;
-        let seq = self.seq;
-        self.entries.insert(key, Entry { answer, until, seq });
-        self.order.push_back((key, seq));
-        while self.entries.len() > max {
-            let Some((k, s)) = self.order.pop_front() else { break };
-            if self.entries.get(&k).is_some_and(|e| e.seq == s) {
-                self.entries.remove(&k);
-            }
-        }
-        if self.order.len() > 2 * max.max(1) {
-            let entries = &self.entries;
-            self.order.retain(|(k, s)| entries.get(k).is_some_and(|e| e.seq == *s));
-        }
+    fn put(&mut self, key: Key, answer: Arc<Map<String, Value>>, until: Instant) {
+        self.0.put(key, Entry { answer, until });
     }
 }
 
@@ -119,17 +100,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The cache key: SHA-256 of the token.
-pub(crate) fn key_of(token: &str) -> Key {
-    let d = digest::digest(&digest::SHA256, token.as_bytes());
-    d.as_ref().try_into().expect("SHA-256 is 32 bytes")
-}
-
 impl Introspector {
     pub(crate) fn new(cfg: IntrospectionConfig, http: reqwest::Client) -> Result<Introspector, ConfigError> {
         check_url(&cfg.url)?;
         let client = TokenClient::new(cfg.client.clone(), http)?;
-        Ok(Introspector { cfg, client, cache: Mutex::default(), flights: Mutex::default() })
+        let cache = Mutex::new(Cache(Fifo::new(cfg.cache_size)));
+        Ok(Introspector { cfg, client, cache, flights: Mutex::default() })
     }
 
     pub(crate) fn mode(&self) -> Introspect {
@@ -167,14 +143,14 @@ impl Introspector {
             ttl = ttl.min(Duration::from_secs(exp.saturating_sub(crate::env::unix_now())));
         }
         if !ttl.is_zero() && self.cfg.cache_size > 0 {
-            lock(&self.cache).put(*key, answer.clone(), sent + ttl, self.cfg.cache_size);
+            lock(&self.cache).put(*key, answer.clone(), sent + ttl);
         }
         Ok(answer)
     }
 
     #[cfg(test)]
     fn cached(&self) -> usize {
-        lock(&self.cache).entries.len()
+        lock(&self.cache).0.len()
     }
 }
 
@@ -186,34 +162,15 @@ mod tests {
         Arc::new(serde_json::json!({ "active": true, "n": n }).as_object().unwrap().clone())
     }
 
-    #[test]
-    fn the_key_is_a_digest_not_the_token() {
-        let k = key_of("secret-token");
-        assert_ne!(&k[..], b"secret-token");
-        assert_eq!(k, key_of("secret-token"));
-        assert_ne!(k, key_of("secret-tokeN"));
-    }
-
     #[tokio::test]
-    async fn the_cache_is_bounded_and_evicts_the_oldest() {
-        let mut c = Cache::default();
+    async fn an_answer_is_not_served_at_or_after_its_end() {
+        let mut c = Cache(Fifo::new(4));
         let now = crate::env::now();
-        let later = now + Duration::from_secs(60);
-        for n in 0..10u64 {
-            c.put(key_of(&n.to_string()), answer(n), later, 4);
-        }
-        assert_eq!(c.entries.len(), 4);
-        assert!(c.get(&key_of("5"), now).is_none());
-        assert_eq!(c.get(&key_of("9"), now).unwrap()["n"], 9);
-        assert_eq!(c.get(&key_of("6"), now).unwrap()["n"], 6);
-        // replacing an entry does not let the stale order evict the new one
-        c.put(key_of("6"), answer(60), later, 4);
-        c.put(key_of("10"), answer(10), later, 4);
-        assert_eq!(c.get(&key_of("6"), now).unwrap()["n"], 60);
-        assert!(c.order.len() <= 8);
-        // an entry is not served at or after its end
-        c.put(key_of("short"), answer(1), now, 4);
+        c.put(key_of("long"), answer(1), now + Duration::from_secs(60));
+        c.put(key_of("short"), answer(2), now);
+        assert_eq!(c.get(&key_of("long"), now).unwrap()["n"], 1);
         assert!(c.get(&key_of("short"), now).is_none());
+        assert_eq!(c.0.len(), 1, "the ended answer is dropped");
     }
 
     #[tokio::test]

@@ -5,13 +5,16 @@
 //! refetch (the issuer may have rotated), but the key server is asked at most once per
 //! `refetch_interval`, whatever the tokens say — random `kid`s cannot make ferrid hammer
 //! it. When a refetch fails, the keys already held are still used.
+//!
+//! Each key is parsed once per fetch (`super::keys`); each successful fetch starts a new
+//! generation of the key set, which the verified-token cache compares with.
 
-use std::{
-    str::FromStr,
-    sync::{Arc, Mutex},
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicU64, Ordering},
 };
 
-use jsonwebtoken::{Algorithm, DecodingKey, jwk::Jwk};
+use jsonwebtoken::Algorithm;
 use serde_json::Value;
 use tokio::time::{Duration, Instant};
 
@@ -28,24 +31,18 @@ pub enum KeySource {
     Discovery(String),
 }
 
-/// One usable public key.
-pub(crate) struct KeyEntry {
-    pub kid: Option<String>,
-    pub alg: Option<Algorithm>,
-    pub key: DecodingKey,
-}
-
-impl KeyEntry {
-    fn fits(&self, kid: Option<&str>, alg: Algorithm) -> bool {
-        (kid.is_none() || self.kid.as_deref() == kid)
-            && self.alg.is_none_or(|a| a == alg)
-            && self.key.family() == alg.family()
-    }
-}
+use super::keys::{KeyEntry, entry};
 
 struct KeySet {
     keys: Vec<Arc<KeyEntry>>,
     fetched_at: Instant,
+    generation: u64,
+}
+
+/// The keys that may have signed a token, from the key set of `generation`.
+pub(crate) struct Candidates {
+    pub keys: Vec<Arc<KeyEntry>>,
+    pub generation: u64,
 }
 
 /// Why no key was found.
@@ -66,6 +63,10 @@ struct Inner {
     jwks_uri: Mutex<Option<String>>,
     last_attempt: Mutex<Option<(Instant, Option<String>)>>,
     fetch: tokio::sync::Mutex<()>,
+    /// Successful fetches so far: the generation of the key set held.
+    generation: AtomicU64,
+    /// Public keys parsed so far (one per key and algorithm per fetch).
+    parsed: AtomicU64,
 }
 
 /// A cache of one issuer's keys, shared by clones (and by validators of one issuer).
@@ -97,6 +98,8 @@ impl JwksCache {
             jwks_uri: Mutex::new(None),
             last_attempt: Mutex::new(None),
             fetch: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
+            parsed: AtomicU64::new(0),
         };
         JwksCache { inner: Arc::new(inner) }
     }
@@ -111,20 +114,33 @@ impl JwksCache {
         &self.inner.source
     }
 
+    /// How many public keys this cache has parsed: one per key and algorithm it may
+    /// serve, at each fetch of the key set, never per token.
+    pub fn parsed_keys(&self) -> u64 {
+        self.inner.parsed.load(Ordering::Relaxed)
+    }
+
+    /// The generation of the key set held, if it is still within `cache_duration`.
+    pub(crate) fn fresh_generation(&self) -> Option<u64> {
+        let now = crate::env::now();
+        let held = lock(&self.inner.keys);
+        held.as_ref().filter(|s| now < s.fetched_at + self.inner.cache_duration).map(|s| s.generation)
+    }
+
     /// The keys that may have signed a token with this `kid` and `alg`.
-    pub(crate) async fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Result<Vec<Arc<KeyEntry>>, KeyError> {
+    pub(crate) async fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Result<Candidates, KeyError> {
         let started = crate::env::now();
         let held = lock(&self.inner.keys).clone();
         if let Some(set) = held.as_ref().filter(|s| started < s.fetched_at + self.inner.cache_duration) {
             let c = pick(set, kid, alg);
-            if !c.is_empty() {
+            if !c.keys.is_empty() {
                 return Ok(c);
             }
         }
         match self.refresh().await {
             Some(set) => {
                 let c = pick(&set, kid, alg);
-                if c.is_empty() { Err(KeyError::Unknown) } else { Ok(c) }
+                if c.keys.is_empty() { Err(KeyError::Unknown) } else { Ok(c) }
             }
             None => {
                 let why = lock(&self.inner.last_attempt).as_ref().and_then(|(_, e)| e.clone());
@@ -145,7 +161,8 @@ impl JwksCache {
             match self.fetch_keys().await {
                 Ok(keys) => {
                     tracing::debug!(source = ?self.inner.source, keys = keys.len(), "verification keys fetched");
-                    *lock(&self.inner.keys) = Some(Arc::new(KeySet { keys, fetched_at: now }));
+                    let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1;
+                    *lock(&self.inner.keys) = Some(Arc::new(KeySet { keys, fetched_at: now, generation }));
                 }
                 Err(e) => {
                     tracing::warn!(source = ?self.inner.source, error = %e, "fetching verification keys failed");
@@ -160,7 +177,7 @@ impl JwksCache {
         let uri = self.jwks_uri().await?;
         let doc = get_json(&self.inner.http, &uri).await?;
         let keys = doc.get("keys").and_then(Value::as_array).ok_or_else(|| format!("{uri}: no \"keys\" array"))?;
-        let usable: Vec<_> = keys.iter().filter_map(entry).map(Arc::new).collect();
+        let usable: Vec<_> = keys.iter().filter_map(|k| entry(k, &self.inner.parsed)).map(Arc::new).collect();
         if usable.is_empty() {
             return Err(format!("{uri}: no usable signature key"));
         }
@@ -186,22 +203,8 @@ impl JwksCache {
     }
 }
 
-fn pick(set: &KeySet, kid: Option<&str>, alg: Algorithm) -> Vec<Arc<KeyEntry>> {
-    set.keys.iter().filter(|k| k.fits(kid, alg)).cloned().collect()
-}
-
-/// A JWK usable for signatures: not `use: enc`, not symmetric, parseable.
-fn entry(v: &Value) -> Option<KeyEntry> {
-    if v.get("use").and_then(Value::as_str).is_some_and(|u| u != "sig") || v.get("kty")? == "oct" {
-        return None;
-    }
-    let jwk: Jwk = serde_json::from_value(v.clone()).ok()?;
-    let key = DecodingKey::from_jwk(&jwk).ok()?;
-    let alg = match v.get("alg").and_then(Value::as_str) {
-        None => None,
-        Some(a) => Some(Algorithm::from_str(a).ok()?),
-    };
-    Some(KeyEntry { kid: jwk.common.key_id, alg, key })
+fn pick(set: &KeySet, kid: Option<&str>, alg: Algorithm) -> Candidates {
+    Candidates { keys: set.keys.iter().filter(|k| k.fits(kid, alg)).cloned().collect(), generation: set.generation }
 }
 
 async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, String> {
@@ -218,28 +221,4 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, String> {
         body.extend_from_slice(&chunk);
     }
     serde_json::from_slice(&body).map_err(|_| format!("{url}: not JSON"))
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn encryption_symmetric_and_broken_keys_are_skipped() {
-        let ec = json!({ "kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256",
-            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" });
-        let e = entry(&ec).unwrap();
-        assert_eq!((e.kid.as_deref(), e.alg), (Some("k1"), Some(Algorithm::ES256)));
-        assert!(e.fits(Some("k1"), Algorithm::ES256));
-        assert!(e.fits(None, Algorithm::ES256));
-        assert!(!e.fits(Some("k2"), Algorithm::ES256));
-        assert!(!e.fits(Some("k1"), Algorithm::RS256));
-        let mut enc = ec.clone();
-        enc["use"] = json!("enc");
-        assert!(entry(&enc).is_none());
-        assert!(entry(&json!({ "kty": "oct", "k": "c2VjcmV0" })).is_none());
-        assert!(entry(&json!({ "kty": "EC", "crv": "P-256" })).is_none());
-    }
 }

@@ -13,6 +13,13 @@
 //! Steps 1–6 answer 401 `invalid_token`, step 7 answers 403 `insufficient_scope`
 //! (RFC 6750 §3.1); see [`ValidationError`].
 //!
+//! Signatures are verified by aws-lc-rs against keys parsed once per JWKS fetch
+//! ([`JwksCache::parsed_keys`]). A token that passed steps 1–6 is remembered by the
+//! digest of its bytes ([`ValidatorConfig::verified_cache_size`]): presented again while
+//! the key set that verified it is still the one held and fresh, it skips steps 1–4,
+//! whose outcome depends only on those bytes, the configuration and the key set; steps
+//! 5–7 run on every request (docs/client.md "Verified tokens").
+//!
 //! # Introspection (RFC 7662)
 //! With [`ValidatorConfig::introspection`] set, the token is also sent to an
 //! introspection endpoint (see [`IntrospectionConfig`] for the cache):
@@ -31,19 +38,30 @@
 //! `Retry-After: 10`): the layer fails closed.
 
 mod claims;
+mod fifo;
 mod introspect;
 mod jwks;
+mod jws;
+mod keys;
 mod layer;
+mod verified;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 pub use claims::Claims;
 use introspect::Introspector;
 pub use introspect::{Introspect, IntrospectionConfig};
 pub use jsonwebtoken::Algorithm;
-use jsonwebtoken::{Validation, errors::ErrorKind};
 pub use jwks::{JwksCache, KeySource};
+use jws::{ClaimRules, Refusal};
 pub use layer::{Validate, ValidateLayer, ValidationError, bearer_token};
+use verified::VerifiedTokens;
 
 /// Whether every required scope must be present, or one is enough.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -89,6 +107,10 @@ pub struct ValidatorConfig {
     pub refetch_interval: Duration,
     /// Introspect as well as, or instead of, validating locally. Default none.
     pub introspection: Option<IntrospectionConfig>,
+    /// Most tokens remembered as verified (by the SHA-256 digest of the token) so that
+    /// their signature is not checked again while the key set is unchanged; the claim,
+    /// scope and role checks still run on each request. Default 10 000; 0 turns it off.
+    pub verified_cache_size: usize,
 }
 
 impl ValidatorConfig {
@@ -109,6 +131,7 @@ impl ValidatorConfig {
             cache_duration: Duration::from_secs(900),
             refetch_interval: Duration::from_secs(10),
             introspection: None,
+            verified_cache_size: 10_000,
         }
     }
 }
@@ -131,7 +154,9 @@ pub enum ValidatorConfigError {
 struct Inner {
     cfg: ValidatorConfig,
     jwks: JwksCache,
-    checks: Vec<(Algorithm, Validation)>,
+    verified: VerifiedTokens,
+    /// Signatures checked so far (step 4 run).
+    signatures: AtomicU64,
     introspector: Option<Introspector>,
 }
 
@@ -168,38 +193,30 @@ impl Validator {
                 cfg.issuer.get_or_insert_with(|| issuer.clone());
             }
         }
-        let mut checks = Vec::new();
-        for &alg in &cfg.algorithms {
-            if matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
-                return Err(ValidatorConfigError::Symmetric(alg));
-            }
-            let mut v = Validation::new(alg);
-            v.leeway = cfg.leeway.as_secs();
-            v.validate_nbf = true;
-            let mut required = vec!["exp"];
-            if let Some(iss) = &cfg.issuer {
-                v.set_issuer(&[iss]);
-                required.push("iss");
-            }
-            if cfg.audiences.is_empty() {
-                v.validate_aud = false;
-            } else {
-                v.set_audience(&cfg.audiences);
-                required.push("aud");
-            }
-            v.set_required_spec_claims(&required);
-            checks.push((alg, v));
+        // RFC 8725 §2.1: a shared secret cannot come from a JWKS.
+        if let Some(&alg) =
+            cfg.algorithms.iter().find(|a| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
+        {
+            return Err(ValidatorConfigError::Symmetric(alg));
         }
         let introspector = match &cfg.introspection {
             Some(i) => Some(Introspector::new(i.clone(), jwks.http().clone())?),
             None => None,
         };
-        Ok(Validator { inner: Arc::new(Inner { cfg, jwks, checks, introspector }) })
+        let verified = VerifiedTokens::new(cfg.verified_cache_size);
+        let signatures = AtomicU64::new(0);
+        Ok(Validator { inner: Arc::new(Inner { cfg, jwks, verified, signatures, introspector }) })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &ValidatorConfig {
         &self.inner.cfg
+    }
+
+    /// How many token signatures this validator has checked. A token presented again
+    /// while remembered as verified is not checked again.
+    pub fn signatures_checked(&self) -> u64 {
+        self.inner.signatures.load(Ordering::Relaxed)
     }
 
     /// Validates the `Authorization` header(s) of a request.
@@ -242,19 +259,19 @@ impl Validator {
     fn check_answer(&self, a: &serde_json::Map<String, serde_json::Value>) -> Result<(), ValidationError> {
         use serde_json::Value;
         let cfg = &self.inner.cfg;
-        let invalid = |d: &str| Err(ValidationError::InvalidToken(d.to_owned()));
+        let invalid = |r: Refusal| Err(ValidationError::InvalidToken(r.describe().to_owned()));
         let now = crate::env::unix_now();
         let leeway = cfg.leeway.as_secs();
         if a.get("exp").and_then(Value::as_u64).is_some_and(|exp| exp.saturating_add(leeway) <= now) {
-            return invalid(describe(&ErrorKind::ExpiredSignature));
+            return invalid(Refusal::Expired);
         }
         if a.get("nbf").and_then(Value::as_u64).is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
-            return invalid(describe(&ErrorKind::ImmatureSignature));
+            return invalid(Refusal::NotYetValid);
         }
         if let Some(iss) = &cfg.issuer
             && a.get("iss").and_then(Value::as_str) != Some(iss.as_str())
         {
-            return invalid(describe(&ErrorKind::InvalidIssuer));
+            return invalid(Refusal::Issuer);
         }
         if !cfg.audiences.is_empty() {
             let named = |v: &Value| v.as_str().is_some_and(|s| cfg.audiences.iter().any(|a| a == s));
@@ -264,7 +281,7 @@ impl Validator {
                 None => false,
             };
             if !ok {
-                return invalid(describe(&ErrorKind::InvalidAudience));
+                return invalid(Refusal::Audience);
             }
         }
         Ok(())
@@ -272,36 +289,71 @@ impl Validator {
 
     /// Steps 1–7 on a compact JWT.
     async fn validate_jwt(&self, token: &str) -> Result<Claims, ValidationError> {
-        let invalid = |d: &str| ValidationError::InvalidToken(d.to_owned());
-        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is not a signed JWT"))?;
-        let Some((alg, check)) = self.inner.checks.iter().find(|(a, _)| *a == header.alg) else {
-            return Err(invalid("the token's algorithm is not accepted"));
-        };
-        if header.crit.is_some() {
-            return Err(invalid("the token has critical header parameters"));
+        self.validate_jwt_at(token, crate::env::unix_now()).await
+    }
+
+    /// Steps 1–7 at wall time `now`: a token verified before (the same bytes, under the
+    /// key set still held and fresh) skips steps 1–4, whose outcome those three fix.
+    async fn validate_jwt_at(&self, token: &str, now: u64) -> Result<Claims, ValidationError> {
+        let key = fifo::key_of(token);
+        if let Some(claims) = self.inner.verified.get(&key, self.inner.jwks.fresh_generation()) {
+            if let Err(r) = jws::check_claims(claims.as_map(), &self.claim_rules(), now) {
+                self.inner.verified.remove(&key);
+                return Err(ValidationError::InvalidToken(r.describe().to_owned()));
+            }
+            return self.check_access(claims);
+        }
+        let (claims, exp, generation) = self.verify(token, now).await?;
+        self.inner.verified.put(key, claims.clone(), exp, generation, now);
+        self.check_access(claims)
+    }
+
+    /// Steps 1–6; the claims, their `exp` and the generation of the key set that
+    /// verified the signature.
+    async fn verify(&self, token: &str, now: u64) -> Result<(Claims, u64, u64), ValidationError> {
+        let invalid = |r: Refusal| ValidationError::InvalidToken(r.describe().to_owned());
+        let jws = jws::split(token).map_err(invalid)?;
+        // RFC 8725 §3.1: the algorithm must be one configured, whatever the token says.
+        let alg = jws
+            .header
+            .alg
+            .parse::<Algorithm>()
+            .ok()
+            .filter(|a| self.inner.cfg.algorithms.contains(a))
+            .ok_or_else(|| invalid(Refusal::Algorithm))?;
+        // RFC 7515 §4.1.11: no extension is understood.
+        if jws.header.crit {
+            return Err(invalid(Refusal::Critical));
         }
         if let Some(want) = &self.inner.cfg.typ {
             let strip = |t: &str| t.to_ascii_lowercase().trim_start_matches("application/").to_owned();
-            if header.typ.as_deref().map(strip) != Some(strip(want)) {
-                return Err(invalid("the token's typ is not accepted"));
+            if jws.header.typ.as_deref().map(strip) != Some(strip(want)) {
+                return Err(invalid(Refusal::Typ));
             }
         }
-        let keys = self.inner.jwks.candidates(header.kid.as_deref(), *alg).await.map_err(|e| match e {
-            jwks::KeyError::Unknown => invalid("the token's signing key is unknown"),
+        let candidates = self.inner.jwks.candidates(jws.header.kid.as_deref(), alg).await.map_err(|e| match e {
+            jwks::KeyError::Unknown => invalid(Refusal::UnknownKey),
             jwks::KeyError::Unavailable(why) => ValidationError::KeysUnavailable(why),
         })?;
-        let mut last = ErrorKind::InvalidSignature;
-        for k in keys {
-            match jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &k.key, check) {
-                Ok(data) => return self.check_access(Claims::new(data.claims)),
-                Err(e) if *e.kind() == ErrorKind::InvalidSignature => {}
-                Err(e) => {
-                    last = e.into_kind();
-                    break;
-                }
-            }
+        let signature = ferrid_oauth::b64::decode(jws.signature).ok_or_else(|| invalid(Refusal::Malformed))?;
+        self.inner.signatures.fetch_add(1, Ordering::Relaxed);
+        let verified = candidates
+            .keys
+            .iter()
+            .any(|k| k.verifier(alg).is_some_and(|v| v.verify_sig(jws.signing_input.as_bytes(), &signature).is_ok()));
+        if !verified {
+            return Err(invalid(Refusal::Signature));
         }
-        Err(invalid(describe(&last)))
+        let claims = ferrid_oauth::b64::decode(jws.payload)
+            .and_then(|raw| jws::object(&raw))
+            .ok_or_else(|| invalid(Refusal::Malformed))?;
+        let exp = jws::check_claims(&claims, &self.claim_rules(), now).map_err(invalid)?;
+        Ok((Claims::new(claims), exp, candidates.generation))
+    }
+
+    fn claim_rules(&self) -> ClaimRules<'_> {
+        let cfg = &self.inner.cfg;
+        ClaimRules { issuer: cfg.issuer.as_deref(), audiences: &cfg.audiences, leeway: cfg.leeway.as_secs() }
     }
 
     /// Step 7: scopes and roles.
@@ -317,15 +369,5 @@ impl Validator {
     }
 }
 
-fn describe(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidSignature => "the token's signature does not verify",
-        ErrorKind::ExpiredSignature => "the token has expired",
-        ErrorKind::ImmatureSignature => "the token is not valid yet",
-        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
-        ErrorKind::InvalidAudience => "the token's audience is not accepted",
-        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
-        ErrorKind::InvalidAlgorithm => "the token's algorithm does not fit its key",
-        _ => "the token is malformed",
-    }
-}
+#[cfg(test)]
+mod tests;
