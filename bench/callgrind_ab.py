@@ -10,6 +10,10 @@ divide the difference by the difference of N (docs/benchmarks.md):
 
 A fourth argument `introspect` counts introspection requests (RFC 7662) instead: the same
 client, with Basic, asking about one access token it was issued before the warm-up.
+
+With FERRID_CG_SEED=K the store is first seeded (`ferrid seed --tenants 1 --clients K`)
+and the request is made by one of those K clients of one track: instructions per request
+with K registered clients (docs/benchmarks.md "Token rate and the number of clients").
 """
 import base64
 import glob
@@ -29,12 +33,16 @@ port = 18000 + (abs(hash(tag)) % 1000)
 d = tempfile.mkdtemp()
 out = os.path.join(tempfile.gettempdir(), f"ferrid-cg.{tag}.out")
 env = dict(os.environ, FERRID_ADMIN_SECRET="admin-secret-for-the-bench-0123456789")
+seeded = int(os.environ.get("FERRID_CG_SEED", "0"))
+if seeded:
+    subprocess.run([binary, "seed", "--data-dir", d, "--tenants", "1", "--clients", str(seeded)],
+                   check=True, env=dict(env, FERRID_LOG="warn"), capture_output=True)
 p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "serve",
                       "--listen", f"127.0.0.1:{port}", "--data-dir", d], env=env,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 def conn():
     return http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-for _ in range(600):
+for _ in range(6000 if seeded else 600):
     try:
         c = conn(); c.request("GET", "/healthz"); c.getresponse().read(); break
     except Exception:
@@ -44,18 +52,23 @@ def req(method, path, body=None, headers=None):
     c.request(method, path, body=body, headers=headers or {})
     r = c.getresponse(); data = r.read()
     return r.status, data
-s, b = req("POST", "/master/master/oauth/token", "grant_type=client_credentials&client_id=admin&client_secret=admin-secret-for-the-bench-0123456789&scope=ferrid-api:admin", {"content-type": "application/x-www-form-urlencoded"})
-tok = json.loads(b)["access_token"]
-H = {"authorization": "Bearer " + tok, "content-type": "application/json"}
-req("POST", "/api/v1/tenants", json.dumps({"name": "b"}), H)
-req("POST", "/api/v1/tenants/b/tracks", json.dumps({"name": "p", "signing_alg": "ES256"}), H)
-req("POST", "/api/v1/tenants/b/tracks/p/apps", json.dumps({"name": "api", "kind": "oauth_resource", "scopes": ["read"]}), H)
-s, b = req("POST", "/api/v1/tenants/b/tracks/p/apps", json.dumps({"name": "svc", "kind": "oauth_client", "client_auth_method": "client_secret_basic", "resource_scopes": [{"resource": "api", "scopes": ["read"]}]}), H)
-secret = json.loads(b)["client_secret"]
-basic = "Basic " + base64.b64encode(f"svc:{secret}".encode()).decode()
+if not seeded:
+    s, b = req("POST", "/master/master/oauth/token", "grant_type=client_credentials&client_id=admin&client_secret=admin-secret-for-the-bench-0123456789&scope=ferrid-api:admin", {"content-type": "application/x-www-form-urlencoded"})
+    tok = json.loads(b)["access_token"]
+    H = {"authorization": "Bearer " + tok, "content-type": "application/json"}
+    req("POST", "/api/v1/tenants", json.dumps({"name": "b"}), H)
+    req("POST", "/api/v1/tenants/b/tracks", json.dumps({"name": "p", "signing_alg": "ES256"}), H)
+    req("POST", "/api/v1/tenants/b/tracks/p/apps", json.dumps({"name": "api", "kind": "oauth_resource", "scopes": ["read"]}), H)
+    s, b = req("POST", "/api/v1/tenants/b/tracks/p/apps", json.dumps({"name": "svc", "kind": "oauth_client", "client_auth_method": "client_secret_basic", "resource_scopes": [{"resource": "api", "scopes": ["read"]}]}), H)
+    secret = json.loads(b)["client_secret"]
+    basic = "Basic " + base64.b64encode(f"svc:{secret}".encode()).decode()
+path, body = "/b/p/oauth/token", "grant_type=client_credentials"
+if seeded:
+    seed = json.load(open(os.path.join(d, "seed.json")))
+    basic = "Basic " + base64.b64encode(f"{seed['client_id']}:{seed['client_secret']}".encode()).decode()
+    path = f"/{seed['tenant']}/{seed['track']}/oauth/token"
 th = {"authorization": basic, "content-type": "application/x-www-form-urlencoded"}
 c2 = conn()
-path, body = "/b/p/oauth/token", "grant_type=client_credentials"
 if introspect:
     s, b = req("POST", path, body, th)
     path, body = "/b/p/oauth/introspect", "token=" + json.loads(b)["access_token"]
