@@ -152,7 +152,7 @@ fn strings(v: Option<&Value>) -> Option<Vec<&str>> {
 }
 
 /// Steps 5–6, in this order: the required claims are present (`exp` always, `iss` and
-/// `aud` when configured), `nbf` is a NumericDate when present, `exp` is not past and
+/// `aud` when configured), `nbf` is a NumericDate when present, `exp` is not reached and
 /// `nbf` not future beyond the leeway (RFC 7519 §4.1.4-5), `iss` equals the configured
 /// issuer (§4.1.1), `aud` names a configured audience (§4.1.3). Returns `exp`.
 pub(crate) fn check_claims(c: &Map<String, Value>, rules: &ClaimRules<'_>, now: u64) -> Result<u64, Refusal> {
@@ -168,7 +168,9 @@ pub(crate) fn check_claims(c: &Map<String, Value>, rules: &ClaimRules<'_>, now: 
         return Err(Refusal::MissingClaim);
     }
     let nbf = numeric_date(c.get("nbf")).map_err(|()| Refusal::Malformed)?;
-    if exp.saturating_add(rules.leeway) < now {
+    // "MUST NOT be accepted for processing on or after" `exp` (RFC 7519 §4.1.4), the
+    // leeway added: the same boundary as the introspection path's.
+    if exp.saturating_add(rules.leeway) <= now {
         return Err(Refusal::Expired);
     }
     if nbf.is_some_and(|nbf| nbf > now.saturating_add(rules.leeway)) {
