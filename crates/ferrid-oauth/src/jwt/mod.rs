@@ -234,58 +234,51 @@ fn rsa_jwk(n: &[u8], e: &[u8]) -> Jwk {
     Jwk { kty: "RSA".into(), n: Some(b64::encode(n)), e: Some(b64::encode(e)), ..empty_jwk() }
 }
 
-/// A public key that verifies signatures of one algorithm.
+/// A public key that verifies signatures of one algorithm, parsed once when it is made
+/// (the RSA modulus into a big number, the EC point decoded and checked to lie on its
+/// curve), so that a verification does not parse it again.
 #[derive(Debug, Clone)]
 pub struct VerifyingKey {
     pub alg: SigningAlg,
     pub kid: Option<String>,
-    material: KeyMaterial,
-}
-
-#[derive(Debug, Clone)]
-enum KeyMaterial {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    Raw(Vec<u8>),
+    parsed: signature::ParsedPublicKey,
 }
 
 impl VerifyingKey {
     /// Builds a verifier from a JWK for the given algorithm; the JWK's `kty`/`crv` must
-    /// fit the algorithm (RFC 8725 §3.1: the algorithm is fixed by the verifier, not the token).
+    /// fit the algorithm (RFC 8725 §3.1: the algorithm is fixed by the verifier, not the
+    /// token), and the key must parse (an RSA modulus of 2048 to 8192 bits, a point on
+    /// the curve).
     pub fn from_jwk(alg: SigningAlg, jwk: &Jwk) -> Result<VerifyingKey, JwtError> {
         let dec = |v: &Option<String>| v.as_deref().and_then(b64::decode).ok_or(JwtError::BadKey);
-        let material = match (alg, jwk.kty.as_str(), jwk.crv.as_deref()) {
-            (SigningAlg::RS256 | SigningAlg::PS256, "RSA", _) => KeyMaterial::Rsa { n: dec(&jwk.n)?, e: dec(&jwk.e)? },
-            (SigningAlg::ES256, "EC", Some("P-256")) => {
-                let (x, y) = (dec(&jwk.x)?, dec(&jwk.y)?);
-                if x.len() != 32 || y.len() != 32 {
-                    return Err(JwtError::BadKey);
-                }
-                KeyMaterial::Raw([&[4u8][..], &x, &y].concat())
-            }
-            (SigningAlg::EdDSA, "OKP", Some("Ed25519")) => KeyMaterial::Raw(dec(&jwk.x)?),
-            _ => return Err(JwtError::BadKey),
-        };
-        Ok(VerifyingKey { alg, kid: jwk.kid.clone(), material })
-    }
-
-    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        match (&self.material, self.alg) {
-            (KeyMaterial::Rsa { n, e }, alg) => {
+        let parsed = match (alg, jwk.kty.as_str(), jwk.crv.as_deref()) {
+            (SigningAlg::RS256 | SigningAlg::PS256, "RSA", _) => {
                 let params = if alg == SigningAlg::RS256 {
                     &signature::RSA_PKCS1_2048_8192_SHA256
                 } else {
                     &signature::RSA_PSS_2048_8192_SHA256
                 };
-                signature::RsaPublicKeyComponents { n, e }.verify(params, msg, sig).is_ok()
+                let (n, e) = (dec(&jwk.n)?, dec(&jwk.e)?);
+                signature::RsaPublicKeyComponents { n: &n, e: &e }.to_parsed_public_key(params)
             }
-            (KeyMaterial::Raw(raw), SigningAlg::ES256) => {
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, raw).verify(msg, sig).is_ok()
+            (SigningAlg::ES256, "EC", Some("P-256")) => {
+                let (x, y) = (dec(&jwk.x)?, dec(&jwk.y)?);
+                if x.len() != 32 || y.len() != 32 {
+                    return Err(JwtError::BadKey);
+                }
+                signature::ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, [&[4u8][..], &x, &y].concat())
             }
-            (KeyMaterial::Raw(raw), SigningAlg::EdDSA) => {
-                signature::UnparsedPublicKey::new(&signature::ED25519, raw).verify(msg, sig).is_ok()
+            (SigningAlg::EdDSA, "OKP", Some("Ed25519")) => {
+                signature::ParsedPublicKey::new(&signature::ED25519, dec(&jwk.x)?)
             }
-            _ => false,
+            _ => return Err(JwtError::BadKey),
         }
+        .map_err(|_| JwtError::BadKey)?;
+        Ok(VerifyingKey { alg, kid: jwk.kid.clone(), parsed })
+    }
+
+    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        self.parsed.verify_sig(msg, sig).is_ok()
     }
 }
 

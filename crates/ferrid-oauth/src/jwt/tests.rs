@@ -63,3 +63,20 @@ fn a_token_claiming_another_alg_is_refused() {
     let forged = format!("{}.{}.", b64::encode(br#"{"alg":"none"}"#), b64::encode(b"{}"));
     assert_eq!(verify_compact(&forged, |_| Some(&vk)).unwrap_err(), JwtError::UnsupportedAlg);
 }
+
+/// Keys are parsed when the verifier is made, not at each verification: a point off the
+/// curve or a wrong-length Ed25519 key is refused there (an RSA modulus's size is still
+/// checked by aws-lc-rs at each verification).
+#[test]
+fn a_key_that_does_not_parse_is_refused_when_the_verifier_is_made() {
+    let ec = Jwk {
+        kty: "EC".into(),
+        crv: Some("P-256".into()),
+        x: Some(b64::encode(&[1u8; 32])),
+        y: Some(b64::encode(&[1u8; 32])),
+        ..empty_jwk()
+    };
+    assert_eq!(VerifyingKey::from_jwk(SigningAlg::ES256, &ec).unwrap_err(), JwtError::BadKey);
+    let ed = Jwk { kty: "OKP".into(), crv: Some("Ed25519".into()), x: Some(b64::encode(&[7u8; 31])), ..empty_jwk() };
+    assert_eq!(VerifyingKey::from_jwk(SigningAlg::EdDSA, &ed).unwrap_err(), JwtError::BadKey);
+}
