@@ -5,20 +5,23 @@
 // right password), tenants and tracks, users, the audit log naming the person, tenant
 // isolation, a form without its CSRF token, logout, a whole journey with JavaScript
 // disabled, and an axe-core scan of the main pages (no critical violation). Writes
-// screenshots of the main pages to docs/console/*.png (docs/console.md shows them).
+// screenshots of the main pages (docs/console.md shows them; refresh them with
+// FERRID_SCREENSHOTS=docs/console).
 //
 // Environment:
 //   FERRID_URL             base URL of a running server
 //   FERRID_ADMIN_SECRET    secret of the bootstrap client master/master/admin (setup only)
 //   FERRID_ADMIN_PASSWORD  password of the bootstrap user admin (the person signing in)
 //   FERRID_CHROMIUM        the browser (default /usr/bin/chromium)
-//   FERRID_SCREENSHOTS     where to write the screenshots (default <repo>/docs/console)
+//   FERRID_SCREENSHOTS     where to write the screenshots (default $TMPDIR/ferrid-console-shots,
+//                          so a test run leaves the tree as it was; docs/console to refresh them)
 //
 // Output: one line per check ("ok - name" / "FAIL - name: reason"), then
 // "N passed, N failed". Exit code 1 if any check failed.
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +30,7 @@ import { chromium } from 'playwright-core';
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SHOTS = process.env.FERRID_SCREENSHOTS || join(HERE, '..', '..', 'docs', 'console');
+const SHOTS = process.env.FERRID_SCREENSHOTS || join(tmpdir(), 'ferrid-console-shots');
 const TIMEOUT_MS = 15000;
 const PASSWORD = 'a long passphrase 42';
 

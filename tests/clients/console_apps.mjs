@@ -5,7 +5,8 @@
 // showed, an invalid and a taken name next to the field with nothing created, a secret
 // added and removed (the removed one stops working), delete with confirmation, and the
 // whole client-credentials journey with JavaScript disabled. Writes screenshots of the
-// application pages to docs/console/*.png (docs/console.md shows them).
+// application pages (docs/console.md shows them; refresh them with
+// FERRID_SCREENSHOTS=docs/console).
 //
 // Environment: FERRID_URL, FERRID_ADMIN_SECRET, FERRID_ADMIN_PASSWORD, FERRID_CHROMIUM,
 // FERRID_SCREENSHOTS, as console.mjs.
@@ -23,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SHOTS = process.env.FERRID_SCREENSHOTS || join(HERE, '..', '..', 'docs', 'console');
+const SHOTS = process.env.FERRID_SCREENSHOTS || join(tmpdir(), 'ferrid-console-shots');
 const TIMEOUT_MS = 15000;
 
 class CheckFailed extends Error {}

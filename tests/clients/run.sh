@@ -28,7 +28,9 @@
 #            confirmed by the "Sign out" button
 #   console  console.mjs: the web console in headless Chromium, by roles and labels
 #            (sign-in, tenants, tracks, users, audit, isolation, CSRF, logout, without
-#            JavaScript, an axe-core scan); writes docs/console/*.png
+#            JavaScript, an axe-core scan); screenshots to $FERRID_SCREENSHOTS
+#            (default a temporary directory; FERRID_SCREENSHOTS=$PWD/docs/console refreshes
+#            docs/console/*.png)
 #   console-apps  console_apps.mjs: the console's application pages (each kind, a
 #            token with the shown secret, names refused, secrets, a private_key_jwt
 #            client with an uploaded certificate and PFX (openssl CLI), delete, without JS)
