@@ -283,3 +283,23 @@ fn a_bad_input_header_name_or_a_url_pattern_without_a_leading_slash_stops_the_st
     assert!(err.contains("url_pattern must start with /"), "{err}");
     assert!(start(ep(json!({ "input_headers": ["X-A", "x-a", "*"], "input_query_strings": ["*"] }))).is_ok());
 }
+
+/// `verified_tokens` (docs/gateway.md) sizes the validator's memory of verified tokens:
+/// 0 and the bound are taken, above the bound the start is refused naming the setting,
+/// and an unknown value is never ignored in silence.
+#[test]
+fn verified_tokens_is_bounded_and_read() {
+    let cfg = |n: Value| {
+        json!({ "version": 3, "endpoints": [{ "endpoint": "/p",
+            "extra_config": { "auth/validator": { "jwk_url": "http://127.0.0.1:1/k", "verified_tokens": n } },
+            "backend": [{ "host": "http://127.0.0.1:1", "url_pattern": "/p" }] }] })
+    };
+    for ok in [json!(0), json!(10), json!(ferrid_client::gateway::config::MAX_VERIFIED_TOKENS)] {
+        let gw = start(cfg(ok.clone())).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        assert!(gw.report().ignored_settings.is_empty(), "{ok}: {:?}", gw.report().ignored_settings);
+    }
+    let err = start(cfg(json!(ferrid_client::gateway::config::MAX_VERIFIED_TOKENS + 1))).err().unwrap().to_string();
+    assert!(err.starts_with("endpoint GET /p: ") && err.contains("verified_tokens"), "{err}");
+    let err = start(cfg(json!(-1))).err().unwrap().to_string();
+    assert!(err.contains("auth/validator"), "{err}");
+}

@@ -158,6 +158,11 @@ pub struct ValidatorNamespace {
     /// Required header `typ` (a ferrid addition), e.g. `at+jwt`.
     #[serde(default)]
     pub typ: Option<String>,
+    /// How many verified tokens to remember (a ferrid addition; docs/client.md "Verified
+    /// tokens"): default 10 000, `0` verifies every token's signature every time, at most
+    /// [`MAX_VERIFIED_TOKENS`].
+    #[serde(default)]
+    pub verified_tokens: Option<usize>,
     /// `[["claim", "header"], …]`: claims copied into backend request headers.
     #[serde(default)]
     pub propagate_claims: Vec<(String, String)>,
@@ -168,6 +173,10 @@ pub struct ValidatorNamespace {
     #[serde(flatten)]
     pub unknown: BTreeMap<String, Value>,
 }
+
+/// The largest `verified_tokens` accepted: each entry holds a token's claims, so the
+/// setting bounds the memory callers can make the gateway hold.
+pub const MAX_VERIFIED_TOKENS: usize = 1_000_000;
 
 fn default_port() -> u16 {
     8080

@@ -361,6 +361,12 @@ impl Builder {
             cfg.roles_key = k.clone();
         }
         cfg.typ = ns.typ.clone();
+        if let Some(n) = ns.verified_tokens {
+            if n > config::MAX_VERIFIED_TOKENS {
+                return Err(err(format!("verified_tokens {n} is above {}", config::MAX_VERIFIED_TOKENS)));
+            }
+            cfg.verified_cache_size = n;
+        }
         if let Some(l) = &ns.leeway {
             cfg.leeway = parse_duration(l).ok_or_else(|| err("leeway is not a duration".into()))?;
         }
