@@ -326,8 +326,9 @@ def load_transforms(base, token, url, pid, conns, a):
             for r in load("ferrid 10 transforms ES256", url, env, pid, conns, a.runs, a.duration, a.warmup)]
 
 
-def load_pkjwt(base, token, url, pid, conns, a, work):
-    """The private_key_jwt row: the same track and resource, a client that signs."""
+def load_pkjwt(base, token, url, pid, conns, a, work, label="ferrid"):
+    """The private_key_jwt row: the same track and resource, a client that signs. Each
+    server gets its own key and assertion file, read from its first line."""
     auth = {"authorization": f"Bearer {token}"}
     apps = f"{base}/api/v1/tenants/bench/tracks/es256/apps"
     http("POST", apps, {"name": "bench-pk", "kind": "oauth_client", "client_auth_method": "private_key_jwt",
@@ -336,8 +337,9 @@ def load_pkjwt(base, token, url, pid, conns, a, work):
     conns, runs = [max(conns)], 1
     secs = sum(float(x.rstrip("s")) for x in [a.warmup] + [a.duration] * runs)
     n = int(PKJWT_RATE_BOUND * secs) + 1000
-    d = os.path.join(work, "pkjwt")
+    d = os.path.join(work, f"pkjwt-{label}")
     os.makedirs(d, exist_ok=True)
+    ASSERTIONS_USED["lines"] = 0
     venv = os.path.join(ROOT, "tests", "clients", ".venv", "bin", "python")
     if not os.path.exists(venv):
         subprocess.run(["bash", os.path.join(ROOT, "tests", "clients", "setup.sh")], check=True)
@@ -346,8 +348,8 @@ def load_pkjwt(base, token, url, pid, conns, a, work):
     with open(os.path.join(d, "cert.pem")) as f:
         http("POST", f"{apps}/bench-pk/keys", {"pem": f.read()}, auth)
     env = {"ASSERTIONS": os.path.join(d, "assertions.txt"), "THREADS": "2"}
-    return [{**r, "label": "ferrid private_key_jwt", "alg": "ES256"}
-            for r in load("ferrid private_key_jwt ES256", url, env, pid, conns, runs, a.duration, a.warmup)]
+    return [{**r, "label": f"{label} private_key_jwt", "alg": "ES256"}
+            for r in load(f"{label} private_key_jwt ES256", url, env, pid, conns, runs, a.duration, a.warmup)]
 
 
 def table(rows):
@@ -447,7 +449,7 @@ def main():
                                 raise
                         if a.pkjwt and alg == "ES256":
                             try:
-                                rows += load_pkjwt(base, token, url, proc.pid, conns, a, work)
+                                rows += load_pkjwt(base, token, url, proc.pid, conns, a, work, label)
                             except Exception:
                                 proc.stop()
                                 raise
