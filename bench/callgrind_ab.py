@@ -37,7 +37,8 @@ seeded = int(os.environ.get("FERRID_CG_SEED", "0"))
 if seeded:
     subprocess.run([binary, "seed", "--data-dir", d, "--tenants", "1", "--clients", str(seeded)],
                    check=True, env=dict(env, FERRID_LOG="warn"), capture_output=True)
-p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "serve",
+extra = os.environ.get("FERRID_CG_ARGS", "").split()  # e.g. --cache-sim=yes
+p = subprocess.Popen(["valgrind", "--tool=callgrind", *extra, f"--callgrind-out-file={out}", binary, "serve",
                       "--listen", f"127.0.0.1:{port}", "--data-dir", d], env=env,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 def conn():
@@ -86,5 +87,6 @@ p.send_signal(signal.SIGTERM)
 p.wait(timeout=300)
 dumps = sorted(glob.glob(out + ".*"))
 txt = open(dumps[0]).read()
-m = re.search(r"^(?:summary|totals): (\d+)", txt, re.M)
-print(tag, n, m.group(1))
+m = re.search(r"^(?:summary|totals): (.+)$", txt, re.M)
+events = re.search(r"^events: (.+)$", txt, re.M)
+print(tag, n, m.group(1).split()[0], *(["events:", events.group(1), "totals:", m.group(1)] if extra else []))
