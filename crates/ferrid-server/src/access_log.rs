@@ -274,4 +274,55 @@ mod tests {
         assert!(sent <= 3, "{sent}");
         release.wait();
     }
+
+    /// A writer that collects what it is given and says when it is dropped (the writer
+    /// thread drops it when it ends).
+    struct Collect(std::sync::Arc<std::sync::Mutex<Vec<u8>>>, mpsc::Sender<()>);
+
+    impl Write for Collect {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Drop for Collect {
+        fn drop(&mut self) {
+            let _ = self.1.send(());
+        }
+    }
+
+    /// The writer gathers lines in batches: every queued line is still written, once, in
+    /// the order queued, as the JSON line its record makes, before the thread ends.
+    #[test]
+    fn every_queued_line_is_written_once_in_order_before_the_writer_ends() {
+        let text = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (done_tx, done) = mpsc::channel();
+        let out = Box::new(Collect(text.clone(), done_tx));
+        let log = AccessLog::writing_to(out, 4096, Counter::noop()).unwrap();
+        for n in 0..3000i64 {
+            let mut r = line();
+            r.at_millis = n;
+            r.route = Cow::Borrowed("/{tenant}/{track}/oauth/token");
+            r.path = format!("/t{n}/prod/oauth/token");
+            r.client_id = Some(format!("c{n}"));
+            r.source = Some(IpAddr::from([192, 0, 2, 7]));
+            log.send(r);
+        }
+        drop(log);
+        done.recv_timeout(Duration::from_secs(30)).expect("the writer ends once every sender is gone");
+        let text = String::from_utf8(text.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 3000);
+        for (n, l) in lines.iter().enumerate() {
+            assert_eq!(l["tenant"], format!("t{n}"));
+            assert_eq!((l["track"].as_str(), l["client_id"].as_str()), (Some("prod"), Some(format!("c{n}").as_str())));
+            assert_eq!((l["source"].as_str(), l["status"].as_u64()), (Some("192.0.2.7"), Some(200)));
+        }
+        assert_eq!(lines[0]["time"], "1970-01-01T00:00:00Z");
+        assert_eq!(lines[0]["latency_ms"], 0.1);
+    }
 }
