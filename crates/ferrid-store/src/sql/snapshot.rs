@@ -19,6 +19,17 @@ macro_rules! sql_snapshot {
                     .map_err(map_err)
             }
 
+            /// Every track, in (tenant, name) order, on `conn`, which holds a read transaction.
+            async fn all_tracks_in(conn: &mut <$db as sqlx::Database>::Connection) -> StoreResult<Vec<Track>> {
+                sqlx::query("SELECT * FROM tracks ORDER BY tenant, name")
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(Self::track_row)
+                    .collect()
+            }
+
             /// Reads one track's parts on `conn`, which holds a read transaction.
             async fn load_track_in(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -177,13 +188,7 @@ macro_rules! sql_snapshot {
 
             async fn load_all(&self) -> StoreResult<Vec<TrackData>> {
                 let (mut tx, _call) = self.begin(StorePort::Snapshot, Begin::Read).await?;
-                let tracks = sqlx::query("SELECT * FROM tracks ORDER BY tenant, name")
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map_err)?
-                    .iter()
-                    .map(Self::track_row)
-                    .collect::<StoreResult<Vec<_>>>()?;
+                let tracks = Self::all_tracks_in(&mut tx).await?;
                 let mut out = Vec::with_capacity(tracks.len());
                 for t in tracks {
                     out.push(Self::load_track_in(&mut tx, t).await?);
@@ -194,13 +199,7 @@ macro_rules! sql_snapshot {
 
             async fn stream_all(&self, page: u32, sink: &mut dyn SnapshotSink) -> StoreResult<()> {
                 let (mut tx, _call) = self.begin(StorePort::Snapshot, Begin::Read).await?;
-                let tracks = sqlx::query("SELECT * FROM tracks ORDER BY tenant, name")
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(map_err)?
-                    .iter()
-                    .map(Self::track_row)
-                    .collect::<StoreResult<Vec<_>>>()?;
+                let tracks = Self::all_tracks_in(&mut tx).await?;
                 for t in tracks {
                     Self::stream_track_in(&mut tx, t, i64::from(page.max(1)), sink).await?;
                 }
