@@ -12,6 +12,8 @@ same wrk script, the peer (oidc-provider, one Node process) and the limit server
 
   python3 bench/run.py --algs ES256,RS256 [--kit ../shared/bench] [--conns 16,64] [--runs 3]
   python3 bench/run.py --scale 10,10000,100000      # registered-client scale check
+  python3 bench/run.py --scale 10,100000 --scale-tenants 1 --kit ../shared/bench --conns 64 --rounds 10
+      # the same, as paired rounds: every size and the limit started afresh in every round
 
 With --introspect, ferrid is loaded on the token endpoint and right after it, in the same
 process, on the introspection endpoint (RFC 7662, bench/introspect.lua: one access token
@@ -361,7 +363,8 @@ def table(rows):
 
 
 def ratios(rows):
-    by = {(r["label"], r["alg"], r["conns"]): r for r in rows}
+    # rounds (--rounds) print their own paired ratios
+    by = {(r["label"], r["alg"], r["conns"]): r for r in rows if "round" not in r}
     out = []
     for (label, alg, conns), r in by.items():
         if not label.startswith("ferrid"):
@@ -385,6 +388,10 @@ def main():
     ap.add_argument("--scale", help="comma-separated registered-client counts for the scale check")
     ap.add_argument("--scale-tenants", type=int, default=100,
                     help="tenants the --scale clients are spread over (1: every client in one track)")
+    ap.add_argument("--rounds", type=int, default=0,
+                    help="with --scale and --kit: instead of --runs per size, R interleaved rounds, each starting"
+                         " every size's ferrid afresh and the limit between them (order reversed every other"
+                         " round), one --duration run each; prints the paired ratios and their spread")
     ap.add_argument("--servers", default="ferrid,limit,peer", help="which of ferrid,limit,peer to load (limit and peer need --kit)")
     ap.add_argument("--pkjwt", action="store_true",
                     help="also load ferrid with private_key_jwt (ES256 assertions, one jti each) on each ES256 run")
@@ -411,7 +418,9 @@ def main():
     rows = []
     work = tempfile.mkdtemp(prefix="ferrid-bench-")
     try:
-        if a.scale:
+        if a.scale and a.rounds:
+            rows = scale_rounds(binary, work, [int(n) for n in a.scale.split(",")], conns[0], a)
+        elif a.scale:
             rows = scale_check(binary, work, [int(n) for n in a.scale.split(",")], conns, a)
         elif a.introspect or a.deny:
             for alg in a.algs.split(","):
@@ -688,6 +697,83 @@ def scale_check(binary, work, counts, conns, a):
             lim = [x for x in rows if x.get("limit") and x["clients"] == r["clients"] and x["conns"] == r["conns"]]
             if lim:
                 print(f"ES256 c={r['conns']} {r['clients']:,} clients: ferrid/limit = {r['rps'] / lim[0]['rps']:.2f}")
+    return rows
+
+
+
+def seed_scale(binary, work, n, tenants):
+    """A data directory with n clients seeded through the store, and the token call of its
+    one known client."""
+    data = os.path.join(work, f"scale-{n}")
+    os.makedirs(data)
+    subprocess.run([binary, "seed", "--data-dir", data, "--tenants", str(tenants), "--clients", str(n)],
+                   check=True, env={**os.environ, "FERRID_LOG": "warn"})
+    with open(os.path.join(data, "seed.json")) as f:
+        seed = json.load(f)
+    basic = base64.b64encode(f"{seed['client_id']}:{seed['client_secret']}".encode()).decode()
+    return data, seed, {"BASIC": basic, "BODY": "grant_type=client_credentials&scope=api.read"}
+
+
+def mean_ci(xs):
+    """Mean and the half-width of its 95 % confidence interval (Student's t)."""
+    t95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23,
+           11: 2.20, 12: 2.18, 13: 2.16, 14: 2.14, 15: 2.13, 16: 2.12, 17: 2.11, 18: 2.10, 19: 2.09}
+    m = statistics.mean(xs)
+    if len(xs) < 2:
+        return m, float("nan")
+    return m, t95.get(len(xs) - 1, 2.0) * statistics.stdev(xs) / len(xs) ** 0.5
+
+
+def scale_rounds(binary, work, counts, conns, a):
+    """--rounds: ferrid/limit with each client count, measured in paired rounds. Every round
+    starts each size's ferrid and the limit as new processes (so one process's address-space
+    layout or one noisy minute counts once), loads each for --warmup then one --duration run,
+    and puts the limit between the sizes; every other round runs the sizes in reverse order."""
+    if not a.kit:
+        raise SystemExit("--rounds needs --kit (the limit server is the yardstick)")
+    seeded = {n: seed_scale(binary, work, n, a.scale_tenants) for n in counts}
+    rows, ratios_by_n = [], {n: [] for n in counts}
+    for rnd in range(a.rounds):
+        order = counts if rnd % 2 == 0 else list(reversed(counts))
+        steps = [("ferrid", order[0])] + [("limit", None)] + [("ferrid", n) for n in order[1:]]
+        got = {}
+        for kind, n in steps:
+            if kind == "limit":
+                proc, url, basic = start_limit(a.kit, "ES256")
+                env = {"BASIC": basic, "BODY": "grant_type=client_credentials&scope=api.read"}
+            else:
+                data, seed, env = seeded[n]
+                proc, base, _ = start_ferrid(binary, data)
+                url = f"{base}/{seed['tenant']}/{seed['track']}/oauth/token"
+            try:
+                time.sleep(1)
+                idle = rss_kib(proc.pid) / 1024
+                wrk_once(url, conns, a.warmup, env, proc.pid)
+                r = wrk_once(url, conns, a.duration, env, proc.pid)
+            finally:
+                proc.stop()
+            bad = int(r["non2xx"] + r["errors"])
+            if bad:
+                raise SystemExit(f"round {rnd + 1}: {bad} failed requests ({kind} {n})")
+            got[n] = r["rps"]
+            rows.append({"label": kind if n is None else f"ferrid, {n} clients", "clients": n, "round": rnd + 1,
+                         "conns": conns, "rps": r["rps"], "p50_ms": r["p50"] / 1000, "p99_ms": r["p99"] / 1000,
+                         "cpu_pct": r["cpu_pct"], "rss_mib": idle, "alg": "ES256"})
+        line = "  ".join(f"{n:,}: {got[n] / got[None]:.3f}" for n in counts)
+        print(f"round {rnd + 1:>2} (limit {got[None]:,.0f} req/s)  ferrid/limit  {line}", flush=True)
+        for n in counts:
+            ratios_by_n[n].append(got[n] / got[None])
+    print(f"ES256 c={conns}, {a.rounds} rounds of {a.duration}: ferrid/limit, mean ± 95 % CI")
+    for n in counts:
+        m, h = mean_ci(ratios_by_n[n])
+        print(f"  {n:>9,} clients: {m:.3f} ± {h:.3f}  (median {statistics.median(ratios_by_n[n]):.3f})")
+    base_n = counts[0]
+    for n in counts[1:]:
+        diffs = [x - y for x, y in zip(ratios_by_n[n], ratios_by_n[base_n])]
+        m, h = mean_ci(diffs)
+        lower = sum(d < 0 for d in diffs)
+        print(f"  {n:,} minus {base_n:,} clients, paired by round: {m:+.3f} ± {h:.3f}"
+              f"  ({lower} of {len(diffs)} rounds lower)")
     return rows
 
 
