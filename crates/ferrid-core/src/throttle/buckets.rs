@@ -1,7 +1,7 @@
 //! The buckets of one instance's throttle: per source address, and per holder at a
-//! source. A holder is named by a valid [`Name`] unique within the throttle's scope — a
-//! client of the request's track today; a user of a track can be keyed the same way —
-//! and any other id is counted in its source's bucket alone.
+//! source. A holder ([`is_holder`]) is a registered client, named by a valid [`Name`],
+//! or a user of a track, named `user:{id}` (provider::login; ids are random, so unique
+//! across tracks); any other id is counted in its source's bucket alone.
 
 use std::{collections::HashMap, net::IpAddr};
 
@@ -49,12 +49,22 @@ impl State {
     }
 }
 
+/// A registered client's name, or a user's holder `user:{id}` (an id is base64url).
+pub(super) fn is_holder(h: &str) -> bool {
+    match h.strip_prefix(crate::provider::login::USER_HOLDER) {
+        Some(id) => {
+            (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }
+        None => Name::check(h).is_ok(),
+    }
+}
+
 /// The key of `client`'s bucket at a source: its name, or the overflow bucket for a name
-/// that is no valid name (callers pass registered clients only) or that finds the source
-/// full.
+/// that is no holder (callers pass registered clients and users only) or that finds the
+/// source full.
 pub(super) fn slot_key<'k>(entry: &Source, client: &'k str) -> &'k str {
     let known = |k: &str| entry.clients.iter().any(|(x, _)| &**x == k);
-    if Name::check(client).is_err() || (entry.clients.len() >= MAX_CLIENTS_PER_SOURCE && !known(client)) {
+    if !is_holder(client) || (entry.clients.len() >= MAX_CLIENTS_PER_SOURCE && !known(client)) {
         OVERFLOW
     } else {
         client

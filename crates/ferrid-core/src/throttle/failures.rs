@@ -16,7 +16,7 @@ use ferrid_oauth::name::Name;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::{Failure, Throttle};
+use super::{Failure, Throttle, buckets::is_holder};
 use crate::{
     audit::AuditRecord,
     env::Clock,
@@ -103,12 +103,15 @@ impl LockoutsSeen {
     }
 }
 
-/// The shared bucket of a source, and of a registered client at that source. Any other
-/// client id has no secret to guess and only its source's bucket counts it, so the
-/// shared buckets grow with sources and registered clients, not with the ids sent.
-fn bucket_keys(source: IpAddr, client: Option<&str>, registered: bool) -> (String, Option<String>) {
-    let client = client.filter(|c| registered && Name::check(c).is_ok()).map(|c| format!("{source} {c}"));
-    (source.to_string(), client)
+/// The shared bucket of a source, and of a registered holder at that source: a client
+/// of the track, or a user (`user:{id}`, provider::login) whose login failed. Any other
+/// client id or login name has no secret to guess and only its source's bucket counts
+/// it, so the shared buckets grow with sources and registered holders, not with the
+/// names sent. A holder is keyed as this instance's buckets key it ([`is_holder`]).
+fn bucket_keys(f: &Failure) -> (String, Option<String>) {
+    let source = f.source;
+    let holder = f.client.as_deref().filter(|c| f.registered && is_holder(c));
+    (source.to_string(), holder.map(|c| format!("{source} {c}")))
 }
 
 /// Counts one batch in the shared buckets, lowers this instance's buckets to the shared
@@ -117,8 +120,7 @@ async fn record(store: &FailurePorts, throttle: &Throttle, now_ms: i64, batch: &
     let records: Vec<AuditRecord> = batch.iter().map(audit_record).collect();
     // A lockout refusal checked no password: it is audited, not counted.
     let batch: Vec<&Failure> = batch.iter().filter(|f| f.locked.is_none()).collect();
-    let keys: Vec<(String, Option<String>)> =
-        batch.iter().map(|f| bucket_keys(f.source, f.client.as_deref(), f.registered)).collect();
+    let keys: Vec<(String, Option<String>)> = batch.iter().map(|f| bucket_keys(f)).collect();
     let mut counts: HashMap<&str, u32> = HashMap::new();
     for (source, client) in &keys {
         for k in std::iter::once(source).chain(client) {
@@ -214,14 +216,38 @@ mod tests {
     use crate::throttle::LockedOut;
     use serde_json::Value;
 
+    fn failure(client: Option<&str>, registered: bool) -> Failure {
+        Failure {
+            tenant: "acme".into(),
+            track: "prod".into(),
+            client: client.map(str::to_owned),
+            registered,
+            source: "10.1.2.3".parse().unwrap(),
+            at: 42,
+            locked: None,
+        }
+    }
+
     #[test]
     fn only_a_registered_client_gets_a_bucket_of_its_own() {
-        let ip: IpAddr = "10.1.2.3".parse().unwrap();
-        assert_eq!(bucket_keys(ip, Some("orders"), true), ("10.1.2.3".into(), Some("10.1.2.3 orders".into())));
-        assert_eq!(bucket_keys(ip, Some("orders"), false), ("10.1.2.3".into(), None));
-        assert_eq!(bucket_keys(ip, Some("No Such Client"), true), ("10.1.2.3".into(), None));
-        assert_eq!(bucket_keys(ip, Some(&"x".repeat(100)), false), ("10.1.2.3".into(), None));
-        assert_eq!(bucket_keys(ip, None, false), ("10.1.2.3".into(), None));
+        let keys = |c: Option<&str>, registered| bucket_keys(&failure(c, registered));
+        let mine = Some("10.1.2.3 orders".to_owned());
+        assert_eq!(keys(Some("orders"), true), ("10.1.2.3".into(), mine));
+        assert_eq!(keys(Some("orders"), false), ("10.1.2.3".into(), None));
+        assert_eq!(keys(Some("No Such Client"), true), ("10.1.2.3".into(), None));
+        assert_eq!(keys(Some(&"x".repeat(100)), false), ("10.1.2.3".into(), None));
+        assert_eq!(keys(None, false), ("10.1.2.3".into(), None));
+    }
+
+    #[test]
+    fn a_user_whose_login_failed_gets_a_shared_bucket_at_its_source() {
+        let keys = |c: &str, registered| bucket_keys(&failure(Some(c), registered)).1;
+        assert_eq!(keys("user:Hs3-k_9QaZ0xYw7LmN2pRt", true).as_deref(), Some("10.1.2.3 user:Hs3-k_9QaZ0xYw7LmN2pRt"));
+        // a name no user has: its source's bucket only
+        assert_eq!(keys("user:", false), None);
+        assert_eq!(keys("user:", true), None);
+        assert_eq!(keys("user:not an id", true), None);
+        assert_eq!(keys(&format!("user:{}", "a".repeat(65)), true), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Throttling of failed authentication (RFC 9700 §2.5 asks for protection against
 //! credential guessing; docs/security.md): token buckets per source address and per
-//! (holder, source address), where a holder is a registered client of the track today
-//! (a user of the track next: any valid name, see [`buckets`]). Only failures keep
+//! (holder, source address), where a holder is a registered client of the track or a
+//! user whose login failed (`user:{id}`, see [`buckets`]). Only failures keep
 //! tokens (a slow secret check takes one before it runs and gives it back when the
 //! secret was right), only the buckets of the request's own source are consulted, and
 //! every bucket refills, so no bucket ever locks anyone out for good.

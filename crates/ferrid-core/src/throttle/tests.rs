@@ -155,3 +155,20 @@ fn a_held_back_failure_takes_from_the_clients_bucket_only() {
     assert!(gate.source.is_some() && gate.client.is_some());
     assert!(t.check(Some("d"), src).client.is_none());
 }
+
+#[test]
+fn a_user_whose_login_failed_has_a_bucket_of_its_own_at_the_source() {
+    let (t, _) = manual(3.0, 0.001);
+    let (alice, bob) = ("user:Hs3-k_9QaZ0xYw7LmN2pRt", "user:Q1w2E3r4T5y6U7i8O9p0Aa");
+    for _ in 0..3 {
+        t.failed(fail("t", "k", Some(alice), true, ip("10.0.0.1"), 0));
+    }
+    assert!(t.check(Some(alice), ip("10.0.0.1")).client.is_some());
+    // another user at that source: held back by the source's bucket, not by alice's
+    let gate = t.check(Some(bob), ip("10.0.0.1"));
+    assert!(gate.source.is_some() && gate.client.is_none(), "{gate:?}");
+    // and a level shared by another instance lowers alice's bucket elsewhere too
+    t.apply_shared(Some(alice), ip("10.0.0.2"), None, Some(0.0));
+    assert!(t.check(Some(alice), ip("10.0.0.2")).client.is_some());
+    assert!(t.check(Some(bob), ip("10.0.0.2")).client.is_none());
+}
