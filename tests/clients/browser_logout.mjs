@@ -20,160 +20,35 @@
 // "N passed, N failed". Exit code 1 if any check failed.
 
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
+import {
+  CheckFailed, Management, PASSWORD, RelyingParty, base, discoverBasicClient, eq, executablePath, expect, launchBrowser,
+  newPage, runChecks, short, submitLogin,
+} from './lib.mjs';
 
-const TIMEOUT_MS = 15000;
-const PASSWORD = 'a long passphrase 42';
 const FRAME_TITLE = 'Signing out of an application';
-
-class CheckFailed extends Error {}
-
-function expect(cond, msg) {
-  if (!cond) throw new CheckFailed(msg);
-}
-
-function eq(got, want, what) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  if (g !== w) throw new CheckFailed(`${what}: expected ${w}, got ${g}`);
-}
-
-function short(text, n = 300) {
-  const s = String(text).replace(/[\r\n]+/g, ' ');
-  return s.length <= n ? s : `${s.slice(0, n)}...`;
-}
-
-const base = (process.env.FERRID_URL || '').replace(/\/+$/, '');
-const adminSecret = process.env.FERRID_ADMIN_SECRET || '';
-const executablePath = process.env.FERRID_CHROMIUM || '/usr/bin/chromium';
 const tenant = `bl${randomBytes(5).toString('hex')}`;
 const track = 'web';
 const issuer = `${base}/${tenant}/${track}`;
+const admin = new Management();
 
 const state = {
-  adminToken: null, user: null, rps: {}, browser: null, page: null, tokens: {}, loggedOut: false,
+  user: null, rps: {}, browser: null, page: null, tokens: {}, loggedOut: false,
 };
 
-async function http(method, url, { json, form, headers = {} } = {}) {
-  const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(TIMEOUT_MS) };
-  if (json !== undefined) {
-    init.body = JSON.stringify(json);
-    init.headers['content-type'] = 'application/json';
-  } else if (form !== undefined) {
-    init.body = new URLSearchParams(form).toString();
-    init.headers['content-type'] = 'application/x-www-form-urlencoded';
-  }
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, text, body };
-}
-
-async function api(path, json) {
-  expect(state.adminToken, 'no admin token (setup failed)');
-  return http('POST', `${base}/api/v1${path}`, { json, headers: { authorization: `Bearer ${state.adminToken}` } });
-}
-
-// A relying party's web server on a loopback port: it answers every GET with a small
-// page and records each request's URL; `next(path)` waits for the next request to
-// that path (each request is handed to one waiter, in order).
-class RelyingParty {
-  constructor(name) {
-    this.name = name;
-    this.requests = [];
-    this.waiters = [];
-    this.seen = 0;
-    this.server = createServer((req, res) => {
-      const url = new URL(req.url, `http://${req.headers.host}`);
-      this.requests.push(url);
-      // Front-Channel Logout 1.0 §2: the RP's logout response is not cached
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache, no-store' });
-      res.end(`<!doctype html><html lang="en"><title>${this.name}</title><p>${this.name}</p></html>`);
-      this.wake();
-    });
-  }
-
-  async listen() {
-    await new Promise((r) => {
-      this.server.listen(0, '127.0.0.1', r);
-    });
-    this.origin = `http://127.0.0.1:${this.server.address().port}`;
-  }
-
-  url(path) {
-    return `${this.origin}${path}`;
-  }
-
-  wake() {
-    for (const w of [...this.waiters]) {
-      const hit = this.requests.find((u, i) => i >= w.from && u.pathname === w.path);
-      if (hit) {
-        clearTimeout(w.timer);
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        w.resolve(hit);
-      }
-    }
-  }
-
-  // The first request to `path` from now on (a promise that counts as handled, so
-  // one a failed check never awaits does not end the process when it times out).
-  next(path) {
-    const p = new Promise((resolve, reject) => {
-      const w = { path, from: this.requests.length, resolve };
-      w.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new CheckFailed(`${this.name}: no request to ${path} within ${TIMEOUT_MS} ms`
-          + ` (browser at ${state.page?.url()})`));
-      }, TIMEOUT_MS);
-      this.waiters.push(w);
-    });
-    p.catch(() => {});
-    return p;
-  }
-
-  close() {
-    for (const w of this.waiters) clearTimeout(w.timer);
-    this.waiters = [];
-    this.server.close();
-  }
-}
-
 async function register(rp, name, extra) {
-  const r = await api(`/tenants/${tenant}/tracks/${track}/apps`, {
+  const r = await admin.post(`/tenants/${tenant}/tracks/${track}/apps`, {
     name, kind: 'oidc_client', redirect_uris: [rp.url('/cb')], client_auth_method: 'client_secret_basic',
     grant_types: ['authorization_code'], frontchannel_logout_uri: rp.url('/fcl'), ...extra,
   });
   eq(r.status, 201, `create oidc_client ${name} (${short(r.text)})`);
   rp.client = r.body;
-  rp.config = await client.discovery(new URL(issuer), r.body.client_id, undefined,
-    client.ClientSecretBasic(r.body.client_secret),
-    { execute: [client.allowInsecureRequests], timeout: TIMEOUT_MS / 1000 });
-  client.enableNonRepudiationChecks(rp.config);
+  rp.config = await discoverBasicClient(issuer, r.body);
 }
 
 async function checkSetup() {
-  let r = await http('POST', `${base}/master/master/oauth/token`, {
-    form: { grant_type: 'client_credentials', client_id: 'admin', client_secret: adminSecret, scope: 'ferrid-api:admin' },
-  });
-  eq(r.status, 200, `admin token status (${short(r.text)})`);
-  state.adminToken = r.body?.access_token;
-  r = await api('/tenants', { name: tenant });
-  eq(r.status, 201, `create tenant (${short(r.text)})`);
-  r = await api(`/tenants/${tenant}/tracks`, { name: track });
-  eq(r.status, 201, `create track (${short(r.text)})`);
-  const username = `alice${randomBytes(3).toString('hex')}`;
-  r = await api(`/tenants/${tenant}/tracks/${track}/users`, {
-    username, email: `${username}@example.com`, email_verified: true, password: PASSWORD,
-  });
-  eq(r.status, 201, `create user (${short(r.text)})`);
-  state.user = { id: r.body?.id, username };
+  await admin.signIn();
+  state.user = await admin.tenantTrackUser(tenant, track);
   const { a, b } = state.rps;
   // both have a front-channel logout URI; only A may send the browser back after a logout
   await register(a, 'app-a', { post_logout_redirect_uris: [a.url('/logged-out')] });
@@ -184,10 +59,8 @@ async function checkSetup() {
 }
 
 async function checkBrowserStarts() {
-  state.browser = await chromium.launch({ executablePath, headless: true, timeout: 30000 });
-  const context = await state.browser.newContext();
-  context.setDefaultTimeout(TIMEOUT_MS);
-  state.page = await context.newPage();
+  state.browser = await launchBrowser();
+  state.page = await newPage(state.browser);
   expect(state.browser.version(), 'no browser version');
 }
 
@@ -216,9 +89,7 @@ async function checkLoginThroughA() {
   const { url, checks } = await authorizationRequest(a);
   const callback = a.next('/cb');
   await state.page.goto(url.href);
-  await state.page.getByLabel('Username or email', { exact: true }).fill(state.user.username);
-  await state.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await state.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitLogin(state.page, state.user.username, PASSWORD);
   state.tokens.a = await exchange(a, await callback, checks);
 }
 
@@ -343,41 +214,16 @@ const CHECKS = [
     checkConfirmedLogoutWithoutHint],
 ];
 
-async function main() {
-  if (!base || !adminSecret) {
-    console.error('FERRID_URL and FERRID_ADMIN_SECRET must be set');
-    console.log('0 passed, 1 failed');
-    return 1;
-  }
-  state.rps = { a: new RelyingParty('A'), b: new RelyingParty('B') };
-  await state.rps.a.listen();
-  await state.rps.b.listen();
-  let passed = 0;
-  let failed = 0;
-  try {
-    for (const [name, fn] of CHECKS) {
-      try {
-        await fn();
-        passed += 1;
-        console.log(`ok - ${name}`);
-      } catch (err) {
-        failed += 1;
-        let detail = err instanceof CheckFailed ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? err}`;
-        if (!(err instanceof CheckFailed)) {
-          if (err?.code) detail += ` [${err.code}]`;
-          if (err?.error) detail += ` error=${err.error}`;
-          if (process.env.FERRID_TEST_DEBUG) console.error(err);
-        }
-        console.log(`FAIL - ${name}: ${short(detail, 500)}`);
-      }
-    }
-  } finally {
+// the relying parties A and B, each on its own loopback port
+const where = () => `browser at ${state.page?.url()}`;
+state.rps = { a: new RelyingParty('A', where), b: new RelyingParty('B', where) };
+await state.rps.a.listen();
+await state.rps.b.listen();
+process.exitCode = await runChecks(CHECKS, {
+  needs: ['FERRID_URL', 'FERRID_ADMIN_SECRET'],
+  finish: async () => {
     await state.browser?.close().catch(() => {});
     state.rps.a.close();
     state.rps.b.close();
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed ? 1 : 0;
-}
-
-process.exitCode = await main();
+  },
+});

@@ -20,97 +20,38 @@
 // "N passed, N failed". Exit code 1 if any check failed.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  CONSOLE_BROWSER_ARGS, Management, PASSWORD, adminPassword, base, consolePage, eq, expect, heading,
+  launchBrowser, runChecks, short, shot, submitLogin,
+} from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const HERE = dirname(fileURLToPath(import.meta.url));
-const SHOTS = process.env.FERRID_SCREENSHOTS || join(tmpdir(), 'ferrid-console-shots');
-const TIMEOUT_MS = 15000;
-const PASSWORD = 'a long passphrase 42';
-
-class CheckFailed extends Error {}
-function expect(cond, msg) {
-  if (!cond) throw new CheckFailed(msg);
-}
-function eq(got, want, what) {
-  if (JSON.stringify(got) !== JSON.stringify(want)) throw new CheckFailed(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
-}
-function short(text, n = 300) {
-  const s = String(text).replace(/[\r\n]+/g, ' ');
-  return s.length <= n ? s : `${s.slice(0, n)}...`;
-}
-
-const base = (process.env.FERRID_URL || '').replace(/\/+$/, '');
-const adminSecret = process.env.FERRID_ADMIN_SECRET || '';
-const adminPassword = process.env.FERRID_ADMIN_PASSWORD || '';
-const executablePath = process.env.FERRID_CHROMIUM || '/usr/bin/chromium';
 const tenant = `co${randomBytes(4).toString('hex')}`;
 const other = `ot${randomBytes(4).toString('hex')}`;
 const userName = `alice${randomBytes(3).toString('hex')}`;
+const admin = new Management();
 
-const state = { browser: null, admin: null, page: null, adminToken: null, tenantAdmin: `ops${randomBytes(3).toString('hex')}` };
-
-async function api(method, path, json) {
-  const r = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${state.adminToken}`, 'content-type': 'application/json' },
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
-  const text = await r.text();
-  let body;
-  try { body = JSON.parse(text); } catch { body = text; }
-  return { status: r.status, body };
-}
-
-async function newPage(options = {}) {
-  const context = await state.browser.newContext({ viewport: { width: 1200, height: 900 }, ...options });
-  context.setDefaultTimeout(TIMEOUT_MS);
-  return context.newPage();
-}
+const state = { browser: null, admin: null, page: null, tenantAdmin: `ops${randomBytes(3).toString('hex')}` };
 
 // Signs in on the provider's login page as a person does.
 async function signIn(page, entry, username, password) {
   await page.goto(`${base}${entry}`);
-  await page.getByLabel('Username or email').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitLogin(page, username, password);
   await page.waitForLoadState('load');
-}
-
-async function heading(page, name) {
-  const h = page.getByRole('heading', { level: 1, name });
-  await h.waitFor();
-  return h;
-}
-
-async function shot(page, name) {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 async function checkSetup() {
   expect(adminPassword, 'FERRID_ADMIN_PASSWORD is not set');
-  const r = await fetch(`${base}/master/master/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'admin', client_secret: adminSecret, scope: 'ferrid-api:admin' }),
-  });
+  const r = await admin.tokenRequest();
   eq(r.status, 200, 'admin token');
-  state.adminToken = (await r.json()).access_token;
-  state.browser = await chromium.launch({
-    executablePath, headless: true, timeout: 30000, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  admin.token = r.body?.access_token;
+  state.browser = await launchBrowser(CONSOLE_BROWSER_ARGS);
 }
 
 async function checkWrongPassword() {
-  const page = await newPage();
+  const page = await consolePage(state.browser);
   await signIn(page, '/console/', 'admin', 'certainly not the password');
   await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
   expect(!(await page.context().cookies()).some((c) => c.name === 'ferrid_console'), 'a console cookie after a wrong password');
@@ -118,7 +59,7 @@ async function checkWrongPassword() {
 }
 
 async function checkSignIn() {
-  state.page = await newPage();
+  state.page = await consolePage(state.browser);
   const page = state.page;
   await signIn(page, '/console/', 'admin', adminPassword);
   await heading(page, 'Tenants');
@@ -193,14 +134,14 @@ async function checkUsers() {
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: userName }).waitFor();
   await shot(page, 'users');
-  const r = await api('GET', `/tenants/${tenant}/tracks/prod/users?username=${userName}`);
+  const r = await admin.request('GET', `/tenants/${tenant}/tracks/prod/users?username=${userName}`);
   const claims = r.body.items?.[0]?.claims ?? {};
   eq([claims.name, claims.given_name], ['Alice L.', 'Alice'], 'the claims the console saved');
 }
 
 async function checkAudit() {
   const page = state.page;
-  const admins = await api('GET', '/tenants/master/tracks/master/users?username=admin');
+  const admins = await admin.request('GET', '/tenants/master/tracks/master/users?username=admin');
   const actor = `user:master/master/${admins.body.items[0].id}`;
   await page.goto(`${base}/console/${tenant}/`);
   await page.getByRole('link', { name: 'Audit log' }).click();
@@ -212,7 +153,7 @@ async function checkAudit() {
   const text = await row.first().innerText();
   expect(text.includes(actor) && text.includes('admin'), `the person as actor: ${short(text)}`);
   await shot(page, 'audit');
-  const api_ = await api('GET', `/tenants/${tenant}/audit?action=track.create`);
+  const api_ = await admin.request('GET', `/tenants/${tenant}/audit?action=track.create`);
   eq(api_.body.items?.[0]?.actor, actor, 'the API shows the same actor');
 }
 
@@ -227,14 +168,14 @@ async function checkCsrf() {
   ]);
   eq(resp.status(), 403, 'a form without its CSRF token');
   await heading(page, 'Form refused');
-  eq((await api('GET', `/tenants/${tenant}x`)).status, 404, 'nothing was created');
+  eq((await admin.request('GET', `/tenants/${tenant}x`)).status, 404, 'nothing was created');
 }
 
 async function checkTenantIsolation() {
-  eq((await api('POST', '/tenants', { name: other })).status, 201, 'another tenant');
-  const made = await api('POST', `/tenants/${tenant}/tracks/master/users`, { username: state.tenantAdmin, password: PASSWORD });
+  eq((await admin.request('POST', '/tenants', { name: other })).status, 201, 'another tenant');
+  const made = await admin.request('POST', `/tenants/${tenant}/tracks/master/users`, { username: state.tenantAdmin, password: PASSWORD });
   eq(made.status, 201, 'a tenant administrator');
-  const page = await newPage();
+  const page = await consolePage(state.browser);
   await signIn(page, `/console/${tenant}/`, state.tenantAdmin, PASSWORD);
   await heading(page, `Tenant ${tenant}`);
   expect(!(await page.getByRole('link', { name: 'Tenants', exact: true }).count()), 'no tenant list for a tenant administrator');
@@ -255,7 +196,7 @@ async function checkLogout() {
 }
 
 async function checkWithoutJavaScript() {
-  const page = await newPage({ javaScriptEnabled: false });
+  const page = await consolePage(state.browser, { javaScriptEnabled: false });
   await signIn(page, '/console/', 'admin', adminPassword);
   await heading(page, 'Tenants');
   await page.goto(`${base}/console/${tenant}/`);
@@ -272,7 +213,7 @@ async function checkWithoutJavaScript() {
   await heading(page, 'Delete track nojs?');
   await page.getByRole('button', { name: 'Delete track' }).click();
   await heading(page, `Tenant ${tenant}`);
-  eq((await api('GET', `/tenants/${tenant}/tracks/nojs`)).status, 404, 'the track is deleted');
+  eq((await admin.request('GET', `/tenants/${tenant}/tracks/nojs`)).status, 404, 'the track is deleted');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await page.context().close();
@@ -281,7 +222,7 @@ async function checkWithoutJavaScript() {
 async function checkAccessibility() {
   // axe is injected as a script, which the console's policy forbids: this context
   // bypasses the CSP for the scan only.
-  const page = await newPage({ bypassCSP: true });
+  const page = await consolePage(state.browser, { bypassCSP: true });
   await signIn(page, '/console/', 'admin', adminPassword);
   await heading(page, 'Tenants');
   const pages = ['/console/', `/console/${tenant}/`, `/console/${tenant}/tracks/prod`, `/console/${tenant}/tracks/prod/users`,
@@ -315,27 +256,4 @@ const CHECKS = [
   ['axe-core: no critical or serious violations on the main pages', checkAccessibility],
 ];
 
-async function main() {
-  if (!base) {
-    console.log('FAIL - setup: FERRID_URL is not set');
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-  let passed = 0;
-  let failed = 0;
-  for (const [name, check] of CHECKS) {
-    try {
-      await check();
-      passed += 1;
-      console.log(`ok - ${name}`);
-    } catch (e) {
-      failed += 1;
-      console.log(`FAIL - ${name}: ${short(e instanceof CheckFailed ? e.message : (e?.stack || e), 500)}`);
-    }
-  }
-  if (state.browser) await state.browser.close();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main();
+process.exit(await runChecks(CHECKS, { needs: ['FERRID_URL'], finish: () => state.browser?.close().catch(() => {}) }));

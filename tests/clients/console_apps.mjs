@@ -16,49 +16,19 @@
 
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  CONSOLE_BROWSER_ARGS, Management, TIMEOUT_MS, adminPassword, base, consolePage, eq, expect, heading, launchBrowser,
+  runChecks, shot, submitLogin,
+} from './lib.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const SHOTS = process.env.FERRID_SCREENSHOTS || join(tmpdir(), 'ferrid-console-shots');
-const TIMEOUT_MS = 15000;
-
-class CheckFailed extends Error {}
-function expect(cond, msg) {
-  if (!cond) throw new CheckFailed(msg);
-}
-function eq(got, want, what) {
-  if (JSON.stringify(got) !== JSON.stringify(want)) throw new CheckFailed(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
-}
-function short(text, n = 300) {
-  const s = String(text).replace(/[\r\n]+/g, ' ');
-  return s.length <= n ? s : `${s.slice(0, n)}...`;
-}
-
-const base = (process.env.FERRID_URL || '').replace(/\/+$/, '');
-const adminSecret = process.env.FERRID_ADMIN_SECRET || '';
-const adminPassword = process.env.FERRID_ADMIN_PASSWORD || '';
-const executablePath = process.env.FERRID_CHROMIUM || '/usr/bin/chromium';
 const tenant = `ap${randomBytes(4).toString('hex')}`;
 const apps = `/console/${tenant}/tracks/master/apps`;
-const state = { browser: null, page: null, adminToken: null, secrets: {} };
-
-async function api(method, path, json) {
-  const r = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${state.adminToken}`, 'content-type': 'application/json' },
-    body: json === undefined ? undefined : JSON.stringify(json),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
-  const text = await r.text();
-  let body;
-  try { body = JSON.parse(text); } catch { body = text; }
-  return { status: r.status, body };
-}
+const admin = new Management();
+const state = { browser: null, page: null, secrets: {} };
 
 // client_credentials at the tenant's master track with client_secret_post.
 async function token(clientId, secret, scope) {
@@ -71,31 +41,12 @@ async function token(clientId, secret, scope) {
   return r.status;
 }
 
-async function newPage(options = {}) {
-  const context = await state.browser.newContext({ viewport: { width: 1200, height: 900 }, ...options });
-  context.setDefaultTimeout(TIMEOUT_MS);
-  return context.newPage();
-}
-
 // Signs in as the bootstrap admin (a user of master/master) and opens the tenant.
 async function signIn(page) {
   await page.goto(`${base}/console/`);
-  await page.getByLabel('Username or email').fill('admin');
-  await page.getByLabel('Password').fill(adminPassword);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitLogin(page, 'admin', adminPassword);
   await heading(page, 'Tenants');
   await page.goto(`${base}/console/${tenant}/`);
-}
-
-async function heading(page, name) {
-  const h = page.getByRole('heading', { level: 1, name });
-  await h.waitFor();
-  return h;
-}
-
-async function shot(page, name) {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 // New application of the kind named `kind`, filled by `fill`; returns the shown secret.
@@ -113,18 +64,12 @@ async function createApp(page, kind, name, fill) {
 
 async function checkSetup() {
   expect(adminPassword, 'FERRID_ADMIN_PASSWORD is not set');
-  const r = await fetch(`${base}/master/master/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'admin', client_secret: adminSecret, scope: 'ferrid-api:admin' }),
-  });
+  const r = await admin.tokenRequest();
   eq(r.status, 200, 'admin token');
-  state.adminToken = (await r.json()).access_token;
-  eq((await api('POST', '/tenants', { name: tenant })).status, 201, 'tenant');
-  state.browser = await chromium.launch({
-    executablePath, headless: true, timeout: 30000, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  state.page = await newPage();
+  admin.token = r.body?.access_token;
+  eq((await admin.post('/tenants', { name: tenant })).status, 201, 'tenant');
+  state.browser = await launchBrowser(CONSOLE_BROWSER_ARGS);
+  state.page = await consolePage(state.browser);
   await signIn(state.page);
   await heading(state.page, `Tenant ${tenant}`);
 }
@@ -168,7 +113,7 @@ async function checkNames() {
     eq(await field.inputValue(), name, `${why}: the input is kept`);
     if (why === 'invalid') await shot(page, 'app-error');
   }
-  const list = await api('GET', `/tenants/${tenant}/tracks/master/apps`);
+  const list = await admin.request('GET', `/tenants/${tenant}/tracks/master/apps`);
   // the master track also holds ferrid's own console client and ferrid-api resource
   eq(list.body.items.map((a) => a.name), ['api', 'console', 'ferrid-api', 'svc', 'web'], 'nothing was created');
   eq(list.body.items.find((a) => a.name === 'api').kind, 'oauth_resource', 'the taken name is unchanged');
@@ -199,14 +144,14 @@ async function checkDelete() {
   await page.goto(`${base}${apps}/web`);
   await page.getByRole('link', { name: 'Delete this application…' }).click();
   await heading(page, 'Delete application web?');
-  eq((await api('GET', `/tenants/${tenant}/tracks/master/apps/web`)).status, 200, 'asking deletes nothing');
+  eq((await admin.request('GET', `/tenants/${tenant}/tracks/master/apps/web`)).status, 200, 'asking deletes nothing');
   await page.getByRole('button', { name: 'Delete application' }).click();
   await heading(page, `Applications of ${tenant}/master`);
-  eq((await api('GET', `/tenants/${tenant}/tracks/master/apps/web`)).status, 404, 'deleted');
+  eq((await admin.request('GET', `/tenants/${tenant}/tracks/master/apps/web`)).status, 404, 'deleted');
 }
 
 async function checkWithoutJavaScript() {
-  const page = await newPage({ javaScriptEnabled: false });
+  const page = await consolePage(state.browser, { javaScriptEnabled: false });
   await signIn(page);
   await heading(page, `Tenant ${tenant}`);
   await page.goto(`${base}/console/${tenant}/tracks/master`);
@@ -286,27 +231,4 @@ const CHECKS = [
   ['with JavaScript disabled: the whole client-credentials journey', checkWithoutJavaScript],
 ];
 
-async function main() {
-  if (!base) {
-    console.log('FAIL - setup: FERRID_URL is not set');
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-  let passed = 0;
-  let failed = 0;
-  for (const [name, check] of CHECKS) {
-    try {
-      await check();
-      passed += 1;
-      console.log(`ok - ${name}`);
-    } catch (e) {
-      failed += 1;
-      console.log(`FAIL - ${name}: ${short(e instanceof CheckFailed ? e.message : (e?.stack || e), 500)}`);
-    }
-  }
-  if (state.browser) await state.browser.close();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-main();
+process.exit(await runChecks(CHECKS, { needs: ['FERRID_URL'], finish: () => state.browser?.close().catch(() => {}) }));

@@ -31,34 +31,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import * as jose from 'jose';
 import * as oauth from 'oauth4webapi';
-
-const TIMEOUT_MS = 15000;
-
-class CheckFailed extends Error {}
-
-function expect(cond, msg) {
-  if (!cond) throw new CheckFailed(msg);
-}
-
-function eq(got, want, what) {
-  const g = JSON.stringify(got);
-  const w = JSON.stringify(want);
-  if (g !== w) throw new CheckFailed(`${what}: expected ${w}, got ${g}`);
-}
-
-function short(text, n = 300) {
-  const s = String(text).replace(/[\r\n]+/g, ' ');
-  return s.length <= n ? s : `${s.slice(0, n)}...`;
-}
-
-const base = (process.env.FERRID_URL || '').replace(/\/+$/, '');
-const adminSecret = process.env.FERRID_ADMIN_SECRET || '';
+import {
+  CheckFailed, Management, PASSWORD as USER_PASSWORD, TIMEOUT_MS, base, eq, expect, http, runChecks, short,
+} from './lib.mjs';
 
 // unique tenant per run so several suites can share one server
 const tenant = `js${randomBytes(5).toString('hex')}`;
 const TRACKS = { rs: 'RS256', es: 'ES256' };
+const admin = new Management();
 const state = {
-  adminToken: null, tracks: new Set(), clients: new Map(), pkKeys: new Map(),
+  tracks: new Set(), clients: new Map(), pkKeys: new Map(),
   users: new Map(), oidcClients: new Map(),
 };
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -71,34 +53,6 @@ function clientOf(track, app) {
   const c = state.clients.get(`${track}/${app}`);
   if (!c) throw new CheckFailed(`setup did not create client ${track}/${app}`);
   return c;
-}
-
-async function http(method, url, { json, form, headers = {} } = {}) {
-  const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(TIMEOUT_MS) };
-  if (json !== undefined) {
-    init.body = JSON.stringify(json);
-    init.headers['content-type'] = 'application/json';
-  } else if (form !== undefined) {
-    init.body = new URLSearchParams(form).toString();
-    init.headers['content-type'] = 'application/x-www-form-urlencoded';
-  }
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body };
-}
-
-async function api(path, json) {
-  expect(state.adminToken, 'no admin token (setup failed)');
-  return http('POST', `${base}/api/v1${path}`, {
-    json,
-    headers: { authorization: `Bearer ${state.adminToken}` },
-  });
 }
 
 // ---------------------------------------------------------------------------
@@ -195,31 +149,24 @@ async function oauthErrorOf(fn) {
 // ---------------------------------------------------------------------------
 
 async function checkAdminToken() {
-  const r = await http('POST', `${base}/master/master/oauth/token`, {
-    form: {
-      grant_type: 'client_credentials',
-      client_id: 'admin',
-      client_secret: adminSecret,
-      scope: 'ferrid-api:admin',
-    },
-  });
+  const r = await admin.tokenRequest();
   eq(r.status, 200, `admin token status (${short(r.text)})`);
   expect(r.body && typeof r.body.access_token === 'string', `no access_token: ${short(r.text)}`);
   eq(r.body.token_type, 'Bearer', 'token_type');
-  state.adminToken = r.body.access_token;
+  admin.token = r.body.access_token;
 }
 
 async function checkSetup() {
-  let r = await api('/tenants', { name: tenant });
+  let r = await admin.post('/tenants', { name: tenant });
   eq(r.status, 201, `create tenant (${short(r.text)})`);
   for (const [track, alg] of Object.entries(TRACKS)) {
-    r = await api(`/tenants/${tenant}/tracks`, { name: track, signing_alg: alg });
+    r = await admin.post(`/tenants/${tenant}/tracks`, { name: track, signing_alg: alg });
     eq(r.status, 201, `create track ${track} (${short(r.text)})`);
     state.tracks.add(track);
     const apps = `/tenants/${tenant}/tracks/${track}/apps`;
-    r = await api(apps, { name: 'party-api2', kind: 'oauth_resource', scopes: ['read1', 'read2'] });
+    r = await admin.post(apps, { name: 'party-api2', kind: 'oauth_resource', scopes: ['read1', 'read2'] });
     eq(r.status, 201, `create resource party-api2 in ${track} (${short(r.text)})`);
-    r = await api(apps, { name: 'ledger', kind: 'oauth_resource', scopes: ['view'] });
+    r = await admin.post(apps, { name: 'ledger', kind: 'oauth_resource', scopes: ['view'] });
     eq(r.status, 201, `create resource ledger in ${track} (${short(r.text)})`);
     const clients = [
       ['svc-basic', 'client_secret_basic', [
@@ -229,7 +176,7 @@ async function checkSetup() {
       ['svc-post', 'client_secret_post', [{ resource: 'party-api2', scopes: ['read1'] }]],
     ];
     for (const [name, method, grants] of clients) {
-      r = await api(apps, {
+      r = await admin.post(apps, {
         name,
         kind: 'oauth_client',
         client_auth_method: method,
@@ -477,7 +424,7 @@ function pkKeyOf(track, app) {
 // Creates a private_key_jwt client (no secret expected), generates a key pair
 // with jose and uploads the public JWK (with `kid` when given).
 async function createPkClient(track, name, alg, kid) {
-  let r = await api(`/tenants/${tenant}/tracks/${track}/apps`, {
+  let r = await admin.post(`/tenants/${tenant}/tracks/${track}/apps`, {
     name,
     kind: 'oauth_client',
     client_auth_method: 'private_key_jwt',
@@ -492,7 +439,7 @@ async function createPkClient(track, name, alg, kid) {
   const { privateKey, publicKey } = await jose.generateKeyPair(alg, { extractable: true });
   const jwk = await jose.exportJWK(publicKey);
   if (kid) jwk.kid = kid;
-  r = await api(`/tenants/${tenant}/tracks/${track}/apps/${name}/keys`, { jwk });
+  r = await admin.post(`/tenants/${tenant}/tracks/${track}/apps/${name}/keys`, { jwk });
   eq(r.status, 201, `upload JWK for ${track}/${name} (${short(r.text)})`);
   const stored = r.body ?? {};
   // a JWK's own kid is kept; without one the kid is the RFC 7638 thumbprint
@@ -652,7 +599,6 @@ async function checkPkAssertionRules() {
 
 const OIDC_SCOPE = 'openid profile email offline_access';
 const OIDC_REDIRECT = 'http://127.0.0.1:9/cb'; // never contacted: the 303 is read, not followed
-const USER_PASSWORD = 'a long passphrase 42';
 const USER_CLAIMS = { name: 'Alice Liddell', given_name: 'Alice' };
 
 function oidcClientOf(track, app) {
@@ -771,7 +717,7 @@ async function checkOidcSetup() {
   for (const track of Object.keys(TRACKS)) {
     const username = `alice${randomBytes(3).toString('hex')}`;
     const email = `${username}@example.com`;
-    let r = await api(`/tenants/${tenant}/tracks/${track}/users`, {
+    let r = await admin.post(`/tenants/${tenant}/tracks/${track}/users`, {
       username, email, email_verified: true, password: USER_PASSWORD, claims: USER_CLAIMS,
     });
     eq(r.status, 201, `create user in ${track} (${short(r.text)})`);
@@ -784,7 +730,7 @@ async function checkOidcSetup() {
     ['rs', 'web-post', 'client_secret_post'],
   ];
   for (const [track, name, method] of apps) {
-    const r = await api(`/tenants/${tenant}/tracks/${track}/apps`, {
+    const r = await admin.post(`/tenants/${tenant}/tracks/${track}/apps`, {
       name,
       kind: 'oidc_client',
       redirect_uris: [OIDC_REDIRECT],
@@ -1104,7 +1050,7 @@ const HYBRID_SCOPE = 'openid profile email';
 const LOGOUT_REDIRECT = 'http://127.0.0.1:9/logged-out'; // read from the 303, never contacted
 
 async function checkHybridSetup() {
-  const r = await api(`/tenants/${tenant}/tracks/rs/apps`, {
+  const r = await admin.post(`/tenants/${tenant}/tracks/rs/apps`, {
     name: 'web-hybrid',
     kind: 'oidc_client',
     redirect_uris: [OIDC_REDIRECT],
@@ -1350,7 +1296,7 @@ async function checkAppScopedCodeFlowAndLogout() {
 async function checkImplicitIdTokenFormPost() {
   // openid-client's implicitAuthentication (response_type=id_token) on the form_post
   // response of a public client: signature, iss, aud, nonce; the scopes' claims
-  let r = await api(`/tenants/${tenant}/tracks/es/apps`, {
+  let r = await admin.post(`/tenants/${tenant}/tracks/es/apps`, {
     name: 'web-idtoken', kind: 'oidc_client', client_auth_method: 'none', redirect_uris: [OIDC_REDIRECT],
     grant_types: ['implicit'], response_types: ['id_token'],
   });
@@ -1454,43 +1400,4 @@ const CHECKS = [
     checkImplicitIdTokenFormPost],
 ];
 
-async function main() {
-  if (!base || !adminSecret) {
-    console.error('FERRID_URL and FERRID_ADMIN_SECRET must be set');
-    console.log('0 passed, 1 failed');
-    return 1;
-  }
-  let passed = 0;
-  let failed = 0;
-  for (const [name, fn] of CHECKS) {
-    try {
-      await fn();
-      passed += 1;
-      console.log(`ok - ${name}`);
-    } catch (err) {
-      failed += 1;
-      let detail;
-      if (err instanceof CheckFailed) {
-        detail = err.message;
-      } else {
-        detail = `${err?.name ?? 'Error'}: ${err?.message ?? err}`;
-        if (err?.code) detail += ` [${err.code}]`;
-        if (err?.error) detail += ` error=${err.error}`;
-        if (err?.status) detail += ` status=${err.status}`;
-        if (err?.cause && typeof err.cause === 'object') {
-          try {
-            detail += ` cause=${JSON.stringify(err.cause)}`;
-          } catch {
-            // ignore unserialisable causes
-          }
-        }
-        if (process.env.FERRID_TEST_DEBUG) console.error(err);
-      }
-      console.log(`FAIL - ${name}: ${short(detail, 500)}`);
-    }
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed ? 1 : 0;
-}
-
-process.exitCode = await main();
+process.exitCode = await runChecks(CHECKS, { needs: ['FERRID_URL', 'FERRID_ADMIN_SECRET'] });

@@ -35,6 +35,8 @@
 #            token with the shown secret, names refused, secrets, a private_key_jwt
 #            client with an uploaded certificate and PFX (openssl CLI), delete, without JS)
 #   schemathesis over the management API's OpenAPI document
+#   (the .mjs suites share lib.mjs: environment, assertions, management calls, the
+#   loopback relying party, Chromium and the check runner)
 #
 #   FERRID_BIN   server binary (default: <repo>/target/debug/ferrid)
 #
