@@ -22,8 +22,8 @@ use super::{
     keys::key_form,
     page::render,
     signin::redirect,
-    tenants::{Confirm, Row, status_of},
-    view::{FormView, Layout},
+    tenants::{Confirm, status_of},
+    view::{FormView, Layout, Row},
 };
 use crate::AppState;
 

@@ -22,9 +22,8 @@ use serde_json::{Map, Value, json};
 use super::{
     Console, Section, keys,
     page::render,
-    tenants::Row,
     upload::{ConsoleUpload, Uploaded},
-    view::{Field, FormView, Layout, Link, Posted},
+    view::{Field, FormView, Layout, Link, Posted, Row, Table},
 };
 use crate::AppState;
 
@@ -64,8 +63,7 @@ fn query(q: &Option<String>) -> Vec<(String, String)> {
 pub struct AppsPage {
     pub l: Layout,
     pub search: FormView,
-    pub rows: Vec<Row>,
-    pub next: Option<String>,
+    pub table: Table,
     pub new_app: String,
 }
 
@@ -149,8 +147,13 @@ pub async fn list(
             c.track_sections(&tenant, &track, Section::Applications),
         ),
         search,
-        rows,
-        next,
+        table: Table {
+            caption: "Applications",
+            columns: &["Name", "Kind"],
+            empty: "No applications found.",
+            rows,
+            next,
+        },
         new_app: new_path(&c, &tenant, &track),
     };
     render(StatusCode::OK, &page)

@@ -23,7 +23,7 @@ use super::{
     input::{self, In},
     page::render,
     signin::redirect,
-    view::{Field, FormView, Layout, Link},
+    view::{Field, FormView, Layout, Link, Row, Table},
 };
 use crate::AppState;
 
@@ -49,19 +49,11 @@ fn after(q: &Option<String>) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub name: String,
-    pub href: String,
-    pub cells: Vec<String>,
-}
-
 #[derive(Template)]
 #[template(path = "console/tenants.html")]
 pub struct TenantsPage {
     pub l: Layout,
-    pub rows: Vec<Row>,
-    pub next: Option<String>,
+    pub table: Table,
     pub create: FormView,
 }
 
@@ -104,7 +96,8 @@ async fn tenants_page(
         .collect();
     let mut l = c.layout("Tenants", vec![Link::new("Tenants", c.paths.start()).current(true)], vec![]);
     l.alert = alert;
-    render(status, &TenantsPage { l, rows, next, create })
+    let table = Table { caption: "Tenants", columns: &["Name", "Created"], empty: "No tenants.", rows, next };
+    render(status, &TenantsPage { l, table, create })
 }
 
 /// `POST /console/tenants`.
@@ -130,8 +123,7 @@ pub async fn create_tenant(State(state): State<AppState>, post: ConsolePost) -> 
 #[template(path = "console/tenant.html")]
 pub struct TenantPage {
     pub l: Layout,
-    pub rows: Vec<Row>,
-    pub next: Option<String>,
+    pub table: Table,
     pub create: FormView,
     pub delete: Option<String>,
 }
@@ -202,7 +194,9 @@ async fn tenant_page(
     let mut l = c.layout(format!("Tenant {tenant}"), c.tenant_crumbs(tenant), c.tenant_sections(tenant, false));
     l.alert = alert;
     let delete = (c.caller.is_admin() && tenant != MASTER).then(|| c.paths.tenant_delete(tenant));
-    render(status, &TenantPage { l, rows, next, create, delete })
+    let columns = &["Name", "Signing algorithm", "Issuer"];
+    let table = Table { caption: "Tracks", columns, empty: "No tracks.", rows, next };
+    render(status, &TenantPage { l, table, create, delete })
 }
 
 /// `POST /console/{tenant}/tracks`.

@@ -18,8 +18,8 @@ use super::{
     input::{self, In},
     page::render,
     signin::redirect,
-    tenants::{Confirm, Row, status_of},
-    view::{Field, FormView, Layout},
+    tenants::{Confirm, status_of},
+    view::{Field, FormView, Layout, Row},
 };
 use crate::AppState;
 

@@ -23,8 +23,8 @@ use super::{
     input::{self, In},
     page::render,
     signin::redirect,
-    tenants::{Row, status_of},
-    view::{Field, FormView, Layout},
+    tenants::status_of,
+    view::{Field, FormView, Layout, Row, Table},
 };
 use crate::AppState;
 
@@ -39,8 +39,7 @@ type UserPath = Path<(String, String, String)>;
 pub struct UsersPage {
     pub l: Layout,
     pub search: FormView,
-    pub rows: Vec<Row>,
-    pub next: Option<String>,
+    pub table: Table,
     pub new_user: String,
 }
 
@@ -87,7 +86,9 @@ pub async fn list(
         c.track_crumbs(&tenant, &track),
         c.track_sections(&tenant, &track, Section::Users),
     );
-    render(StatusCode::OK, &UsersPage { l, search, rows, next, new_user: c.paths.user_new(&tenant, &track) })
+    let columns = &["Username", "Email", "Status"];
+    let table = Table { caption: "Users", columns, empty: "No users found.", rows, next };
+    render(StatusCode::OK, &UsersPage { l, search, table, new_user: c.paths.user_new(&tenant, &track) })
 }
 
 fn user_status(u: &User) -> &'static str {

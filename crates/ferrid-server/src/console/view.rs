@@ -5,6 +5,27 @@
 use askama::Template;
 use ferrid_core::manage::{FieldError, ManageError};
 
+/// A row of a listing: its first cell names the thing and links to its page (or, with
+/// an empty `href`, names it only), the others are text.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub name: String,
+    pub href: String,
+    pub cells: Vec<String>,
+}
+
+/// A listing's table and its "Next page" link (console/table.html), or `empty` when
+/// there are no rows. The caption, read by screen readers, says what is listed.
+#[derive(Debug, Clone, Template)]
+#[template(path = "console/table.html")]
+pub struct Table {
+    pub caption: &'static str,
+    pub columns: &'static [&'static str],
+    pub empty: &'static str,
+    pub rows: Vec<Row>,
+    pub next: Option<String>,
+}
+
 /// A link of a navigation list.
 #[derive(Debug, Clone)]
 pub struct Link {
