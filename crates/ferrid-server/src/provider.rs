@@ -22,7 +22,6 @@ use ferrid_core::{
         userinfo,
     },
     runtime::TrackRuntime,
-    store::TrackRef,
 };
 use ferrid_oauth::{ErrorCode, OAuthError, form::Form};
 
@@ -169,10 +168,6 @@ fn track_of(state: &AppState, tenant: &str, track: &str) -> Result<std::sync::Ar
         .ok_or_else(|| pages::error(StatusCode::NOT_FOUND, "There is no such tenant or track."))
 }
 
-fn at(rt: &TrackRuntime) -> TrackRef {
-    TrackRef::new(rt.tenant.clone(), rt.track.clone())
-}
-
 /// Where a page's forms post, after the issuer.
 fn action(rt: &TrackRuntime, suffix: &str) -> String {
     format!("{}{suffix}", rt.issuer)
@@ -231,7 +226,7 @@ async fn live_session(
     inc: &Incoming,
     now: UnixTime,
 ) -> Result<Option<Session>, Response> {
-    sessions::find(state.stores.sessions.as_ref(), &at(rt), &rt.settings, inc.cookie(SESSION_COOKIE), now)
+    sessions::find(state.stores.sessions.as_ref(), &rt.at(), &rt.settings, inc.cookie(SESSION_COOKIE), now)
         .await
         .map_err(|e| {
             tracing::warn!(error = %e, "authorization request: session store unavailable");
@@ -425,9 +420,9 @@ pub async fn login(
     // A new session on every login, whatever cookie came in (no session fixation); the
     // one the browser held before ends.
     if let Some(old) = inc.cookie(SESSION_COOKIE).filter(|v| v.len() <= 64) {
-        let _ = state.stores.sessions.delete_session(&at(&rt), &sessions::digest_of(old)).await;
+        let _ = state.stores.sessions.delete_session(&rt.at(), &sessions::digest_of(old)).await;
     }
-    let (value, session) = sessions::start(&at(&rt), &rt.settings, &user, now, state.env.rng.as_ref());
+    let (value, session) = sessions::start(&rt.at(), &rt.settings, &user, now, state.env.rng.as_ref());
     if let Err(e) = state.stores.sessions.create_session(&session).await {
         tracing::warn!(error = %e, "login: could not store the session");
         return pages::error(StatusCode::SERVICE_UNAVAILABLE, "The service is unavailable; try again later.");
@@ -547,9 +542,9 @@ async fn end_session_inner(
     let mut frames = Vec::new();
     if let Some(value) = inc.cookie(SESSION_COOKIE).filter(|v| v.len() <= 64) {
         let digest = sessions::digest_of(value);
-        if let Ok(session) = state.stores.sessions.get_session(&at(&rt), &digest).await {
-            let _ = state.stores.sessions.delete_session(&at(&rt), &digest).await;
-            let clients = state.stores.grants.session_clients(&at(&rt), &session.sid).await.unwrap_or_default();
+        if let Ok(session) = state.stores.sessions.get_session(&rt.at(), &digest).await {
+            let _ = state.stores.sessions.delete_session(&rt.at(), &digest).await;
+            let clients = state.stores.grants.session_clients(&rt.at(), &session.sid).await.unwrap_or_default();
             let asking = end.client.map(|c| c.name.as_str());
             for name in clients.iter().filter(|c| Some(c.as_str()) != asking) {
                 if let Some(uri) = rt

@@ -13,7 +13,7 @@ use ferrid_oauth::{OAuthError, basic, form::Form};
 use crate::{
     model::UnixTime,
     runtime::{ClientRuntime, TrackRuntime},
-    store::{ReplayGuard, TrackRef},
+    store::ReplayGuard,
 };
 
 /// The credentials a token request presents.
@@ -91,7 +91,7 @@ pub async fn authenticate<'t>(
         let v = private_key_jwt::verify(track, assertion_type, assertion, *client_id, now)?;
         // RFC 7523 §3 item 7: a jti is accepted once while the assertion could be
         // accepted at all (until exp + leeway), across instances.
-        let client = TrackRef::new(track.tenant.clone(), track.track.clone()).app(v.client.name.clone());
+        let client = track.at().app(v.client.name.clone());
         return match replay.use_jti(&client, &v.jti, v.keep_until, now).await {
             Ok(true) => Ok(v.client),
             Ok(false) => Err(fail()),

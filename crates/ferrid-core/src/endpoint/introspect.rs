@@ -13,7 +13,7 @@ use crate::{
     model::UnixTime,
     provider::session::digest_of,
     runtime::{ClientRuntime, DenyList, TrackRuntime},
-    store::{Denied, GrantStore, ReplayGuard, StoreError, TrackRef, UserStore},
+    store::{Denied, GrantStore, ReplayGuard, StoreError, UserStore},
     throttle::Throttle,
 };
 
@@ -97,7 +97,7 @@ async fn introspect_refresh(
     if !could_be_refresh(token) {
         return Ok(None);
     }
-    let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+    let at = track.at();
     let (record, grant) = match grants.get_refresh(&at, &digest_of(token)).await {
         Ok(found) => found,
         Err(StoreError::NotFound) => return Ok(None),
@@ -175,7 +175,7 @@ pub async fn revoke(
     let form = Form::parse(req.body)?;
     let client = caller(track, &req, &form, &ctx, false).await?;
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+    let at = track.at();
     if let Some((typ, claims)) = access_claims(track, token) {
         if !is_access_token(&typ) {
             // An ID token (or any other JWT of this track): not revocable (RFC 7009 §2.2.1).

@@ -56,10 +56,8 @@ pub async fn redeem(
     now: UnixTime,
     rng: &dyn Rng,
 ) -> Result<TokenResponse, OAuthError> {
-    let oidc = client.oidc.as_deref().ok_or_else(|| {
-        OAuthError::new(ErrorCode::UnauthorizedClient, "this client is not registered for the authorization_code grant")
-    })?;
-    let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+    let oidc = super::user::oidc_of(client, "authorization_code")?;
+    let at = track.at();
     let grant_id = ferrid_oauth::b64::encode(&rng.bytes::<16>());
     let code = match ports.grants.redeem_code(&at, &digest_of(req.code), &grant_id).await {
         Ok(Redeemed::First(code)) => code,

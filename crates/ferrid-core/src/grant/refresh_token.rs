@@ -2,7 +2,7 @@
 //! §12): a refresh token is rotated on every use; presenting a rotated-out one revokes
 //! the whole grant; it ends at its sliding end or the grant's absolute end.
 
-use ferrid_oauth::{ErrorCode, OAuthError, discovery::TokenResponse, token::RefreshToken};
+use ferrid_oauth::{OAuthError, discovery::TokenResponse, token::RefreshToken};
 
 use super::{
     authorization_code::{UserPorts, invalid_grant, unavailable},
@@ -13,7 +13,7 @@ use crate::{
     model::UnixTime,
     provider::session::digest_of,
     runtime::{ClientRuntime, TrackRuntime},
-    store::{StoreError, TrackRef},
+    store::StoreError,
 };
 
 pub async fn refresh(
@@ -24,10 +24,8 @@ pub async fn refresh(
     now: UnixTime,
     rng: &dyn Rng,
 ) -> Result<TokenResponse, OAuthError> {
-    let oidc = client.oidc.as_deref().ok_or_else(|| {
-        OAuthError::new(ErrorCode::UnauthorizedClient, "this client is not registered for the refresh_token grant")
-    })?;
-    let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+    let oidc = super::user::oidc_of(client, "refresh_token")?;
+    let at = track.at();
     let old = digest_of(req.refresh_token);
     let (record, grant) = match ports.grants.get_refresh(&at, &old).await {
         Ok(found) => found,

@@ -4,7 +4,7 @@
 //! refresh token when `offline_access` was granted to a client registered for the
 //! refresh grant. Shared by the authorization-code and refresh grants.
 
-use ferrid_oauth::{OAuthError, discovery::TokenResponse};
+use ferrid_oauth::{ErrorCode, OAuthError, discovery::TokenResponse};
 
 use crate::{
     env::Rng,
@@ -33,6 +33,14 @@ pub struct Minted {
     pub jti: String,
     pub expires_in: u32,
     pub id_token: Option<String>,
+}
+
+/// The OpenID Connect registration a user grant (`grant`) needs: a client without one
+/// is `unauthorized_client` (RFC 6749 §5.2).
+pub fn oidc_of<'c>(client: &'c ClientRuntime, grant: &str) -> Result<&'c OidcRuntime, OAuthError> {
+    client.oidc.as_deref().ok_or_else(|| {
+        OAuthError::new(ErrorCode::UnauthorizedClient, format!("this client is not registered for the {grant} grant"))
+    })
 }
 
 /// The audience of a user's access token: each resource of a `resource:scope` in

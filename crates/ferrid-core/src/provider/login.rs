@@ -198,7 +198,7 @@ pub async fn check(
     attempt: LoginAttempt<'_>,
 ) -> Result<User, LoginFailure> {
     let LoginAttempt { login, password, source, device, now } = attempt;
-    let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+    let at = track.at();
     let too_long = login.len() > MAX_LOGIN || password.len() > MAX_PASSWORD;
     let user = if too_long || login.is_empty() {
         None

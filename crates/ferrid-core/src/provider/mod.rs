@@ -16,7 +16,7 @@ use crate::{
     env::Rng,
     model::{AuthCode, Session, UnixTime},
     runtime::TrackRuntime,
-    store::{GrantStore, StoreError, TrackRef},
+    store::{GrantStore, StoreError},
     token::access::{AccessToken, Audience},
 };
 use authorize::{Authorization, Refusal, Reply};
@@ -69,7 +69,7 @@ pub async fn next_step(
         return Ok(Step::Consent);
     }
     if a.oidc.require_consent {
-        let user = TrackRef::new(track.tenant.clone(), track.track.clone()).user(&session.user_id);
+        let user = track.at().user(&session.user_id);
         let given = match grants.get_consent(&user, &a.client.name).await {
             Ok(g) => g.unwrap_or_default(),
             Err(e) => return Err(unavailable(a, track, e)),
@@ -130,7 +130,7 @@ pub async fn issue(
     // Front-Channel Logout 1.0: the clients answered in a session are remembered, but
     // only those that registered a URI to be called at logout.
     if a.oidc.frontchannel_logout_uri.is_some() {
-        let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+        let at = track.at();
         ports
             .grants
             .add_session_client(&at, &session.sid, &a.client.name, session.expires)
@@ -186,7 +186,7 @@ pub async fn issue(
     // OpenID Connect Core 1.0 §5.4: with no access token to call UserInfo with, the
     // claims of the granted scopes go into the ID token.
     let extra = if access.is_none() {
-        let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+        let at = track.at();
         let user = ports.users.get_user(&at.user(&session.user_id)).await.map_err(|e| unavailable(a, track, e))?;
         let mut claims = serde_json::Map::new();
         for s in &a.scope {
@@ -234,7 +234,7 @@ pub async fn consent(
     track: &TrackRuntime,
     now: UnixTime,
 ) -> Result<(), Refusal> {
-    let user = TrackRef::new(track.tenant.clone(), track.track.clone()).user(&session.user_id);
+    let user = track.at().user(&session.user_id);
     let mut given =
         grants.get_consent(&user, &a.client.name).await.map_err(|e| unavailable(a, track, e))?.unwrap_or_default();
     for s in &a.scope {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::{
     model::{UnixTime, User},
     runtime::{DenyList, TrackRuntime},
-    store::{StoreError, TrackRef, UserStore},
+    store::{StoreError, UserStore},
 };
 
 /// Seconds of clock skew tolerated on `exp`/`nbf`.
@@ -53,7 +53,7 @@ pub async fn userinfo(
     let Some(oidc) = client.and_then(|c| c.oidc.as_deref()) else {
         return Err(invalid_token("the client of this access token no longer exists"));
     };
-    let at = TrackRef::new(track.tenant.clone(), track.track.clone());
+    let at = track.at();
     let unavailable = |e: StoreError| {
         OAuthError::new(ErrorCode::TemporarilyUnavailable, "try again later").with_cause(format_args!("store: {e}"))
     };

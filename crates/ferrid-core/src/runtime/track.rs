@@ -15,6 +15,7 @@ use super::{ClientKeyRuntime, ClientRuntime, ClientSecret, Clients, Grant, Grant
 use crate::{
     keys::{KeyCipher, key_context},
     model::{App, AppData, ClientAuthMethod, GrantType, KeyState, TrackData, TrackKey, TrackSettings},
+    store::TrackRef,
     urls::PublicUrl,
 };
 
@@ -161,6 +162,11 @@ impl ClientRuntime {
 }
 
 impl TrackRuntime {
+    /// The store's reference to this track.
+    pub fn at(&self) -> TrackRef {
+        TrackRef::new(self.tenant.clone(), self.track.clone())
+    }
+
     /// Builds the runtime form of a whole track.
     pub fn build(data: TrackData, cipher: &KeyCipher, urls: &PublicUrl) -> TrackRuntime {
         let shared = TrackShared::build(&data.track, &data.keys, &data.apps, cipher, urls);

@@ -197,7 +197,7 @@ async fn finish(state: &AppState, tenant: &str, headers: &HeaderMap, query: &str
         Ok(who) => who,
         Err(why) => return failed(state, &paths, tenant, &why),
     };
-    let at = TrackRef::new(rt.tenant.clone(), rt.track.clone());
+    let at = rt.at();
     let user = match state.stores.users.get_user(&at.user(&sub)).await {
         Ok(u) => u,
         Err(e) => return unavailable(state, e),
