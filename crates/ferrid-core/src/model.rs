@@ -51,6 +51,41 @@ pub struct TrackSettings {
     /// A login session ends this long after the login whatever its use, seconds.
     #[serde(default = "default_session_absolute_lifetime")]
     pub session_absolute_lifetime: u32,
+    /// The shortest password a person of the track may choose, characters
+    /// (credentials::password_policy; NIST SP 800-63B: never below 8).
+    #[serde(default = "default_password_min_length")]
+    pub password_min_length: u32,
+    /// Failed logins of one user from one source (or one device cookie) that lock that
+    /// pair out (provider::login; the per-user ceiling is four times this).
+    #[serde(default = "default_lockout_failures")]
+    pub lockout_failures: u32,
+    /// How long the first lockout of a pair lasts, seconds; each next one doubles, up
+    /// to a day (the per-user ceiling's lockout is three times this).
+    #[serde(default = "default_lockout_duration")]
+    pub lockout_duration: u32,
+}
+
+pub const DEFAULT_PASSWORD_MIN_LENGTH: u32 = 8;
+/// At least NIST SP 800-63B's 8; at most the longest password accepted.
+pub const PASSWORD_MIN_LENGTH_RANGE: std::ops::RangeInclusive<u32> = 8..=128;
+
+fn default_password_min_length() -> u32 {
+    DEFAULT_PASSWORD_MIN_LENGTH
+}
+
+pub const DEFAULT_LOCKOUT_FAILURES: u32 = 5;
+pub const LOCKOUT_FAILURES_RANGE: std::ops::RangeInclusive<u32> = 1..=100;
+
+fn default_lockout_failures() -> u32 {
+    DEFAULT_LOCKOUT_FAILURES
+}
+
+pub const DEFAULT_LOCKOUT_DURATION: u32 = 300;
+/// One minute to a day (a day is also the longest lockout).
+pub const LOCKOUT_DURATION_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
+
+fn default_lockout_duration() -> u32 {
+    DEFAULT_LOCKOUT_DURATION
 }
 
 pub const DEFAULT_SESSION_LIFETIME: u32 = 3600;
@@ -96,6 +131,9 @@ impl Default for TrackSettings {
             key_rotation_days: DEFAULT_ROTATION_DAYS,
             session_lifetime: DEFAULT_SESSION_LIFETIME,
             session_absolute_lifetime: DEFAULT_SESSION_ABSOLUTE_LIFETIME,
+            password_min_length: DEFAULT_PASSWORD_MIN_LENGTH,
+            lockout_failures: DEFAULT_LOCKOUT_FAILURES,
+            lockout_duration: DEFAULT_LOCKOUT_DURATION,
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use std::{collections::HashSet, sync::LazyLock};
 
-/// The shortest password accepted (a track setting later; NIST SP 800-63B: at least 8).
+/// The shortest password any track accepts (NIST SP 800-63B: at least 8); a track may
+/// ask for more (`password_min_length`, [`too_short`]).
 pub const MIN_LEN: usize = 8;
 /// The longest password accepted: Argon2id takes any length, this bounds the work and
 /// the request.
@@ -45,9 +46,22 @@ pub fn refusal(password: &str, username: Option<&str>, email: Option<&str>) -> O
     None
 }
 
+/// Why `password` is refused by a track whose passwords have at least `min_len`
+/// characters (its `password_min_length`), or `None`. [`refusal`] holds the rest.
+pub fn too_short(password: &str, min_len: u32) -> Option<String> {
+    (password.chars().count() < min_len as usize).then(|| format!("must be at least {min_len} characters"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_track_may_ask_for_longer_passwords() {
+        assert_eq!(too_short("eleven char", 12).as_deref(), Some("must be at least 12 characters"));
+        assert_eq!(too_short("twelve chars", 12), None);
+        assert_eq!(too_short("ünïcödé chärs", 13), None, "characters, not bytes");
+    }
 
     #[test]
     fn a_password_shorter_than_eight_characters_is_refused() {

@@ -17,7 +17,10 @@ use super::{FieldError, ManageError, ManageResult, input::Fields};
 use crate::{
     client_auth::keys::OwnedKeyInput,
     credentials::secret::CHOSEN_SECRET_LEN,
-    model::{ASSERTION_LIFETIME_RANGE, AppSpec, ROTATION_DAYS_RANGE, SESSION_LIFETIME_RANGE, TrackSettings},
+    model::{
+        ASSERTION_LIFETIME_RANGE, AppSpec, LOCKOUT_DURATION_RANGE, LOCKOUT_FAILURES_RANGE, PASSWORD_MIN_LENGTH_RANGE,
+        ROTATION_DAYS_RANGE, SESSION_LIFETIME_RANGE, TrackSettings,
+    },
 };
 
 /// A request body read from JSON, every bad field named.
@@ -80,6 +83,9 @@ impl NewTrack {
             key_rotation_days: d.key_rotation_days,
             session_lifetime: d.session_lifetime,
             session_absolute_lifetime: d.session_absolute_lifetime,
+            password_min_length: d.password_min_length,
+            lockout_failures: d.lockout_failures,
+            lockout_duration: d.lockout_duration,
         }
     }
 }
@@ -105,6 +111,16 @@ pub struct TrackChanges {
     /// Seconds, 60 to 2 592 000; at least `session_lifetime`.
     #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2_592_000))]
     pub session_absolute_lifetime: Option<u32>,
+    /// The shortest password people of the track may choose, 8 to 128 characters;
+    /// checked when a password is set, not on existing ones.
+    #[cfg_attr(feature = "openapi", schema(minimum = 8, maximum = 128))]
+    pub password_min_length: Option<u32>,
+    /// Failed logins of one user from one source that lock that pair out, 1 to 100.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+    pub lockout_failures: Option<u32>,
+    /// Seconds the first lockout lasts (then doubling, at most a day), 60 to 86 400.
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 86_400))]
+    pub lockout_duration: Option<u32>,
     /// Fields that could not be read. They are reported after the checks against the
     /// current track (a changed algorithm or name is the one error then).
     #[serde(skip)]
@@ -120,6 +136,9 @@ impl Request for TrackChanges {
         let key_rotation_days = f.opt_integer("key_rotation_days", ROTATION_DAYS_RANGE, "days");
         let session_lifetime = f.opt_seconds("session_lifetime", SESSION_LIFETIME_RANGE);
         let session_absolute_lifetime = f.opt_seconds("session_absolute_lifetime", SESSION_LIFETIME_RANGE);
+        let password_min_length = f.opt_integer("password_min_length", PASSWORD_MIN_LENGTH_RANGE, "characters");
+        let lockout_failures = f.opt_integer("lockout_failures", LOCKOUT_FAILURES_RANGE, "failures");
+        let lockout_duration = f.opt_seconds("lockout_duration", LOCKOUT_DURATION_RANGE);
         let name = f.opt_str("name").map(str::to_owned);
         let invalid = match f.finish() {
             Ok(()) => Vec::new(),
@@ -134,6 +153,9 @@ impl Request for TrackChanges {
             key_rotation_days,
             session_lifetime,
             session_absolute_lifetime,
+            password_min_length,
+            lockout_failures,
+            lockout_duration,
             invalid,
         })
     }
@@ -159,6 +181,9 @@ impl TrackChanges {
             key_rotation_days: self.key_rotation_days.unwrap_or(s.key_rotation_days),
             session_lifetime: self.session_lifetime.unwrap_or(s.session_lifetime),
             session_absolute_lifetime: self.session_absolute_lifetime.unwrap_or(s.session_absolute_lifetime),
+            password_min_length: self.password_min_length.unwrap_or(s.password_min_length),
+            lockout_failures: self.lockout_failures.unwrap_or(s.lockout_failures),
+            lockout_duration: self.lockout_duration.unwrap_or(s.lockout_duration),
         }
         .checked()
     }

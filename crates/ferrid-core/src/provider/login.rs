@@ -25,7 +25,7 @@ use super::device;
 use crate::{
     credentials::argon2id,
     keys::KeyCipher,
-    model::{UnixTime, User},
+    model::{TrackSettings, UnixTime, User},
     runtime::TrackRuntime,
     store::{LockRule, LoginGuard, StoreError, TrackRef, UserStore},
     throttle::{Attempt, LockedOut, Throttle},
@@ -43,24 +43,32 @@ const DAY: i64 = 24 * 3600;
 /// purged while it runs.
 pub const FORGET: i64 = DAY;
 
-/// The lockout's rules (docs/provider.md "Login").
+/// The lockout's rules (docs/provider.md "Lockout"), from the track's settings
+/// `lockout_failures` (F, default 5) and `lockout_duration` (D, default 300 s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lockout {
-    /// A user at one source: 5 failures → 5 minutes, doubling, at most a day.
+    /// A user at one source: F failures → D seconds, doubling, at most a day.
     pub pair: LockRule,
-    /// The per-user ceiling: 20 failures from browsers without a device cookie → only
-    /// device cookies for 15 minutes, doubling, at most a day.
+    /// The per-user ceiling: 4·F failures from browsers without a device cookie → only
+    /// device cookies for 3·D seconds, doubling, at most a day. Well above one source's
+    /// threshold, so that one source alone never reaches it first.
     pub user: LockRule,
-    /// One device cookie: 5 failures → 5 minutes, doubling, at most a day.
+    /// One device cookie: F failures → D seconds, doubling, at most a day.
     pub device: LockRule,
 }
 
-/// The lockout every track has.
-pub const LOCKOUT: Lockout = Lockout {
-    pair: LockRule { threshold: 5, lock: 300, cap: DAY, forget: FORGET },
-    user: LockRule { threshold: 20, lock: 900, cap: DAY, forget: FORGET },
-    device: LockRule { threshold: 5, lock: 300, cap: DAY, forget: FORGET },
-};
+impl Lockout {
+    /// The lockout of a track with `settings`.
+    pub fn of(settings: &TrackSettings) -> Lockout {
+        let (failures, lock) = (settings.lockout_failures.max(1), i64::from(settings.lockout_duration).min(DAY));
+        let rule = |threshold: u32, lock: i64| LockRule { threshold, lock: lock.min(DAY), cap: DAY, forget: FORGET };
+        Lockout {
+            pair: rule(failures, lock),
+            user: rule(failures.saturating_mul(4), lock.saturating_mul(3)),
+            device: rule(failures, lock),
+        }
+    }
+}
 
 /// Why a login did not succeed.
 #[derive(Debug, PartialEq, Eq)]
@@ -147,15 +155,16 @@ fn subject(cipher: &KeyCipher, track: &TrackRuntime, user: Option<&User>, login:
 /// them: the device cookie's alone when it is valid for the user, else the user's at
 /// the source and the user's ceiling.
 fn counters(
+    lockout: &Lockout,
     subject: &str,
     device: Option<&device::Device>,
     source: Option<IpAddr>,
 ) -> Vec<(String, LockRule, &'static str)> {
     match device {
-        Some(d) => vec![(format!("d:{}", d.nonce), LOCKOUT.device, "device")],
+        Some(d) => vec![(format!("d:{}", d.nonce), lockout.device, "device")],
         None => vec![
-            (format!("p:{subject}|{}", source_key(source)), LOCKOUT.pair, "source"),
-            (format!("u:{subject}"), LOCKOUT.user, "ceiling"),
+            (format!("p:{subject}|{}", source_key(source)), lockout.pair, "source"),
+            (format!("u:{subject}"), lockout.user, "ceiling"),
         ],
     }
 }
@@ -215,7 +224,7 @@ pub async fn check(
     let device = device
         .and_then(|v| device::verify(ports.cipher, &track.issuer, v, now))
         .filter(|d| user.as_ref().is_some_and(|u| u.id == d.user));
-    let counters = counters(&subject, device.as_ref(), source);
+    let counters = counters(&Lockout::of(&track.settings), &subject, device.as_ref(), source);
     let names: Vec<String> = counters.iter().map(|(n, _, _)| n.clone()).collect();
     let holder = user.as_ref().map(|u| format!("{USER_HOLDER}{}", u.id));
     // Before the throttle and the slow hash: a locked-out attempt costs one store read

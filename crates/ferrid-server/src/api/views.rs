@@ -41,6 +41,12 @@ pub struct Track {
     pub session_lifetime: u32,
     /// Absolute lifetime of a login session, seconds.
     pub session_absolute_lifetime: u32,
+    /// The shortest password people of the track may choose, characters.
+    pub password_min_length: u32,
+    /// Failed logins of one user from one source that lock that pair out.
+    pub lockout_failures: u32,
+    /// How long the first lockout lasts, seconds (then doubling, at most a day).
+    pub lockout_duration: u32,
     #[schema(format = "uri")]
     pub issuer: String,
     #[schema(format = "uri")]
@@ -67,6 +73,9 @@ impl Track {
             key_rotation_days: t.settings.key_rotation_days,
             session_lifetime: t.settings.session_lifetime,
             session_absolute_lifetime: t.settings.session_absolute_lifetime,
+            password_min_length: t.settings.password_min_length,
+            lockout_failures: t.settings.lockout_failures,
+            lockout_duration: t.settings.lockout_duration,
             discovery_endpoint: urls.discovery_endpoint(&t.tenant, &t.name),
             token_endpoint: urls.token_endpoint(&t.tenant, &t.name, None),
             jwks_uri: urls.jwks_uri(&t.tenant, &t.name),

@@ -47,6 +47,9 @@ fn settings_form(c: &Console, t: &Track) -> FormView {
         .field(n("key_rotation_days", "Key rotation (days)", s.key_rotation_days))
         .field(n("session_lifetime", "Login session, sliding (seconds)", s.session_lifetime))
         .field(n("session_absolute_lifetime", "Login session, absolute (seconds)", s.session_absolute_lifetime))
+        .field(n("password_min_length", "Shortest password (characters)", s.password_min_length))
+        .field(n("lockout_failures", "Failed logins before a lockout", s.lockout_failures))
+        .field(n("lockout_duration", "First lockout (seconds)", s.lockout_duration))
 }
 
 /// `GET /console/{tenant}/tracks/{track}`: settings and keys.
@@ -140,6 +143,9 @@ pub async fn track_settings(
         ("key_rotation_days", In::Integer),
         ("session_lifetime", In::Integer),
         ("session_absolute_lifetime", In::Integer),
+        ("password_min_length", In::Integer),
+        ("lockout_failures", In::Integer),
+        ("lockout_duration", In::Integer),
     ];
     let body = TrackChanges::from_json(&input::body(&post.form, &spec));
     let version = post.form.text("version").and_then(|v| v.parse::<i64>().ok());

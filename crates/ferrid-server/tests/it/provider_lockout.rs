@@ -107,6 +107,40 @@ async fn five_failures_from_one_source_lock_it_for_that_user_for_five_minutes_an
 }
 
 #[tokio::test]
+async fn the_lockout_follows_the_tracks_failures_and_duration() {
+    let (env, op) = op_with_clock().await;
+    let changes = json!({ "lockout_failures": 2, "lockout_duration": 120 });
+    let (s, b) = op.app.api(reqwest::Method::PATCH, "/tenants/t1/tracks/prod", &op.admin, Some(changes)).await;
+    assert_eq!((s, &b["lockout_failures"], &b["lockout_duration"]), (StatusCode::OK, &json!(2), &json!(120)), "{b}");
+    let mut b = Browser::from("127.0.0.2");
+    fail(&op, &mut b, "alice", 2).await;
+    let r = attempt(&op, &mut b, "alice", PASSWORD).await;
+    assert_locked(&r);
+    assert_eq!(r.headers[header::RETRY_AFTER], "120");
+    env.advance(Duration::from_secs(119));
+    assert_locked(&attempt(&op, &mut b, "alice", PASSWORD).await);
+    env.advance(Duration::from_secs(1));
+    assert_logged_in(&attempt(&op, &mut b, "alice", PASSWORD).await);
+    // the per-user ceiling is four times the threshold: with the 2 above (a login does
+    // not forget the ceiling), 6 more from three sources reach 8
+    for i in 3..6 {
+        fail(&op, &mut Browser::from(&format!("127.0.0.{i}")), "alice", 2).await;
+    }
+    let r = attempt(&op, &mut Browser::from("127.0.0.9"), "alice", PASSWORD).await;
+    assert_locked(&r);
+    assert_eq!(r.headers[header::RETRY_AFTER], "360", "three times the duration");
+    // out of range: named, nothing changed
+    for bad in
+        [json!({ "lockout_failures": 0 }), json!({ "lockout_duration": 59 }), json!({ "lockout_duration": 86_401 })]
+    {
+        let (s, body) =
+            op.app.api(reqwest::Method::PATCH, "/tenants/t1/tracks/prod", &op.admin, Some(bad.clone())).await;
+        let field = bad.as_object().unwrap().keys().next().unwrap().clone();
+        assert_eq!((s, &body["errors"][0]["field"]), (StatusCode::BAD_REQUEST, &json!(field)), "{body}");
+    }
+}
+
+#[tokio::test]
 async fn after_five_minutes_the_locked_source_logs_in() {
     let (env, op) = op_with_clock().await;
     let mut b = Browser::from("127.0.0.2");

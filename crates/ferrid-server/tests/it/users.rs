@@ -195,6 +195,31 @@ async fn a_weak_password_is_refused_naming_the_password_field() {
 }
 
 #[tokio::test]
+async fn a_track_may_ask_for_longer_passwords_and_only_within_its_range() {
+    let (app, admin) = spawn_users().await;
+    let track = "/tenants/t1/tracks/prod";
+    for bad in [json!(7), json!(129), json!("12")] {
+        let (s, b) = app.api(Method::PATCH, track, &admin, Some(json!({ "password_min_length": bad }))).await;
+        assert_eq!((s, field_names(&b)), (StatusCode::BAD_REQUEST, vec!["password_min_length".to_owned()]), "{b}");
+    }
+    // eleven characters pass the default of 8
+    let eleven = "lilac comet";
+    let u = create_user(&app, &admin, json!({ "username": "alice", "password": eleven })).await;
+    let (s, b) = app.api(Method::PATCH, track, &admin, Some(json!({ "password_min_length": 12 }))).await;
+    assert_eq!((s, &b["password_min_length"]), (StatusCode::OK, &json!(12)), "{b}");
+    let (s, b) = app.post_api(USERS, &admin, json!({ "username": "bob", "password": eleven })).await;
+    assert_eq!((s, field_names(&b)), (StatusCode::BAD_REQUEST, vec!["password".to_owned()]), "{b}");
+    assert_eq!(b["errors"][0]["message"], "must be at least 12 characters", "{b}");
+    let one = format!("{USERS}/{}", u["id"].as_str().unwrap());
+    let (s, b) = app.api(Method::PATCH, &one, &admin, Some(json!({ "password": "comet lilac" }))).await;
+    assert_eq!((s, field_names(&b)), (StatusCode::BAD_REQUEST, vec!["password".to_owned()]), "{b}");
+    // twelve are enough; the password set before the change still stands
+    create_user(&app, &admin, json!({ "username": "bob", "password": "lilac comet!" })).await;
+    let (s, _) = app.api(Method::PATCH, &one, &admin, Some(json!({ "claims": { "name": "Alice" } }))).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn a_duplicate_username_or_email_in_any_case_is_409() {
     let (app, admin) = spawn_users().await;
     create_user(&app, &admin, json!({ "username": "alice", "email": "alice@x.io", "password": PASSWORD })).await;

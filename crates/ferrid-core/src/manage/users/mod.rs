@@ -64,8 +64,16 @@ impl Manager {
 
     /// `POST …/users`: a new user with a fresh opaque id (its `sub`).
     pub async fn create_user(&self, scope: &TrackScope<'_>, body: ManageResult<NewUser>) -> ManageResult<User> {
-        self.get_track(scope).await?;
+        let track = self.get_track(scope).await?;
         let body = body?;
+        {
+            use secrecy::ExposeSecret;
+            if let Some(why) =
+                password_policy::too_short(body.password.expose_secret(), track.settings.password_min_length)
+            {
+                return Err(ManageError::field("password", why));
+            }
+        }
         let password = hash_password(body.password, Arc::clone(&self.env().rng)).await?;
         let now = self.now();
         let user = User {
@@ -109,9 +117,10 @@ impl Manager {
         let password_changed = patch.password.is_some();
         if let Some(p) = patch.password {
             use secrecy::ExposeSecret;
-            if let Some(why) =
+            let min_len = self.get_track(scope).await?.settings.password_min_length;
+            if let Some(why) = password_policy::too_short(p.expose_secret(), min_len).or_else(|| {
                 password_policy::refusal(p.expose_secret(), next.username.as_deref(), next.email.as_deref())
-            {
+            }) {
                 return Err(ManageError::field("password", why));
             }
             next.password = hash_password(p, Arc::clone(&self.env().rng)).await?;
