@@ -311,6 +311,23 @@ async fn updates_change_settings_and_a_stale_version_is_refused_with_412() {
     s.admin(&[&args[..], &[&version]].concat()).ok();
     let track = s.admin(&["track", "get", "prod", "-t", "acme"]).ok();
     assert_eq!(track.field("access_token_lifetime"), "1200");
+    // the settings only an update sets, the login's among them
+    let later = [
+        ("--session-lifetime", "session_lifetime", "1800"),
+        ("--session-absolute-lifetime", "session_absolute_lifetime", "7200"),
+        ("--password-min-length", "password_min_length", "12"),
+        ("--lockout-failures", "lockout_failures", "3"),
+        ("--lockout-duration", "lockout_duration", "600"),
+        ("--key-rotation-days", "key_rotation_days", "30"),
+    ];
+    let mut args = vec!["track", "update", "prod", "-t", "acme", "-o", "json"];
+    later.iter().for_each(|(flag, _, v)| args.extend([*flag, *v]));
+    let upd = s.admin(&args).ok().json();
+    for (_, field, v) in later {
+        assert_eq!(upd[field].to_string(), v, "{field}: {upd}");
+    }
+    let refused = s.admin(&["track", "update", "prod", "-t", "acme", "--lockout-failures", "0"]);
+    assert!(refused.code != 0 && refused.stderr.contains("lockout_failures"), "{}", refused.stderr);
 
     // apps: flags change a client in place, keeping the rest
     s.create_svc("party-api2:read1").ok();

@@ -145,6 +145,29 @@ struct TrackSettings {
     assertion_max_lifetime: Option<u32>,
 }
 
+/// Track settings that are changed after creation (`track update`).
+#[derive(Args)]
+struct TrackLaterSettings {
+    /// Days between signing key rotations.
+    #[arg(long)]
+    key_rotation_days: Option<u32>,
+    /// Sliding lifetime of a login session, seconds.
+    #[arg(long)]
+    session_lifetime: Option<u32>,
+    /// Absolute lifetime of a login session, seconds.
+    #[arg(long)]
+    session_absolute_lifetime: Option<u32>,
+    /// The shortest password people of the track may choose, characters.
+    #[arg(long)]
+    password_min_length: Option<u32>,
+    /// Failed logins of one user from one source that lock that pair out.
+    #[arg(long)]
+    lockout_failures: Option<u32>,
+    /// How long the first lockout lasts, seconds.
+    #[arg(long)]
+    lockout_duration: Option<u32>,
+}
+
 #[derive(Subcommand)]
 enum TrackCmd {
     /// Create a track.
@@ -170,9 +193,8 @@ enum TrackCmd {
         name: String,
         #[command(flatten)]
         settings: TrackSettings,
-        /// Days between signing key rotations.
-        #[arg(long)]
-        key_rotation_days: Option<u32>,
+        #[command(flatten)]
+        later: TrackLaterSettings,
         /// Only if the track is still at this version (from `get`).
         #[arg(long)]
         if_match: Option<u64>,

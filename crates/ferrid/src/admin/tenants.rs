@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Connection, TenantCmd, TrackCmd, TrackSettings,
+    Connection, TenantCmd, TrackCmd, TrackLaterSettings, TrackSettings,
     api::{Api, Failure, Reply},
     output::{self, Format},
 };
@@ -72,6 +72,22 @@ fn settings_body(s: &TrackSettings, body: &mut Map<String, Value>) {
     }
 }
 
+fn later_settings_body(s: &TrackLaterSettings, body: &mut Map<String, Value>) {
+    let fields = [
+        ("key_rotation_days", s.key_rotation_days),
+        ("session_lifetime", s.session_lifetime),
+        ("session_absolute_lifetime", s.session_absolute_lifetime),
+        ("password_min_length", s.password_min_length),
+        ("lockout_failures", s.lockout_failures),
+        ("lockout_duration", s.lockout_duration),
+    ];
+    for (field, value) in fields {
+        if let Some(v) = value {
+            body.insert(field.into(), json!(v));
+        }
+    }
+}
+
 /// The `If-Match` value: the version the user names, else the ETag just read.
 pub fn precondition(if_match: Option<u64>, read: &Reply) -> Result<String, Failure> {
     match (if_match, &read.etag) {
@@ -97,15 +113,15 @@ pub async fn track(api: &Api, conn: &Connection, cmd: TrackCmd) -> Result<String
         }
         TrackCmd::List => Ok(show_list(conn, api.list_all(&tracks).await?, &TRACK_COLUMNS)),
         TrackCmd::Get { name } => Ok(show(conn, &api.get(&refs(&one(&name))).await?.body)),
-        TrackCmd::Update { name, settings, key_rotation_days, if_match } => {
+        TrackCmd::Update { name, settings, later, if_match } => {
             let mut body = Map::new();
             settings_body(&settings, &mut body);
-            if let Some(d) = key_rotation_days {
-                body.insert("key_rotation_days".into(), json!(d));
-            }
+            later_settings_body(&later, &mut body);
             if body.is_empty() {
                 return Err(Failure::Usage(
-                    "nothing to change: give --access-token-lifetime, --assertion-max-lifetime or --key-rotation-days"
+                    "nothing to change: give --access-token-lifetime, --assertion-max-lifetime, --key-rotation-days, \
+                     --session-lifetime, --session-absolute-lifetime, --password-min-length, --lockout-failures or \
+                     --lockout-duration"
                         .into(),
                 ));
             }
