@@ -183,6 +183,7 @@ mod tests {
                     && !id.ends_with("_url")
                     && !id.ends_with("_hint")
                     && !id.ends_with("_lifetime")
+                    && !id.ends_with("_length")
                     && !arg.is_allow_hyphen_values_set()
                 {
                     refused.push(format!("{path} --{id}"));
