@@ -109,10 +109,21 @@ async fn tracks_are_created_changed_rotated_and_deleted_after_confirmation() {
     let refused = b.submit(&app.base, &bad).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(control(&refused.body, "f-session-lifetime").contains("aria-invalid=\"true\""), "{}", refused.body);
+    let mut bad = settings.clone();
+    bad.set("lockout_failures", "0");
+    let refused = b.submit(&app.base, &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(control(&refused.body, "f-lockout-failures").contains("aria-invalid=\"true\""), "{}", refused.body);
     let mut good = settings.clone();
-    good.set("access_token_lifetime", "600");
+    good.set("access_token_lifetime", "600")
+        .set("password_min_length", "12")
+        .set("lockout_failures", "3")
+        .set("lockout_duration", "900");
     assert_eq!(b.submit(&app.base, &good).await.location(), Some("/console/acme/tracks/prod?done=saved"));
-    assert_eq!(app.get_api("/tenants/acme/tracks/prod", &admin).await.1["access_token_lifetime"], 600);
+    let (_, track) = app.get_api("/tenants/acme/tracks/prod", &admin).await;
+    let saved =
+        ["access_token_lifetime", "password_min_length", "lockout_failures", "lockout_duration"].map(|f| &track[f]);
+    assert_eq!(saved, [600, 12, 3, 900].map(|n| json!(n)).each_ref(), "{track}");
     // the same form again, read before that change: refused, not lost
     let stale = b.submit(&app.base, &settings).await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.body);
