@@ -28,7 +28,7 @@ static COMMON: LazyLock<HashSet<String>> = LazyLock::new(|| {
 pub fn refusal(password: &str, username: Option<&str>, email: Option<&str>) -> Option<String> {
     let len = password.chars().count();
     if len < MIN_LEN {
-        return Some(format!("must be at least {MIN_LEN} characters"));
+        return Some(too_short_message(MIN_LEN as u32));
     }
     if len > MAX_LEN {
         return Some(format!("must be at most {MAX_LEN} characters"));
@@ -49,7 +49,12 @@ pub fn refusal(password: &str, username: Option<&str>, email: Option<&str>) -> O
 /// Why `password` is refused by a track whose passwords have at least `min_len`
 /// characters (its `password_min_length`), or `None`. [`refusal`] holds the rest.
 pub fn too_short(password: &str, min_len: u32) -> Option<String> {
-    (password.chars().count() < min_len as usize).then(|| format!("must be at least {min_len} characters"))
+    (password.chars().count() < min_len as usize).then(|| too_short_message(min_len))
+}
+
+/// What a password shorter than `min_len` characters is told.
+pub fn too_short_message(min_len: u32) -> String {
+    format!("must be at least {min_len} characters")
 }
 
 #[cfg(test)]

@@ -210,6 +210,10 @@ async fn a_track_may_ask_for_longer_passwords_and_only_within_its_range() {
     let (s, b) = app.post_api(USERS, &admin, json!({ "username": "bob", "password": eleven })).await;
     assert_eq!((s, field_names(&b)), (StatusCode::BAD_REQUEST, vec!["password".to_owned()]), "{b}");
     assert_eq!(b["errors"][0]["message"], "must be at least 12 characters", "{b}");
+    // below the floor of every track too: still this track's length, named with the rest
+    let (s, b) = app.post_api(USERS, &admin, json!({ "username": "b o b", "password": "lilac" })).await;
+    assert_eq!((s, field_names(&b)), (StatusCode::BAD_REQUEST, vec!["username".to_owned(), "password".to_owned()]));
+    assert_eq!(b["errors"][1]["message"], "must be at least 12 characters", "{b}");
     let one = format!("{USERS}/{}", u["id"].as_str().unwrap());
     let (s, b) = app.api(Method::PATCH, &one, &admin, Some(json!({ "password": "comet lilac" }))).await;
     assert_eq!((s, field_names(&b)), (StatusCode::BAD_REQUEST, vec!["password".to_owned()]), "{b}");

@@ -65,12 +65,22 @@ impl Manager {
     /// `POST …/users`: a new user with a fresh opaque id (its `sub`).
     pub async fn create_user(&self, scope: &TrackScope<'_>, body: ManageResult<NewUser>) -> ManageResult<User> {
         let track = self.get_track(scope).await?;
-        let body = body?;
+        let min_len = track.settings.password_min_length;
+        // the body was read against the policy's floor: a password below it is told
+        // this track's length, so that the person fixes it once
+        let body = body.map_err(|e| match e {
+            ManageError::Invalid(mut errors) => {
+                let floor = password_policy::too_short_message(password_policy::MIN_LEN as u32);
+                for e in errors.iter_mut().filter(|e| e.field == "password" && e.message == floor) {
+                    e.message = password_policy::too_short_message(min_len);
+                }
+                ManageError::Invalid(errors)
+            }
+            e => e,
+        })?;
         {
             use secrecy::ExposeSecret;
-            if let Some(why) =
-                password_policy::too_short(body.password.expose_secret(), track.settings.password_min_length)
-            {
+            if let Some(why) = password_policy::too_short(body.password.expose_secret(), min_len) {
                 return Err(ManageError::field("password", why));
             }
         }
