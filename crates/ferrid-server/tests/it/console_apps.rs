@@ -421,3 +421,47 @@ async fn a_certificate_refused_in_new_application_leaves_nothing_created() {
     let (st, _) = app.get_api("/tenants/acme/tracks/master/apps/pk", &admin).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "nothing created");
 }
+
+/// The names linked from a listing's table rows.
+fn listed(page: &Page) -> Vec<String> {
+    page.body
+        .split("<th scope=\"row\"><a href=\"")
+        .skip(1)
+        .filter_map(|r| r.split_once("\">").and_then(|(_, rest)| rest.split_once("</a>")).map(|(n, _)| n.to_owned()))
+        .collect()
+}
+
+/// The "Next page" link of a listing, if it has one.
+fn next_page(page: &Page) -> Option<String> {
+    let (before, _) = page.body.split_once("\">Next page</a>")?;
+    Some(before.rsplit_once("<a href=\"")?.1.replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn the_applications_list_is_paged_and_searched_by_name_prefix() {
+    let (app, admin, mut b) = setup().await;
+    let mut made: Vec<String> = (0..55).map(|i| format!("r{i:02}")).collect();
+    for name in &made {
+        app.create(
+            "/tenants/acme/tracks/master/apps",
+            &admin,
+            json!({"name": name, "kind": "oauth_resource", "scopes": ["read"]}),
+        )
+        .await;
+    }
+    // with the track's own apps (console, ferrid-api), in name order, 50 to a page
+    made.extend(["console".to_owned(), "ferrid-api".to_owned()]);
+    made.sort();
+    let first = get(&app, &mut b, APPS).await;
+    assert_eq!(listed(&first), made[..50], "{}", first.body);
+    let next = next_page(&first).unwrap_or_else(|| panic!("a next page: {}", first.body));
+    let second = get(&app, &mut b, &next).await;
+    assert_eq!(listed(&second), made[50..], "{}", second.body);
+    assert_eq!(next_page(&second), None, "the last page links no further");
+    // a prefix: only its names, on one page
+    let found = get(&app, &mut b, &format!("{APPS}?name=r5")).await;
+    assert_eq!(listed(&found), ["r50", "r51", "r52", "r53", "r54"], "{}", found.body);
+    assert_eq!(next_page(&found), None);
+    let none = get(&app, &mut b, &format!("{APPS}?name=zz")).await;
+    assert!(listed(&none).is_empty() && none.body.contains("No applications found."), "{}", none.body);
+}
