@@ -14,7 +14,6 @@ instructions in the last /jwt dump (callgrind_annotate, inclusive).
 """
 import base64
 import glob
-import json
 import os
 import re
 import shutil
@@ -24,8 +23,8 @@ import tempfile
 from http.client import HTTPConnection
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gateway import gateway_config, setup_ferrid  # noqa: E402
-from run import Proc, free_port, http, start_ferrid, wait_http  # noqa: E402
+from gateway import ferrid_and_gateway_config  # noqa: E402
+from run import Proc, http, wait_http  # noqa: E402
 
 
 def instructions(out):
@@ -41,13 +40,7 @@ def main():
     work = tempfile.mkdtemp(prefix="ferrid-cg-gw-")
     procs = []
     try:
-        ferrid, base, secret = start_ferrid(binary, os.path.join(work, "data"))
-        procs.append(ferrid)
-        clients = setup_ferrid(base, secret)
-        port = free_port()
-        cfg = os.path.join(work, "gateway.json")
-        with open(cfg, "w") as f:
-            json.dump(gateway_config(base, port, clients["gateway"]), f)
+        _, base, clients, port, cfg = ferrid_and_gateway_config(binary, work, procs)
         out = os.path.join(work, "callgrind.out")
         gw = Proc(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, "gateway", "--config",
                    cfg], env={"FERRID_LOG": "warn"}, log=os.path.join(work, "gateway.log"))

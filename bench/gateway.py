@@ -73,6 +73,20 @@ def setup_ferrid(base, secret):
     return clients
 
 
+def ferrid_and_gateway_config(binary, work, procs):
+    """Starts ferrid (appended to `procs`, so it is stopped whatever happens next) with
+    the bench clients, and writes a gateway configuration for a free port; returns
+    (the ferrid process, base URL, clients, gateway port, configuration file)."""
+    ferrid, base, secret = start_ferrid(binary, os.path.join(work, "data"))
+    procs.append(ferrid)
+    clients = setup_ferrid(base, secret)
+    port = free_port()
+    cfg = os.path.join(work, "gateway.json")
+    with open(cfg, "w") as f:
+        json.dump(gateway_config(base, port, clients["gateway"]), f)
+    return ferrid, base, clients, port, cfg
+
+
 def gateway_config(base, port, gw_client):
     issuer = f"{base}/bench/es256"
     cc = {"client_id": gw_client[0], "client_secret": gw_client[1], "token_url": f"{issuer}/oauth/token",
@@ -130,13 +144,7 @@ def main():
         lua = os.path.join(work, "get.lua")
         with open(lua, "w") as f:
             f.write(LUA)
-        ferrid, base, secret = start_ferrid(binary, os.path.join(work, "data"))
-        procs.append(ferrid)
-        clients = setup_ferrid(base, secret)
-        port = free_port()
-        cfg = os.path.join(work, "gateway.json")
-        with open(cfg, "w") as f:
-            json.dump(gateway_config(base, port, clients["gateway"]), f)
+        ferrid, base, clients, port, cfg = ferrid_and_gateway_config(binary, work, procs)
         gw = Proc([binary, "gateway", "--config", cfg], env={"FERRID_LOG": "warn"},
                   log=os.path.join(work, "gateway.log"))
         procs.append(gw)
